@@ -1,0 +1,63 @@
+"""User-facing errors. Every error about the user's code names file:line:col and shows a caret."""
+from __future__ import annotations
+
+import linecache
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Loc:
+    """A place in the user's source: file, 1-based line, 0-based column."""
+    file: str
+    line: int
+    col: int = 0
+
+    def short(self) -> str:
+        import os
+        return f"{os.path.basename(self.file)}:{self.line}"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col + 1}"
+
+    def source_line(self) -> str:
+        return linecache.getline(self.file, self.line).rstrip("\n")
+
+
+class AdCompileError(Exception):
+    """Base class of every error adcompile raises about the user's program or call."""
+
+    def __init__(self, message: str, loc: Loc | None = None, hint: str | None = None):
+        self.message = message
+        self.loc = loc
+        self.hint = hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        parts = []
+        if self.loc is not None:
+            parts.append(f"{self.loc}: {self.message}")
+            text = self.loc.source_line()
+            if text:
+                parts.append("    " + text)
+                parts.append("    " + " " * self.loc.col + "^")
+        else:
+            parts.append(self.message)
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "\n".join(parts)
+
+
+class UnsupportedSyntaxError(AdCompileError):
+    """The function uses Python syntax outside the supported subset."""
+
+
+class UnknownFunctionError(AdCompileError):
+    """The function calls something adcompile does not know how to differentiate."""
+
+
+class AdTypeError(AdCompileError, TypeError):
+    """Wrong argument or operand types (also a TypeError, as Python users expect)."""
+
+
+class JitError(AdCompileError):
+    """Numba failed on generated code; the message names the generated file."""

@@ -1,0 +1,221 @@
+"""THE primitive table: one row per primitive.
+
+A row holds the primitive's name, arity, reference implementation (Python scalars), how to emit it
+(a template over operand names), its typing rule, its derivative rule and its nonsmooth metadata.
+The derivative rule gives the partial derivatives as IR built from other primitives (a Value, a
+Python number for a constant, or None for zero); the JVP (sum of partial * tangent) and the VJP
+(adjoint * partial, per operand) are derived from it, so adding a primitive is adding one row.
+Rows with `partials=None` have derivative zero (jumps, comparisons, integer ops).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .types import BOOL, F64, I64, promote
+
+
+@dataclass(frozen=True)
+class Kink:
+    """Where a primitive is not differentiable, and what the generated code does there."""
+    kind: str                 # "kink" (continuous, two slopes) | "tie" | "jump" | "singular"
+    where: str                # e.g. "x == 0"
+    slopes: tuple = ()        # one-sided slopes (left, right) for a kink
+    convention: object = None  # the derivative used at the point
+    alternatives: tuple = ()  # other values a reasonable convention could give
+
+
+@dataclass(frozen=True)
+class Prim:
+    name: str
+    arity: int | None                 # None: variadic
+    impl: Callable                    # reference implementation on Python scalars
+    emit: str                         # template: {0} {1} ... operand names, {*} all of them
+    typing: Callable                  # (arg Values) -> result type
+    partials: Callable | None = None  # (b, out, *args) -> tuple of partials, one per operand
+    cost: str = "cheap"               # cheap ops are recomputed in loop adjoints, others taped
+    fold: bool = False                # constant-fold when every operand is a constant
+    kink: Kink | None = None
+    doc: str = ""
+
+
+# ---------------------------------------------------------------------------- typing rules
+def _float(*args):
+    return F64
+
+
+def _bool(*args):
+    return BOOL
+
+
+def _int(*args):
+    return I64
+
+
+def _arith(*args):
+    t = args[0].type
+    for a in args[1:]:
+        t = promote(t, a.type)
+    return I64 if t == BOOL else t
+
+
+def _pow_type(x, y):
+    t = _arith(x, y)
+    if t == I64:   # int ** int is an int only for a known non-negative exponent (as in Python)
+        from .ir import parent_op
+        op = parent_op(y)
+        if not (op is not None and op.name == "const" and op.attrs["value"] >= 0):
+            return F64
+    return t
+
+
+# ---------------------------------------------------------------------------- helpers for rules
+def _sign(x):
+    return (x > 0) - (x < 0) if not math.isnan(x) else x
+
+
+def _relu(x):
+    return x if x > 0.0 else 0.0
+
+
+def _step(x):
+    return 1.0 if x > 0.0 else 0.0
+
+
+def _logpos(x):
+    return math.log(x) if x > 0.0 else 0.0
+
+
+def _over(b, num, den):
+    return b.prim("div", num, den)
+
+
+def _tie_weights(b, out, *args):
+    """Even split of the adjoint among the arguments equal to the max/min (ties split evenly)."""
+    hits = [b.prim("to_f64", b.prim("eq", a, out)) for a in args]
+    count = hits[0]
+    for h in hits[1:]:
+        count = b.prim("add", count, h)
+    return tuple(_over(b, h, count) for h in hits)
+
+
+PRIMS: dict[str, Prim] = {}
+
+
+def row(name, arity, impl, emit, typing, partials=None, **kw):
+    PRIMS[name] = Prim(name, arity, impl, emit, typing, partials, **kw)
+
+
+E = "expensive"
+SINGULAR0 = Kink("singular", "x == 0", convention=math.inf)
+
+# ---------------------------------------------------------------------------- arithmetic
+row("add", 2, lambda x, y: x + y, "{0} + {1}", _arith, lambda b, o, x, y: (1.0, 1.0), fold=True)
+row("sub", 2, lambda x, y: x - y, "{0} - {1}", _arith, lambda b, o, x, y: (1.0, -1.0), fold=True)
+row("mul", 2, lambda x, y: x * y, "{0} * {1}", _arith, lambda b, o, x, y: (y, x), fold=True)
+row("div", 2, lambda x, y: x / y, "{0} / {1}", _float,
+    lambda b, o, x, y: (_over(b, 1.0, y), b.prim("neg", _over(b, o, y))), fold=True,
+    kink=Kink("singular", "y == 0"))
+row("neg", 1, lambda x: -x, "-{0}", _arith, lambda b, o, x: (-1.0,), fold=True)
+row("floordiv", 2, lambda x, y: x // y, "{0} // {1}", _arith, fold=True,
+    kink=Kink("jump", "x / y an integer", convention=0.0))
+row("mod", 2, lambda x, y: x % y, "{0} % {1}", _arith,
+    lambda b, o, x, y: (1.0, b.prim("neg", b.prim("floordiv", x, y))), fold=True,
+    kink=Kink("jump", "x / y an integer", convention=1.0))
+row("pow", 2, lambda x, y: x ** y, "{0} ** {1}", _pow_type,
+    lambda b, o, x, y: (b.prim("mul", y, b.prim("pow", x, b.prim("sub", y, 1))),
+                        b.prim("mul", o, b.prim("logpos", x))),
+    cost=E, fold=True, kink=Kink("singular", "x == 0 and y < 1"))
+row("logpos", 1, _logpos, "math.log({0}) if {0} > 0.0 else 0.0", _float, cost=E,
+    doc="log(x) for x > 0, else 0: the exponent's partial of x ** y")
+
+# ---------------------------------------------------------------------------- comparisons, logic
+for _name, _sym, _fn in [("lt", "<", lambda x, y: x < y), ("le", "<=", lambda x, y: x <= y),
+                         ("gt", ">", lambda x, y: x > y), ("ge", ">=", lambda x, y: x >= y),
+                         ("eq", "==", lambda x, y: x == y), ("ne", "!=", lambda x, y: x != y)]:
+    row(_name, 2, _fn, "{0} %s {1}" % _sym, _bool, fold=True,
+        kink=Kink("jump", "x == y (branch boundary)"))
+row("not", 1, lambda x: not x, "not {0}", _bool, fold=True)
+row("and", 2, lambda x, y: x and y, "{0} and {1}", _bool, fold=True)
+row("or", 2, lambda x, y: x or y, "{0} or {1}", _bool, fold=True)
+
+# ---------------------------------------------------------------------------- conversions
+row("to_f64", 1, float, "float({0})", _float, lambda b, o, x: (1.0,), fold=True)
+row("to_i64", 1, int, "int({0})", _int, fold=True, kink=Kink("jump", "x an integer", convention=0.0))
+row("to_bool", 1, bool, "bool({0})", _bool, fold=True)
+row("range_len", 3, lambda lo, hi, st: len(range(lo, hi, st)), "len(range({0}, {1}, {2}))", _int,
+    fold=True)
+
+# ---------------------------------------------------------------------------- smooth math
+_unary = {
+    "sin": (math.sin, lambda b, o, x: (b.prim("cos", x),)),
+    "cos": (math.cos, lambda b, o, x: (b.prim("neg", b.prim("sin", x)),)),
+    "tan": (math.tan, lambda b, o, x: (b.prim("add", 1.0, b.prim("mul", o, o)),)),
+    "asin": (math.asin, lambda b, o, x: (
+        _over(b, 1.0, b.prim("sqrt", b.prim("sub", 1.0, b.prim("mul", x, x)))),)),
+    "acos": (math.acos, lambda b, o, x: (
+        _over(b, -1.0, b.prim("sqrt", b.prim("sub", 1.0, b.prim("mul", x, x)))),)),
+    "atan": (math.atan, lambda b, o, x: (_over(b, 1.0, b.prim("add", 1.0, b.prim("mul", x, x))),)),
+    "sinh": (math.sinh, lambda b, o, x: (b.prim("cosh", x),)),
+    "cosh": (math.cosh, lambda b, o, x: (b.prim("sinh", x),)),
+    "tanh": (math.tanh, lambda b, o, x: (b.prim("sub", 1.0, b.prim("mul", o, o)),)),
+    "exp": (math.exp, lambda b, o, x: (o,)),
+    "expm1": (math.expm1, lambda b, o, x: (b.prim("add", o, 1.0),)),
+    "log": (math.log, lambda b, o, x: (_over(b, 1.0, x),)),
+    "log1p": (math.log1p, lambda b, o, x: (_over(b, 1.0, b.prim("add", 1.0, x)),)),
+    "log2": (math.log2, lambda b, o, x: (_over(b, 1.0 / math.log(2.0), x),)),
+    "log10": (math.log10, lambda b, o, x: (_over(b, 1.0 / math.log(10.0), x),)),
+    "sqrt": (math.sqrt, lambda b, o, x: (_over(b, 0.5, o),)),
+}
+_singular = {"log": SINGULAR0, "log1p": Kink("singular", "x == -1"), "log2": SINGULAR0,
+             "log10": SINGULAR0, "sqrt": SINGULAR0,
+             "asin": Kink("singular", "|x| == 1"), "acos": Kink("singular", "|x| == 1")}
+for _name, (_fn, _rule) in _unary.items():
+    row(_name, 1, _fn, f"math.{_name}({{0}})", _float, _rule, cost=E, kink=_singular.get(_name))
+
+row("atan2", 2, math.atan2, "math.atan2({0}, {1})", _float,
+    lambda b, o, y, x: (
+        _over(b, x, b.prim("add", b.prim("mul", x, x), b.prim("mul", y, y))),
+        b.prim("neg", _over(b, y, b.prim("add", b.prim("mul", x, x), b.prim("mul", y, y))))),
+    cost=E, kink=Kink("singular", "x == 0 and y == 0"))
+row("hypot", 2, math.hypot, "math.hypot({0}, {1})", _float,
+    lambda b, o, x, y: (_over(b, x, o), _over(b, y, o)), cost=E,
+    kink=Kink("kink", "x == 0 and y == 0", convention=math.nan))
+
+# ---------------------------------------------------------------------------- nonsmooth
+row("abs", 1, abs, "abs({0})", _arith, lambda b, o, x: (b.prim("sign", x),),
+    kink=Kink("kink", "x == 0", slopes=(-1.0, 1.0), convention=0.0, alternatives=(-1.0, 1.0)))
+row("relu", 1, _relu, "{0} if {0} > 0.0 else 0.0", _float, lambda b, o, x: (b.prim("step", x),),
+    kink=Kink("kink", "x == 0", slopes=(0.0, 1.0), convention=0.0, alternatives=(0.0, 1.0)))
+row("max", None, max, "max({*})", _arith, _tie_weights,
+    kink=Kink("tie", "two arguments equal the maximum", convention="split evenly",
+              alternatives=("all to one argument",)))
+row("min", None, min, "min({*})", _arith, _tie_weights,
+    kink=Kink("tie", "two arguments equal the minimum", convention="split evenly",
+              alternatives=("all to one argument",)))
+row("step", 1, _step, "1.0 if {0} > 0.0 else 0.0", _float,
+    kink=Kink("jump", "x == 0", convention=0.0), doc="Heaviside step with step(0) = 0")
+row("sign", 1, lambda x: float(_sign(x)), "np.sign({0})", _float,
+    kink=Kink("jump", "x == 0", convention=0.0))
+row("floor", 1, math.floor, "math.floor({0})", _int, kink=Kink("jump", "x an integer", convention=0.0))
+row("ceil", 1, math.ceil, "math.ceil({0})", _int, kink=Kink("jump", "x an integer", convention=0.0))
+row("round", 1, round, "round({0})", _int, kink=Kink("jump", "x a half-integer", convention=0.0))
+row("ffloor", 1, lambda x: float(math.floor(x)), "np.floor({0})", _float,
+    kink=Kink("jump", "x an integer", convention=0.0), doc="np.floor: float result")
+row("fceil", 1, lambda x: float(math.ceil(x)), "np.ceil({0})", _float,
+    kink=Kink("jump", "x an integer", convention=0.0), doc="np.ceil: float result")
+row("fround", 1, lambda x: float(np.round(x)), "np.round({0})", _float,
+    kink=Kink("jump", "x a half-integer", convention=0.0), doc="np.round: float result")
+row("roundn", 2, round, "round({0}, {1})", _float, kink=Kink("jump", "x a rounding boundary",
+                                                               convention=0.0))
+
+
+def is_differentiable(name: str) -> bool:
+    prim = PRIMS.get(name)
+    return prim is not None and prim.partials is not None
+
+
+__all__ = ["PRIMS", "Prim", "Kink", "is_differentiable"]

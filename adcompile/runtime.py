@@ -1,0 +1,16 @@
+"""Helpers that generated code imports; they run both as plain Python and inside Numba."""
+from __future__ import annotations
+
+import numpy as np
+from numba.extending import register_jitable
+
+
+@register_jitable
+def grow_tape(tape, need):
+    """Return `tape` if it holds `need` entries, else a copy with room for max(need, 2*len)."""
+    n = tape.shape[0]
+    if need <= n:
+        return tape
+    new = np.empty(max(need, 2 * n), tape.dtype)
+    new[:n] = tape
+    return new

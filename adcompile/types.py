@@ -1,0 +1,59 @@
+"""The IR's value types: f64, i64, bool scalars and float/int arrays, with promotion rules."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scalar:
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Array:
+    dtype: Scalar
+    ndim: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.dtype.name}[{','.join(':' * self.ndim)}]"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+BOOL = Scalar("bool")
+I64 = Scalar("i64")
+F64 = Scalar("f64")
+
+_RANK = {BOOL: 0, I64: 1, F64: 2}
+
+NUMPY_DTYPE = {F64: "np.float64", I64: "np.int64", BOOL: "np.bool_"}
+ZERO = {F64: 0.0, I64: 0, BOOL: False}
+
+
+def is_scalar(t) -> bool:
+    return isinstance(t, Scalar)
+
+
+def is_float(t) -> bool:
+    """True for the types that carry derivatives."""
+    return t == F64 or (isinstance(t, Array) and t.dtype == F64)
+
+
+def promote(a: Scalar, b: Scalar) -> Scalar:
+    """Python's numeric tower restricted to bool < int < float."""
+    return a if _RANK[a] >= _RANK[b] else b
+
+
+def parse_type(text: str):
+    """Parse a type name as written on the command line: f64, float, i64, int, bool."""
+    key = text.strip().lower()
+    table = {"f64": F64, "float": F64, "float64": F64, "i64": I64, "int": I64,
+             "int64": I64, "bool": BOOL}
+    if key in table:
+        return table[key]
+    raise ValueError(f"unknown type {text!r}; use f64, i64 or bool")

@@ -1,0 +1,90 @@
+"""IR verifier: scoping (SSA dominance in structured regions), region shapes, types, arities.
+
+Passes must leave the IR verifiable; tests call verify() after every pass.
+"""
+from __future__ import annotations
+
+from .ir import Block, Function, Op
+from .primitives import PRIMS
+from .types import BOOL, I64
+
+
+class VerifyError(Exception):
+    """The IR is malformed: a bug in adcompile, never a user error."""
+
+
+def verify(fn: Function) -> None:
+    _block(fn.body, set(), "return")
+    if fn.body.args != fn.params:
+        raise VerifyError("function body arguments differ from parameters")
+
+
+def _fail(op: Op, msg: str):
+    raise VerifyError(f"{op.name} at {op.loc}: {msg}")
+
+
+def _block(blk: Block, visible: set, terminator: str) -> None:
+    seen = set(visible)
+    for a in blk.args:
+        if a.owner is not blk:
+            raise VerifyError(f"block argument {a!r} has the wrong owner")
+        seen.add(a.id)
+    if not blk.ops or blk.ops[-1].name != terminator:
+        raise VerifyError(f"block does not end with {terminator}")
+    for i, op in enumerate(blk.ops):
+        if op.parent is not blk:
+            _fail(op, "op has the wrong parent block")
+        if op.name in ("yield", "return") and i != len(blk.ops) - 1:
+            _fail(op, "terminator in the middle of a block")
+        for a in op.args:
+            if a.id not in seen:
+                _fail(op, f"uses {a!r} before (or outside) its definition")
+        _check_op(op, seen)
+        for r in op.results:
+            if r.owner is not op:
+                _fail(op, f"result {r!r} has the wrong owner")
+            seen.add(r.id)
+
+
+def _types(vals):
+    return [v.type for v in vals]
+
+
+def _check_op(op: Op, seen: set) -> None:
+    if op.name == "if":
+        if len(op.regions) != 2 or op.args[0].type != BOOL:
+            _fail(op, "if needs a bool condition and two regions")
+        for blk in op.regions:
+            _block(blk, seen, "yield")
+            if _types(blk.terminator.args) != _types(op.results):
+                _fail(op, "branch yields do not match the if's results")
+    elif op.name in ("for", "while"):
+        body = op.regions[-1]
+        inits = op.args[3:] if op.name == "for" else op.args
+        carried = body.args[1:] if op.name == "for" else body.args
+        if op.name == "for" and (len(op.regions) != 1 or _types(op.args[:3]) != [I64] * 3
+                                 or body.args[0].type != I64):
+            _fail(op, "for needs integer bounds and an integer index")
+        if _types(inits) != _types(carried) or _types(carried) != _types(op.results):
+            _fail(op, "loop-carried types disagree between inits, block args and results")
+        _block(body, seen, "yield")
+        ys = _types(body.terminator.args)
+        want = _types(op.results) + ([BOOL] if op.attrs.get("exit") else [])
+        if ys != want:
+            _fail(op, f"loop body yields {ys}, expected {want}")
+        if op.name == "while":
+            cond = op.regions[0]
+            if _types(cond.args) != _types(carried):
+                _fail(op, "while condition block arguments disagree with the carried values")
+            _block(cond, seen, "yield")
+            if _types(cond.terminator.args) != [BOOL]:
+                _fail(op, "while condition must yield one bool")
+    elif op.name in PRIMS:
+        p = PRIMS[op.name]
+        if p.arity is not None and len(op.args) != p.arity:
+            _fail(op, f"takes {p.arity} arguments, has {len(op.args)}")
+        if len(op.results) != 1 or op.results[0].type != p.typing(*op.args):
+            _fail(op, "result type disagrees with the primitive's typing rule")
+    elif op.name not in ("const", "undef", "yield", "return", "tape_reserve", "tape_store",
+                         "tape_advance", "tape_retreat", "tape_load"):
+        _fail(op, "unknown op")
