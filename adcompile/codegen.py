@@ -56,6 +56,10 @@ class Emitter:
         self.tapes: dict = {}                   # (group, slot) -> array name
         self.pointers: dict = {}                # group -> pointer name
         self.last_comment = None
+        self.group_slots: dict = {}             # group -> {slot: tape_store op}
+        for op in walk(fn.body):
+            if op.name == "tape_store":
+                self.group_slots.setdefault(op.attrs["group"], {})[op.attrs["slot"]] = op
         self.names.coalesce(self.is_named)
         for p, n in zip(fn.params, params or [p.hint for p in fn.params]):
             p.hint = n
@@ -122,6 +126,8 @@ class Emitter:
             text = f"# record for the adjoint: {src}  ({where})"
         elif op.role == "recompute":
             text = f"# recompute: {src}  ({where})"
+        elif op.role == "restore":
+            text = f"# read back this iteration's record: {src}  ({where})"
         else:
             text = f"# {where}: {src}" if src else f"# {where}"
         self.emit(depth, text)
@@ -309,11 +315,9 @@ class Emitter:
     def op_tape_reserve(self, op: Op, depth: int):
         ptr = self.pointer(op)
         count = self.expr(op.args[0])[0]
-        for slot, dtype in op.attrs["slots"]:
-            fake = Op("tape_store", [], [], {"group": op.attrs["group"], "slot": slot,
-                                             "name": op.attrs["names"][slot]})
-            arr = self.tape(fake, dtype)
-            need = ptr if count == "0" else f"{ptr} + {count}"
+        need = f"{ptr} + {count}"
+        for slot, store in sorted(self.group_slots.get(op.attrs["group"], {}).items()):
+            arr = self.tape(store, store.args[0].type)
             self.emit(depth, f"{arr} = grow_tape({arr}, {need})")
 
     def op_tape_store(self, op: Op, depth: int):

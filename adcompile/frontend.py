@@ -504,6 +504,8 @@ class Lowerer(ast.NodeVisitor):
         if isinstance(v, tuple):
             self.type_error(node, "a tuple cannot be used as a condition")
         if v.type == BOOL:
+            if v.hint in _GENERIC:
+                v.hint = "cond"
             return v
         return self.b.prim("ne", v, self.b.const(0.0 if v.type == F64 else 0), hint="truth")
 

@@ -1,0 +1,19 @@
+"""adcompile: source-transforming automatic differentiation for a subset of Python.
+
+    import adcompile as ad
+
+    @ad.grad
+    def f(x, n): ...
+
+    f(0.3, 10)        # df/dx, from Numba-compiled generated code
+    print(f.source)   # the generated forward-plus-adjoint source
+"""
+from .api import GradFunction, grad, value_and_grad
+from .errors import AdCompileError, AdTypeError, JitError, UnknownFunctionError, \
+    UnsupportedSyntaxError
+from .functions import relu
+
+__version__ = "0.1.0"
+
+__all__ = ["grad", "value_and_grad", "relu", "GradFunction", "AdCompileError", "AdTypeError",
+           "JitError", "UnknownFunctionError", "UnsupportedSyntaxError"]

@@ -1,0 +1,235 @@
+"""What users call: grad and value_and_grad, compiled and cached per argument-type signature."""
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .codegen import generate_module
+from .errors import AdCompileError, AdTypeError, Loc
+from .frontend import build_function
+from .irprint import format_function
+from .jit import compile_function, run_compiled, write_module
+from .passes.reverse import reverse
+from .types import BOOL, F64, I64
+
+
+@dataclass
+class Compiled:
+    """One specialisation: the IRs, the generated source and the callable."""
+    types: tuple
+    ir: str
+    adjoint_ir: str
+    source: str
+    path: object
+    func: object
+    n_out: int
+
+
+def arg_type(name: str, value):
+    """The IR type of a call argument, or a TypeError naming the parameter."""
+    if isinstance(value, (bool, np.bool_)):
+        return BOOL
+    if isinstance(value, (int, np.integer)):
+        return I64
+    if isinstance(value, (float, np.floating)):
+        return F64
+    what = type(value).__name__
+    hint = "pass a Python float, int or bool"
+    if isinstance(value, np.ndarray):
+        hint = "NumPy arrays are not supported yet: pass scalars"
+    raise AdTypeError(f"parameter {name!r} got a value of type {what}, which adcompile "
+                      "cannot compile", hint=hint)
+
+
+_PY = {F64: float, I64: int, BOOL: bool}
+
+
+def _type_of_annotation(p: inspect.Parameter):
+    ann = p.annotation
+    table = {float: F64, int: I64, bool: BOOL, "float": F64, "int": I64, "bool": BOOL}
+    if ann in table:
+        return table[ann]
+    if p.default is not inspect.Parameter.empty:
+        try:
+            return arg_type(p.name, p.default)
+        except AdTypeError:
+            pass
+    return F64
+
+
+class GradFunction:
+    """A compiled gradient (or value-and-gradient) of a user function."""
+
+    def __init__(self, func, wrt=0, jit: bool = True, with_value: bool = False,
+                 mode: str = "reverse"):
+        if mode != "reverse":
+            raise ValueError(f"mode={mode!r} is not available yet; use mode='reverse'")
+        self.func = func
+        self.jit = jit
+        self.with_value = with_value
+        self.signature = inspect.signature(func)
+        self.params = list(self.signature.parameters)
+        self.wrt, self.single = _normalise_wrt(wrt, self.params, func)
+        self._cache: dict[tuple, Compiled] = {}
+        self._last: Compiled | None = None
+        self._adcompile_wrapped = func
+        functools.update_wrapper(self, func)
+
+    # -- calling -------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        try:
+            values = self._bind(args, kwargs)
+            types = tuple(arg_type(n, v) for n, v in zip(self.params, values))
+            compiled = self._specialise(types)
+        except AdCompileError as exc:
+            raise _clean(exc) from None
+        values = [_PY[t](v) for t, v in zip(types, values)]
+        try:
+            out = run_compiled(compiled.func, values, compiled.path)
+        except AdCompileError as exc:
+            raise _clean(exc) from None
+        return self._package(out, compiled)
+
+    def _bind(self, args, kwargs) -> list:
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise AdTypeError(f"{self.func.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        return [bound.arguments[n] for n in self.params]
+
+    def _package(self, out, compiled: Compiled):
+        if not isinstance(out, tuple):
+            out = (out,)
+        value = out[0]
+        grads = tuple(out[compiled.n_out:])
+        g = grads[0] if self.single else grads
+        return (value, g) if self.with_value else g
+
+    # -- compiling -----------------------------------------------------------------------
+    def _specialise(self, types: tuple) -> Compiled:
+        compiled = self._cache.get(types)
+        if compiled is None:
+            for i in self.wrt:
+                if types[i] != F64:
+                    what = {I64: "an int", BOOL: "a bool"}[types[i]]
+                    raise AdTypeError(
+                        f"cannot differentiate {self.func.__name__}() with respect to "
+                        f"parameter {self.params[i]!r}: it was given {what}",
+                        hint=f"pass a float for {self.params[i]!r} (e.g. 3.0 rather than 3), "
+                             "or leave it out of wrt")
+            compiled = self._compile(types)
+            self._cache[types] = compiled
+        self._last = compiled
+        return compiled
+
+    def _compile(self, types: tuple) -> Compiled:
+        primal = build_function(self.func, list(types))
+        ir_text = format_function(primal)
+        vg = reverse(primal, list(self.wrt))
+        adj_text = format_function(vg)
+        name = f"{primal.name}_vg"
+        where = primal.loc.short() if primal.loc else primal.name
+        wrt_names = ", ".join(self.params[i] for i in self.wrt)
+        source = generate_module(vg, name, f"{where} ({primal.name})",
+                                 f"value and gradient with respect to {wrt_names}",
+                                 params=self.params)
+        path = write_module(source, name)
+        func = compile_function(path, name, self.jit)
+        return Compiled(types, ir_text, adj_text, source, path, func, 1)
+
+    def specialise(self, *types, **named) -> Compiled:
+        """Compile for explicit parameter types (F64/I64/BOOL or 'f64'/'int'...) without calling."""
+        from .types import parse_type
+        chosen = {}
+        for name, p in self.signature.parameters.items():
+            chosen[name] = _type_of_annotation(p)
+        for name, t in zip(self.params, types):
+            chosen[name] = t
+        chosen.update(named)
+        ts = tuple(parse_type(t) if isinstance(t, str) else t for t in
+                   (chosen[n] for n in self.params))
+        try:
+            return self._specialise(ts)
+        except AdCompileError as exc:
+            raise _clean(exc) from None
+
+    def _current(self) -> Compiled:
+        return self._last if self._last is not None else self.specialise()
+
+    @property
+    def source(self) -> str:
+        """The generated forward-plus-adjoint Python source (last signature called)."""
+        return self._current().source
+
+    @property
+    def ir(self) -> str:
+        """The typed SSA IR of the user's function (last signature called)."""
+        return self._current().ir
+
+    @property
+    def adjoint_ir(self) -> str:
+        """The IR of the fused value-and-gradient function."""
+        return self._current().adjoint_ir
+
+    @property
+    def source_path(self):
+        return self._current().path
+
+    def __repr__(self) -> str:
+        kind = "value_and_grad" if self.with_value else "grad"
+        wrt = ", ".join(self.params[i] for i in self.wrt)
+        return f"<adcompile {kind} of {self.func.__name__} wrt ({wrt})>"
+
+
+def _normalise_wrt(wrt, params, func):
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    if not items:
+        raise AdCompileError("wrt must name at least one parameter")
+    out = []
+    for w in items:
+        if isinstance(w, str):
+            if w not in params:
+                raise AdCompileError(f"wrt={w!r}: {func.__name__}() has no parameter {w!r}",
+                                     hint=f"its parameters are {', '.join(params)}")
+            out.append(params.index(w))
+        elif isinstance(w, int) and not isinstance(w, bool):
+            if not -len(params) <= w < len(params):
+                raise AdCompileError(f"wrt={w}: {func.__name__}() has {len(params)} parameters")
+            out.append(w % len(params))
+        else:
+            raise AdCompileError(f"wrt entries must be parameter names or indices, got {w!r}")
+    if len(set(out)) != len(out):
+        raise AdCompileError("wrt names the same parameter twice")
+    return tuple(out), single
+
+
+def _clean(exc: AdCompileError) -> AdCompileError:
+    """Drop adcompile's internal frames: the user's call is where the error belongs."""
+    exc.__traceback__ = None
+    exc.__context__ = None
+    exc.__cause__ = None
+    return exc
+
+
+def grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse"):
+    """Gradient of a float-valued function: `@grad`, `@grad(wrt=("a", "b"))` or `grad(f, wrt=1)`.
+
+    With one parameter in wrt (the default: the first) the call returns one float; with a tuple
+    it returns a tuple of gradients in that order.
+    """
+    if func is None:
+        return lambda f: GradFunction(f, wrt, jit, False, mode)
+    return GradFunction(func, wrt, jit, False, mode)
+
+
+def value_and_grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse"):
+    """Like grad, but the call returns (value, gradient) from the same compiled sweep."""
+    if func is None:
+        return lambda f: GradFunction(f, wrt, jit, True, mode)
+    return GradFunction(func, wrt, jit, True, mode)

@@ -1,0 +1,1 @@
+"""IR -> IR passes: dead-code elimination, activity analysis, reverse mode."""

@@ -1,0 +1,145 @@
+"""Dead-code elimination by marking: keeps what the returned values and live tapes need.
+
+Loop-carried values, if results and whole region ops are removed when nothing live reads
+them. Tapes are live only through their loads: a tape_store survives when a live tape_load
+reads the same slot, so the reverse pass may tape eagerly and let this pass drop the rest.
+"""
+from __future__ import annotations
+
+from ..ir import Block, Function, Op, Value, loop_body, walk
+
+
+class _Marker:
+    def __init__(self, fn: Function):
+        self.values: set[int] = set()
+        self.ops: set[int] = set()
+        self.carried: set = set()              # (id(loop op), k)
+        self.work: list[Value] = []
+        self.stores: dict = {}                 # (group, slot) -> [tape_store ops]
+        self.group_ops: dict = {}              # group -> [reserve/advance/retreat ops]
+        self.live_slots: set = set()
+        self.live_groups: set = set()
+        for op in walk(fn.body):
+            if op.name == "tape_store":
+                self.stores.setdefault((op.attrs["group"], op.attrs["slot"]), []).append(op)
+            elif op.name in ("tape_reserve", "tape_advance", "tape_retreat"):
+                self.group_ops.setdefault(op.attrs["group"], []).append(op)
+
+    def value(self, v: Value):
+        if v.id not in self.values:
+            self.values.add(v.id)
+            self.work.append(v)
+
+    def op_live(self, op: Op):
+        """Mark op as executed-and-needed, with the control it depends on."""
+        if id(op) in self.ops:
+            return
+        self.ops.add(id(op))
+        if op.name == "if":
+            self.value(op.args[0])
+        elif op.name == "for":
+            for a in op.args[:3]:
+                self.value(a)
+        elif op.name == "while":
+            self.value(op.regions[0].terminator.args[0])
+        if op.name in ("for", "while") and op.attrs.get("exit"):
+            self.value(loop_body(op).terminator.args[-1])
+        if op.name not in ("if", "for", "while"):
+            for a in op.args:
+                self.value(a)
+        if op.name == "tape_load":
+            self.slot((op.attrs["group"], op.attrs["slot"]), op.attrs["group"])
+        blk = op.parent
+        if blk is not None and blk.owner is not None:
+            self.op_live(blk.owner)
+
+    def slot(self, key, group):
+        if key in self.live_slots:
+            return
+        self.live_slots.add(key)
+        for st in self.stores.get(key, []):
+            self.op_live(st)
+        if group not in self.live_groups:
+            self.live_groups.add(group)
+            for g in self.group_ops.get(group, []):
+                self.op_live(g)
+
+    def carry(self, op: Op, k: int):
+        if (id(op), k) in self.carried:
+            return
+        self.carried.add((id(op), k))
+        self.op_live(op)
+        inits = op.args[3:] if op.name == "for" else op.args
+        self.value(inits[k])
+        self.value(loop_body(op).terminator.args[k])
+
+    def run(self, roots):
+        for v in roots:
+            self.value(v)
+        while self.work:
+            v = self.work.pop()
+            owner = v.owner
+            if isinstance(owner, Op):
+                self.op_live(owner)
+                k = owner.results.index(v)
+                if owner.name == "if":
+                    for blk in owner.regions:
+                        self.value(blk.terminator.args[k])
+                elif owner.name in ("for", "while"):
+                    self.carry(owner, k)
+            elif isinstance(owner, Block) and owner.owner is not None:
+                loop = owner.owner
+                k = owner.args.index(v)
+                if loop.name == "for":
+                    if k == 0:
+                        self.op_live(loop)
+                        continue
+                    k -= 1
+                self.carry(loop, k)
+
+
+def dce(fn: Function) -> Function:
+    m = _Marker(fn)
+    m.run(fn.body.terminator.args)
+    _sweep(fn.body, m)
+    return fn
+
+
+def _sweep(blk: Block, m: _Marker):
+    kept = []
+    for op in blk.ops:
+        if op.name in ("yield", "return"):
+            kept.append(op)
+            continue
+        if id(op) not in m.ops:
+            continue
+        if op.name == "if":
+            keep = [k for k, r in enumerate(op.results) if r.id in m.values]
+            for region in op.regions:
+                y = region.terminator
+                y.args = [y.args[k] for k in keep]
+            op.results = [op.results[k] for k in keep]
+        elif op.name in ("for", "while"):
+            _sweep_loop(op, m)
+        for region in op.regions:
+            _sweep(region, m)
+        kept.append(op)
+    blk.ops = kept
+
+
+def _sweep_loop(op: Op, m: _Marker):
+    n = len(op.results)
+    keep = [k for k in range(n) if (id(op), k) in m.carried]
+    body = loop_body(op)
+    y = body.terminator
+    extra = y.args[n:]
+    y.args = [y.args[k] for k in keep] + extra
+    op.results = [op.results[k] for k in keep]
+    if op.name == "for":
+        op.args = op.args[:3] + [op.args[3 + k] for k in keep]
+        body.args = body.args[:1] + [body.args[1 + k] for k in keep]
+    else:
+        op.args = [op.args[k] for k in keep]
+        body.args = [body.args[k] for k in keep]
+        cond = op.regions[0]
+        cond.args = [cond.args[k] for k in keep]

@@ -1,0 +1,478 @@
+"""Reverse mode, IR -> IR: one fused function returning the values and the gradient.
+
+The forward sweep is a clone of the function. The adjoint sweep walks it backwards:
+- straight-line ops: adjoint += incoming adjoint * partial derivative (from the primitive table);
+- `if`: an `if` on the same condition whose arms hold the adjoints of the arms; values an arm's
+  adjoint reads are exported as extra results of the forward `if`;
+- loops: a reverse loop over the recorded iterations. Values the adjoint reads are recomputed
+  from cheap ops where possible and recorded on a tape otherwise (loop-carried values, results
+  of expensive primitives, branch decisions, results of nested regions). Tapes of a `for` loop
+  are reserved once at loop entry (the trip count is known); `while` loops and loops nested in
+  loops grow them geometrically. Adjoints of values read from outside the loop are carried
+  through the reverse loop as accumulators.
+The pass taps eagerly what an adjoint rule might read; dead-code elimination then drops every
+tape and recomputation nobody reads.
+"""
+from __future__ import annotations
+
+import itertools
+
+from ..builder import Builder
+from ..errors import AdTypeError
+from ..ir import Block, Function, Op, Value, defining_block, loop_body, loop_carried
+from ..primitives import PRIMS
+from ..types import BOOL, F64, I64, is_float
+from .activity import active_values
+from .dce import dce
+
+
+# ---------------------------------------------------------------------------- cloning
+def clone_function(fn: Function) -> tuple[Function, dict]:
+    """A deep copy of fn; every while loop and exiting for loop also counts its iterations."""
+    vmap: dict[int, Value] = {}
+    params = [Value(p.type, p.hint) for p in fn.params]
+    for old, new in zip(fn.params, params):
+        vmap[old.id] = new
+    body = Block(list(params))
+    _clone_ops(fn.body, body, vmap)
+    new = Function(fn.name, params, body, fn.filename, fn.result_tree, fn.loc)
+    return new, vmap
+
+
+def _clone_ops(src: Block, dst: Block, vmap: dict):
+    for op in src.ops:
+        args = [vmap[a.id] for a in op.args]
+        regions = []
+        for blk in op.regions:
+            nargs = [Value(a.type, a.hint) for a in blk.args]
+            for a, n in zip(blk.args, nargs):
+                vmap[a.id] = n
+            nblk = Block(nargs)
+            _clone_ops(blk, nblk, vmap)
+            regions.append(nblk)
+        results = [Value(r.type, r.hint) for r in op.results]
+        for r, n in zip(op.results, results):
+            vmap[r.id] = n
+        new = Op(op.name, args, results, dict(op.attrs), regions, op.loc, op.role)
+        dst.append(new)
+        if op.name == "while" or (op.name == "for" and op.attrs.get("exit")):
+            _add_counter(new, dst)
+
+
+def _add_counter(op: Op, parent: Block):
+    """Carry an iteration count through the loop (the reverse sweep runs that many times)."""
+    b = Builder(parent, op.loc)
+    zero = Op("const", [], [Value(I64, "n_iter")], {"value": 0}, loc=op.loc)
+    parent.insert_after(parent.ops[parent.ops.index(op) - 1] if parent.ops.index(op) else None,
+                        [zero])
+    n = len(op.results)
+    body = loop_body(op)
+    arg = Value(I64, "n_iter")
+    y = body.terminator
+    body.args.insert(len(body.args) - 0, arg)
+    arg.owner = body
+    if op.name == "while":
+        carg = Value(I64, "n_iter")
+        op.regions[0].args.append(carg)
+        carg.owner = op.regions[0]
+    with b.at(body), b.located(op.loc, "tape"):
+        body.ops.pop()                     # re-append the yield after the increment
+        nxt = b.prim("add", arg, 1, hint="n_iter")
+        body.append(y)
+    y.args.insert(n, nxt)
+    op.args.append(zero.result)
+    res = Value(I64, "n_iter")
+    res.owner = op
+    op.results.append(res)
+    op.attrs["counter"] = n
+
+
+# ---------------------------------------------------------------------------- contexts
+class _Ctx:
+    """How the adjoint sweep of one block sees primal values and accumulates adjoints."""
+
+    def __init__(self, rev, fblock: Block, rblock: Block, parent):
+        self.rev, self.fblock, self.rblock, self.parent = rev, fblock, rblock, parent
+        self.adj: dict[int, Value] = {}
+        self.touched: dict[int, Value] = {}   # outer values whose adjoint changed here
+
+    def owns(self, v: Value) -> bool:
+        """Is v defined in this block (or in ifs nested in it)?"""
+        blk = defining_block(v)
+        while blk is not None:
+            if blk is self.fblock:
+                return True
+            op = blk.owner
+            if op is None or op.name != "if":
+                return False
+            blk = op.parent
+        return False
+
+    def add_adj(self, v: Value, contrib: Value):
+        cur = self.get_adj(v)
+        b = self.rev.b
+        with b.at(self.rblock):
+            new = contrib if cur is None else b.prim("add", cur, contrib, hint=v.hint + "_bar")
+        self.set_adj(v, new)
+
+    def set_adj(self, v: Value, val: Value):
+        if val.hint == "t":
+            val.hint = v.hint + "_bar"
+        self.adj[v.id] = val
+        if not self.owns(v):
+            self.touched[v.id] = v
+
+
+class _TopCtx(_Ctx):
+    def get_adj(self, v):
+        return self.adj.get(v.id)
+
+    def materialize(self, v: Value) -> Value:
+        return self.rev.lift(v, self.fblock)
+
+
+class _IfCtx(_Ctx):
+    def __init__(self, rev, fblock, rblock, parent):
+        super().__init__(rev, fblock, rblock, parent)
+        self.memo: dict[int, Value] = {}
+        self.in_loop = isinstance(parent, _LoopCtx) or getattr(parent, "in_loop", False)
+
+    def get_adj(self, v):
+        if v.id in self.adj:
+            return self.adj[v.id]
+        if self.owns(v):
+            return None
+        return self.parent.get_adj(v)
+
+    def materialize(self, v: Value) -> Value:
+        if not self.owns(v):
+            return self.parent.materialize(v)
+        if v.id in self.memo:
+            return self.memo[v.id]
+        owner = v.owner
+        if self.in_loop and defining_block(v) is self.fblock and _recomputable(owner, v):
+            # inside a loop, recomputing a cheap value in the reverse arm beats taping it
+            args = [self.materialize(a) for a in owner.args]
+            b = self.rev.b
+            with b.at(self.rblock), b.located(owner.loc, "recompute"):
+                out = b.emit(owner.name, args, [v.type], dict(owner.attrs), hints=[v.hint]).result
+        else:
+            out = self.parent.materialize(self.rev.lift(v, self.fblock.owner.parent))
+        self.memo[v.id] = out
+        return out
+
+
+class _LoopCtx(_Ctx):
+    def __init__(self, rev, loop: Op, rblock: Block, prologue: Block, parent):
+        super().__init__(rev, loop_body(loop), rblock, parent)
+        self.loop = loop
+        self.prologue = prologue
+        self.memo: dict[int, Value] = {}
+        self.free: list = []                  # (outer value, block arg, init)
+        self.group = next(rev.groups)
+        self.slots = 0
+        self.reserved = False
+        self.index = None                     # the reverse loop's counter j
+
+    def get_adj(self, v):
+        if v.id in self.adj:
+            return self.adj[v.id]
+        if self.owns(v):
+            return None
+        # an outer value: accumulate through the reverse loop as a carried value
+        init = self.parent.get_adj(v)
+        b = self.rev.b
+        if init is None:
+            with b.at(self.parent.rblock):
+                init = b.const(0.0, hint=v.hint + "_bar")
+        arg = Value(F64, v.hint + "_bar")
+        self.free.append((v, arg, init))
+        self.adj[v.id] = arg
+        self.touched[v.id] = v
+        return arg
+
+    def materialize(self, v: Value) -> Value:
+        if not self.owns(v):
+            return self.parent.materialize(v)
+        v = self.rev.lift(v, self.fblock)
+        if v.id in self.memo:
+            return self.memo[v.id]
+        b = self.rev.b
+        owner = v.owner
+        if isinstance(owner, Block) and self.loop.name == "for" and v is owner.args[0]:
+            lo, step = (self.parent.materialize(a) for a in self.loop.args[0:3:2])
+            with b.at(self.prologue), b.located(self.loop.loc, "restore"):
+                out = b.prim("add", lo, b.prim("mul", self.index, step), hint=v.hint)
+        elif _recomputable(owner, v) and (v.type != BOOL or not any(
+                self.owns(a) and not _recomputable(a.owner, a) or
+                self.owns(a) and a.owner.name not in ("const", "undef") for a in owner.args)):
+            # cheap values are recomputed; branch decisions are recorded unless loop-invariant
+            args = [self.materialize(a) for a in owner.args]
+            with b.at(self.prologue), b.located(owner.loc, "recompute"):
+                out = b.emit(owner.name, args, [v.type], dict(owner.attrs), hints=[v.hint]).result
+        else:
+            out = self.tape(v)
+        self.memo[v.id] = out
+        return out
+
+    def tape(self, v: Value) -> Value:
+        """Record v in the forward loop; read it back in the reverse loop."""
+        b = self.rev.b
+        slot = self.slots
+        self.slots += 1
+        label = self.loop.regions[-1].args[0].hint if self.loop.name == "for" else "while"
+        attrs = {"group": self.group, "slot": slot, "name": v.hint, "label": label}
+        body = self.fblock
+        if not self.reserved:
+            self.reserve(attrs)
+        store = Op("tape_store", [v], [], dict(attrs), loc=self.loop.loc, role="tape")
+        owner = v.owner
+        if isinstance(owner, Block):           # a carried value: record it on entry
+            at = max((i for i, o in enumerate(body.ops) if o.name == "tape_reserve"), default=-1)
+            body.insert_after(body.ops[at] if at >= 0 else None, [store])
+        else:
+            body.insert_after(owner, [store])
+        with b.at(self.prologue), b.located(self.loop.loc, "restore"):
+            return b.emit("tape_load", [], [v.type], dict(attrs), hints=[v.hint]).result
+
+    def reserve(self, attrs):
+        self.reserved = True
+        g = {"group": self.group, "label": attrs["label"]}
+        body, loop = self.fblock, self.loop
+        b = self.rev.b
+        tmp = Block()
+        if loop.name == "for":                 # trip count known at entry: reserve it once
+            parent = loop.parent
+            with b.at(tmp), b.located(loop.loc, "tape"):
+                b.emit("tape_reserve", [_trip_count(b, loop.args[:3])], [], g)
+            at = parent.ops.index(loop)
+            parent.insert_after(parent.ops[at - 1] if at else None, tmp.ops)
+        else:                                  # while: grow as the iterations come
+            with b.at(tmp), b.located(loop.loc, "tape"):
+                b.emit("tape_reserve", [b.const(1)], [], g)
+            body.insert_after(None, tmp.ops)
+        adv = Op("tape_advance", [], [], dict(g), loc=loop.loc, role="tape")
+        body.insert_after(body.ops[-2] if len(body.ops) > 1 else None, [adv])
+
+
+# ---------------------------------------------------------------------------- the pass
+class Reverse:
+    def __init__(self, fn: Function, wrt: list[int]):
+        self.fwd, self.vmap = clone_function(fn)
+        self.wrt = [self.fwd.params[i] for i in wrt]
+        self.active = active_values(self.fwd, self.wrt)
+        self.b = Builder(self.fwd.body, role="adjoint")
+        self.groups = itertools.count()
+        self.exports: dict = {}
+
+    def lift(self, v: Value, block: Block) -> Value:
+        """Export v through enclosing ifs until it is defined in `block`."""
+        while defining_block(v) is not block:
+            blk = defining_block(v)
+            op = blk.owner
+            if op is None or op.name != "if":
+                raise AssertionError(f"cannot lift {v!r} out of {op and op.name}")
+            key = (id(op), v.id)
+            if key not in self.exports:
+                self.exports[key] = self._export(op, blk, v)
+            v = self.exports[key]
+        return v
+
+    def _export(self, op: Op, blk: Block, v: Value) -> Value:
+        for region in op.regions:
+            y = region.terminator
+            if region is blk:
+                y.args.append(v)
+            else:
+                u = Op("undef", [], [Value(v.type, v.hint)], loc=op.loc, role="tape")
+                region.insert_after(region.ops[-2] if len(region.ops) > 1 else None, [u])
+                y.args.append(u.result)
+        r = Value(v.type, v.hint)
+        r.owner = op
+        op.results.append(r)
+        return r
+
+    def run(self) -> Function:
+        fn = self.fwd
+        ret = fn.body.ops.pop()
+        outs = ret.args
+        if not outs or len(outs) != 1 or outs[0].type != F64:
+            raise AdTypeError(_output_message(fn, outs), fn.loc,
+                              "return one float: grad differentiates a scalar output")
+        top = _TopCtx(self, fn.body, fn.body, None)
+        if outs[0].id in self.active:
+            with self.b.at(fn.body):
+                top.adj[outs[0].id] = self.b.const(1.0, hint="out_bar")
+            self.reverse_block(fn.body, top)
+        grads = []
+        with self.b.at(fn.body):
+            for p in self.wrt:
+                g = top.get_adj(p)
+                grads.append(g if g is not None else self.b.const(0.0, hint=p.hint + "_bar"))
+        fn.body.append(Op("return", list(outs) + grads, [], loc=None))
+        return dce(fn)
+
+    # -------------------------------------------------------------------- sweeps
+    def reverse_block(self, fblock: Block, ctx: _Ctx):
+        for op in list(reversed(fblock.ops)):
+            if op.name == "if":
+                self.reverse_if(op, ctx)
+            elif op.name in ("for", "while"):
+                self.reverse_loop(op, ctx)
+            elif op.name in PRIMS:
+                self.reverse_prim(op, ctx)
+
+    def reverse_prim(self, op: Op, ctx: _Ctx):
+        y = op.result
+        if y.id not in self.active:
+            return
+        g = ctx.get_adj(y)
+        p = PRIMS[op.name]
+        if g is None or p.partials is None:
+            return
+        b = self.b
+        with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
+            args = [ctx.materialize(a) for a in op.args]
+            out = ctx.materialize(y)
+            partials = p.partials(b, out, *args)
+            for a, d in zip(op.args, partials):
+                if d is None or a.id not in self.active:
+                    continue
+                ctx.add_adj(a, _scale(b, g, d))
+
+    def reverse_if(self, op: Op, ctx: _Ctx):
+        seeds = [(k, ctx.get_adj(r)) for k, r in enumerate(op.results) if r.id in self.active]
+        seeds = [(k, g) for k, g in seeds if g is not None]
+        if not seeds:
+            return
+        b = self.b
+        arms = []
+        for region in op.regions:
+            rblk = Block()
+            sub = _IfCtx(self, region, rblk, ctx)
+            for k, g in seeds:
+                y = region.terminator.args[k]
+                if y.id in self.active:
+                    sub.add_adj(y, g)
+            self.reverse_block(region, sub)
+            arms.append((rblk, sub))
+        keys = list(dict.fromkeys([vid for _, sub in arms for vid in sub.touched]))
+        if not keys:
+            return
+        outer = {vid: sub.touched[vid] for _, sub in arms for vid in sub.touched}
+        with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
+            cond = ctx.materialize(op.args[0])
+        for rblk, sub in arms:
+            with b.at(rblk), b.located(op.loc, "adjoint"):
+                ys = []
+                for vid in keys:
+                    val = sub.adj.get(vid)
+                    if val is None:
+                        val = ctx.get_adj(outer[vid])
+                    if val is None:
+                        val = b.const(0.0)
+                    ys.append(val)
+                b.emit("yield", ys, [])
+        with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
+            hints = [outer[vid].hint + "_bar" for vid in keys]
+            rif = b.emit("if", [cond], [F64] * len(keys), regions=[a for a, _ in arms],
+                         hints=hints)
+        for vid, r in zip(keys, rif.results):
+            ctx.set_adj(outer[vid], r)
+
+    def reverse_loop(self, op: Op, ctx: _Ctx):
+        inits, args, ys, results = loop_carried(op)
+        ncar = op.attrs.get("counter", len(results))
+        carried = [k for k in range(ncar) if results[k].id in self.active]
+        seeds = {k: ctx.get_adj(results[k]) for k in carried}
+        if all(g is None for g in seeds.values()):
+            return
+        b = self.b
+        rbody, prologue = Block(), Block()
+        sub = _LoopCtx(self, op, rbody, prologue, ctx)
+        j = Value(I64, op.regions[0].args[0].hint if op.name == "for" else "k")
+        sub.index = j
+        cbar_args = [Value(F64, args[k].hint + "_bar") for k in carried]
+        for k, cb in zip(carried, cbar_args):
+            if ys[k].id in self.active:
+                sub.add_adj(ys[k], cb)
+        self.reverse_block(sub.fblock, sub)
+        with b.at(rbody), b.located(op.loc, "adjoint"):
+            new_cbar = []
+            for k in carried:
+                g = sub.adj.get(args[k].id)
+                new_cbar.append(g if g is not None else b.const(0.0))
+            b.emit("yield", new_cbar + [sub.adj[v.id] for v, _, _ in sub.free], [])
+        head = []
+        if sub.slots:
+            head.append(Op("tape_retreat", [], [], {"group": sub.group}, loc=op.loc,
+                           role="restore"))
+        rbody.ops[0:0] = head + prologue.ops
+        for o in rbody.ops:
+            o.parent = rbody
+        # the trip count of the forward loop, and the reverse loop over it
+        with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
+            if "counter" in op.attrs:
+                n = ctx.materialize(op.results[op.attrs["counter"]])
+            else:
+                n = _trip_count(b, [ctx.materialize(a) for a in op.args[:3]])
+            inits_r = []
+            for k in carried:
+                g = seeds[k]
+                inits_r.append(g if g is not None else b.const(0.0))
+            inits_r += [init for _, _, init in sub.free]
+            rbody.args = [j] + cbar_args + [arg for _, arg, _ in sub.free]
+            for a in rbody.args:
+                a.owner = rbody
+            lo = b.prim("sub", n, 1)
+            hints = [a.hint for a in rbody.args[1:]]
+            rloop = b.emit("for", [lo, b.const(-1), b.const(-1)] + inits_r,
+                           [F64] * len(inits_r), {}, [rbody], hints)
+        res = rloop.results
+        for k, r in zip(carried, res):
+            if inits[k].id in self.active:
+                ctx.add_adj(inits[k], r)
+        for (v, _, _), r in zip(sub.free, res[len(carried):]):
+            ctx.set_adj(v, r)
+
+
+def _trip_count(b: Builder, bounds) -> Value:
+    """Iterations of range(lo, hi, step); plain hi for range(hi) (a negative hi runs none)."""
+    from ..builder import is_const
+    lo, hi, step = bounds
+    if is_const(lo, 0) and is_const(step, 1):
+        return hi
+    return b.prim("range_len", lo, hi, step, hint="n_trip")
+
+
+def _recomputable(owner, v: Value) -> bool:
+    if not isinstance(owner, Op):
+        return False
+    if owner.name in ("const", "undef"):
+        return True
+    return owner.name in PRIMS and PRIMS[owner.name].cost == "cheap"
+
+
+def _scale(b: Builder, g: Value, d) -> Value:
+    if isinstance(d, (int, float)):
+        if d == 1.0:
+            return g
+        if d == -1.0:
+            return b.prim("neg", g)
+        return b.prim("mul", g, float(d))
+    return b.prim("mul", g, d)
+
+
+def _output_message(fn, outs) -> str:
+    if len(outs) != 1:
+        return f"{fn.name}() returns a tuple of {len(outs)} values; grad needs one float"
+    return f"{fn.name}() returns {'an int' if outs[0].type == I64 else outs[0].type}; " \
+           "grad needs a float output"
+
+
+def reverse(fn: Function, wrt: list[int]) -> Function:
+    """The fused value-and-gradient function of fn with respect to parameter indices wrt."""
+    return Reverse(fn, wrt).run()
+
+
+__all__ = ["reverse", "clone_function"]
