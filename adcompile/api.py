@@ -75,12 +75,21 @@ class GradFunction:
         self.params = list(self.signature.parameters)
         self.wrt, self.single = _normalise_wrt(wrt, self.params, func)
         self._cache: dict[tuple, Compiled] = {}
+        self._fast: dict[tuple, object] = {}   # exact Python argument types -> compiled
         self._last: Compiled | None = None
         self._adcompile_wrapped = func
         functools.update_wrapper(self, func)
 
     # -- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if not kwargs:
+            compiled = self._fast.get(tuple(map(type, args)))
+            if compiled is not None:         # the fast path: no binding, no conversions
+                self._last = compiled
+                return self._package(compiled.func(*args), compiled)
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
         try:
             values = self._bind(args, kwargs)
             types = tuple(arg_type(n, v) for n, v in zip(self.params, values))
@@ -92,6 +101,9 @@ class GradFunction:
             out = run_compiled(compiled.func, values, compiled.path)
         except AdCompileError as exc:
             raise _clean(exc) from None
+        if not kwargs and len(args) == len(self.params) and \
+                all(type(a) in (float, int, bool) for a in args):
+            self._fast[tuple(map(type, args))] = compiled
         return self._package(out, compiled)
 
     def _bind(self, args, kwargs) -> list:
@@ -103,12 +115,8 @@ class GradFunction:
         return [bound.arguments[n] for n in self.params]
 
     def _package(self, out, compiled: Compiled):
-        if not isinstance(out, tuple):
-            out = (out,)
-        value = out[0]
-        grads = tuple(out[compiled.n_out:])
-        g = grads[0] if self.single else grads
-        return (value, g) if self.with_value else g
+        grads = out[1] if self.single else out[1:]
+        return (out[0], grads) if self.with_value else grads
 
     # -- compiling -----------------------------------------------------------------------
     def _specialise(self, types: tuple) -> Compiled:

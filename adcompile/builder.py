@@ -96,6 +96,14 @@ class Builder:
 
     def _simplify(self, name, vals):
         exact = self.role != "primal"
+        if name in ("to_f64", "to_i64") and vals[0].type == BOOL:    # Numba has no float(bool)
+            return self.prim("bool_f64" if name == "to_f64" else "bool_i64", vals[0])
+        if name == "mul" and exact:
+            x, y = vals
+            op = parent_op(y)
+            if op is not None and op.name == "div" and is_const(op.args[0], 1.0) \
+                    and x.type == F64:
+                return self.prim("div", x, op.args[1])
         if name == "mul":
             x, y = vals
             for a, b in ((x, y), (y, x)):
@@ -112,6 +120,23 @@ class Builder:
                 return y
             if name == "sub" and exact and is_const(x, 0.0) and y.type == F64:
                 return self.prim("neg", y)
+        if name in ("and", "or"):
+            x, y = vals
+            neutral, absorbing = (True, False) if name == "and" else (False, True)
+            for a, b in ((x, y), (y, x)):
+                if _is_bool_const(b, neutral):
+                    return a
+                if _is_bool_const(b, absorbing):
+                    return b
+        if name == "not":
+            op = parent_op(vals[0])
+            if op is not None and op.name == "not":
+                return op.args[0]
+        if name == "add" and exact:
+            x, y = vals
+            op = parent_op(y)
+            if op is not None and op.name == "neg" and x.type == F64:
+                return self.prim("sub", x, op.args[0])
         if name == "div" and is_const(vals[1], 1.0) and vals[0].type == F64:
             return vals[0]
         if name == "pow" and is_const(vals[1], 1) and vals[0].type == F64:
@@ -126,6 +151,11 @@ class Builder:
         if name in PRIMS:
             return lambda *args, **kw: self.prim(name, *args, **kw)
         raise AttributeError(name)
+
+
+def _is_bool_const(v: Value, value: bool) -> bool:
+    op = parent_op(v)
+    return op is not None and op.name == "const" and op.attrs["value"] is value
 
 
 def _widest(x, y):

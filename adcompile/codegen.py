@@ -19,7 +19,7 @@ from .types import F64, NUMPY_DTYPE, ZERO
 # Python operator precedence of each template's top-level expression (higher binds tighter)
 _PREC = {"or": 3, "and": 4, "not": 5, "lt": 6, "le": 6, "gt": 6, "ge": 6, "eq": 6, "ne": 6,
          "add": 11, "sub": 11, "mul": 12, "div": 12, "floordiv": 12, "mod": 12, "neg": 13,
-         "pow": 14, "relu": 1, "step": 1, "logpos": 1}
+         "pow": 14, "relu": 1, "step": 1, "logpos": 1, "bool_f64": 1, "bool_i64": 1}
 _ATOM = 16
 _LEFT_ASSOC = {"add", "sub", "mul", "div", "floordiv", "mod", "lt", "le", "gt", "ge", "eq", "ne",
                "and", "or"}
@@ -168,6 +168,8 @@ class Emitter:
             if len(users) != 1 or id(users[0]) not in index:
                 continue
             user = users[0]
+            if user.name == "return" and len(user.args) > 1:
+                continue                      # name each returned value: value, x_bar, ...
             j = index[id(user)]
             if user.name in PRIMS:
                 tmpl = PRIMS[user.name].emit

@@ -362,6 +362,9 @@ class Lowerer(ast.NodeVisitor):
                 self.b.emit("yield", [c], [])
         self.env = env
         with self.b.at(body):
+            for flag in (RET, BRK):            # the loop only runs on while no flag is set
+                if flag in names:
+                    self.env[flag] = self.b.const(False, hint=_hint(flag))
             if has_cont:
                 self.env[CONT] = self.b.const(False, hint="skip")
             self.block(node.body)

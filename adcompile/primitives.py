@@ -146,6 +146,8 @@ row("or", 2, lambda x, y: x or y, "{0} or {1}", _bool, fold=True)
 row("to_f64", 1, float, "float({0})", _float, lambda b, o, x: (1.0,), fold=True)
 row("to_i64", 1, int, "int({0})", _int, fold=True, kink=Kink("jump", "x an integer", convention=0.0))
 row("to_bool", 1, bool, "bool({0})", _bool, fold=True)
+row("bool_f64", 1, float, "1.0 if {0} else 0.0", _float, fold=True, doc="float(b) for a bool")
+row("bool_i64", 1, int, "1 if {0} else 0", _int, fold=True, doc="int(b) for a bool")
 row("range_len", 3, lambda lo, hi, st: len(range(lo, hi, st)), "len(range({0}, {1}, {2}))", _int,
     fold=True)
 

@@ -116,7 +116,7 @@ class _Ctx:
         self.set_adj(v, new)
 
     def set_adj(self, v: Value, val: Value):
-        if val.hint == "t":
+        if val.hint == "t" and isinstance(val.owner, Op) and val.owner.role == "adjoint":
             val.hint = v.hint + "_bar"
         self.adj[v.id] = val
         if not self.owns(v):
@@ -135,7 +135,8 @@ class _IfCtx(_Ctx):
     def __init__(self, rev, fblock, rblock, parent):
         super().__init__(rev, fblock, rblock, parent)
         self.memo: dict[int, Value] = {}
-        self.in_loop = isinstance(parent, _LoopCtx) or getattr(parent, "in_loop", False)
+        self.loop_ctx = parent if isinstance(parent, _LoopCtx) else getattr(parent, "loop_ctx",
+                                                                              None)
 
     def get_adj(self, v):
         if v.id in self.adj:
@@ -150,7 +151,9 @@ class _IfCtx(_Ctx):
         if v.id in self.memo:
             return self.memo[v.id]
         owner = v.owner
-        if self.in_loop and defining_block(v) is self.fblock and _recomputable(owner, v):
+        loop = self.loop_ctx
+        if loop is not None and defining_block(v) is self.fblock and _recomputable(owner, v) \
+                and (v.type != BOOL or not any(loop.varies(a) for a in owner.args)):
             # inside a loop, recomputing a cheap value in the reverse arm beats taping it
             args = [self.materialize(a) for a in owner.args]
             b = self.rev.b
@@ -203,9 +206,8 @@ class _LoopCtx(_Ctx):
             lo, step = (self.parent.materialize(a) for a in self.loop.args[0:3:2])
             with b.at(self.prologue), b.located(self.loop.loc, "restore"):
                 out = b.prim("add", lo, b.prim("mul", self.index, step), hint=v.hint)
-        elif _recomputable(owner, v) and (v.type != BOOL or not any(
-                self.owns(a) and not _recomputable(a.owner, a) or
-                self.owns(a) and a.owner.name not in ("const", "undef") for a in owner.args)):
+        elif _recomputable(owner, v) and (v.type != BOOL or
+                                          not any(self.varies(a) for a in owner.args)):
             # cheap values are recomputed; branch decisions are recorded unless loop-invariant
             args = [self.materialize(a) for a in owner.args]
             with b.at(self.prologue), b.located(owner.loc, "recompute"):
@@ -214,6 +216,11 @@ class _LoopCtx(_Ctx):
             out = self.tape(v)
         self.memo[v.id] = out
         return out
+
+    def varies(self, v: Value) -> bool:
+        """Can v change from one iteration to the next?"""
+        return self.owns(v) and not (isinstance(v.owner, Op) and
+                                     v.owner.name in ("const", "undef"))
 
     def tape(self, v: Value) -> Value:
         """Record v in the forward loop; read it back in the reverse loop."""

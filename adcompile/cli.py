@@ -1,0 +1,170 @@
+"""The `adcompile` command: inspect, grad and demo.
+
+Exit codes: 0 success, 1 a user error (message on stderr, no traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib.util
+import os
+import sys
+
+from .errors import AdCompileError
+
+
+class UsageError(Exception):
+    """A mistake on the command line."""
+
+
+def load_target(spec: str):
+    """FILE:FUNC -> the Python function (the undecorated one if it carries @grad)."""
+    if ":" not in spec:
+        raise UsageError(f"expected FILE:FUNC, got {spec!r} (e.g. examples/seed_graph.py:f)")
+    path, _, name = spec.rpartition(":")
+    if not os.path.isfile(path):
+        raise UsageError(f"no such file: {path}")
+    path = os.path.abspath(path)
+    mod_name = "adcompile_cli_" + os.path.splitext(os.path.basename(path))[0]
+    sys.path.insert(0, os.path.dirname(path))
+    spec_ = importlib.util.spec_from_file_location(mod_name, path)
+    module = importlib.util.module_from_spec(spec_)
+    sys.modules[mod_name] = module
+    try:
+        spec_.loader.exec_module(module)
+    except AdCompileError:
+        raise
+    except Exception as exc:
+        raise UsageError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
+    if not hasattr(module, name):
+        funcs = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
+                       and getattr(v, "__module__", None) == mod_name)
+        raise UsageError(f"{path} has no function {name!r}"
+                         + (f"; it defines: {', '.join(funcs)}" if funcs else ""))
+    func = getattr(module, name)
+    func = getattr(func, "_adcompile_wrapped", func)
+    if not callable(func):
+        raise UsageError(f"{name!r} in {path} is not a function")
+    return func
+
+
+def parse_pairs(text: str, what: str) -> dict:
+    out = {}
+    for item in filter(None, (s.strip() for s in (text or "").split(","))):
+        if "=" not in item:
+            raise UsageError(f"{what}: expected name=value, got {item!r}")
+        k, v = (s.strip() for s in item.split("=", 1))
+        out[k] = v
+    return out
+
+
+def parse_value(name: str, text: str):
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise UsageError(f"--at: cannot read the value of {name!r}: {text!r}") from None
+    if not isinstance(value, (bool, int, float)):
+        raise UsageError(f"--at: {name!r} must be a number or True/False, got {text!r}")
+    return value
+
+
+def parse_wrt(text, params):
+    if not text:
+        return 0
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    out = tuple(int(s) if s.lstrip("-").isdigit() else s for s in items)
+    return out if len(out) > 1 else out[0]
+
+
+def cmd_inspect(args) -> int:
+    from .api import GradFunction
+    func = load_target(args.target)
+    g = GradFunction(func, wrt=parse_wrt(args.wrt, None), jit=False)
+    types = parse_pairs(args.types, "--types")
+    unknown = set(types) - set(g.params)
+    if unknown:
+        raise UsageError(f"--types names unknown parameters: {', '.join(sorted(unknown))}")
+    compiled = g.specialise(**types)
+    show_ir, show_adj = args.ir, args.adjoint
+    if not (show_ir or show_adj):
+        show_ir = show_adj = True
+    if show_ir:
+        print(compiled.ir)
+    if show_ir and show_adj:
+        print()
+    if show_adj:
+        print(compiled.source, end="")
+    return 0
+
+
+def cmd_grad(args) -> int:
+    from .api import GradFunction
+    func = load_target(args.target)
+    wrt = parse_wrt(args.wrt, None)
+    g = GradFunction(func, wrt=wrt, jit=not args.no_jit, with_value=True)
+    at = parse_pairs(args.at, "--at")
+    unknown = set(at) - set(g.params)
+    if unknown:
+        raise UsageError(f"--at names unknown parameters: {', '.join(sorted(unknown))}")
+    values = {k: parse_value(k, v) for k, v in at.items()}
+    for i in g.wrt:                       # 1.5 and 1 mean the same point on the command line
+        name = g.params[i]
+        if isinstance(values.get(name), int) and not isinstance(values[name], bool):
+            values[name] = float(values[name])
+    value, grads = g(**values)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    print(f"value = {value!r}")
+    for i, d in zip(g.wrt, grads):
+        print(f"d/d{g.params[i]} = {d!r}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+    run_demo(repeat=args.repeat)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="adcompile", description="Source-transforming automatic "
+                                "differentiation for a subset of Python, compiled with Numba.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    ins = sub.add_parser("inspect", help="print the IR and the generated gradient source",
+                         description="Print the typed SSA IR of FUNC and the generated "
+                                     "forward-plus-adjoint source (both unless one is chosen).")
+    ins.add_argument("target", metavar="FILE:FUNC")
+    ins.add_argument("--types", default="", help='parameter types, e.g. "x=f64,n=i64" '
+                     "(default: annotations, defaults, else f64)")
+    ins.add_argument("--wrt", default="", help="parameters to differentiate (names or "
+                     "indices, comma-separated; default: the first)")
+    ins.add_argument("--ir", action="store_true", help="print the IR")
+    ins.add_argument("--adjoint", action="store_true", help="print the generated source")
+    ins.set_defaults(run=cmd_inspect)
+    gr = sub.add_parser("grad", help="evaluate the value and gradient at a point",
+                        description="Compile FUNC's gradient and evaluate it at --at.")
+    gr.add_argument("target", metavar="FILE:FUNC")
+    gr.add_argument("--at", required=True, help='the point, e.g. "w1=1.5,w2=0.5"')
+    gr.add_argument("--wrt", default="", help="parameters to differentiate (default: first)")
+    gr.add_argument("--no-jit", action="store_true", help="run the generated source as Python")
+    gr.set_defaults(run=cmd_grad)
+    de = sub.add_parser("demo", help="the seed computation-graph example, end to end",
+                        description="Compile the seeds' computation-graph example: its IR, "
+                                    "the adjoint source, a finite-difference check, timings.")
+    de.add_argument("--repeat", type=int, default=200_000, help="calls per timing")
+    de.set_defaults(run=cmd_demo)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (AdCompileError, UsageError) as exc:
+        print(f"adcompile: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

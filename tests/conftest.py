@@ -1,0 +1,33 @@
+"""Test set-up: a private cache directory, hypothesis profiles, and gradient-check helpers."""
+import importlib.util
+import os
+import sys
+import tempfile
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+os.environ.setdefault("ADCOMPILE_CACHE_DIR", tempfile.mkdtemp(prefix="adcompile-test-"))
+sys.path.insert(0, os.path.dirname(__file__))
+
+settings.register_profile("ci", derandomize=True, max_examples=30, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.register_profile("dev", max_examples=100, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def load_source(tmp_path, text, name="prog"):
+    """Write `text` to a module file and import it (adcompile reads functions from files)."""
+    path = tmp_path / f"{name}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(f"{name}_{abs(hash(str(path)))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def load(tmp_path):
+    counter = iter(range(10**6))
+    return lambda text: load_source(tmp_path, text, f"prog{next(counter)}")

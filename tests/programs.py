@@ -1,0 +1,150 @@
+"""User-style programs for the control-flow tests (adcompile reads source, so they live here)."""
+import math
+
+import numpy as np
+from math import exp as e_x
+
+import adcompile as ad
+
+
+def straight(x, y):
+    a = x * y + math.sin(x) / (1.0 + y * y)
+    b = math.exp(-a * a) - math.atan2(y, x)
+    return a * b + math.hypot(x, y) ** 1.5
+
+
+def nested_branches(x, y):
+    if x > 0.0:
+        if y > x:
+            r = x * y
+        elif y > -x:
+            r = x - y * y
+        else:
+            r = math.cos(x * y)
+    else:
+        r = y * math.exp(x) if y > 0.0 else -x * y
+    return r * r + x
+
+
+def overwrite_in_loop(x, n):
+    a = x
+    b = 1.0
+    for i in range(n):
+        a, b = b * math.sin(a), a + 0.5 * b
+        b = b * 0.9
+    return a + b
+
+
+def data_dependent_while(a):
+    steps = 0
+    while abs(a) > 1e-3 and steps < 1000:
+        a = a * 0.9 + 0.01 * math.sin(a)
+        steps += 1
+    return a * steps
+
+
+def break_continue(x, n):
+    acc = 0.0
+    for i in range(n):
+        if i % 3 == 1:
+            continue
+        acc = acc + math.sin(x * i) * x
+        if acc > 2.0:
+            break
+    return acc
+
+
+def early_return(x):
+    if x < -1.0:
+        return x * x
+    for i in range(5):
+        x = x * 1.1 + 0.1
+        if x > 3.0:
+            return math.log(x) + i
+    return x * 2.0
+
+
+def helper(u, scale=2.0):
+    return math.tanh(u) * scale
+
+
+def calls_in_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        if i % 2 == 0:
+            s = s + helper(x * i)
+        else:
+            s = s + helper(x, scale=0.5 * i)
+    return s + helper(s)
+
+
+def nested_loops(x, n):
+    total = 0.0
+    for i in range(n):
+        inner = x
+        for j in range(i):
+            inner = math.sin(inner) + 0.1 * j
+        total = total + inner * inner
+    return total
+
+
+def while_in_for(x):
+    s = 0.0
+    for i in range(4):
+        t = x + i
+        while t > 0.5:
+            t = t * 0.7
+            s = s + t * x
+    return s
+
+
+def ranges(x, n):
+    s = 0.0
+    for i in range(2, n, 3):
+        s = s + x ** i
+    for j in range(n, 0, -2):
+        s = s * 0.5 + math.cos(x * j)
+    return s
+
+
+def many_params(a, b, c, n):
+    v = 0.0
+    for i in range(n):
+        v = v + a * math.cos(b * i) - c * c / (1.0 + i)
+    return v
+
+
+def aliases(x):
+    return np.sin(x) * e_x(x) + np.arctan2(x, 2.0) + np.sqrt(x * x + 1.0)
+
+
+def loop_var_after(x, n):
+    for i in range(n):
+        x = x * 1.01
+    return x * i
+
+
+def tuple_swap(a, b):
+    for _ in range(4):
+        a, b = b, a * b + 0.1
+    pair = (a, b)
+    return pair[0] * pair[1]
+
+
+def ifexp_and_or(x, y):
+    z = x if x > y else y * 2.0
+    ok = x > 0.0 and y > 0.0 or x < -2.0
+    w = z * 3.0 if ok else z - 1.0
+    return w * x + (1.0 if not ok else 0.0)
+
+
+def int_mixing(x, n):
+    k = n // 2
+    m = n % 3
+    f = float(k) * x + m
+    return f * x ** 2 + int(x * 10) * 0.0 + abs(k - m) * x
+
+
+def relu_net(x):
+    h = ad.relu(2.0 * x - 1.0) + ad.relu(-x)
+    return h * h + max(x, 0.5 * x) + min(x, 1.0)
