@@ -436,11 +436,13 @@ class Reverse:
             rloop = b.emit("for", [lo, b.const(-1), b.const(-1)] + inits_r,
                            [F64] * len(inits_r), {}, [rbody], hints)
         res = rloop.results
+        # accumulators of outer adjoints started from their values before the loop, so they
+        # replace them; the carried adjoints then flow into the initial values
+        for (v, _, _), r in zip(sub.free, res[len(carried):]):
+            ctx.set_adj(v, r)
         for k, r in zip(carried, res):
             if inits[k].id in self.active:
                 ctx.add_adj(inits[k], r)
-        for (v, _, _), r in zip(sub.free, res[len(carried):]):
-            ctx.set_adj(v, r)
 
 
 def _trip_count(b: Builder, bounds) -> Value:

@@ -1,0 +1,112 @@
+"""Every differentiable primitive of the table against Richardson central differences at
+several points away from its kinks; the kink conventions separately (docs/conventions.md)."""
+import math
+
+import pytest
+
+from adcompile.primitives import PRIMS
+from gradcheck import check_gradient
+
+# how a user writes each differentiable primitive, and points inside its smooth domain
+SPELLING = {
+    "add": ("x + y", None), "sub": ("x - y", None), "mul": ("x * y", None),
+    "div": ("x / y", None), "neg": ("-x", None), "mod": ("x % y", "mod"),
+    "pow": ("x ** y", "pos"), "to_f64": ("float(x)", None),
+    "sin": ("math.sin(x)", None), "cos": ("math.cos(x)", None), "tan": ("math.tan(x)", None),
+    "asin": ("math.asin(x)", "unit"), "acos": ("math.acos(x)", "unit"),
+    "atan": ("math.atan(x)", None), "sinh": ("math.sinh(x)", None),
+    "cosh": ("math.cosh(x)", None), "tanh": ("math.tanh(x)", None),
+    "exp": ("math.exp(x)", None), "expm1": ("math.expm1(x)", None),
+    "log": ("math.log(x)", "pos"), "log1p": ("math.log1p(x)", "pos"),
+    "log2": ("math.log2(x)", "pos"), "log10": ("math.log10(x)", "pos"),
+    "sqrt": ("math.sqrt(x)", "pos"), "atan2": ("math.atan2(x, y)", None),
+    "hypot": ("math.hypot(x, y)", None), "abs": ("abs(x)", None),
+    "relu": ("ad.relu(x)", None), "max": ("max(x, y)", None), "min": ("min(x, y)", None),
+}
+POINTS = {
+    None: [(0.7, -1.3), (-0.4, 0.9), (1.9, 2.6)],
+    "pos": [(0.7, 1.3), (2.5, 0.4), (0.2, -0.6)],
+    "unit": [(0.3, 1.0), (-0.6, 1.0), (0.85, 1.0)],
+    "mod": [(5.3, 1.7), (-2.2, 0.9), (0.4, -1.1)],
+}
+ALTERNATIVES = {  # NumPy spellings that must reach the same primitive
+    "np.sin(x)": None, "np.arcsin(x)": "unit", "np.arctan2(x, y)": None, "np.power(x, y)": "pos",
+    "np.maximum(x, y)": None, "np.abs(x)": None, "np.fabs(x)": None, "math.fabs(x)": None,
+    "math.pow(x, y)": "pos", "pow(x, y)": "pos", "np.square(x)": None, "np.exp(x)": None,
+    "np.hypot(x, y)": None, "np.log1p(x)": "pos", "x ** 3": None, "x ** -2": "pos",
+}
+
+
+def test_every_differentiable_primitive_is_covered():
+    differentiable = {n for n, p in PRIMS.items() if p.partials is not None}
+    assert differentiable - set(SPELLING) == set(), "add the new primitive to SPELLING"
+
+
+def _module(load, expr):
+    return load(f"""
+import math
+import numpy as np
+import adcompile as ad
+
+def f(x, y):
+    return {expr}
+""")
+
+
+@pytest.mark.parametrize("name", sorted(SPELLING))
+def test_primitive_gradient(name, load):
+    expr, domain = SPELLING[name]
+    m = _module(load, expr)
+    for point in POINTS[domain]:
+        check_gradient(m.f, point, wrt=(0, 1), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("expr", sorted(ALTERNATIVES))
+def test_numpy_and_builtin_spellings(expr, load):
+    m = _module(load, expr)
+    for point in POINTS[ALTERNATIVES[expr]]:
+        check_gradient(m.f, point, wrt=(0, 1), rtol=1e-7, atol=1e-9)
+
+
+# ------------------------------------------------------------------------- kinks
+KINKS = [  # (expression, point, expected gradient (d/dx, d/dy)): the convention table
+    ("abs(x)", (0.0, 0.0), (0.0, 0.0)),
+    ("abs(x)", (-0.0, 0.0), (0.0, 0.0)),
+    ("ad.relu(x)", (0.0, 0.0), (0.0, 0.0)),
+    ("ad.relu(x)", (-0.0, 0.0), (0.0, 0.0)),
+    ("max(x, y)", (1.5, 1.5), (0.5, 0.5)),
+    ("min(x, y)", (-2.0, -2.0), (0.5, 0.5)),
+    ("np.maximum(x, y)", (0.0, 0.0), (0.5, 0.5)),
+    ("max(x, y, 1.0)", (1.0, 1.0), (1 / 3, 1 / 3)),
+    ("max(x, x)", (0.3, 0.0), (1.0, 0.0)),
+    ("math.floor(x) * 1.0 + y", (2.0, 0.0), (0.0, 1.0)),
+    ("math.ceil(x) + 0.0", (2.0, 0.0), (0.0, 0.0)),
+    ("round(x) + 0.0", (2.5, 0.0), (0.0, 0.0)),
+    ("np.floor(x)", (3.0, 0.0), (0.0, 0.0)),
+    ("np.round(x)", (0.5, 0.0), (0.0, 0.0)),
+    ("np.sign(x)", (0.0, 0.0), (0.0, 0.0)),
+    ("x // y", (4.0, 2.0), (0.0, 0.0)),
+    ("x if x > 0.0 else -2.0 * x", (0.0, 0.0), (-2.0, 0.0)),   # the executed branch
+    ("x if x >= 0.0 else -2.0 * x", (0.0, 0.0), (1.0, 0.0)),
+]
+
+
+@pytest.mark.parametrize("expr,point,expected", KINKS)
+def test_kink_conventions(expr, point, expected, load):
+    import adcompile as ad
+    m = _module(load, expr)
+    for jit in (True, False):
+        got = ad.grad(m.f, wrt=(0, 1), jit=jit)(*point)
+        assert got == pytest.approx(expected, abs=1e-15), (expr, jit)
+
+
+def test_jumps_have_zero_derivative_between_jumps(load):
+    import adcompile as ad
+    m = _module(load, "math.floor(x) + np.ceil(y) + round(x * y) + np.sign(x - y)")
+    assert ad.grad(m.f, wrt=(0, 1))(2.3, 0.7) == (0.0, 0.0)
+
+
+def test_singular_points_give_inf_not_an_exception(load):
+    import adcompile as ad
+    m = _module(load, "math.sqrt(x) + y")
+    assert ad.grad(m.f)(0.0, 1.0) == math.inf

@@ -1,0 +1,101 @@
+"""Hypothesis: random programs of the scalar subset (straight-line, branches, for and while
+loops, calls) differentiated and checked against finite differences, and jit against no-jit."""
+import math
+
+from hypothesis import given, strategies as st
+
+import adcompile as ad
+from adcompile.timing import richardson
+
+VARS = ["x", "y", "a", "b"]
+UNARY = ["math.sin({})", "math.cos({})", "math.tanh({})", "{} / (1.0 + {} * {})",
+         "math.sqrt(1.0 + {} * {})", "math.log(1.0 + {} * {})", "math.atan({})",
+         "helper({})", "abs({}) * {}", "max({}, 0.5 * {})"]
+BINARY = ["{} + {}", "{} - {}", "{} * {}", "0.5 * {} * {}", "math.atan2({}, 1.0 + {} * {})"]
+
+
+@st.composite
+def exprs(draw, depth=2, names=VARS):
+    if depth == 0 or draw(st.integers(0, 3)) == 0:
+        if draw(st.booleans()):
+            return draw(st.sampled_from(names))
+        return repr(draw(st.sampled_from([0.5, 1.5, -0.75, 2.0])))
+    if draw(st.booleans()):
+        inner = draw(exprs(depth - 1, names))
+        template = draw(st.sampled_from(UNARY))
+        return "(" + template.replace("{}", inner) + ")"
+    left, right = draw(exprs(depth - 1, names)), draw(exprs(depth - 1, names))
+    template = draw(st.sampled_from(BINARY))
+    return "(" + template.replace("{}", left, 1).replace("{}", right, 1).replace("{}", right) + ")"
+
+
+@st.composite
+def blocks(draw, depth, indent, loop_var=None):
+    names = VARS + ([loop_var] if loop_var else [])
+    lines = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["assign", "assign", "if", "for", "while"] if depth else
+                                    ["assign"]))
+        pad = "    " * indent
+        if kind == "assign":
+            target = draw(st.sampled_from(["a", "b"]))
+            lines.append(f"{pad}{target} = {draw(exprs(2, names))}")
+        elif kind == "if":
+            lhs, rhs = draw(exprs(1, names)), draw(exprs(1, names))
+            lines.append(f"{pad}if {lhs} > {rhs}:")
+            lines += draw(blocks(depth - 1, indent + 1, loop_var))
+            if draw(st.booleans()):
+                lines.append(f"{pad}else:")
+                lines += draw(blocks(depth - 1, indent + 1, loop_var))
+        elif kind == "for":
+            var = f"i{indent}"
+            lines.append(f"{pad}for {var} in range({draw(st.integers(0, 4))}):")
+            lines += draw(blocks(depth - 1, indent + 1, var))
+            if draw(st.booleans()):
+                lines.append(f"{pad}    if a > 3.0:")
+                lines.append(f"{pad}        break")
+        else:
+            c = f"c{indent}"
+            lines.append(f"{pad}{c} = 0")
+            lines.append(f"{pad}while {c} < {draw(st.integers(0, 3))} and abs(a) < 50.0:")
+            lines += draw(blocks(depth - 1, indent + 1, loop_var))
+            lines.append(f"{pad}    {c} += 1")
+    return lines
+
+
+@st.composite
+def programs(draw):
+    body = draw(blocks(2, 1))
+    ret = draw(exprs(1))
+    return "\n".join(["import math", "", "def helper(u):", "    return math.sin(u) * u", "",
+                      "def f(x, y):", "    a = x", "    b = y"] + body +
+                     [f"    return a + b + {ret}", ""])
+
+
+POINT = st.tuples(st.floats(-1.5, 1.5), st.floats(-1.5, 1.5))
+
+
+def _fd_reliable(f, point, i):
+    """Finite differences at two step sizes agree: f is smooth near the point."""
+    d1, d2 = richardson(f, point, i, 1e-3), richardson(f, point, i, 1e-4)
+    return math.isclose(d1, d2, rel_tol=1e-6, abs_tol=1e-8), d1
+
+
+@given(src=programs(), point=POINT)
+def test_random_program(src, point, tmp_path_factory):
+    from conftest import load_source
+    module = load_source(tmp_path_factory.mktemp("rand"), src, "randprog")
+    f = module.f
+    expect = f(*point)
+    if not math.isfinite(expect) or abs(expect) > 1e6:
+        return
+    v1, g1 = ad.value_and_grad(f, wrt=(0, 1))(*point)
+    v0, g0 = ad.value_and_grad(f, wrt=(0, 1), jit=False)(*point)
+    assert math.isclose(v1, expect, rel_tol=1e-12, abs_tol=1e-12), src
+    assert v0 == expect, src
+    for a, b in zip(g1, g0):
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-11), (src, g1, g0)
+    for i in (0, 1):
+        ok, fd = _fd_reliable(f, point, i)
+        if ok:
+            assert math.isclose(g1[i], fd, rel_tol=1e-5, abs_tol=1e-6), (src, i, g1[i], fd)
