@@ -73,6 +73,14 @@ class GradFunction:
         self.with_value = with_value
         self.signature = inspect.signature(func)
         self.params = list(self.signature.parameters)
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in self.signature.parameters.values()):
+            from .frontend import check_signature
+            from .resolve import function_source
+            try:
+                check_signature(function_source(func))
+            except AdCompileError as exc:
+                raise _clean(exc) from None
         self.wrt, self.single = _normalise_wrt(wrt, self.params, func)
         self._cache: dict[tuple, Compiled] = {}
         self._fast: dict[tuple, object] = {}   # exact Python argument types -> compiled
@@ -87,20 +95,17 @@ class GradFunction:
             if compiled is not None:         # the fast path: no binding, no conversions
                 self._last = compiled
                 return self._package(compiled.func(*args), compiled)
-        return self._call(args, kwargs)
+        try:
+            return self._call(args, kwargs)
+        except AdCompileError as exc:        # the user's call is where the error belongs
+            raise _clean(exc) from None
 
     def _call(self, args, kwargs):
-        try:
-            values = self._bind(args, kwargs)
-            types = tuple(arg_type(n, v) for n, v in zip(self.params, values))
-            compiled = self._specialise(types)
-        except AdCompileError as exc:
-            raise _clean(exc) from None
+        values = self._bind(args, kwargs)
+        types = tuple(arg_type(n, v) for n, v in zip(self.params, values))
+        compiled = self._specialise(types)
         values = [_PY[t](v) for t, v in zip(types, values)]
-        try:
-            out = run_compiled(compiled.func, values, compiled.path)
-        except AdCompileError as exc:
-            raise _clean(exc) from None
+        out = run_compiled(compiled.func, values, compiled.path)
         if not kwargs and len(args) == len(self.params) and \
                 all(type(a) in (float, int, bool) for a in args):
             self._fast[tuple(map(type, args))] = compiled

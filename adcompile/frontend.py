@@ -30,6 +30,13 @@ def _hint(name: str) -> str:
     return _HINTS.get(name, name)
 _MAX_CALL_DEPTH = 32
 
+_BUILTIN_HINTS = {
+    "print": "remove print() from the compiled function; print the returned values instead",
+    "sum": "accumulate in an explicit for loop: s = 0.0; for i in range(n): s += ...",
+    "isinstance": "compiled functions are specialised per argument type; branch outside",
+    "list": "use a tuple for a fixed group of numbers",
+}
+
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow"}
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
@@ -594,6 +601,8 @@ class Lowerer(ast.NodeVisitor):
                "and differentiates helpers), or see docs/supported.md"
         if hasattr(obj, "_adcompile_wrapped"):
             hint = "call the undecorated function: apply grad to the outer function only"
+        elif label in _BUILTIN_HINTS:
+            hint = _BUILTIN_HINTS[label]
         elif module.startswith("numpy") or label.startswith(("np.", "numpy.")):
             hint = "supported NumPy functions: " + ", ".join(resolve.supported_names(np))
         elif module == "math" or label.startswith("math."):
@@ -722,7 +731,10 @@ def build_function(func, arg_types: list) -> Function:
     with b.located(None):
         b.loc = None
         b.emit("return", leaves, [])
-    return Function(src.name, params, body, src.filename, shape_of(result), src.loc)
+    fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc)
+    returns = [n for n in ast.walk(src.node) if isinstance(n, ast.Return)]
+    fn.result_loc = src.loc_of(returns[0]) if returns else src.loc
+    return fn
 
 
 # ------------------------------------------------------------------------- helpers

@@ -99,6 +99,7 @@ class Function:
     filename: str = "<unknown>"
     result_tree: Any = None    # nesting of the returned values: None (one value) or a tuple tree
     loc: Loc | None = None
+    result_loc: Loc | None = None   # where the (first) return statement is
 
     @property
     def results(self) -> list:

@@ -35,7 +35,7 @@ def clone_function(fn: Function) -> tuple[Function, dict]:
         vmap[old.id] = new
     body = Block(list(params))
     _clone_ops(fn.body, body, vmap)
-    new = Function(fn.name, params, body, fn.filename, fn.result_tree, fn.loc)
+    new = Function(fn.name, params, body, fn.filename, fn.result_tree, fn.loc, fn.result_loc)
     return new, vmap
 
 
@@ -304,7 +304,7 @@ class Reverse:
         ret = fn.body.ops.pop()
         outs = ret.args
         if not outs or len(outs) != 1 or outs[0].type != F64:
-            raise AdTypeError(_output_message(fn, outs), fn.loc,
+            raise AdTypeError(_output_message(fn, outs), fn.result_loc or fn.loc,
                               "return one float: grad differentiates a scalar output")
         top = _TopCtx(self, fn.body, fn.body, None)
         if outs[0].id in self.active:

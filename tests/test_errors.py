@@ -1,0 +1,252 @@
+"""Bad input gets a clear error naming the user's file:line:col with the line and a caret,
+a hint, and no adcompile-internal frames in front of it."""
+import os
+import traceback
+
+import pytest
+
+import adcompile as ad
+from adcompile.errors import AdCompileError, AdTypeError, JitError, UnknownFunctionError, \
+    UnsupportedSyntaxError
+
+BAD = '''import math
+import numpy as np
+import adcompile as ad
+
+STATE = [1.0]
+
+def helper(t):
+    return t * 2.0
+
+def uses_lambda(x):
+    g = lambda t: t * 2
+    return g(x)
+
+def uses_class(x):
+    class A:
+        pass
+    return x
+
+def uses_try(x):
+    try:
+        y = x
+    except Exception:
+        y = 0.0
+    return y
+
+def uses_with(x):
+    with open("f") as fh:
+        pass
+    return x
+
+def uses_generator(x):
+    return sum(t for t in range(3))
+
+def uses_listcomp(x):
+    return [x for _ in range(2)][0]
+
+def uses_global(x):
+    global STATE
+    return x
+
+def uses_nonlocal(x):
+    def inner():
+        nonlocal x
+    return x
+
+def uses_yield(x):
+    yield x
+
+def uses_star(x, *args):
+    return x
+
+def recursive(x):
+    if x > 1.0:
+        return recursive(x - 1.0)
+    return x
+
+def mutual_a(x):
+    return mutual_b(x)
+
+def mutual_b(x):
+    return mutual_a(x)
+
+def unknown_math(x):
+    return math.erf(x)
+
+def unknown_numpy(x):
+    return np.sinc(x)
+
+def unknown_builtin(x):
+    return sorted(x)
+
+def mutable_global(x):
+    return x * STATE[0]
+
+def no_return(x):
+    if x > 0:
+        return x
+
+def undefined(x):
+    return x * zzz
+
+def for_list(x):
+    for v in [1, 2]:
+        x = x * v
+    return x
+
+def range_of_float(x):
+    s = 0.0
+    for i in range(x):
+        s += i
+    return s
+
+def tuple_out(x):
+    return x, x
+
+def int_out(n):
+    return n * 2
+
+def string_const(x):
+    s = "text"
+    return x
+
+def bad_unpack(x):
+    a, b, c = x, x
+    return a
+
+def calls_decorated(x):
+    return decorated(x)
+
+@ad.grad
+def decorated(x):
+    return x * x
+'''
+
+SYNTAX = [
+    ("uses_lambda", UnsupportedSyntaxError, "lambda", 'g = lambda t', "def"),
+    ("uses_class", UnsupportedSyntaxError, "class", 'class A:', "outside"),
+    ("uses_try", UnsupportedSyntaxError, "try", '    try:', "try"),
+    ("uses_with", UnsupportedSyntaxError, "with", 'with open', "with"),
+    ("uses_generator", UnknownFunctionError, "sum", 'sum(t for', "loop"),
+    ("uses_listcomp", UnsupportedSyntaxError, "comprehension", '[x for _', "loop"),
+    ("uses_global", UnsupportedSyntaxError, "global", 'global STATE', "argument"),
+    ("uses_nonlocal", UnsupportedSyntaxError, "nested function", 'def inner', "module level"),
+    ("uses_yield", UnsupportedSyntaxError, "yield", 'yield x', "generators"),
+    ("recursive", UnsupportedSyntaxError, "recursive", 'return recursive(x - 1.0)', "loop"),
+    ("mutual_a", UnsupportedSyntaxError, "recursive", 'return mutual_a(x)', "loop"),
+    ("unknown_math", UnknownFunctionError, "math.erf", 'math.erf(x)', "math.sin"),
+    ("unknown_numpy", UnknownFunctionError, "np.sinc", 'np.sinc(x)', "np.sin"),
+    ("unknown_builtin", UnknownFunctionError, "sorted", 'sorted(x)', "helper"),
+    ("mutable_global", UnsupportedSyntaxError, "list", 'STATE[0]', "argument"),
+    ("no_return", UnsupportedSyntaxError, "without returning", 'def no_return', "return"),
+    ("undefined", UnsupportedSyntaxError, "'zzz' is not defined", 'x * zzz', "argument"),
+    ("for_list", UnsupportedSyntaxError, "range", 'for v in', "range"),
+    ("range_of_float", AdTypeError, "range() needs integers", 'range(x)', "int("),
+    ("tuple_out", AdTypeError, "tuple of 2", 'return x, x', "one float"),
+    ("string_const", UnsupportedSyntaxError, "'text'", '"text"', "numbers"),
+    ("bad_unpack", AdTypeError, "unpack", 'a, b, c =', None),
+    ("calls_decorated", UnknownFunctionError, "decorated", 'return decorated(x)', "undecorated"),
+]
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory):
+    from conftest import load_source
+    return load_source(tmp_path_factory.mktemp("bad"), BAD, "bad_module")
+
+
+def _raise(call):
+    try:
+        call()
+    except AdCompileError as exc:
+        return exc
+    raise AssertionError("no error raised")
+
+
+def _line_of(marker):
+    return next(i for i, text in enumerate(BAD.splitlines(), 1) if marker in text)
+
+
+@pytest.mark.parametrize("name,kind,words,marker,hint", SYNTAX, ids=[s[0] for s in SYNTAX])
+def test_error_names_the_users_line(bad, name, kind, words, marker, hint):
+    line = _line_of(marker)
+    exc = _raise(lambda: ad.grad(getattr(bad, name))(1.5))
+    assert isinstance(exc, kind)
+    text = str(exc)
+    first = text.splitlines()[0]
+    assert first.startswith(f"{bad.__file__}:{line}:"), text
+    assert words in first, text
+    assert "^" in text.splitlines()[2], text           # the caret under the column
+    assert text.splitlines()[1].strip() in BAD          # the user's source line
+    if hint:
+        assert "hint:" in text and hint in text.split("hint:")[1], text
+    assert "adcompile/" not in text.replace(bad.__file__, "")
+
+
+def test_caret_points_at_the_column(bad):
+    exc = _raise(lambda: ad.grad(bad.unknown_math)(1.5))
+    _, source, caret = str(exc).splitlines()[:3]
+    col = caret.index("^")
+    assert source[col:].startswith("math.erf")
+    assert exc.loc.col + 1 == int(str(exc).split(":")[2])
+
+
+def test_star_args_rejected_when_decorating(bad):
+    exc = _raise(lambda: ad.grad(bad.uses_star))
+    assert isinstance(exc, UnsupportedSyntaxError)
+    assert f"{bad.__file__}:{_line_of('*args')}:" in str(exc)
+
+
+def test_wrong_argument_type_is_a_type_error_naming_the_parameter(bad):
+    with pytest.raises(TypeError, match="parameter 't'.*list"):
+        ad.grad(bad.helper)([1.0])
+    with pytest.raises(TypeError, match="parameter 't'.*str"):
+        ad.grad(bad.helper)(t="a")
+
+
+def test_gradient_with_respect_to_an_int_is_an_error(bad):
+    with pytest.raises(AdTypeError, match="parameter 'n'.*int") as info:
+        ad.grad(bad.int_out)(3)
+    assert "3.0" in str(info.value)
+
+
+def test_wrong_arity_and_unknown_keyword(bad):
+    with pytest.raises(TypeError, match="helper"):
+        ad.grad(bad.helper)(1.0, 2.0)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        ad.grad(bad.helper)(1.0, q=2.0)
+
+
+def test_bad_wrt(bad):
+    with pytest.raises(AdCompileError, match="no parameter 'q'"):
+        ad.grad(bad.helper, wrt="q")
+    with pytest.raises(AdCompileError, match="has 1 parameters"):
+        ad.grad(bad.helper, wrt=3)
+
+
+def test_source_unavailable_is_explained():
+    namespace = {}
+    exec("def f(x):\n    return x\n", namespace)
+    with pytest.raises(UnsupportedSyntaxError, match="cannot read the source"):
+        ad.grad(namespace["f"])(1.0)
+
+
+def test_traceback_starts_in_user_code(bad):
+    try:
+        ad.grad(bad.unknown_math)(1.5)
+    except AdCompileError as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        assert len(frames) <= 2                    # the user's call, and one line of api.py
+        assert exc.__cause__ is None and exc.__suppress_context__
+
+
+def test_numba_failure_names_the_generated_file(tmp_path):
+    from adcompile.jit import compile_function, run_compiled, write_module
+    src = "def broken(x):\n    return undefined_name_in_generated_code + x\n"
+    path = write_module(src, "broken")
+    fn = compile_function(path, "broken", jit=True)
+    with pytest.raises(JitError) as info:
+        run_compiled(fn, (1.0,), path)
+    assert str(path) in str(info.value)
+    assert os.path.exists(path)
