@@ -731,7 +731,9 @@ def build_function(func, arg_types: list) -> Function:
     with b.located(None):
         b.loc = None
         b.emit("return", leaves, [])
+    from .passes.dce import dce
     fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc)
+    dce(fn)          # drop flags, copies and carried names nothing reads
     returns = [n for n in ast.walk(src.node) if isinstance(n, ast.Return)]
     fn.result_loc = src.loc_of(returns[0]) if returns else src.loc
     return fn

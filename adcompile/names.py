@@ -140,8 +140,9 @@ class Names:
                     if cond_args:
                         self.union(a, cond_args[k], force=True)
                 for a, init in zip(args, inits):
-                    if is_named(init) and len(uses.get(init.id, [])) == 1:
-                        self.union(a, init)
+                    if is_named(init) and len(uses.get(init.id, [])) == 1 and (
+                            isinstance(init.owner, Op) or init.hint == a.hint):
+                        self.union(a, init)         # parameters keep their own names
             for region in op.regions:
                 self._coalesce_block(region, is_named)
             if op.name in ("for", "while"):

@@ -56,4 +56,5 @@ def parse_type(text: str):
              "int64": I64, "bool": BOOL}
     if key in table:
         return table[key]
-    raise ValueError(f"unknown type {text!r}; use f64, i64 or bool")
+    from .errors import AdTypeError
+    raise AdTypeError(f"unknown type {text!r}; use f64, i64 or bool")

@@ -228,6 +228,7 @@ class _LoopCtx(_Ctx):
         slot = self.slots
         self.slots += 1
         label = self.loop.regions[-1].args[0].hint if self.loop.name == "for" else "while"
+        label = "loop" if label.startswith("_") else label
         attrs = {"group": self.group, "slot": slot, "name": v.hint, "label": label}
         body = self.fblock
         if not self.reserved:
@@ -397,7 +398,8 @@ class Reverse:
         b = self.b
         rbody, prologue = Block(), Block()
         sub = _LoopCtx(self, op, rbody, prologue, ctx)
-        j = Value(I64, op.regions[0].args[0].hint if op.name == "for" else "k")
+        hint = op.regions[0].args[0].hint if op.name == "for" else "k"
+        j = Value(I64, "j" if hint.startswith("_") else hint)
         sub.index = j
         cbar_args = [Value(F64, args[k].hint + "_bar") for k in carried]
         for k, cb in zip(carried, cbar_args):

@@ -1,0 +1,100 @@
+"""The adcompile command: inspect, grad, demo, --help, and exit codes on user errors."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from adcompile.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SEED = os.path.join(ROOT, "examples", "seed_graph.py")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_inspect_prints_ir_and_adjoint(capsys):
+    code, out, err = run(capsys, "inspect", f"{SEED}:f", "--types", "w1=f64,w2=f64", "--ir",
+                         "--adjoint")
+    assert code == 0 and err == ""
+    assert "func f(%w1: f64, %w2: f64)" in out
+    assert "def f_vg(w1, w2):" in out
+    assert "# adjoint of:" in out
+
+
+def test_inspect_only_ir(capsys):
+    code, out, _ = run(capsys, "inspect", f"{SEED}:f", "--ir")
+    assert code == 0 and "func f(" in out and "def f_vg" not in out
+
+
+def test_grad_at_a_point_matches_the_api(capsys):
+    import importlib.util
+    code, out, _ = run(capsys, "grad", f"{SEED}:f", "--at", "w1=1.5,w2=0.5", "--wrt", "w1,w2")
+    assert code == 0
+    spec = importlib.util.spec_from_file_location("seed_for_cli", SEED)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    import adcompile as ad
+    value, (d1, d2) = ad.value_and_grad(mod.f, wrt=(0, 1))(1.5, 0.5)
+    assert f"value = {value!r}" in out
+    assert f"d/dw1 = {d1!r}" in out and f"d/dw2 = {d2!r}" in out
+
+
+def test_grad_accepts_integer_literals_for_float_parameters(capsys):
+    code, out, _ = run(capsys, "grad", f"{SEED}:f", "--at", "w1=1,w2=1", "--no-jit")
+    assert code == 0 and "d/dw1" in out
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["grad", "nofile.py:f", "--at", "x=1"], "no such file"),
+    (["grad", f"{SEED}:nosuch", "--at", "x=1"], "no function 'nosuch'"),
+    (["grad", f"{SEED}", "--at", "x=1"], "FILE:FUNC"),
+    (["grad", f"{SEED}:f", "--at", "w1=abc"], "cannot read the value"),
+    (["grad", f"{SEED}:f", "--at", "w1=1.0,q=2"], "unknown parameters: q"),
+    (["inspect", f"{SEED}:f", "--types", "w1=complex"], "unknown type"),
+])
+def test_user_errors_exit_1_with_a_message(capsys, argv, words):
+    code, out, err = run(capsys, *argv)
+    assert code == 1
+    assert words in err and "Traceback" not in err
+
+
+def test_compile_error_exit_1_names_the_file(tmp_path, capsys):
+    bad = tmp_path / "model.py"
+    bad.write_text("import math\n\ndef f(x):\n    return math.erf(x)\n")
+    code, _, err = run(capsys, "grad", f"{bad}:f", "--at", "x=0.5")
+    assert code == 1
+    assert f"{bad}:4:12" in err and "math.erf" in err
+
+
+@pytest.mark.parametrize("sub", [[], ["inspect"], ["grad"], ["demo"]])
+def test_help(sub):
+    proc = subprocess.run([sys.executable, "-m", "adcompile.cli", *sub, "--help"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert "usage: adcompile" in proc.stdout
+
+
+def test_demo_runs(capsys):
+    from adcompile.demo import run_demo
+    lines = []
+    result = run_demo(repeat=2000, out=lines.append)
+    text = "\n".join(lines)
+    assert "func seed_graph" in text and "def seed_graph_vg" in text
+    for g, fd in zip(result["grads"], result["fd"]):
+        assert g == pytest.approx(fd, rel=1e-8)
+    assert "x the primal" in text
+
+
+def test_console_script_demo():
+    """`adcompile demo` as installed (the README's first command)."""
+    exe = os.path.join(os.path.dirname(sys.executable), "adcompile")
+    if not os.path.exists(exe):
+        pytest.skip("the console script is not installed in this environment")
+    proc = subprocess.run([exe, "demo", "--repeat", "1000"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "finite differences" in proc.stdout
