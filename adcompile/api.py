@@ -14,7 +14,7 @@ from .frontend import build_function
 from .irprint import format_function
 from .jit import compile_function, run_compiled, write_module
 from .passes.reverse import reverse
-from .types import BOOL, F64, I64
+from .types import BOOL, F64, I64, Array
 
 
 @dataclass
@@ -37,10 +37,16 @@ def arg_type(name: str, value):
         return I64
     if isinstance(value, (float, np.floating)):
         return F64
-    what = type(value).__name__
-    hint = "pass a Python float, int or bool"
     if isinstance(value, np.ndarray):
-        hint = "NumPy arrays are not supported yet: pass scalars"
+        if value.dtype == np.float64 and 1 <= value.ndim <= 3:
+            return Array(F64, value.ndim)
+        if value.dtype == np.int64 and 1 <= value.ndim <= 3:
+            return Array(I64, value.ndim)
+        raise AdTypeError(f"parameter {name!r} got a {value.ndim}-d array of {value.dtype}; "
+                          "adcompile compiles float64 and int64 arrays of 1 to 3 dimensions",
+                          hint="convert with np.asarray(x, dtype=np.float64)")
+    what = type(value).__name__
+    hint = "pass a Python float, int or bool, or a float64 NumPy array"
     raise AdTypeError(f"parameter {name!r} got a value of type {what}, which adcompile "
                       "cannot compile", hint=hint)
 
@@ -104,7 +110,7 @@ class GradFunction:
         values = self._bind(args, kwargs)
         types = tuple(arg_type(n, v) for n, v in zip(self.params, values))
         compiled = self._specialise(types)
-        values = [_PY[t](v) for t, v in zip(types, values)]
+        values = [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, values)]
         out = run_compiled(compiled.func, values, compiled.path)
         if not kwargs and len(args) == len(self.params) and \
                 all(type(a) in (float, int, bool) for a in args):
@@ -128,8 +134,8 @@ class GradFunction:
         compiled = self._cache.get(types)
         if compiled is None:
             for i in self.wrt:
-                if types[i] != F64:
-                    what = {I64: "an int", BOOL: "a bool"}[types[i]]
+                if types[i] != F64 and types[i] != Array(F64, getattr(types[i], "ndim", 0)):
+                    what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
                     raise AdTypeError(
                         f"cannot differentiate {self.func.__name__}() with respect to "
                         f"parameter {self.params[i]!r}: it was given {what}",

@@ -14,7 +14,7 @@ import re
 from .ir import Block, Function, Op, Value, loop_carried, walk
 from .names import Names
 from .primitives import PRIMS
-from .types import F64, NUMPY_DTYPE, ZERO
+from .types import F64, NUMPY_DTYPE, ZERO, Array
 
 # Python operator precedence of each template's top-level expression (higher binds tighter)
 _PREC = {"or": 3, "and": 4, "not": 5, "lt": 6, "le": 6, "gt": 6, "ge": 6, "eq": 6, "ne": 6,
@@ -60,6 +60,8 @@ class Emitter:
         for op in walk(fn.body):
             if op.name == "tape_store":
                 self.group_slots.setdefault(op.attrs["group"], {})[op.attrs["slot"]] = op
+            elif op.name in PRIMS and PRIMS[op.name].inplace:
+                self.names.union(op.args[0], op.result, force=True)
         self.names.coalesce(self.is_named)
         for p, n in zip(fn.params, params or [p.hint for p in fn.params]):
             p.hint = n
@@ -79,6 +81,9 @@ class Emitter:
             text = literal(op.attrs["value"])
             return text, (13 if text.startswith("-") else _ATOM)
         if isinstance(op, Op) and op.name == "undef":
+            if isinstance(v.type, Array):
+                shape = "(" + "0, " * v.type.ndim + ")"
+                return f"np.empty({shape}, {NUMPY_DTYPE[v.type.dtype]})", _ATOM
             return literal(ZERO[v.type]), _ATOM
         if v.id in self.pending:
             return self.pending.pop(v.id)
@@ -162,7 +167,7 @@ class Emitter:
         folded: set = set()
         for i in range(len(ops) - 1, -1, -1):
             op = ops[i]
-            if op.name not in PRIMS:
+            if op.name not in PRIMS or PRIMS[op.name].inplace:
                 continue
             users = self.uses.get(op.result.id, [])
             if len(users) != 1 or id(users[0]) not in index:
@@ -187,6 +192,12 @@ class Emitter:
         if "{*}" in template:
             args = ", ".join(self.operand(a, 0) for a in op.args)
             return template.replace("{*}", args), prec
+        for key, start in (("{rest}", 1), ("{rest2}", 2)):
+            if key in template:
+                rest = ", ".join(self.operand(a, 0) for a in op.args[start:])
+                template = template.replace(key, rest.replace("{", "{{").replace("}", "}}"))
+                texts = [self.operand(a, 0) for a in op.args[:start]]
+                return template.format(*texts), prec
         texts = []
         for i, a in enumerate(op.args):
             need = self._need(op.name, i, prec, template)
@@ -209,6 +220,9 @@ class Emitter:
 
     def op_prim(self, op: Op, depth: int):
         text, _ = self.prim_expr(op)
+        if PRIMS[op.name].inplace:          # the result is the updated first operand
+            self.emit(depth, text)
+            return
         self.emit(depth, f"{self.name(op.result)} = {text}")
 
     def assign_many(self, depth: int, targets: list[Value], sources: list[Value]):

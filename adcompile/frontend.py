@@ -18,7 +18,7 @@ from . import resolve
 from .builder import Builder, const_value
 from .errors import AdTypeError, Loc, UnknownFunctionError, UnsupportedSyntaxError
 from .ir import Block, Function, Value
-from .types import BOOL, F64, I64, is_scalar, promote
+from .types import BOOL, F64, I64, Array, is_scalar, promote
 from .valuetree import Slot, flatten, map_tree, shape_of, unflatten
 
 RET, RETVAL, BRK, CONT = "__ret", "__retval", "__brk", "__cont"
@@ -409,6 +409,21 @@ class Lowerer(ast.NodeVisitor):
         return tuple(self.expr(e) for e in node.elts)
 
     def visit_Attribute(self, node):
+        if isinstance(node.value, ast.Name) and node.value.id in self.env:
+            base = self.env[node.value.id]
+            if not isinstance(base, tuple) and isinstance(base.type, Array):
+                if node.attr == "shape":
+                    return tuple(self.b.prim("dim", base, self.b.const(k))
+                                 for k in range(base.type.ndim))
+                if node.attr == "ndim":
+                    return self.b.const(base.type.ndim)
+                if node.attr == "size":
+                    size = self.b.const(1)
+                    for k in range(base.type.ndim):
+                        size = self.b.prim("mul", size, self.b.prim("dim", base, self.b.const(k)))
+                    return size
+            self.unsupported(node, f"attribute .{node.attr} of {_tname(base)} is not "
+                                   "supported", "arrays support .shape, .ndim and .size")
         obj = self.static_value(node)
         return self.from_python(obj, node)
 
@@ -423,13 +438,34 @@ class Lowerer(ast.NodeVisitor):
                     self.type_error(node, f"tuple index {idx.value} out of range "
                                           f"(the tuple has {len(base)} elements)")
             self.unsupported(idx, "tuples can only be indexed with a constant integer")
-        self.unsupported(node, "indexing a number is not supported",
-                         "array indexing arrives with array support; use scalars for now")
+        if isinstance(base.type, Array):
+            return self.array_read(base, node)
+        self.type_error(node, f"cannot index {_tname(base)}")
+
+    def array_read(self, arr, node):
+        idx = node.slice
+        parts = idx.elts if isinstance(idx, ast.Tuple) else [idx]
+        if any(isinstance(p, ast.Slice) for p in parts):
+            self.unsupported(idx, "array slices are not supported yet",
+                             "read elements with integer indices inside a loop")
+        if len(parts) != arr.type.ndim:
+            self.unsupported(idx, f"indexing a {arr.type.ndim}-d array needs {arr.type.ndim} "
+                                  f"integer indices, got {len(parts)}",
+                             "read single elements: x[i] or A[i, j]")
+        values = []
+        for p in parts:
+            v = self.expr(p)
+            if isinstance(v, tuple) or v.type not in (I64, BOOL):
+                self.type_error(p, f"array indices must be integers, got {_tname(v)}",
+                                "convert with int(...)")
+            values.append(self.convert(v, I64))
+        return self.b.prim("index", arr, *values)
 
     def visit_UnaryOp(self, node):
         v = self.expr(node.operand)
         if isinstance(v, tuple):
             self.type_error(node, "unary operators do not apply to tuples")
+        self.no_arrays(node, v)
         if isinstance(node.op, ast.USub):
             return self.b.prim("neg", v)
         if isinstance(node.op, ast.UAdd):
@@ -448,6 +484,7 @@ class Lowerer(ast.NodeVisitor):
     def binop(self, op, x, y, node):
         if isinstance(x, tuple) or isinstance(y, tuple):
             self.type_error(node, f"operator {op} does not apply to tuples")
+        self.no_arrays(node, x, y)
         return self.b.prim(op, x, y)
 
     def visit_Compare(self, node):
@@ -461,6 +498,11 @@ class Lowerer(ast.NodeVisitor):
         ast.copy_location(rest, node.comparators[0])
         return self.lazy_bool("and", first, rest)
 
+    def no_arrays(self, node, *vals):
+        if any(isinstance(v.type, Array) for v in vals):
+            self.unsupported(node, "whole-array arithmetic is not supported yet",
+                             "loop over the elements: for i in range(len(x)): ... x[i] ...")
+
     def compare(self, op, x, y, node):
         name = _CMPOPS.get(type(op))
         if name is None:
@@ -468,6 +510,7 @@ class Lowerer(ast.NodeVisitor):
                              "supported: < <= > >= == !=")
         if isinstance(x, tuple) or isinstance(y, tuple):
             self.type_error(node, "comparisons of tuples are not supported")
+        self.no_arrays(node, x, y)
         return self.b.prim(name, x, y)
 
     def visit_BoolOp(self, node):
@@ -513,6 +556,9 @@ class Lowerer(ast.NodeVisitor):
     def truth(self, v, node) -> Value:
         if isinstance(v, tuple):
             self.type_error(node, "a tuple cannot be used as a condition")
+        if isinstance(v.type, Array):
+            self.type_error(node, "the truth value of an array is ambiguous",
+                            "compare elements, e.g. x[i] > 0.0")
         if v.type == BOOL:
             if v.hint in _GENERIC:
                 v.hint = "cond"
@@ -620,6 +666,8 @@ class Lowerer(ast.NodeVisitor):
         for a, v in zip(node.args, args):
             if isinstance(v, tuple) and kind != "len":
                 self.type_error(a, f"{label}() does not take a tuple argument")
+        if kind != "len":
+            self.no_arrays(node, *args)
         want = {"unary": 1, "binary": 2, "fpow": 2, "pow": 2, "fabs": 1, "abs": 1, "cast": 1,
                 "npminmax": 2, "square": 1, "len": 1}.get(kind)
         if kind == "round":
@@ -634,6 +682,8 @@ class Lowerer(ast.NodeVisitor):
         if kind == "len":
             if isinstance(args[0], tuple):
                 return self.b.const(len(args[0]))
+            if isinstance(args[0].type, Array):
+                return self.b.prim("len", args[0])
             self.type_error(node, "len() of a number is not defined")
         if kind in ("fpow", "fabs", "npminmax"):
             args = [self.convert(a, F64) for a in args]
@@ -731,9 +781,10 @@ def build_function(func, arg_types: list) -> Function:
     with b.located(None):
         b.loc = None
         b.emit("return", leaves, [])
+    from .passes.cse import cse
     from .passes.dce import dce
     fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc)
-    dce(fn)          # drop flags, copies and carried names nothing reads
+    dce(cse(fn))     # share repeated reads; drop flags and carried names nothing reads
     returns = [n for n in ast.walk(src.node) if isinstance(n, ast.Return)]
     fn.result_loc = src.loc_of(returns[0]) if returns else src.loc
     return fn
@@ -777,7 +828,12 @@ def _merge_tree(a, b, low, name):
 def _join(ta, tb, low, name):
     a_leaf, b_leaf = isinstance(ta, Slot), isinstance(tb, Slot)
     if a_leaf and b_leaf:
-        return Slot(promote(ta.type, tb.type), ta.hint)
+        if ta.type == tb.type:
+            return ta
+        if is_scalar(ta.type) and is_scalar(tb.type):
+            return Slot(promote(ta.type, tb.type), ta.hint)
+        raise AdTypeError(f"variable {name!r} holds a {ta.type} on one path and a {tb.type} "
+                          "on another", low.b.loc, "give the variable one type on every path")
     if a_leaf or b_leaf or len(ta) != len(tb):
         raise AdTypeError(f"variable {name!r} holds values of different shapes on "
                           "different paths (a number on one, a tuple on another)",

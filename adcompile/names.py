@@ -169,7 +169,8 @@ class Names:
         root = self.find(v)
         if root.id in self.name:
             return self.name[root.id]
-        base = _identifier(_best_hint(self.group(root)))
+        hint = _best_hint(self.group(root))
+        base = "tmp" if hint in ("t", "c") else _identifier(hint)   # keep t, c for the user
         name, n = base, 0
         while name in self.taken:
             n += 1

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .types import BOOL, F64, I64, promote
+from .types import BOOL, F64, I64, Array, promote
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class Prim:
     fold: bool = False                # constant-fold when every operand is a constant
     kink: Kink | None = None
     doc: str = ""
+    vjp_into: Callable | None = None  # (b, acc, g, out, *args) -> new adjoint of args[0],
+    #                                   for ops whose adjoint is a scatter (x[i] -> x_bar[i] += g)
+    inplace: bool = False             # emitted as a statement updating args[0] in place
 
 
 # ---------------------------------------------------------------------------- typing rules
@@ -60,6 +63,14 @@ def _arith(*args):
     for a in args[1:]:
         t = promote(t, a.type)
     return I64 if t == BOOL else t
+
+
+def _elem(arr, *idx):
+    return arr.type.dtype
+
+
+def _same_as_first(first, *rest):
+    return first.type
 
 
 def _pow_type(x, y):
@@ -215,9 +226,21 @@ row("roundn", 2, round, "round({0}, {1})", _float, kink=Kink("jump", "x a roundi
                                                                convention=0.0))
 
 
+# ---------------------------------------------------------------------------- arrays
+row("index", None, lambda a, *i: a[i], "{0}[{rest}]", _elem, cost="cheap",
+    vjp_into=lambda b, acc, g, out, arr, *idx: b.prim("index_add", acc, g, *idx),
+    doc="element read x[i] / A[i, j]; its adjoint scatters: x_bar[i] += g")
+row("index_add", None, None, "{0}[{rest2}] += {1}", _same_as_first, inplace=True,
+    doc="x_bar[i] += g, updating the accumulator in place")
+row("zeros_like", 1, None, "np.zeros_like({0})", lambda a: Array(F64, a.type.ndim), cost=E,
+    doc="a fresh zero gradient shaped like an array")
+row("len", 1, len, "len({0})", _int)
+row("dim", 2, lambda a, k: a.shape[k], "{0}.shape[{1}]", _int, doc="x.shape[k]")
+
+
 def is_differentiable(name: str) -> bool:
     prim = PRIMS.get(name)
-    return prim is not None and prim.partials is not None
+    return prim is not None and (prim.partials is not None or prim.vjp_into is not None)
 
 
 __all__ = ["PRIMS", "Prim", "Kink", "is_differentiable"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..ir import Function, loop_carried, walk
-from ..primitives import PRIMS
+from ..primitives import PRIMS, is_differentiable
 from ..types import is_float
 
 
@@ -22,7 +22,7 @@ def active_values(fn: Function, wrt: list) -> set[int]:
         changed = False
         for op in walk(fn.body):
             if op.name in PRIMS:
-                if PRIMS[op.name].partials is not None and any(a.id in active for a in op.args):
+                if is_differentiable(op.name) and any(a.id in active for a in op.args):
                     mark(op.result)
             elif op.name == "if":
                 for k, r in enumerate(op.results):

@@ -18,11 +18,12 @@ from __future__ import annotations
 import itertools
 
 from ..builder import Builder
-from ..errors import AdTypeError
+from ..errors import AdCompileError, AdTypeError
 from ..ir import Block, Function, Op, Value, defining_block, loop_body, loop_carried
 from ..primitives import PRIMS
-from ..types import BOOL, F64, I64, is_float
+from ..types import BOOL, F64, I64, Array, is_float
 from .activity import active_values
+from .cse import cse
 from .dce import dce
 
 
@@ -187,8 +188,8 @@ class _LoopCtx(_Ctx):
         b = self.rev.b
         if init is None:
             with b.at(self.parent.rblock):
-                init = b.const(0.0, hint=v.hint + "_bar")
-        arg = Value(F64, v.hint + "_bar")
+                init = self.rev.zero(v, self.parent)
+        arg = Value(v.type, v.hint + "_bar")
         self.free.append((v, arg, init))
         self.adj[v.id] = arg
         self.touched[v.id] = v
@@ -273,6 +274,12 @@ class Reverse:
         self.groups = itertools.count()
         self.exports: dict = {}
 
+    def zero(self, v: Value, ctx) -> Value:
+        """A zero adjoint for v, built at the builder's position (arrays: zeros_like)."""
+        if isinstance(v.type, Array):
+            return self.b.prim("zeros_like", ctx.materialize(v), hint=v.hint + "_bar")
+        return self.b.const(0.0, hint=v.hint + "_bar")
+
     def lift(self, v: Value, block: Block) -> Value:
         """Export v through enclosing ifs until it is defined in `block`."""
         while defining_block(v) is not block:
@@ -316,9 +323,9 @@ class Reverse:
         with self.b.at(fn.body):
             for p in self.wrt:
                 g = top.get_adj(p)
-                grads.append(g if g is not None else self.b.const(0.0, hint=p.hint + "_bar"))
+                grads.append(g if g is not None else self.zero(p, top))
         fn.body.append(Op("return", list(outs) + grads, [], loc=None))
-        return dce(fn)
+        return dce(cse(fn))
 
     # -------------------------------------------------------------------- sweeps
     def reverse_block(self, fblock: Block, ctx: _Ctx):
@@ -336,16 +343,33 @@ class Reverse:
             return
         g = ctx.get_adj(y)
         p = PRIMS[op.name]
-        if g is None or p.partials is None:
+        if g is None:
             return
         b = self.b
+        if p.vjp_into is not None:
+            target = op.args[0]
+            if target.id not in self.active:
+                return
+            with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
+                acc = ctx.get_adj(target)
+                if acc is None:
+                    acc = self.zero(target, ctx)
+                args = [ctx.materialize(a) for a in op.args]
+                ctx.set_adj(target, p.vjp_into(b, acc, g, None, *args))
+            return
+        if p.partials is None:
+            return
         with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
             args = [ctx.materialize(a) for a in op.args]
             out = ctx.materialize(y)
             partials = p.partials(b, out, *args)
+            combined: dict = {}                # x * x: one contribution g * (x + x)
             for a, d in zip(op.args, partials):
                 if d is None or a.id not in self.active:
                     continue
+                prev = combined.get(a.id)
+                combined[a.id] = (a, d if prev is None else _add_partials(b, prev[1], d))
+            for a, d in combined.values():
                 ctx.add_adj(a, _scale(b, g, d))
 
     def reverse_if(self, op: Op, ctx: _Ctx):
@@ -378,13 +402,13 @@ class Reverse:
                     if val is None:
                         val = ctx.get_adj(outer[vid])
                     if val is None:
-                        val = b.const(0.0)
+                        val = self.zero(outer[vid], ctx)
                     ys.append(val)
                 b.emit("yield", ys, [])
         with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
             hints = [outer[vid].hint + "_bar" for vid in keys]
-            rif = b.emit("if", [cond], [F64] * len(keys), regions=[a for a, _ in arms],
-                         hints=hints)
+            rif = b.emit("if", [cond], [outer[vid].type for vid in keys],
+                         regions=[a for a, _ in arms], hints=hints)
         for vid, r in zip(keys, rif.results):
             ctx.set_adj(outer[vid], r)
 
@@ -401,7 +425,11 @@ class Reverse:
         hint = op.regions[0].args[0].hint if op.name == "for" else "k"
         j = Value(I64, "j" if hint.startswith("_") else hint)
         sub.index = j
-        cbar_args = [Value(F64, args[k].hint + "_bar") for k in carried]
+        for k in carried:
+            if isinstance(args[k].type, Array):
+                raise AdCompileError("an array reassigned inside a loop is not supported yet",
+                                     op.loc, "read arrays inside loops; do not rebind them")
+        cbar_args = [Value(args[k].type, args[k].hint + "_bar") for k in carried]
         for k, cb in zip(carried, cbar_args):
             if ys[k].id in self.active:
                 sub.add_adj(ys[k], cb)
@@ -436,7 +464,7 @@ class Reverse:
             lo = b.prim("sub", n, 1)
             hints = [a.hint for a in rbody.args[1:]]
             rloop = b.emit("for", [lo, b.const(-1), b.const(-1)] + inits_r,
-                           [F64] * len(inits_r), {}, [rbody], hints)
+                           [v.type for v in inits_r], {}, [rbody], hints)
         res = rloop.results
         # accumulators of outer adjoints started from their values before the loop, so they
         # replace them; the carried adjoints then flow into the initial values
@@ -462,6 +490,12 @@ def _recomputable(owner, v: Value) -> bool:
     if owner.name in ("const", "undef"):
         return True
     return owner.name in PRIMS and PRIMS[owner.name].cost == "cheap"
+
+
+def _add_partials(b: Builder, d1, d2):
+    if isinstance(d1, (int, float)) and isinstance(d2, (int, float)):
+        return float(d1 + d2)
+    return b.prim("add", d1, d2)
 
 
 def _scale(b: Builder, g: Value, d) -> Value:

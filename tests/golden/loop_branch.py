@@ -26,7 +26,5 @@ def loop_branch_vg(x, n):
         if x > 0.0:
             x_bar = x_bar + s_bar * math.cos(x * i_1) * i_1
         else:
-            # adjoint of: s = s - x * x  (golden_programs.py:17)
-            t_bar = -s_bar
-            x_bar = x_bar + t_bar * x + t_bar * x
+            x_bar = x_bar + -s_bar * (x + x)
     return s, x_bar

@@ -14,24 +14,24 @@ def seed_graph_vg(w1, w2):
     # golden_programs.py:6: a = 2.0 * math.pi * w1 / w2
     a = 6.283185307179586 * w1 / w2
     # golden_programs.py:7: b = 3.0 * w1 / w2 - math.exp(2.0 * w2)
-    t = 3.0 * w1 / w2
-    t_1 = math.exp(2.0 * w2)
-    b = t - t_1
+    tmp = 3.0 * w1 / w2
+    tmp_1 = math.exp(2.0 * w2)
+    b = tmp - tmp_1
     # golden_programs.py:8: return (math.sin(a) + b) * b
-    t_2 = math.sin(a) + b
-    t_3 = t_2 * b
+    tmp_2 = math.sin(a) + b
+    tmp_3 = tmp_2 * b
     # adjoint of: return (math.sin(a) + b) * b  (golden_programs.py:8)
-    b_bar = t_2 + b
+    b_bar = tmp_2 + b
     a_bar = b * math.cos(a)
     # adjoint of: b = 3.0 * w1 / w2 - math.exp(2.0 * w2)  (golden_programs.py:7)
-    w2_bar = -b_bar * t_1 * 2.0
-    t_4 = -(t / w2)
+    w2_bar = -b_bar * tmp_1 * 2.0
+    tmp_4 = -(tmp / w2)
     t_bar = b_bar / w2
-    w2_bar_1 = w2_bar + b_bar * t_4
+    w2_bar_1 = w2_bar + b_bar * tmp_4
     w1_bar = t_bar * 3.0
     # adjoint of: a = 2.0 * math.pi * w1 / w2  (golden_programs.py:6)
-    t_5 = -(a / w2)
+    tmp_5 = -(a / w2)
     t_bar_1 = a_bar / w2
-    w2_bar_2 = w2_bar_1 + a_bar * t_5
+    w2_bar_2 = w2_bar_1 + a_bar * tmp_5
     w1_bar_1 = w1_bar + t_bar_1 * 6.283185307179586
-    return t_3, w1_bar_1, w2_bar_2
+    return tmp_3, w1_bar_1, w2_bar_2

@@ -1,0 +1,40 @@
+"""Common-subexpression elimination: identical pure primitive ops reuse the first result.
+
+Scoped by structured control flow: an op in a region may reuse an equal op from an enclosing
+block that comes before the region, never one from a sibling region. Constants are merged too.
+"""
+from __future__ import annotations
+
+from ..ir import Block, Function
+from ..primitives import PRIMS
+
+
+def cse(fn: Function) -> Function:
+    _block(fn.body, {}, {})
+    return fn
+
+
+def _key(op, subst):
+    attrs = tuple(sorted((k, repr(v)) for k, v in op.attrs.items()))
+    if op.name == "const":
+        return ("const", op.results[0].type, repr(op.attrs["value"]))
+    return (op.name, tuple(a.id for a in op.args), attrs, op.results[0].type)
+
+
+def _block(blk: Block, table: dict, subst: dict):
+    kept = []
+    for op in blk.ops:
+        op.args = [subst.get(a.id, a) for a in op.args]
+        pure = (op.name == "const" or op.name in PRIMS and not PRIMS[op.name].inplace
+                and PRIMS[op.name].impl is not None) and len(op.results) == 1
+        if pure:
+            key = _key(op, subst)
+            prev = table.get(key)
+            if prev is not None:
+                subst[op.results[0].id] = prev
+                continue
+            table[key] = op.results[0]
+        for region in op.regions:
+            _block(region, dict(table), subst)
+        kept.append(op)
+    blk.ops = kept
