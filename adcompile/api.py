@@ -54,6 +54,13 @@ def arg_type(name: str, value):
 _PY = {F64: float, I64: int, BOOL: bool}
 
 
+def _array_key(a):
+    """Fast-path key of an argument: arrays by dtype, dimensions and layout."""
+    if type(a) is np.ndarray:
+        return (a.dtype.num, a.ndim, a.flags.c_contiguous)
+    return type(a)
+
+
 def _type_of_annotation(p: inspect.Parameter):
     ann = p.annotation
     table = {float: F64, int: I64, bool: BOOL, "float": F64, "int": I64, "bool": BOOL}
@@ -96,9 +103,12 @@ class GradFunction:
 
     # -- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if not kwargs:
-            compiled = self._fast.get(tuple(map(type, args)))
-            if compiled is not None:         # the fast path: no binding, no conversions
+        if not kwargs:                       # the fast path: no binding, no conversions
+            key = tuple(map(type, args))
+            compiled = self._fast.get(key)
+            if compiled is None and np.ndarray in key:
+                compiled = self._fast.get(tuple(map(_array_key, args)))
+            if compiled is not None:
                 self._last = compiled
                 return self._package(compiled.func(*args), compiled)
         try:
@@ -112,9 +122,11 @@ class GradFunction:
         compiled = self._specialise(types)
         values = [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, values)]
         out = run_compiled(compiled.func, values, compiled.path)
-        if not kwargs and len(args) == len(self.params) and \
-                all(type(a) in (float, int, bool) for a in args):
-            self._fast[tuple(map(type, args))] = compiled
+        if not kwargs and len(args) == len(self.params):
+            if all(type(a) in (float, int, bool) for a in args):
+                self._fast[tuple(map(type, args))] = compiled
+            elif all(type(a) in (float, int, bool, np.ndarray) for a in args):
+                self._fast[tuple(map(_array_key, args))] = compiled
         return self._package(out, compiled)
 
     def _bind(self, args, kwargs) -> list:
@@ -197,7 +209,14 @@ class GradFunction:
 
     @property
     def source_path(self):
+        """The generated file (content-hashed, in the cache directory)."""
         return self._current().path
+
+    @property
+    def kernel(self):
+        """The compiled function itself (last signature called): positional arguments in,
+        (value, *gradients) out. Callable from Python and from other numba.njit code."""
+        return self._current().func
 
     def __repr__(self) -> str:
         kind = "value_and_grad" if self.with_value else "grad"

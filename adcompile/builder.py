@@ -56,13 +56,13 @@ class Builder:
 
     # -- raw ops -------------------------------------------------------------------------
     def emit(self, name, args, result_types, attrs=None, regions=None, hints=None) -> Op:
-        hints = hints or ["t"] * len(result_types)
+        hints = hints or [""] * len(result_types)
         results = [Value(t, h) for t, h in zip(result_types, hints)]
         op = Op(name, list(args), results, dict(attrs or {}), list(regions or []), self.loc,
                 self.role)
         return self.block.append(op)
 
-    def const(self, value, type_=None, hint="c") -> Value:
+    def const(self, value, type_=None, hint="") -> Value:
         if type_ is None:
             type_ = BOOL if isinstance(value, bool) else I64 if isinstance(value, int) else F64
         if type_ == F64:
@@ -76,7 +76,7 @@ class Builder:
         return x if isinstance(x, Value) else self.const(x)
 
     # -- primitives ----------------------------------------------------------------------
-    def prim(self, name: str, *args, hint: str = "t", **attrs) -> Value:
+    def prim(self, name: str, *args, hint: str = "", **attrs) -> Value:
         p = PRIMS[name]
         vals = [self.as_value(a) for a in args]
         if p.arity is not None and len(vals) != p.arity:

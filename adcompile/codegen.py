@@ -329,12 +329,17 @@ class Emitter:
         return self.tapes[key][0]
 
     def op_tape_reserve(self, op: Op, depth: int):
+        """Make room for `count` more entries; every tape of a loop has the same capacity."""
         ptr = self.pointer(op)
         count = self.expr(op.args[0])[0]
         need = f"{ptr} + {count}"
-        for slot, store in sorted(self.group_slots.get(op.attrs["group"], {}).items()):
-            arr = self.tape(store, store.args[0].type)
-            self.emit(depth, f"{arr} = grow_tape({arr}, {need})")
+        arrays = [self.tape(store, store.args[0].type) for _, store in
+                  sorted(self.group_slots.get(op.attrs["group"], {}).items())]
+        if not arrays:
+            return
+        self.emit(depth, f"if {need} > {arrays[0]}.shape[0]:")
+        for arr in arrays:
+            self.emit(depth + 1, f"{arr} = grow_tape({arr}, {need})")
 
     def op_tape_store(self, op: Op, depth: int):
         arr = self.tape(op, op.args[0].type)

@@ -36,7 +36,7 @@ def run_demo(repeat: int = 200_000, out=print) -> dict:
         out(f"  d/d{name}: adcompile {g: .15e}   finite differences {d: .15e}   "
             f"rel. diff {rel:.1e}")
     primal = numba.njit(cache=True)(seed_graph)
-    kernel = vg.specialise().func
+    kernel = vg.kernel
     primal(*point)
     kernel(*point)
     t_primal = per_call(primal, point, repeat)

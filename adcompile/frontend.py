@@ -23,7 +23,7 @@ from .valuetree import Slot, flatten, map_tree, shape_of, unflatten
 
 RET, RETVAL, BRK, CONT = "__ret", "__retval", "__brk", "__cont"
 _HINTS = {RET: "returned", RETVAL: "ret", BRK: "broke", CONT: "skip", "$value": "v"}
-_GENERIC = ("t", "truth", "v")
+_GENERIC = ("", "truth", "v")
 
 
 def _hint(name: str) -> str:

@@ -27,7 +27,7 @@ EFFECT_OPS = ("tape_reserve", "tape_store", "tape_advance", "tape_retreat")
 @dataclass(eq=False)
 class Value:
     type: Any
-    hint: str = "t"
+    hint: str = ""             # a name suggestion; "" for compiler temporaries
     owner: Any = None          # defining Op, or the Block whose argument this is
     id: int = field(default_factory=lambda: next(_ids))
 

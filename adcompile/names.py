@@ -169,8 +169,7 @@ class Names:
         root = self.find(v)
         if root.id in self.name:
             return self.name[root.id]
-        hint = _best_hint(self.group(root))
-        base = "tmp" if hint in ("t", "c") else _identifier(hint)   # keep t, c for the user
+        base = _identifier(_best_hint(self.group(root)) or "tmp")
         name, n = base, 0
         while name in self.taken:
             n += 1
@@ -191,13 +190,13 @@ class Names:
 
 def _best_hint(group: list) -> str:
     for v in group:
-        if v.hint and v.hint not in ("t", "c", "undef"):
+        if v.hint and v.hint != "undef":
             return v.hint
-    return group[0].hint or "t"
+    return group[0].hint
 
 
 def _identifier(hint: str) -> str:
-    out = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in hint) or "t"
+    out = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in hint) or "tmp"
     if out[0].isdigit():
         out = "v" + out
     if keyword.iskeyword(out):

@@ -12,5 +12,6 @@ def grow_tape(tape, need):
     if need <= n:
         return tape
     new = np.empty(max(need, 2 * n), tape.dtype)
-    new[:n] = tape
+    for k in range(n):          # an explicit loop: slice assignment costs seconds to compile
+        new[k] = tape[k]
     return new

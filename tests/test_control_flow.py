@@ -104,3 +104,39 @@ def test_user_arguments_unchanged_and_results_fresh():
     args = [0.3, 6]
     ad.grad(P.calls_in_loop)(*args)
     assert args == [0.3, 6]
+
+
+def test_generated_function_keeps_the_users_parameter_names(load):
+    import inspect
+    import adcompile as ad
+    m = load("""
+def f(t, c, tmp, x0):
+    x = x0
+    for i in range(3):
+        x = x * t + c * tmp
+    return x
+""")
+    g = ad.value_and_grad(m.f, wrt=(0, 1, 2, 3))
+    value, grads = g(0.5, 0.25, 2.0, 1.0)
+    assert value == m.f(0.5, 0.25, 2.0, 1.0)
+    assert list(inspect.signature(g.kernel.py_func).parameters) == ["t", "c", "tmp", "x0"]
+    check_gradient(m.f, (0.5, 0.25, 2.0, 1.0))
+
+
+def test_array_arguments_fast_path_checks_dtype(load):
+    import numpy as np
+    import adcompile as ad
+    m = load("""
+def f(x):
+    s = 0.0
+    for i in range(len(x)):
+        s = s + x[i] * x[i]
+    return s
+""")
+    g = ad.grad(m.f)
+    x = np.array([1.0, 2.0, 3.0])
+    assert np.array_equal(g(x), 2 * x)
+    assert np.array_equal(g(x), 2 * x)                 # second call: the fast path
+    with pytest.raises(TypeError, match="float32"):
+        g(x.astype(np.float32))
+    assert np.array_equal(g(x[::2]), 2 * x[::2])       # a strided view: another layout

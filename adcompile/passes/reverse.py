@@ -113,12 +113,12 @@ class _Ctx:
         cur = self.get_adj(v)
         b = self.rev.b
         with b.at(self.rblock):
-            new = contrib if cur is None else b.prim("add", cur, contrib, hint=v.hint + "_bar")
+            new = contrib if cur is None else b.prim("add", cur, contrib, hint=_bar(v))
         self.set_adj(v, new)
 
     def set_adj(self, v: Value, val: Value):
-        if val.hint == "t" and isinstance(val.owner, Op) and val.owner.role == "adjoint":
-            val.hint = v.hint + "_bar"
+        if val.hint == "" and isinstance(val.owner, Op) and val.owner.role == "adjoint":
+            val.hint = _bar(v)
         self.adj[v.id] = val
         if not self.owns(v):
             self.touched[v.id] = v
@@ -189,7 +189,7 @@ class _LoopCtx(_Ctx):
         if init is None:
             with b.at(self.parent.rblock):
                 init = self.rev.zero(v, self.parent)
-        arg = Value(v.type, v.hint + "_bar")
+        arg = Value(v.type, _bar(v))
         self.free.append((v, arg, init))
         self.adj[v.id] = arg
         self.touched[v.id] = v
@@ -277,8 +277,8 @@ class Reverse:
     def zero(self, v: Value, ctx) -> Value:
         """A zero adjoint for v, built at the builder's position (arrays: zeros_like)."""
         if isinstance(v.type, Array):
-            return self.b.prim("zeros_like", ctx.materialize(v), hint=v.hint + "_bar")
-        return self.b.const(0.0, hint=v.hint + "_bar")
+            return self.b.prim("zeros_like", ctx.materialize(v), hint=_bar(v))
+        return self.b.const(0.0, hint=_bar(v))
 
     def lift(self, v: Value, block: Block) -> Value:
         """Export v through enclosing ifs until it is defined in `block`."""
@@ -314,6 +314,8 @@ class Reverse:
         if not outs or len(outs) != 1 or outs[0].type != F64:
             raise AdTypeError(_output_message(fn, outs), fn.result_loc or fn.loc,
                               "return one float: grad differentiates a scalar output")
+        if outs[0].hint == "":
+            outs[0].hint = "value"
         top = _TopCtx(self, fn.body, fn.body, None)
         if outs[0].id in self.active:
             with self.b.at(fn.body):
@@ -406,7 +408,7 @@ class Reverse:
                     ys.append(val)
                 b.emit("yield", ys, [])
         with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
-            hints = [outer[vid].hint + "_bar" for vid in keys]
+            hints = [_bar(outer[vid]) for vid in keys]
             rif = b.emit("if", [cond], [outer[vid].type for vid in keys],
                          regions=[a for a, _ in arms], hints=hints)
         for vid, r in zip(keys, rif.results):
@@ -429,7 +431,7 @@ class Reverse:
             if isinstance(args[k].type, Array):
                 raise AdCompileError("an array reassigned inside a loop is not supported yet",
                                      op.loc, "read arrays inside loops; do not rebind them")
-        cbar_args = [Value(args[k].type, args[k].hint + "_bar") for k in carried]
+        cbar_args = [Value(args[k].type, _bar(args[k])) for k in carried]
         for k, cb in zip(carried, cbar_args):
             if ys[k].id in self.active:
                 sub.add_adj(ys[k], cb)
@@ -490,6 +492,11 @@ def _recomputable(owner, v: Value) -> bool:
     if owner.name in ("const", "undef"):
         return True
     return owner.name in PRIMS and PRIMS[owner.name].cost == "cheap"
+
+
+def _bar(v: Value) -> str:
+    """The name hint of v's adjoint: x -> x_bar (compiler temporaries: tmp_bar)."""
+    return (v.hint or "tmp") + "_bar"
 
 
 def _add_partials(b: Builder, d1, d2):

@@ -10,14 +10,15 @@ import numpy as np
 from adcompile.runtime import grow_tape
 
 
-def euler_vg(k, tmp, x0):
+def euler_vg(k, c, x0):
     # tapes: loop values recorded for the adjoint sweep
     tp_loop = 0
     v_tape = np.empty(0, np.float64)
     x_tape = np.empty(0, np.float64)
     # record for the adjoint: for _ in range(100):  (golden_programs.py:30)
-    v_tape = grow_tape(v_tape, tp_loop + 100)
-    x_tape = grow_tape(x_tape, tp_loop + 100)
+    if tp_loop + 100 > v_tape.shape[0]:
+        v_tape = grow_tape(v_tape, tp_loop + 100)
+        x_tape = grow_tape(x_tape, tp_loop + 100)
     # golden_programs.py:30: for _ in range(100):
     x, v = x0, 0.0
     for _ in range(100):
@@ -25,14 +26,14 @@ def euler_vg(k, tmp, x0):
         x_tape[tp_loop] = x
         v_tape[tp_loop] = v
         # golden_programs.py:31: acc = -k * x - c * v
-        acc = -k * x - tmp * v
+        acc = -k * x - c * v
         # golden_programs.py:32: x, v = x + dt * v, v + dt * acc
         x = x + 0.001 * v
         v = v + 0.001 * acc
         # record for the adjoint: for _ in range(100):  (golden_programs.py:30)
         tp_loop += 1
     # golden_programs.py:33: return x * x + v * v
-    tmp_1 = x * x + v * v
+    value = x * x + v * v
     # adjoint of: for _ in range(100):  (golden_programs.py:30)
     x_bar, v_bar, c_bar, k_bar = x + x, v + v, 0.0, 0.0
     for j in range(99, -1, -1):
@@ -40,13 +41,13 @@ def euler_vg(k, tmp, x0):
         tp_loop -= 1
         v_1 = v_tape[tp_loop]
         # recompute: acc = -k * x - c * v  (golden_programs.py:31)
-        tmp_2 = -k
+        tmp = -k
         # read back this iteration's record: for _ in range(100):  (golden_programs.py:30)
         x_1 = x_tape[tp_loop]
         # adjoint of: x, v = x + dt * v, v + dt * acc  (golden_programs.py:32)
         acc_bar = v_bar * 0.001
         v_bar_1 = v_bar + x_bar * 0.001
         # adjoint of: acc = -k * x - c * v  (golden_programs.py:31)
-        t_bar = -acc_bar
-        x_bar, v_bar, c_bar, k_bar = x_bar + acc_bar * tmp_2, v_bar_1 + t_bar * tmp, c_bar + t_bar * v_1, k_bar - acc_bar * x_1
-    return tmp_1, k_bar, c_bar, x_bar
+        tmp_bar = -acc_bar
+        x_bar, v_bar, c_bar, k_bar = x_bar + acc_bar * tmp, v_bar_1 + tmp_bar * c, c_bar + tmp_bar * v_1, k_bar - acc_bar * x_1
+    return value, k_bar, c_bar, x_bar

@@ -18,7 +18,8 @@ def settle_vg(a):
     n_iter = 0
     while abs(a) > 0.001:
         # record for the adjoint: while abs(a) > 1e-3:  (golden_programs.py:22)
-        a_tape = grow_tape(a_tape, tp_while + 1)
+        if tp_while + 1 > a_tape.shape[0]:
+            a_tape = grow_tape(a_tape, tp_while + 1)
         a_tape[tp_while] = a
         # golden_programs.py:23: a = a * 0.9 + 0.01 * math.sin(a)
         a = a * 0.9 + 0.01 * math.sin(a)
