@@ -118,7 +118,11 @@ class GradFunction:
 
     def _call(self, args, kwargs):
         values = self._bind(args, kwargs)
-        types = tuple(arg_type(n, v) for n, v in zip(self.params, values))
+        try:
+            types = tuple(arg_type(n, v) for n, v in zip(self.params, values))
+        except AdTypeError as exc:           # point at the function the argument was for
+            raise AdTypeError(f"{self.func.__name__}(): {exc.message}", self._def_loc(),
+                              exc.hint) from None
         compiled = self._specialise(types)
         values = [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, values)]
         out = run_compiled(compiled.func, values, compiled.path)
@@ -129,11 +133,15 @@ class GradFunction:
                 self._fast[tuple(map(_array_key, args))] = compiled
         return self._package(out, compiled)
 
+    def _def_loc(self) -> Loc | None:
+        code = getattr(self.func, "__code__", None)
+        return Loc(code.co_filename, code.co_firstlineno, 0) if code else None
+
     def _bind(self, args, kwargs) -> list:
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise AdTypeError(f"{self.func.__name__}(): {exc}") from None
+            raise AdTypeError(f"{self.func.__name__}(): {exc}", self._def_loc()) from None
         bound.apply_defaults()
         return [bound.arguments[n] for n in self.params]
 
@@ -150,7 +158,7 @@ class GradFunction:
                     what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
                     raise AdTypeError(
                         f"cannot differentiate {self.func.__name__}() with respect to "
-                        f"parameter {self.params[i]!r}: it was given {what}",
+                        f"parameter {self.params[i]!r}: it was given {what}", self._def_loc(),
                         hint=f"pass a float for {self.params[i]!r} (e.g. 3.0 rather than 3), "
                              "or leave it out of wrt")
             compiled = self._compile(types)

@@ -797,10 +797,9 @@ def _tname(v) -> str:
 
 
 def _expr_text(node) -> str:
-    try:
-        return ast.unparse(node)
-    except Exception:  # pragma: no cover - unparse handles every expression node
-        return type(node).__name__
+    """How the user wrote an expression, for messages (astor renders any node)."""
+    import astor
+    return astor.to_source(node).strip()
 
 
 def _tree_types(value):

@@ -135,7 +135,9 @@ def f(x):
 """)
     g = ad.grad(m.f)
     x = np.array([1.0, 2.0, 3.0])
-    assert np.array_equal(g(x), 2 * x)
+    grad_x = g(x)
+    assert np.array_equal(grad_x, 2 * x) and grad_x is not x
+    assert np.array_equal(x, [1.0, 2.0, 3.0])          # the input is not mutated
     assert np.array_equal(g(x), 2 * x)                 # second call: the fast path
     with pytest.raises(TypeError, match="float32"):
         g(x.astype(np.float32))

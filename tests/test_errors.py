@@ -199,8 +199,9 @@ def test_star_args_rejected_when_decorating(bad):
 
 
 def test_wrong_argument_type_is_a_type_error_naming_the_parameter(bad):
-    with pytest.raises(TypeError, match="parameter 't'.*list"):
+    with pytest.raises(TypeError, match="parameter 't'.*list") as info:
         ad.grad(bad.helper)([1.0])
+    assert str(info.value).startswith(f"{bad.__file__}:{_line_of('def helper')}:")
     with pytest.raises(TypeError, match="parameter 't'.*str"):
         ad.grad(bad.helper)(t="a")
 
