@@ -98,6 +98,12 @@ class Builder:
         exact = self.role != "primal"
         if name in ("to_f64", "to_i64") and vals[0].type == BOOL:    # Numba has no float(bool)
             return self.prim("bool_f64" if name == "to_f64" else "bool_i64", vals[0])
+        if name == "mul" and exact and vals[0].type == F64 and vals[1].type == F64:
+            x, y = vals                    # (-a) * b -> -(a * b): lets x + -(a*b) become x - a*b
+            for a, b in ((x, y), (y, x)):
+                op = parent_op(a)
+                if op is not None and op.name == "neg" and op.role != "primal":
+                    return self.prim("neg", self.prim("mul", op.args[0], b))
         if name == "mul" and exact:
             x, y = vals
             op = parent_op(y)

@@ -40,14 +40,8 @@ def euler_vg(k, c, x0):
         # read back this iteration's record: for _ in range(100):  (golden_programs.py:30)
         tp_loop -= 1
         v_1 = v_tape[tp_loop]
-        # recompute: acc = -k * x - c * v  (golden_programs.py:31)
-        tmp = -k
-        # read back this iteration's record: for _ in range(100):  (golden_programs.py:30)
         x_1 = x_tape[tp_loop]
         # adjoint of: x, v = x + dt * v, v + dt * acc  (golden_programs.py:32)
         acc_bar = v_bar * 0.001
-        v_bar_1 = v_bar + x_bar * 0.001
-        # adjoint of: acc = -k * x - c * v  (golden_programs.py:31)
-        tmp_bar = -acc_bar
-        x_bar, v_bar, c_bar, k_bar = x_bar + acc_bar * tmp, v_bar_1 + tmp_bar * c, c_bar + tmp_bar * v_1, k_bar - acc_bar * x_1
+        x_bar, v_bar, c_bar, k_bar = x_bar - k * acc_bar, v_bar + x_bar * 0.001 - acc_bar * c, c_bar - acc_bar * v_1, k_bar - acc_bar * x_1
     return value, k_bar, c_bar, x_bar

@@ -26,5 +26,5 @@ def loop_branch_vg(x, n):
         if x > 0.0:
             x_bar = x_bar + s_bar * math.cos(x * i_1) * i_1
         else:
-            x_bar = x_bar + -s_bar * (x + x)
+            x_bar = x_bar - s_bar * (x + x)
     return s, x_bar

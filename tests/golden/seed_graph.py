@@ -24,14 +24,14 @@ def seed_graph_vg(w1, w2):
     b_bar = tmp_2 + b
     a_bar = b * math.cos(a)
     # adjoint of: b = 3.0 * w1 / w2 - math.exp(2.0 * w2)  (golden_programs.py:7)
-    w2_bar = -b_bar * tmp_1 * 2.0
-    tmp_3 = -(tmp / w2)
+    w2_bar = -(b_bar * tmp_1 * 2.0)
+    tmp_3 = tmp / w2
     tmp_bar = b_bar / w2
-    w2_bar_1 = w2_bar + b_bar * tmp_3
+    w2_bar_1 = w2_bar - tmp_3 * b_bar
     w1_bar = tmp_bar * 3.0
     # adjoint of: a = 2.0 * math.pi * w1 / w2  (golden_programs.py:6)
-    tmp_4 = -(a / w2)
+    tmp_4 = a / w2
     tmp_bar_1 = a_bar / w2
-    w2_bar_2 = w2_bar_1 + a_bar * tmp_4
+    w2_bar_2 = w2_bar_1 - tmp_4 * a_bar
     w1_bar_1 = w1_bar + tmp_bar_1 * 6.283185307179586
     return value, w1_bar_1, w2_bar_2
