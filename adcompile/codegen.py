@@ -325,7 +325,7 @@ class Emitter:
     def tape(self, op: Op, dtype) -> str:
         key = (op.attrs["group"], op.attrs["slot"])
         if key not in self.tapes:
-            self.tapes[key] = (self.names.fresh(f"{op.attrs.get('name', 'v')}_tape"), dtype)
+            self.tapes[key] = (self.names.fresh(f"{op.attrs.get('name') or 'tmp'}_tape"), dtype)
         return self.tapes[key][0]
 
     def op_tape_reserve(self, op: Op, depth: int):

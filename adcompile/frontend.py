@@ -662,6 +662,12 @@ class Lowerer(ast.NodeVisitor):
         kind, label = callee.kind, callee.label
         if kind == "range":
             self.unsupported(node, "range() can only be used as the iterable of a for loop")
+        if kind == "cast" and callee.prim == "to_f64" and len(node.args) == 1 and \
+                isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            try:
+                return self.b.const(float(node.args[0].value))     # float("inf"), float("nan")
+            except ValueError:
+                self.type_error(node, f"float() cannot read {node.args[0].value!r}")
         args = [self.expr(a) for a in node.args]
         for a, v in zip(node.args, args):
             if isinstance(v, tuple) and kind != "len":
@@ -670,7 +676,7 @@ class Lowerer(ast.NodeVisitor):
             self.no_arrays(node, *args)
         want = {"unary": 1, "binary": 2, "fpow": 2, "pow": 2, "fabs": 1, "abs": 1, "cast": 1,
                 "npminmax": 2, "square": 1, "len": 1}.get(kind)
-        if kind == "round":
+        if kind == "round" or callee.label in ("math.log", "math.hypot"):
             want = (1, 2)
         if kind == "minmax":
             if len(args) < 2:
@@ -685,6 +691,10 @@ class Lowerer(ast.NodeVisitor):
             if isinstance(args[0].type, Array):
                 return self.b.prim("len", args[0])
             self.type_error(node, "len() of a number is not defined")
+        if callee.label == "math.log" and len(args) == 2:       # log(x, base)
+            return self.b.prim("div", self.b.prim("log", args[0]), self.b.prim("log", args[1]))
+        if callee.label == "math.hypot" and len(args) == 1:
+            return self.b.prim("abs", self.convert(args[0], F64))
         if kind in ("fpow", "fabs", "npminmax"):
             args = [self.convert(a, F64) for a in args]
             return self.b.prim(callee.prim, *args)
@@ -897,6 +907,9 @@ def _definitely_returns(stmts) -> bool:
     for s in stmts:
         if isinstance(s, ast.Return):
             return True
+        if isinstance(s, ast.While) and isinstance(s.test, ast.Constant) and s.test.value \
+                and not _has_stmt(s.body, ast.Break):
+            return True                 # `while True:` without break leaves only by return
         if isinstance(s, ast.If) and _definitely_returns(s.body) and \
                 _definitely_returns(s.orelse):
             return True

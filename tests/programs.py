@@ -148,3 +148,15 @@ def int_mixing(x, n):
 def relu_net(x):
     h = ad.relu(2.0 * x - 1.0) + ad.relu(-x)
     return h * h + max(x, 0.5 * x) + min(x, 1.0)
+
+
+def while_true(x):
+    while True:
+        x = x * 0.5 + 0.1
+        if x < 1.0:
+            return x * math.log(x + 2.0, 3.0)
+
+
+def special_floats(x):
+    big = float("inf")
+    return min(x * x, big) + math.hypot(x)

@@ -36,6 +36,8 @@ CASES = [
     (P.int_mixing, (0.77, 7)),
     (P.relu_net, (0.8,)),
     (P.relu_net, (-0.3,)),
+    (P.while_true, (7.5,)),
+    (P.special_floats, (-1.3,)),
 ]
 
 
