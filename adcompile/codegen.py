@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-from adcompile.runtime import grow_tape
+from adcompile.runtime import grow_tape, inbounds
 '''
 
 
@@ -192,6 +192,8 @@ class Emitter:
         if "{*}" in template:
             args = ", ".join(self.operand(a, 0) for a in op.args)
             return template.replace("{*}", args), prec
+        if op.name == "index" and op.role == "primal" and "where" in op.attrs:
+            return self.checked_read(op), prec
         for key, start in (("{rest}", 1), ("{rest2}", 2)):
             if key in template:
                 rest = ", ".join(self.operand(a, 0) for a in op.args[start:])
@@ -205,6 +207,15 @@ class Emitter:
                 need = _ATOM                  # an operand used twice must be a plain name
             texts.append(self.operand(a, need))
         return template.format(*texts), prec
+
+    def checked_read(self, op: Op) -> str:
+        """x[i] of the user's code, checked: an out-of-range index raises IndexError naming
+        the user's line instead of reading memory (the adjoint sweep re-reads unchecked)."""
+        arr = self.operand(op.args[0], _ATOM)
+        idx = [self.operand(a, 0) for a in op.args[1:]]
+        where = op.attrs["where"]
+        return arr + "[" + ", ".join(f"inbounds({i}, {arr}.shape[{k}], {where!r})"
+                                     for k, i in enumerate(idx)) + "]"
 
     @staticmethod
     def _need(name, i, prec, template) -> int:

@@ -431,13 +431,16 @@ class Lowerer(ast.NodeVisitor):
         base = self.expr(node.value)
         if isinstance(base, tuple):
             idx = node.slice
-            if isinstance(idx, ast.Constant) and isinstance(idx.value, int):
+            k = None if isinstance(idx, ast.Slice) else self.expr(idx)
+            k = const_value(k) if isinstance(k, Value) else None
+            if isinstance(k, int) and not isinstance(k, bool):
                 try:
-                    return base[idx.value]
+                    return base[k]
                 except IndexError:
-                    self.type_error(node, f"tuple index {idx.value} out of range "
+                    self.type_error(node, f"tuple index {k} out of range "
                                           f"(the tuple has {len(base)} elements)")
-            self.unsupported(idx, "tuples can only be indexed with a constant integer")
+            self.unsupported(idx, "tuples can only be indexed with an integer known at "
+                                  "compile time", "use a constant such as t[0] or x.shape[-1]")
         if isinstance(base.type, Array):
             return self.array_read(base, node)
         self.type_error(node, f"cannot index {_tname(base)}")
@@ -459,7 +462,9 @@ class Lowerer(ast.NodeVisitor):
                 self.type_error(p, f"array indices must be integers, got {_tname(v)}",
                                 "convert with int(...)")
             values.append(self.convert(v, I64))
-        return self.b.prim("index", arr, *values)
+        loc = self.loc(node)
+        where = f"{loc.short()}:{loc.col + 1}: {_expr_text(node)}: index out of range"
+        return self.b.prim("index", arr, *values, where=where)
 
     def visit_UnaryOp(self, node):
         v = self.expr(node.operand)

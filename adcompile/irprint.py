@@ -86,8 +86,9 @@ def _op(op: Op, nm: Namer, lines: list, depth: int):
     attrs = ""
     if op.name == "const":
         attrs = f" {op.attrs['value']!r}"
-    elif op.attrs:
-        attrs = " {" + ", ".join(f"{k}={v}" for k, v in sorted(op.attrs.items())) + "}"
+    elif any(k != "where" for k in op.attrs):       # where: the message of a checked read
+        attrs = " {" + ", ".join(f"{k}={v}" for k, v in sorted(op.attrs.items())
+                                 if k != "where") + "}"
     args = f" {_args(nm, op.args)}" if op.args else ""
     rtype = f" : {op.results[0].type}" if len(op.results) == 1 else ""
     lines.append(f"{pad}{_defs(nm, op)}{op.name}{attrs}{args}{rtype}{role}{where}")

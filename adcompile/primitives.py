@@ -230,12 +230,66 @@ row("roundn", 2, round, "round({0}, {1})", _float, kink=Kink("jump", "x a roundi
 row("index", None, lambda a, *i: a[i], "{0}[{rest}]", _elem, cost="cheap",
     vjp_into=lambda b, acc, g, out, arr, *idx: b.prim("index_add", acc, g, *idx),
     doc="element read x[i] / A[i, j]; its adjoint scatters: x_bar[i] += g")
-row("index_add", None, None, "{0}[{rest2}] += {1}", _same_as_first, inplace=True,
+def _index_add(acc, g, *idx):
+    acc[idx] += g
+    return acc
+
+
+row("index_add", None, _index_add, "{0}[{rest2}] += {1}", _same_as_first, inplace=True,
     doc="x_bar[i] += g, updating the accumulator in place")
-row("zeros_like", 1, None, "np.zeros_like({0})", lambda a: Array(F64, a.type.ndim), cost=E,
+row("zeros_like", 1, lambda a: np.zeros_like(a, dtype=np.float64), "np.zeros_like({0})", lambda a: Array(F64, a.type.ndim), cost=E,
     doc="a fresh zero gradient shaped like an array")
 row("len", 1, len, "len({0})", _int)
 row("dim", 2, lambda a, k: a.shape[k], "{0}.shape[{1}]", _int, doc="x.shape[k]")
+
+
+# ---------------------------------------------------------------------------- derived rules
+def _times(b, factor, d):
+    """factor * d for a partial d: a Value, a Python number (1.0 and -1.0 folded) or None."""
+    if d is None:
+        return None
+    if isinstance(d, (int, float)):
+        if d == 1.0:
+            return factor
+        if d == -1.0:
+            return b.prim("neg", factor)
+        return b.prim("mul", factor, float(d))
+    return b.prim("mul", factor, d)
+
+
+def _sum_partials(b, d1, d2):
+    if isinstance(d1, (int, float)) and isinstance(d2, (int, float)):
+        return float(d1 + d2)
+    return b.prim("add", d1, d2)
+
+
+def vjp(b, name: str, g, out, args, wanted) -> list:
+    """Adjoint contributions [(operand index, value)] of `out = name(*args)` for incoming
+    adjoint g, for the operand positions in `wanted`. An operand that appears twice gets one
+    contribution (x * x: g * (x + x))."""
+    partials = PRIMS[name].partials(b, out, *args)
+    combined: dict = {}
+    for k, (a, d) in enumerate(zip(args, partials)):
+        if d is None or k not in wanted:
+            continue
+        first = next(j for j in combined if args[j] is a) if any(
+            args[j] is a for j in combined) else None
+        if first is None:
+            combined[k] = d
+        else:
+            combined[first] = _sum_partials(b, combined[first], d)
+    return [(k, _times(b, g, d)) for k, d in combined.items()]
+
+
+def jvp(b, name: str, out, args, tangents):
+    """The tangent of `out = name(*args)` given operand tangents (None for zero)."""
+    partials = PRIMS[name].partials(b, out, *args)
+    total = None
+    for t, d in zip(tangents, partials):
+        term = _times(b, t, d) if t is not None else None
+        if term is not None:
+            total = term if total is None else b.prim("add", total, term)
+    return total
 
 
 def is_differentiable(name: str) -> bool:

@@ -160,3 +160,34 @@ def while_true(x):
 def special_floats(x):
     big = float("inf")
     return min(x * x, big) + math.hypot(x)
+
+
+def rosen_loop(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        d = x[i + 1] - x[i] * x[i]
+        t = 1.0 - x[i]
+        s = s + 100.0 * d * d + t * t
+    return s
+
+
+def matrix_loop(A, v, scale):
+    s = 0.0
+    n, m = A.shape
+    for i in range(n):
+        for j in range(m):
+            if A[i, j] > 0.0:
+                s = s + A[i, j] * v[j] * math.sin(A[i, j] * scale)
+            else:
+                s = s - v[-1 - j] * A[i, j] ** 2
+    return s
+
+
+def cube_and_labels(T, labels, w):
+    s = 0.0
+    for i in range(T.shape[0]):
+        k = labels[i]
+        for j in range(T.shape[1]):
+            for m in range(T.shape[T.ndim - 1]):
+                s = s + w * T[i, j, m] * (k + 1) + math.tanh(T[i, k, m])
+    return s / T.size

@@ -20,7 +20,7 @@ import itertools
 from ..builder import Builder
 from ..errors import AdCompileError, AdTypeError
 from ..ir import Block, Function, Op, Value, defining_block, loop_body, loop_carried
-from ..primitives import PRIMS
+from ..primitives import PRIMS, vjp
 from ..types import BOOL, F64, I64, Array, is_float
 from .activity import active_values
 from .cse import cse
@@ -364,15 +364,9 @@ class Reverse:
         with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
             args = [ctx.materialize(a) for a in op.args]
             out = ctx.materialize(y)
-            partials = p.partials(b, out, *args)
-            combined: dict = {}                # x * x: one contribution g * (x + x)
-            for a, d in zip(op.args, partials):
-                if d is None or a.id not in self.active:
-                    continue
-                prev = combined.get(a.id)
-                combined[a.id] = (a, d if prev is None else _add_partials(b, prev[1], d))
-            for a, d in combined.values():
-                ctx.add_adj(a, _scale(b, g, d))
+            wanted = {k for k, a in enumerate(op.args) if a.id in self.active}
+            for k, contrib in vjp(b, op.name, g, out, args, wanted):
+                ctx.add_adj(op.args[k], contrib)
 
     def reverse_if(self, op: Op, ctx: _Ctx):
         seeds = [(k, ctx.get_adj(r)) for k, r in enumerate(op.results) if r.id in self.active]
@@ -497,22 +491,6 @@ def _recomputable(owner, v: Value) -> bool:
 def _bar(v: Value) -> str:
     """The name hint of v's adjoint: x -> x_bar (compiler temporaries: tmp_bar)."""
     return (v.hint or "tmp") + "_bar"
-
-
-def _add_partials(b: Builder, d1, d2):
-    if isinstance(d1, (int, float)) and isinstance(d2, (int, float)):
-        return float(d1 + d2)
-    return b.prim("add", d1, d2)
-
-
-def _scale(b: Builder, g: Value, d) -> Value:
-    if isinstance(d, (int, float)):
-        if d == 1.0:
-            return g
-        if d == -1.0:
-            return b.prim("neg", g)
-        return b.prim("mul", g, float(d))
-    return b.prim("mul", g, d)
 
 
 def _output_message(fn, outs) -> str:

@@ -1,0 +1,110 @@
+"""Read-only array parameters: element reads, shapes, integer arrays as data; gradients
+(scatter-adds into fresh arrays) against central differences, jit against no-jit, and the
+IR interpreter."""
+import numpy as np
+import pytest
+
+import adcompile as ad
+import programs as P
+from adcompile.api import arg_type
+from adcompile.frontend import build_function
+from adcompile.interp import interpret
+from adcompile.passes.reverse import reverse
+
+RNG = np.random.default_rng(7)
+CASES = [
+    (P.rosen_loop, (np.linspace(-1.2, 1.3, 9),), (0,)),
+    (P.matrix_loop, (RNG.normal(size=(3, 4)), RNG.normal(size=4), 0.7), (0, 1, 2)),
+    (P.cube_and_labels, (RNG.normal(size=(4, 3, 2)), np.array([0, 2, 1, 2]), 1.3), (0, 2)),
+]
+
+
+def _fd(func, args, i, h=1e-6):
+    base = args[i]
+    if isinstance(base, float):
+        up, down = list(args), list(args)
+        up[i], down[i] = base + h, base - h
+        return (func(*up) - func(*down)) / (2 * h)
+    grad = np.zeros_like(base)
+    for idx in np.ndindex(base.shape):
+        e = np.zeros_like(base)
+        e[idx] = h
+        up, down = list(args), list(args)
+        up[i], down[i] = base + e, base - e
+        grad[idx] = (func(*up) - func(*down)) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize("func,args,wrt", CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_array_gradients(func, args, wrt):
+    copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    v1, g1 = ad.value_and_grad(func, wrt=wrt)(*args)
+    v0, g0 = ad.value_and_grad(func, wrt=wrt, jit=False)(*args)
+    assert v1 == pytest.approx(func(*args), rel=1e-13) and v0 == func(*args)
+    for i, a, b in zip(wrt, g1, g0):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(a, _fd(func, args, i), rtol=1e-6, atol=1e-8)
+        if isinstance(args[i], np.ndarray):
+            assert a.shape == args[i].shape and a is not args[i]
+    for a, c in zip(args, copies):
+        if isinstance(a, np.ndarray):
+            assert np.array_equal(a, c)                    # inputs untouched
+
+
+@pytest.mark.parametrize("func,args,wrt", CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_interpreter_agrees_on_arrays(func, args, wrt):
+    types = [arg_type(str(i), a) for i, a in enumerate(args)]
+    assert interpret(build_function(func, types), args)[0] == pytest.approx(func(*args))
+    value, *grads = interpret(reverse(build_function(func, types), list(wrt)), args)
+    _, g0 = ad.value_and_grad(func, wrt=wrt, jit=False)(*args)
+    for a, b in zip(grads, g0):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+def test_gradient_with_respect_to_int_array_is_an_error():
+    with pytest.raises(ad.AdTypeError, match="labels"):
+        ad.grad(P.cube_and_labels, wrt="labels")(np.ones((2, 2, 2)), np.array([0, 1]), 1.0)
+
+
+@pytest.mark.parametrize("src,words", [
+    ("def f(x):\n    return x[0:2][0]\n", "slices"),
+    ("def f(x):\n    return (x * 2.0)[0]\n", "whole-array"),
+    ("def f(x):\n    return x[0, 1]\n", "needs 1 integer"),
+    ("def f(x):\n    return x[0.5]\n", "integers"),
+    ("def f(x):\n    return x.T[0]\n", ".T"),
+    ("def f(x):\n    if x:\n        return 1.0\n    return 0.0\n", "ambiguous"),
+])
+def test_unsupported_array_uses_are_explained(load, src, words):
+    m = load(src)
+    with pytest.raises(ad.AdCompileError, match=words) as info:
+        ad.grad(m.f)(np.ones(3))
+    assert str(info.value).startswith(m.__file__)
+
+
+def test_unsupported_dtype_is_a_type_error():
+    with pytest.raises(TypeError, match="float32"):
+        ad.grad(P.rosen_loop)(np.ones(3, dtype=np.float32))
+
+
+def test_out_of_range_read_raises_naming_the_users_line(load):
+    m = load("""
+def f(x):
+    s = 0.0
+    for i in range(len(x)):
+        s = s + x[i + 1] * x[i]
+    return s
+""")
+    for jit in (True, False):
+        with pytest.raises(IndexError, match=r"prog\d*\.py:5:\d+: x\[i \+ 1\]: index out of range"):
+            ad.grad(m.f, jit=jit)(np.ones(4))
+
+
+def test_negative_indices_follow_python(load):
+    m = load("""
+def f(x):
+    return x[-1] * x[0] + x[-2]
+""")
+    x = np.array([2.0, 3.0, 5.0])
+    assert np.array_equal(ad.grad(m.f)(x), [5.0, 1.0, 2.0])
+    with pytest.raises(IndexError):
+        ad.grad(m.f)(np.array([1.0]))
