@@ -177,6 +177,8 @@ class Emitter:
                 continue                      # name each returned value: value, x_bar, ...
             j = index[id(user)]
             if user.name in PRIMS:
+                if PRIMS[user.name].inplace and user.args[0] is op.result:
+                    continue                  # the array updated in place needs a name
                 tmpl = PRIMS[user.name].emit
                 k = user.args.index(op.result)
                 if "{*}" not in tmpl and tmpl.count("{%d}" % k) > 1:
