@@ -9,13 +9,20 @@ from adcompile.ir import Op, Value
 from adcompile.irprint import format_function
 from adcompile.passes.dce import dce
 from adcompile.passes.reverse import reverse
-from adcompile.types import F64, I64
+from adcompile.types import F64, I64, Array
 from adcompile.verify import VerifyError, verify
 
 FUNCS = [f for _, f in inspect.getmembers(P, inspect.isfunction) if f.__module__ == "programs"]
 
 
+ARRAY_TYPES = {"rosen_loop": [Array(F64, 1)],
+               "matrix_loop": [Array(F64, 2), Array(F64, 1), F64],
+               "cube_and_labels": [Array(F64, 3), Array(I64, 1), F64]}
+
+
 def _types(func):
+    if func.__name__ in ARRAY_TYPES:
+        return ARRAY_TYPES[func.__name__]
     return [I64 if p in ("n",) else F64 for p in inspect.signature(func).parameters]
 
 
@@ -26,7 +33,8 @@ def test_every_pass_leaves_verifiable_ir(func):
     verify(dce(fn))
     text = format_function(fn)
     assert text.startswith(f"func {func.__name__}(")
-    floats = [i for i, t in enumerate(_types(func)) if t == F64]
+    floats = [i for i, t in enumerate(_types(func)) if t in (F64, Array(F64, 1),
+                                                             Array(F64, 2), Array(F64, 3))]
     if fn.results[0].type == F64 and len(fn.results) == 1:
         vg = reverse(build_function(func, _types(func)), floats)
         verify(vg)
