@@ -51,9 +51,11 @@ def blocks(draw, depth, indent, loop_var=None):
             var = f"i{indent}"
             lines.append(f"{pad}for {var} in range({draw(st.integers(0, 4))}):")
             lines += draw(blocks(depth - 1, indent + 1, var))
-            if draw(st.booleans()):
-                lines.append(f"{pad}    if a > 3.0:")
-                lines.append(f"{pad}        break")
+            exit_ = draw(st.sampled_from(["", "break", "continue", "return"]))
+            if exit_:
+                lines.append(f"{pad}    if a > {draw(st.sampled_from(['b', '3.0', '0.5']))}:")
+                lines.append(f"{pad}        " + ("return a * b - 1.0" if exit_ == "return"
+                                                  else exit_))
         else:
             c = f"c{indent}"
             lines.append(f"{pad}{c} = 0")
