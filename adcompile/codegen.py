@@ -227,6 +227,8 @@ class Emitter:
             return _ATOM - 1 if i == 0 else 13
         if name in ("neg", "not"):
             return prec
+        if prec == 6:                         # comparisons chain: (a < b) == c needs parens
+            return prec + 1
         if name in _LEFT_ASSOC:
             return prec if i == 0 else prec + 1
         return _ATOM

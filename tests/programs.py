@@ -191,3 +191,13 @@ def cube_and_labels(T, labels, w):
             for m in range(T.shape[T.ndim - 1]):
                 s = s + w * T[i, j, m] * (k + 1) + math.tanh(T[i, k, m])
     return s / T.size
+
+
+def compare_comparisons(x, y, flag):
+    ok = (x > 0) == (y > 0)
+    same = (x < y) != (y < 0.0) != flag
+    if ok and not flag or x > 10 or same:
+        z = x * y
+    else:
+        z = x - y
+    return z + (x if flag else y)

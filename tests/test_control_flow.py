@@ -37,6 +37,9 @@ CASES = [
     (P.relu_net, (0.8,)),
     (P.relu_net, (-0.3,)),
     (P.while_true, (7.5,)),
+    (P.compare_comparisons, (0.5, -0.3, False)),
+    (P.compare_comparisons, (0.5, 0.3, False)),
+    (P.compare_comparisons, (-0.5, 0.3, True)),
     (P.special_floats, (-1.3,)),
 ]
 

@@ -42,7 +42,12 @@ def blocks(draw, depth, indent, loop_var=None):
             lines.append(f"{pad}{target} = {draw(exprs(2, names))}")
         elif kind == "if":
             lhs, rhs = draw(exprs(1, names)), draw(exprs(1, names))
-            lines.append(f"{pad}if {lhs} > {rhs}:")
+            cond = f"{lhs} > {rhs}"
+            if draw(st.booleans()):             # conditions built from conditions
+                other = draw(st.sampled_from(["(a > 0.0)", "(b < x)", "(not (y > a))"]))
+                joiner = draw(st.sampled_from([" == ", " != ", " and ", " or "]))
+                cond = f"({cond}){joiner}{other}"
+            lines.append(f"{pad}if {cond}:")
             lines += draw(blocks(depth - 1, indent + 1, loop_var))
             if draw(st.booleans()):
                 lines.append(f"{pad}else:")
