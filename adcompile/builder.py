@@ -84,7 +84,7 @@ class Builder:
         simple = self._simplify(name, vals)
         if simple is not None:
             return simple
-        rtype = p.typing(*vals)
+        rtype = p.typing(*vals, **attrs)
         if p.fold and all(is_const(v) for v in vals):
             try:
                 value = p.impl(*[const_value(v) for v in vals])

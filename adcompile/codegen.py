@@ -14,7 +14,7 @@ import re
 from .ir import Block, Function, Op, Value, loop_carried, walk
 from .names import Names
 from .primitives import PRIMS
-from .types import F64, NUMPY_DTYPE, ZERO, Array
+from .types import F64, I64, NUMPY_DTYPE, ZERO, Array
 
 # Python operator precedence of each template's top-level expression (higher binds tighter)
 _PREC = {"or": 3, "and": 4, "not": 5, "lt": 6, "le": 6, "gt": 6, "ge": 6, "eq": 6, "ne": 6,
@@ -194,8 +194,17 @@ class Emitter:
         if "{*}" in template:
             args = ", ".join(self.operand(a, 0) for a in op.args)
             return template.replace("{*}", args), prec
-        if op.name == "index" and op.role == "primal" and "where" in op.attrs:
-            return self.checked_read(op), prec
+        if op.name in ("index", "store") and op.role == "primal" and "where" in op.attrs:
+            return self.checked_access(op), prec
+        if "{shape" in template or "{dtype}" in template:
+            first = 1 if "{shape1}" in template else 0
+            dims = [self.operand(a, 0) for a in op.args[first:]]
+            shape = dims[0] if len(dims) == 1 else "(" + ", ".join(dims) + ")"
+            dtype = NUMPY_DTYPE[{"f64": F64, "i64": I64}[op.attrs.get("dtype", "f64")]]
+            template = template.replace("{shape1}", shape).replace("{shape}", shape) \
+                .replace("{dtype}", dtype)
+            texts = [self.operand(a, 0) for a in op.args[:first]]
+            return template.format(*texts), prec
         for key, start in (("{rest}", 1), ("{rest2}", 2)):
             if key in template:
                 rest = ", ".join(self.operand(a, 0) for a in op.args[start:])
@@ -210,14 +219,19 @@ class Emitter:
             texts.append(self.operand(a, need))
         return template.format(*texts), prec
 
-    def checked_read(self, op: Op) -> str:
-        """x[i] of the user's code, checked: an out-of-range index raises IndexError naming
-        the user's line instead of reading memory (the adjoint sweep re-reads unchecked)."""
+    def checked_access(self, op: Op) -> str:
+        """x[i] (or y[i] = v) of the user's code, checked: an out-of-range index raises
+        IndexError naming the user's line instead of touching memory it should not (the
+        adjoint sweep re-reads unchecked what the forward sweep checked)."""
         arr = self.operand(op.args[0], _ATOM)
-        idx = [self.operand(a, 0) for a in op.args[1:]]
+        first = 2 if op.name == "store" else 1
+        idx = [self.operand(a, 0) for a in op.args[first:]]
         where = op.attrs["where"]
-        return arr + "[" + ", ".join(f"inbounds({i}, {arr}.shape[{k}], {where!r})"
-                                     for k, i in enumerate(idx)) + "]"
+        target = arr + "[" + ", ".join(f"inbounds({i}, {arr}.shape[{k}], {where!r})"
+                                       for k, i in enumerate(idx)) + "]"
+        if op.name == "store":
+            return f"{target} = {self.operand(op.args[1], 0)}"
+        return target
 
     @staticmethod
     def _need(name, i, prec, template) -> int:

@@ -15,6 +15,7 @@ import types
 import numpy as np
 
 from . import resolve
+from .arrays import OBJ, ArrayLowering, written_array_objects
 from .builder import Builder, const_value
 from .errors import AdTypeError, Loc, UnknownFunctionError, UnsupportedSyntaxError
 from .ir import Block, Function, Value
@@ -27,6 +28,8 @@ _GENERIC = ("", "truth", "v")
 
 
 def _hint(name: str) -> str:
+    if name.startswith("$obj"):
+        return "arr"
     return _HINTS.get(name, name)
 _MAX_CALL_DEPTH = 32
 
@@ -80,14 +83,41 @@ def _node_label(node) -> str:
             "JoinedStr": "f-string"}.get(name, name.lower())
 
 
-class Lowerer(ast.NodeVisitor):
+class Lowerer(ArrayLowering, ast.NodeVisitor):
     """Lowers one user function (the entry point or an inlined callee) into the builder."""
 
-    def __init__(self, src: resolve.FunctionSource, b: Builder, env: dict, stack: tuple):
+    def __init__(self, src: resolve.FunctionSource, b: Builder, env: dict, stack: tuple,
+                 shared: dict):
         self.src = src
         self.b = b
         self.env = env
         self.stack = stack
+        self.shared = shared            # array objects, common to inlined callees
+
+    def tname(self, v) -> str:
+        return _tname(v)
+
+    def may_write_arrays(self, stmts) -> bool:
+        """Could these statements write into an array: a subscript store, or a call of a
+        user function (which may write into the arrays it is given)?"""
+        for node in stmts:
+            for sub in ast.walk(node):
+                if isinstance(sub, (ast.Assign, ast.AugAssign)):
+                    targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                    if any(isinstance(e, ast.Subscript) for t in targets
+                           for e in (t.elts if isinstance(t, ast.Tuple) else [t])):
+                        return True
+                if isinstance(sub, ast.Call) and isinstance(sub.func, (ast.Name, ast.Attribute)):
+                    try:
+                        obj = self.static_value(sub.func)
+                    except Exception:       # reported when the call itself is lowered
+                        obj = None
+                    if obj is not None and resolve.is_user_function(obj):
+                        return True
+        return False
+
+    def expr_text(self, node) -> str:
+        return _expr_text(node)
 
     # ---------------------------------------------------------------- errors and locations
     def loc(self, node) -> Loc:
@@ -160,11 +190,14 @@ class Lowerer(ast.NodeVisitor):
         self.assign(node.target, self.expr(node.value))
 
     def visit_AugAssign(self, node):
-        if not isinstance(node.target, ast.Name):
-            self.unsupported(node.target, "augmented assignment to this target is not supported")
         op = _BINOPS.get(type(node.op))
         if op is None:
             self.unsupported(node, f"operator {type(node.op).__name__} is not supported")
+        if isinstance(node.target, ast.Subscript):
+            self.array_store(node.target, self.expr(node.value), op)
+            return
+        if not isinstance(node.target, ast.Name):
+            self.unsupported(node.target, "augmented assignment to this target is not supported")
         cur = self.lookup(node.target.id, node.target)
         self.assign(node.target, self.binop(op, cur, self.expr(node.value), node))
 
@@ -182,6 +215,8 @@ class Lowerer(ast.NodeVisitor):
                                         f"{len(target.elts)} names")
             for t, v in zip(target.elts, value):
                 self.assign(t, v)
+        elif isinstance(target, ast.Subscript):
+            self.array_store(target, value)
         else:
             self.unsupported(target, f"assignment to {_node_label(target)} is not supported",
                              "assign to plain names")
@@ -273,6 +308,8 @@ class Lowerer(ast.NodeVisitor):
             k = len(flatten(tree))
             merged[n] = unflatten(tree, results[:k])
             results = results[k:]
+            if n.startswith(OBJ):
+                self.adopt(n, merged[n])
         self.env.update(merged)
 
     def coerce_tree(self, value, tree) -> list:
@@ -293,6 +330,8 @@ class Lowerer(ast.NodeVisitor):
         names = [n for n in _assigned_names(node.body) if n not in (BRK, CONT)]
         if target is not None and target not in names:
             names.insert(0, target)
+        if self.may_write_arrays(node.body):
+            names += [n for n in env0 if n.startswith(OBJ)]
         has_break, has_cont = _has_stmt(node.body, ast.Break), _has_stmt(node.body, ast.Continue)
         has_ret = _has_stmt(node.body, ast.Return, into_loops=True)
         if has_ret:
@@ -335,6 +374,8 @@ class Lowerer(ast.NodeVisitor):
             k = len(flatten(trees[n]))
             self.env[n] = unflatten(trees[n], results[:k])
             results = results[k:]
+            if n.startswith(OBJ):
+                self.adopt(n, self.env[n])
         for flag in (BRK, CONT):
             self.env.pop(flag, None)
             if flag in env0:
@@ -350,6 +391,8 @@ class Lowerer(ast.NodeVisitor):
             leaves = [Value(s.type, s.hint) for s in flatten(trees[n])]
             args += leaves
             env[n] = unflatten(trees[n], leaves)
+            if n.startswith(OBJ):
+                self.adopt(n, leaves[0])
         cond_blk = None
         if bounds is not None:
             index = Value(I64, target)
@@ -363,6 +406,8 @@ class Lowerer(ast.NodeVisitor):
             for n in names:
                 k = len(flatten(trees[n]))
                 self.env[n] = unflatten(trees[n], cond_args[:k])
+                if n.startswith(OBJ):
+                    self.adopt(n, cond_args[0])
                 cond_args = cond_args[k:]
             with self.b.at(cond_blk), self.b.located(self.loc(node.test)):
                 c = self.truth(self.expr(node.test), node.test)
@@ -410,7 +455,7 @@ class Lowerer(ast.NodeVisitor):
 
     def visit_Attribute(self, node):
         if isinstance(node.value, ast.Name) and node.value.id in self.env:
-            base = self.env[node.value.id]
+            base = self.current(self.env[node.value.id])
             if not isinstance(base, tuple) and isinstance(base.type, Array):
                 if node.attr == "shape":
                     return tuple(self.b.prim("dim", base, self.b.const(k))
@@ -444,27 +489,6 @@ class Lowerer(ast.NodeVisitor):
         if isinstance(base.type, Array):
             return self.array_read(base, node)
         self.type_error(node, f"cannot index {_tname(base)}")
-
-    def array_read(self, arr, node):
-        idx = node.slice
-        parts = idx.elts if isinstance(idx, ast.Tuple) else [idx]
-        if any(isinstance(p, ast.Slice) for p in parts):
-            self.unsupported(idx, "array slices are not supported yet",
-                             "read elements with integer indices inside a loop")
-        if len(parts) != arr.type.ndim:
-            self.unsupported(idx, f"indexing a {arr.type.ndim}-d array needs {arr.type.ndim} "
-                                  f"integer indices, got {len(parts)}",
-                             "read single elements: x[i] or A[i, j]")
-        values = []
-        for p in parts:
-            v = self.expr(p)
-            if isinstance(v, tuple) or v.type not in (I64, BOOL):
-                self.type_error(p, f"array indices must be integers, got {_tname(v)}",
-                                "convert with int(...)")
-            values.append(self.convert(v, I64))
-        loc = self.loc(node)
-        where = f"{loc.short()}:{loc.col + 1}: {_expr_text(node)}: index out of range"
-        return self.b.prim("index", arr, *values, where=where)
 
     def visit_UnaryOp(self, node):
         v = self.expr(node.operand)
@@ -573,7 +597,7 @@ class Lowerer(ast.NodeVisitor):
     # ---------------------------------------------------------------- names and calls
     def lookup(self, name, node):
         if name in self.env:
-            return self.env[name]
+            return self.current(self.env[name])
         if name in self.src.scope:
             return self.from_python(self.src.scope[name], node)
         import builtins
@@ -631,6 +655,18 @@ class Lowerer(ast.NodeVisitor):
     def visit_Call(self, node):
         if not isinstance(node.func, (ast.Name, ast.Attribute)):
             self.unsupported(node.func, "only calls of named functions are supported")
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+                func.value.id in self.env:               # a method of a value: x.copy()
+            base = self.current(self.env[func.value.id])
+            if not isinstance(base, tuple) and isinstance(base.type, Array) and \
+                    func.attr == "copy" and not node.args and not node.keywords:
+                return self.construct(resolve.Callee("construct", "copy", "copy"), node, [base])
+            if not isinstance(base, tuple) and isinstance(base.type, Array) and \
+                    func.attr == "sum" and not node.args:
+                return self.reduce(resolve.Callee("reduce", "sum_all", "x.sum"), node, [base])
+            self.unsupported(func, f"method .{func.attr}() of {_tname(base)} is not supported",
+                             "arrays support x.copy(); use functions such as np.sum(x)")
         obj = self.static_value(node.func)
         if obj is None:
             self.type_error(node.func, f"{_expr_text(node.func)} is a number, not a function")
@@ -662,6 +698,11 @@ class Lowerer(ast.NodeVisitor):
                                    self.loc(node), hint)
 
     def call_primitive(self, callee, node):
+        if callee.kind == "construct":
+            args = [] if callee.prim == "array" else [self.expr(a) for a in node.args]
+            return self.construct(callee, node, args)
+        if callee.kind == "reduce":
+            return self.reduce(callee, node, [self.expr(a) for a in node.args])
         if node.keywords:
             self.unsupported(node, f"{callee.label}() does not take keyword arguments here")
         kind, label = callee.kind, callee.label
@@ -730,9 +771,12 @@ class Lowerer(ast.NodeVisitor):
         args = [self.expr(a) for a in node.args]
         kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
         env = bind_arguments(src, args, kwargs, self.loc(node), self.b)
-        inner = Lowerer(src, self.b, env, self.stack + (func,))
+        env.update({k: v for k, v in self.env.items() if k.startswith(OBJ)})
+        inner = Lowerer(src, self.b, env, self.stack + (func,), self.shared)
         check_signature(src)
-        return inner.lower_body()
+        result = inner.lower_body()
+        self.env.update({k: v for k, v in inner.env.items() if k.startswith(OBJ)})
+        return result
 
 
 # ------------------------------------------------------------------------- entry points
@@ -787,10 +831,27 @@ def build_function(func, arg_types: list) -> Function:
     names = param_names(src)
     if len(names) != len(arg_types):
         raise AdTypeError(f"{src.name}() takes {len(names)} parameters, got {len(arg_types)} types")
+    fn = _lower(src, func, names, arg_types, set())
+    written = written_array_objects(fn)
+    copied = {i for i, p in enumerate(fn.params) if p.id in written}
+    if copied:                  # never write into the caller's arrays: copy them on entry
+        fn = _lower(src, func, names, arg_types, copied)
+    returns = [n for n in ast.walk(src.node) if isinstance(n, ast.Return)]
+    fn.result_loc = src.loc_of(returns[0]) if returns else src.loc
+    return fn
+
+
+def _lower(src, func, names, arg_types, copied) -> Function:
     params = [Value(t, n) for n, t in zip(names, arg_types)]
     body = Block(list(params))
     b = Builder(body, src.loc)
-    lowerer = Lowerer(src, b, dict(zip(names, params)), (func,))
+    shared = {"objects": {}, "obj_of": {}}
+    lowerer = Lowerer(src, b, dict(zip(names, params)), (func,), shared)
+    for i, p in enumerate(params):
+        if isinstance(p.type, Array):
+            v = b.prim("copy", p, hint=p.hint) if i in copied else p
+            lowerer.env[p.hint] = v
+            lowerer.new_object(v)
     result = lowerer.lower_body()
     leaves = flatten(result)
     with b.located(None):
@@ -799,10 +860,7 @@ def build_function(func, arg_types: list) -> Function:
     from .passes.cse import cse
     from .passes.dce import dce
     fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc)
-    dce(cse(fn))     # share repeated reads; drop flags and carried names nothing reads
-    returns = [n for n in ast.walk(src.node) if isinstance(n, ast.Return)]
-    fn.result_loc = src.loc_of(returns[0]) if returns else src.loc
-    return fn
+    return dce(cse(fn))     # share repeated reads; drop flags and carried names nothing reads
 
 
 # ------------------------------------------------------------------------- helpers
@@ -823,7 +881,10 @@ def _tree_types(value):
 
 
 def _rename(tree, name):
-    """Name the leaves of a variable's type tree after the variable (x, or x_0, x_1 in tuples)."""
+    """Name the leaves of a variable's type tree after the variable (x, or x_0, x_1 in tuples);
+    an array object keeps the name of the variable it was created under."""
+    if name.startswith(OBJ) and isinstance(tree, Slot):
+        return tree
     base = _hint(name)
     if isinstance(tree, Slot):
         return Slot(tree.type, base)

@@ -45,6 +45,8 @@ def _run(blk: Block, env: dict, tapes: _Tapes) -> list:
             out = _while(op, args, env, tapes)
         elif name.startswith("tape_"):
             out = _tape(op, args, tapes)
+        elif PRIMS[name].takes_attrs:
+            out = [PRIMS[name].impl(*args, **op.attrs)]
         else:
             out = [PRIMS[name].impl(*args)]
         for r, v in zip(op.results, out):

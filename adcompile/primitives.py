@@ -43,37 +43,40 @@ class Prim:
     vjp_into: Callable | None = None  # (b, acc, g, out, *args) -> new adjoint of args[0],
     #                                   for ops whose adjoint is a scatter (x[i] -> x_bar[i] += g)
     inplace: bool = False             # emitted as a statement updating args[0] in place
+    vjp_array: Callable | None = None  # (b, G, out, *args) -> per operand: None,
+    #   ("add", contribution) or ("set", adjoint array), for ops producing an array
+    takes_attrs: bool = False         # impl(*args, **attrs): the interpreter passes attrs
 
 
 # ---------------------------------------------------------------------------- typing rules
-def _float(*args):
+def _float(*args, **attrs):
     return F64
 
 
-def _bool(*args):
+def _bool(*args, **attrs):
     return BOOL
 
 
-def _int(*args):
+def _int(*args, **attrs):
     return I64
 
 
-def _arith(*args):
+def _arith(*args, **attrs):
     t = args[0].type
     for a in args[1:]:
         t = promote(t, a.type)
     return I64 if t == BOOL else t
 
 
-def _elem(arr, *idx):
+def _elem(arr, *idx, **attrs):
     return arr.type.dtype
 
 
-def _same_as_first(first, *rest):
+def _same_as_first(first, *rest, **attrs):
     return first.type
 
 
-def _pow_type(x, y):
+def _pow_type(x, y, **attrs):
     t = _arith(x, y)
     if t == I64:   # int ** int is an int only for a known non-negative exponent (as in Python)
         from .ir import parent_op
@@ -243,6 +246,57 @@ row("len", 1, len, "len({0})", _int)
 row("dim", 2, lambda a, k: a.shape[k], "{0}.shape[{1}]", _int, doc="x.shape[k]")
 
 
+# ---------------------------------------------------------------------------- array writes
+def _made(*dims, dtype="f64", **_):
+    return Array({"f64": F64, "i64": I64}[dtype], len(dims))
+
+
+def _np_dtype(dtype):
+    return np.float64 if dtype == "f64" else np.int64
+
+
+def _store(arr, v, *idx):
+    out = arr.copy()
+    out[idx] = v
+    return out
+
+
+def _store_adjoint(b, G, out, arr, v, *idx):
+    """y1 = store(y0, v, i): v_bar += y1_bar[i]; y0_bar = y1_bar with [i] zeroed, in place."""
+    g_v = b.prim("index", G, *idx)
+    return [("set", b.prim("store", G, 0.0, *idx)), ("add", g_v)] + [None] * len(idx)
+
+
+def _array_of_adjoint(b, G, out, *elems):
+    return [("add", b.prim("index", G, k)) for k in range(len(elems))]
+
+
+row("store", None, _store, "{0}[{rest2}] = {1}", _same_as_first, inplace=True,
+    vjp_array=_store_adjoint, doc="y[i] = v: a new version of y, written in place")
+row("iadd", 2, lambda a, b: a + b, "{0} += {1}", _same_as_first, inplace=True,
+    doc="an array accumulator += an array or a number, in place")
+row("zeros", None, lambda *d, dtype="f64": np.zeros(d, _np_dtype(dtype)),
+    "np.zeros({shape}, {dtype})", _made, cost=E, takes_attrs=True)
+row("ones", None, lambda *d, dtype="f64": np.ones(d, _np_dtype(dtype)),
+    "np.ones({shape}, {dtype})", _made, cost=E, takes_attrs=True)
+row("empty", None, lambda *d, dtype="f64": np.zeros(d, _np_dtype(dtype)),
+    "np.empty({shape}, {dtype})", _made, cost=E, takes_attrs=True,
+    doc="uninitialised (the interpreter fills zeros)")
+row("full", None, lambda v, *d, dtype="f64": np.full(d, v, _np_dtype(dtype)),
+    "np.full({shape1}, {0}, {dtype})", lambda v, *d, dtype="f64", **_: _made(*d, dtype=dtype),
+    cost=E, takes_attrs=True,
+    vjp_array=lambda b, G, out, v, *d: [("add", b.prim("sum_all", G))] + [None] * len(d))
+row("arange", 3, lambda a, b, c: np.arange(a, b, c), "np.arange({0}, {1}, {2})",
+    lambda a, b, c, **_: Array(a.type, 1), cost=E)
+row("copy", 1, lambda a: a.copy(), "{0}.copy()", _same_as_first, cost=E,
+    vjp_array=lambda b, G, out, arr: [("set", G)])
+row("array_of", None, lambda *e: np.array(e), "np.array([{*}])",
+    lambda *e, **_: Array(e[0].type, 1), cost=E, vjp_array=_array_of_adjoint)
+row("sum_all", 1, lambda a: a.sum(), "np.sum({0})", lambda a, **_: a.type.dtype, cost=E,
+    vjp_into=lambda b, acc, g, out, arr: b.prim("iadd", acc, g),
+    doc="np.sum(x) over every element")
+
+
 # ---------------------------------------------------------------------------- derived rules
 def _times(b, factor, d):
     """factor * d for a partial d: a Value, a Python number (1.0 and -1.0 folded) or None."""
@@ -294,7 +348,8 @@ def jvp(b, name: str, out, args, tangents):
 
 def is_differentiable(name: str) -> bool:
     prim = PRIMS.get(name)
-    return prim is not None and (prim.partials is not None or prim.vjp_into is not None)
+    return prim is not None and (prim.partials is not None or prim.vjp_into is not None
+                                 or prim.vjp_array is not None)
 
 
 __all__ = ["PRIMS", "Prim", "Kink", "is_differentiable"]

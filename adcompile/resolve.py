@@ -125,6 +125,10 @@ def _table() -> dict:
         builtins.bool: Callee("cast", "to_bool", "bool"),
         np.square: Callee("square", "mul", "np.square"),
         builtins.range: Callee("range", "", "range"),
+        **{getattr(np, n): Callee("construct", n, f"np.{n}") for n in (
+            "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+            "arange", "array", "copy")},
+        np.sum: Callee("reduce", "sum_all", "np.sum"),
         builtins.len: Callee("len", "", "len"),
     })
     from .functions import relu

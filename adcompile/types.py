@@ -50,11 +50,20 @@ def promote(a: Scalar, b: Scalar) -> Scalar:
 
 
 def parse_type(text: str):
-    """Parse a type name as written on the command line: f64, float, i64, int, bool."""
-    key = text.strip().lower()
+    """Parse a type name as written on the command line: f64, float, i64, int, bool, and
+    arrays as f64[:], f64[:,:], i64[:]."""
+    key = text.strip().lower().replace(" ", "")
+    if key.endswith("]") and "[" in key:
+        base, dims = key[:-1].split("[", 1)
+        ndim = len(dims.split(","))
+        elem = parse_type(base)
+        if elem in (F64, I64) and dims.replace(",", "").replace(":", "") == "" and \
+                1 <= ndim <= 3:
+            return Array(elem, ndim)
     table = {"f64": F64, "float": F64, "float64": F64, "i64": I64, "int": I64,
              "int64": I64, "bool": BOOL}
     if key in table:
         return table[key]
     from .errors import AdTypeError
-    raise AdTypeError(f"unknown type {text!r}; use f64, i64 or bool")
+    raise AdTypeError(f"unknown type {text!r}; use f64, i64, bool, or arrays like f64[:] "
+                      "and f64[:,:]")

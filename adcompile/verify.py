@@ -83,7 +83,7 @@ def _check_op(op: Op, seen: set) -> None:
         p = PRIMS[op.name]
         if p.arity is not None and len(op.args) != p.arity:
             _fail(op, f"takes {p.arity} arguments, has {len(op.args)}")
-        if len(op.results) != 1 or op.results[0].type != p.typing(*op.args):
+        if len(op.results) != 1 or op.results[0].type != p.typing(*op.args, **op.attrs):
             _fail(op, "result type disagrees with the primitive's typing rule")
     elif op.name not in ("const", "undef", "yield", "return", "tape_reserve", "tape_store",
                          "tape_advance", "tape_retreat", "tape_load"):

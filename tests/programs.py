@@ -201,3 +201,87 @@ def compare_comparisons(x, y, flag):
     else:
         z = x - y
     return z + (x if flag else y)
+
+
+# ---------------------------------------------------------------- arrays written in place
+def trajectory(k, x0, n):
+    xs = np.zeros(n)
+    xs[0] = x0
+    for t in range(n - 1):
+        xs[t + 1] = xs[t] + 0.01 * (-k * xs[t] + math.sin(xs[t]))
+    s = 0.0
+    for t in range(n):
+        s += xs[t] * xs[t]
+    return s
+
+
+def aliased(x):
+    y = np.zeros(3)
+    z = y
+    y[0] = x
+    z[1] = 2.0 * x
+    return y[1] * z[0] + y[0]
+
+
+def fill_ramp(v, a):
+    for i in range(len(v)):
+        v[i] = a * i
+    return v
+
+
+def via_helper(a):
+    buf = np.empty(4)
+    fill_ramp(buf, a)
+    return buf[3] * buf[2]
+
+
+def writes_parameter(x, c):
+    x[0] = x[0] * c
+    s = 0.0
+    for i in range(len(x)):
+        s += x[i] * c
+    return s
+
+
+def branchy_writes(x, n):
+    w = np.zeros((n, 2))
+    for i in range(n):
+        if i % 2 == 0:
+            w[i, 0] = x * i
+        else:
+            w[i, 1] += math.exp(-x * i)
+    return np.sum(w) + w[n - 1, 1] * x
+
+
+def constructors(x):
+    a = np.array([x, 2.0 * x, x * x])
+    b = np.arange(3)
+    c = np.full((2, 2), x)
+    d = np.ones_like(a)
+    e = a.copy()
+    e[0] = 5.0
+    return a[0] * b[2] + c[1, 1] * d[0] + e[1] + e[0] + a.sum()
+
+
+def gauss_seidel(x, sweeps):
+    y = x.copy()
+    for _ in range(sweeps):
+        for i in range(1, len(y) - 1):
+            y[i] = 0.5 * y[i] + 0.25 * (y[i - 1] + y[i + 1]) * math.cos(y[i])
+    s = 0.0
+    for i in range(len(y)):
+        s += y[i] * y[i] * (i + 1)
+    return s
+
+
+def while_writes(a):
+    hist = np.zeros(64)
+    k = 0
+    while abs(a) > 0.01 and k < 64:
+        hist[k] = a
+        a = a * 0.8 + 0.05 * math.sin(a)
+        k += 1
+    s = 0.0
+    for i in range(k):
+        s += hist[i] * (i + 1)
+    return s + a

@@ -17,13 +17,15 @@ FUNCS = [f for _, f in inspect.getmembers(P, inspect.isfunction) if f.__module__
 
 ARRAY_TYPES = {"rosen_loop": [Array(F64, 1)],
                "matrix_loop": [Array(F64, 2), Array(F64, 1), F64],
-               "cube_and_labels": [Array(F64, 3), Array(I64, 1), F64]}
+               "cube_and_labels": [Array(F64, 3), Array(I64, 1), F64],
+               "fill_ramp": [Array(F64, 1), F64], "writes_parameter": [Array(F64, 1), F64],
+               "gauss_seidel": [Array(F64, 1), I64]}
 
 
 def _types(func):
     if func.__name__ in ARRAY_TYPES:
         return ARRAY_TYPES[func.__name__]
-    return [I64 if p in ("n",) else F64 for p in inspect.signature(func).parameters]
+    return [I64 if p in ("n", "sweeps") else F64 for p in inspect.signature(func).parameters]
 
 
 @pytest.mark.parametrize("func", FUNCS, ids=lambda f: f.__name__)

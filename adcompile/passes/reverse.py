@@ -22,6 +22,7 @@ from ..errors import AdCompileError, AdTypeError
 from ..ir import Block, Function, Op, Value, defining_block, loop_body, loop_carried
 from ..primitives import PRIMS, vjp
 from ..types import BOOL, F64, I64, Array, is_float
+from ..arrays import written_array_objects
 from .activity import active_values
 from .cse import cse
 from .dce import dce
@@ -112,8 +113,9 @@ class _Ctx:
     def add_adj(self, v: Value, contrib: Value):
         cur = self.get_adj(v)
         b = self.rev.b
+        op = "iadd" if isinstance(v.type, Array) else "add"    # arrays accumulate in place
         with b.at(self.rblock):
-            new = contrib if cur is None else b.prim("add", cur, contrib, hint=_bar(v))
+            new = contrib if cur is None else b.prim(op, cur, contrib, hint=_bar(v))
         self.set_adj(v, new)
 
     def set_adj(self, v: Value, val: Value):
@@ -153,7 +155,8 @@ class _IfCtx(_Ctx):
             return self.memo[v.id]
         owner = v.owner
         loop = self.loop_ctx
-        if loop is not None and defining_block(v) is self.fblock and _recomputable(owner, v) \
+        if loop is not None and defining_block(v) is self.fblock and \
+                _recomputable(owner, v, self.rev.written) \
                 and (v.type != BOOL or not any(loop.varies(a) for a in owner.args)):
             # inside a loop, recomputing a cheap value in the reverse arm beats taping it
             args = [self.materialize(a) for a in owner.args]
@@ -198,6 +201,8 @@ class _LoopCtx(_Ctx):
     def materialize(self, v: Value) -> Value:
         if not self.owns(v):
             return self.parent.materialize(v)
+        if isinstance(v.type, Array):
+            return self.array_shape_source(v)
         v = self.rev.lift(v, self.fblock)
         if v.id in self.memo:
             return self.memo[v.id]
@@ -207,8 +212,8 @@ class _LoopCtx(_Ctx):
             lo, step = (self.parent.materialize(a) for a in self.loop.args[0:3:2])
             with b.at(self.prologue), b.located(self.loop.loc, "restore"):
                 out = b.prim("add", lo, b.prim("mul", self.index, step), hint=v.hint)
-        elif _recomputable(owner, v) and (v.type != BOOL or
-                                          not any(self.varies(a) for a in owner.args)):
+        elif _recomputable(owner, v, self.rev.written) and \
+                (v.type != BOOL or not any(self.varies(a) for a in owner.args)):
             # cheap values are recomputed; branch decisions are recorded unless loop-invariant
             args = [self.materialize(a) for a in owner.args]
             with b.at(self.prologue), b.located(owner.loc, "recompute"):
@@ -217,6 +222,32 @@ class _LoopCtx(_Ctx):
             out = self.tape(v)
         self.memo[v.id] = out
         return out
+
+    def array_shape_source(self, v: Value) -> Value:
+        """An array of the same shape as v that the reverse loop can see. Adjoint rules use
+        arrays only for their shapes (element values come from recorded scalars), and writes
+        never change a shape, so an earlier version outside the loop stands in for v."""
+        seen = v
+        while self.owns(v):
+            owner = v.owner
+            if isinstance(owner, Block) and owner is self.fblock:
+                k = owner.args.index(v) - (1 if self.loop.name == "for" else 0)
+                v = loop_carried(self.loop)[0][k]
+            elif isinstance(owner, Block):                # a while condition argument
+                v = loop_carried(owner.owner)[0][owner.args.index(v)]
+            elif isinstance(owner, Op) and owner.name in ("store", "iadd", "copy"):
+                v = owner.args[0]
+            elif isinstance(owner, Op) and owner.name in ("if", "for", "while"):
+                k = owner.results.index(v)
+                v = (owner.regions[0].terminator.args[k] if owner.name == "if"
+                     else loop_carried(owner)[0][k])
+            else:
+                raise AdCompileError("an array created inside a loop is not supported in "
+                                     "reverse mode yet", self.loop.loc,
+                                     "create the array before the loop and write into it")
+        if seen is not v:
+            return self.parent.materialize(v)
+        return v
 
     def varies(self, v: Value) -> bool:
         """Can v change from one iteration to the next?"""
@@ -270,6 +301,7 @@ class Reverse:
         self.fwd, self.vmap = clone_function(fn)
         self.wrt = [self.fwd.params[i] for i in wrt]
         self.active = active_values(self.fwd, self.wrt)
+        self.written = written_array_objects(self.fwd)
         self.b = Builder(self.fwd.body, role="adjoint")
         self.groups = itertools.count()
         self.exports: dict = {}
@@ -356,8 +388,21 @@ class Reverse:
                 acc = ctx.get_adj(target)
                 if acc is None:
                     acc = self.zero(target, ctx)
-                args = [ctx.materialize(a) for a in op.args]
+                args = [target] + [ctx.materialize(a) for a in op.args[1:]]
                 ctx.set_adj(target, p.vjp_into(b, acc, g, None, *args))
+            return
+        if p.vjp_array is not None:
+            with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
+                args = [a if isinstance(a.type, Array) else ctx.materialize(a)
+                        for a in op.args]
+                for a, res in zip(op.args, p.vjp_array(b, g, None, *args)):
+                    if res is None or a.id not in self.active:
+                        continue
+                    how, val = res
+                    if how == "set" and ctx.get_adj(a) is None:
+                        ctx.set_adj(a, val)
+                    else:
+                        ctx.add_adj(a, val)
             return
         if p.partials is None:
             return
@@ -421,10 +466,6 @@ class Reverse:
         hint = op.regions[0].args[0].hint if op.name == "for" else "k"
         j = Value(I64, "j" if hint.startswith("_") else hint)
         sub.index = j
-        for k in carried:
-            if isinstance(args[k].type, Array):
-                raise AdCompileError("an array reassigned inside a loop is not supported yet",
-                                     op.loc, "read arrays inside loops; do not rebind them")
         cbar_args = [Value(args[k].type, _bar(args[k])) for k in carried]
         for k, cb in zip(carried, cbar_args):
             if ys[k].id in self.active:
@@ -434,7 +475,7 @@ class Reverse:
             new_cbar = []
             for k in carried:
                 g = sub.adj.get(args[k].id)
-                new_cbar.append(g if g is not None else b.const(0.0))
+                new_cbar.append(g if g is not None else self.zero(args[k], sub))
             b.emit("yield", new_cbar + [sub.adj[v.id] for v, _, _ in sub.free], [])
         head = []
         if sub.slots:
@@ -452,7 +493,7 @@ class Reverse:
             inits_r = []
             for k in carried:
                 g = seeds[k]
-                inits_r.append(g if g is not None else b.const(0.0))
+                inits_r.append(g if g is not None else self.zero(results[k], ctx))
             inits_r += [init for _, _, init in sub.free]
             rbody.args = [j] + cbar_args + [arg for _, arg, _ in sub.free]
             for a in rbody.args:
@@ -480,12 +521,17 @@ def _trip_count(b: Builder, bounds) -> Value:
     return b.prim("range_len", lo, hi, step, hint="n_trip")
 
 
-def _recomputable(owner, v: Value) -> bool:
+def _recomputable(owner, v: Value, written=frozenset()) -> bool:
+    """Cheap to recompute in the reverse sweep? Reads of arrays written somewhere are not:
+    by the time the adjoint runs the element may hold a later value, so they are recorded."""
     if not isinstance(owner, Op):
         return False
     if owner.name in ("const", "undef"):
         return True
-    return owner.name in PRIMS and PRIMS[owner.name].cost == "cheap"
+    if owner.name == "index" and owner.args[0].id in written:
+        return False
+    return owner.name in PRIMS and PRIMS[owner.name].cost == "cheap" and \
+        not isinstance(v.type, Array)
 
 
 def _bar(v: Value) -> str:

@@ -1,0 +1,101 @@
+"""Arrays created and written inside the function: element stores in loops and branches,
+aliasing, helpers that write into arrays they are given, copies of parameters, and the
+constructors. Gradients against central differences, jit against no-jit, the IR interpreter,
+and the caller's arrays left untouched."""
+import numpy as np
+import pytest
+
+import adcompile as ad
+import programs as P
+from adcompile.api import arg_type
+from adcompile.frontend import build_function
+from adcompile.interp import interpret
+from adcompile.passes.reverse import reverse
+from gradcheck import check_gradient
+from test_arrays import _fd
+
+SCALAR_CASES = [
+    (P.trajectory, (0.7, 1.2, 50)),
+    (P.aliased, (0.7,)),
+    (P.via_helper, (1.3,)),
+    (P.branchy_writes, (0.4, 5)),
+    (P.constructors, (0.8,)),
+    (P.while_writes, (2.5,)),
+]
+
+
+@pytest.mark.parametrize("func,args", SCALAR_CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_written_arrays(func, args):
+    check_gradient(func, args)
+    types = [arg_type(str(i), a) for i, a in enumerate(args)]
+    floats = [i for i, a in enumerate(args) if isinstance(a, float)]
+    value, *grads = interpret(reverse(build_function(func, types), floats), args)
+    assert value == pytest.approx(func(*args))
+    assert grads == pytest.approx(list(ad.grad(func, wrt=tuple(floats))(*args)))
+
+
+def test_in_place_sweep_reads_overwritten_values():
+    x = np.linspace(-1.0, 1.0, 7)
+    before = x.copy()
+    g0 = ad.grad(P.gauss_seidel, jit=False)(x, 3)
+    g1 = ad.grad(P.gauss_seidel)(x, 3)
+    np.testing.assert_allclose(g1, g0, rtol=1e-12)
+    np.testing.assert_allclose(g1, _fd(P.gauss_seidel, (x, 3), 0), rtol=1e-6, atol=1e-9)
+    assert np.array_equal(x, before)
+
+
+def test_writes_to_a_parameter_act_on_a_copy():
+    x = np.array([1.0, 2.0, 3.0])
+    value, (gx, gc) = ad.value_and_grad(P.writes_parameter, wrt=(0, 1))(x, 0.5)
+    assert np.array_equal(x, [1.0, 2.0, 3.0])             # the caller's array is untouched
+    assert value == P.writes_parameter(x.copy(), 0.5)
+    np.testing.assert_allclose(gx, [0.25, 0.5, 0.5])
+    assert gc == pytest.approx(6.0)
+    assert "x.copy()" in ad.grad(P.writes_parameter).specialise(x="f64[:]").source
+
+
+def test_out_of_range_write_raises(load):
+    m = load("""
+import numpy as np
+
+def f(x, n):
+    y = np.zeros(n)
+    for i in range(n + 1):
+        y[i] = x * i
+    return y[0]
+""")
+    with pytest.raises(IndexError, match=r"y\[i\]: index out of range"):
+        ad.grad(m.f)(1.0, 3)
+
+
+def test_int_arrays_and_dtype(load):
+    m = load("""
+import numpy as np
+
+def f(x, n):
+    counts = np.zeros(n, dtype=np.int64)
+    acc = np.zeros(n)
+    for i in range(n):
+        counts[i] = i * 2
+        acc[i] = x * counts[i]
+    return acc[n - 1] + counts[1]
+""")
+    check_gradient(m.f, (0.5, 4))
+
+
+HEAD = "import numpy as np\n\ndef f(x):\n"
+BAD_WRITES = [
+    ("    y = np.zeros(3)\n    y[0:2] = x\n    return y[0]\n", "slices"),
+    ("    y = np.zeros(3)\n    y[0] = (x, x)\n    return y[0]\n", "a number"),
+    ("    y = np.zeros(3, order='F')\n    return y[0]\n", "order"),
+    ("    return np.array([[x]])[0, 0]\n", "nested"),
+    ("    y = np.zeros(3)\n    return np.sum(y, axis=0)\n", "axis"),
+]
+
+
+@pytest.mark.parametrize("body,words", BAD_WRITES)
+def test_unsupported_array_writes_are_explained(load, body, words):
+    m = load(HEAD + body)
+    with pytest.raises(ad.AdCompileError, match=words) as info:
+        ad.grad(m.f)(1.0)
+    assert str(info.value).startswith(m.__file__)
