@@ -200,9 +200,43 @@ class ArrayLowering:
         self.unsupported(node, f"dtype {text} is not supported", "use float or int")
 
 
+def mutable_array_versions(fn) -> set:
+    """Ids of array values whose buffer is written after they are made.
+
+    The generated code updates arrays in place, so a version's elements can be re-read in the
+    adjoint sweep only if no later write reaches its buffer. A version is mutable when it is
+    the array a store updates, or when it flows (as a loop's initial or yielded value, a
+    branch's yielded value) into a mutable version: those share the buffer."""
+    from .ir import loop_carried, walk
+    feeds: dict = {}                      # value id -> values sharing its buffer before it
+    mutable: set = set()
+    work = []
+    for op in walk(fn.body):
+        if op.name in ("store", "iadd", "index_add"):
+            work.append(op.args[0])
+        elif op.name == "if":
+            for k, r in enumerate(op.results):
+                feeds.setdefault(r.id, []).extend(blk.terminator.args[k] for blk in op.regions)
+        elif op.name in ("for", "while"):
+            inits, args, ys, results = loop_carried(op)
+            for k, a in enumerate(args):
+                feeds.setdefault(a.id, []).extend([inits[k], ys[k]])
+                feeds.setdefault(results[k].id, []).append(ys[k])
+                if op.name == "while":
+                    feeds.setdefault(op.regions[0].args[k].id, []).extend([inits[k], ys[k]])
+                    feeds.setdefault(a.id, []).append(op.regions[0].args[k])
+    while work:
+        v = work.pop()
+        if v.id in mutable or not isinstance(v.type, Array):
+            continue
+        mutable.add(v.id)
+        work.extend(feeds.get(v.id, []))
+    return mutable
+
+
 def written_array_objects(fn) -> set:
-    """Ids of array values that belong to an object written somewhere (a `store`)."""
-    from .ir import walk
+    """Ids of array values belonging to an object that is written somewhere (a `store`)."""
+    from .ir import loop_carried, walk
     parent: dict = {}
 
     def find(v):
@@ -227,7 +261,6 @@ def written_array_objects(fn) -> set:
                     for blk in op.regions:
                         union(r, blk.terminator.args[k])
         elif op.name in ("for", "while"):
-            from .ir import loop_carried
             inits, args, ys, results = loop_carried(op)
             for k, a in enumerate(args):
                 if isinstance(a.type, Array):
@@ -240,4 +273,4 @@ def written_array_objects(fn) -> set:
     return {v for v in parent if find(v) in written}
 
 
-__all__ = ["ArrayLowering", "written_array_objects", "OBJ"]
+__all__ = ["ArrayLowering", "written_array_objects", "mutable_array_versions", "OBJ"]

@@ -61,6 +61,12 @@ class Emitter:
             if op.name == "tape_store":
                 self.group_slots.setdefault(op.attrs["group"], {})[op.attrs["slot"]] = op
             elif op.name in PRIMS and PRIMS[op.name].inplace:
+                # the update happens in place: nothing may read the old version afterwards
+                if self.names.layout.live_at(op.args[0], self.names.layout.def_site[
+                        op.result.id]):
+                    from .verify import VerifyError
+                    raise VerifyError(f"{op.name} at {op.loc}: the array it updates in place "
+                                      "is still read afterwards")
                 self.names.union(op.args[0], op.result, force=True)
         self.names.coalesce(self.is_named)
         for p, n in zip(fn.params, params or [p.hint for p in fn.params]):

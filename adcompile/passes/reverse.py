@@ -22,7 +22,7 @@ from ..errors import AdCompileError, AdTypeError
 from ..ir import Block, Function, Op, Value, defining_block, loop_body, loop_carried
 from ..primitives import PRIMS, vjp
 from ..types import BOOL, F64, I64, Array, is_float
-from ..arrays import written_array_objects
+from ..arrays import mutable_array_versions
 from .activity import active_values
 from .cse import cse
 from .dce import dce
@@ -301,7 +301,7 @@ class Reverse:
         self.fwd, self.vmap = clone_function(fn)
         self.wrt = [self.fwd.params[i] for i in wrt]
         self.active = active_values(self.fwd, self.wrt)
-        self.written = written_array_objects(self.fwd)
+        self.written = mutable_array_versions(self.fwd)
         self.b = Builder(self.fwd.body, role="adjoint")
         self.groups = itertools.count()
         self.exports: dict = {}
