@@ -76,15 +76,21 @@ class ArrayLowering:
         return self.b.prim("index", arr, *idx, where=self.where(node))
 
     def array_store(self, target: ast.Subscript, value, op=None):
-        """y[i] = value (or y[i] op= value): a new version of y's object."""
+        """y[i] = value (or y[i] op= value): a new version of y's object. With slices
+        (h[0, :] = x0, y[a:b] += v) the value is broadcast over the selected elements."""
+        from .lazy import View
         base = self.expr(target.value)
+        parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+        if isinstance(base, View) or self.is_array(base) and (
+                any(isinstance(p, ast.Slice) for p in parts) or len(parts) < base.type.ndim):
+            view = self.array_subscript(base, target)
+            if not isinstance(view, View):             # every index an integer: one element
+                view = self._element_view(base, target)
+            return self.view_store(view, value, op, target)
         if isinstance(base, tuple) or not isinstance(base.type, Array):
             self.type_error(target, f"cannot assign into {self.tname(base)}",
                             "only array elements can be assigned: y[i] = ...")
-        key = self.obj_key(base)
-        if key is None:
-            self.unsupported(target, "this array cannot be written to",
-                             "write into an array created in the function or a parameter")
+        key = self.writable(base, target)
         idx = self.index_values(base, target, target.slice)
         where = self.where(target)
         if op is not None:
@@ -98,16 +104,120 @@ class ArrayLowering:
         self.env[key] = new
         self.adopt(key, new)
 
+    def writable(self, arr, node) -> str:
+        key = self.obj_key(arr)
+        if key is None:
+            self.unsupported(node, "this array cannot be written to",
+                             "write into an array created in the function or a parameter")
+        if int(key[len(OBJ):]) in self.shared["view_copies"]:
+            self.unsupported(node, "writing through a name bound to a slice is not supported",
+                             "write into the original array: A[i, j] = ... or A[i, :] = ...")
+        return key
+
+    def _element_view(self, base, target):
+        """A one-element view for y[i][j] = v, written through the view y[i]."""
+        view = self.view_of(self.as_expr(base), target)
+        parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+        return self._compose(view, [("at", self.view_index(p, n, target))
+                                    for p, n in zip(parts, view.dims(self))])
+
+    def view_store(self, view, value, op, target):
+        """Write value (a number or an array broadcast to the view) into the view's elements."""
+        key = self.writable(view.base, target)
+        dims = view.dims(self)
+        value = self.as_expr(value)
+        from .lazy import ArrayExpr
+        if isinstance(value, tuple):
+            self.type_error(target, "cannot assign a tuple into an array")
+        if isinstance(value, ArrayExpr):
+            if value.ndim > len(dims):
+                self.type_error(target, "the value has more dimensions than the target")
+            vdims = value.dims(self)
+            where = f"{self.loc(target).short()}:{self.loc(target).col + 1}: " \
+                    f"{self.expr_text(target)}: value shape does not match"
+            for d, vd in zip(dims[len(dims) - len(vdims):], vdims):
+                self.b.prim("same_size", d, vd, where=where)
+        dtype = view.dtype
+
+        def body(idx, carried):
+            v = value.gen(self, idx[len(idx) - value.ndim:]) if isinstance(value, ArrayExpr) \
+                else value
+            if op is not None:
+                v = self.b.prim(op, self.b.prim("index", carried[0],
+                                                *view.base_index(self, idx)), v)
+            v = self.convert(v, dtype)
+            return [self.b.prim("store", carried[0], v, *view.base_index(self, idx))]
+        (new,) = self.for_nest(dims, [self.current(view.base)], body)
+        self.env[key] = new
+        self.adopt(key, new)
+
     # ------------------------------------------------------------------ construction
-    def reduce(self, callee, node, args):
-        """np.sum(x) (axis= arrives with whole-array support)."""
-        if node.keywords:
-            self.unsupported(node, f"{callee.label}() with keyword arguments "
-                                   f"({node.keywords[0].arg}=) is not supported yet",
-                             "reduce over every element, or write the loop")
-        if len(args) != 1 or isinstance(args[0], tuple) or not isinstance(args[0].type, Array):
-            self.type_error(node, f"{callee.label}() takes one array")
-        return self.b.prim(callee.prim, args[0])
+    def reduce_call(self, kind, node, args, keywords):
+        """np.sum/mean/prod/max/min(x[, axis=k]) and the same methods of arrays."""
+        axis = None
+        for kw in keywords:
+            if kw.arg != "axis":
+                self.unsupported(node, f"keyword argument {kw.arg}= is not supported",
+                                 "supported: axis=<an integer constant>")
+            value = self.expr(kw.value)
+            axis = const_value(value) if not isinstance(value, tuple) else None
+            if not isinstance(axis, int) or isinstance(axis, bool):
+                self.unsupported(kw.value, "axis must be an integer known at compile time")
+        if len(args) != 1:
+            self.type_error(node, f"np.{kind}() takes one array")
+        x = args[0]
+        if isinstance(x, tuple) or not self.is_array(x):
+            self.type_error(node, f"np.{kind}() of {self.tname(x)} is not supported",
+                            "use max(a, b) / min(a, b) for numbers")
+        return self.reduction(kind, x, axis, node)
+
+    def array_call(self, callee, node, args):
+        """A math function applied to arrays: elementwise (lazy, fused into loops)."""
+        label, kind = callee.label, callee.kind
+        takes_arrays = label.startswith("np.") or label in ("abs", "adcompile.relu")
+        simple = {"unary": callee.prim, "binary": callee.prim, "fpow": "pow", "fabs": "abs",
+                  "abs": "abs", "npminmax": callee.prim}
+        if not takes_arrays or kind not in simple and kind != "square":
+            self.unsupported(node, f"{label}() does not take arrays",
+                             "use the NumPy function (np.sin, np.maximum, ...) or a loop")
+        if kind == "square":
+            return self.elementwise("mul", [args[0], args[0]], node)
+        if callee.prim in ("floor", "ceil", "round"):
+            self.unsupported(node, f"{label}() of an array is not supported",
+                             "use np.floor / np.ceil / np.round")
+        return self.elementwise(simple[kind], args, node)
+
+    def array_function(self, callee, node, args):
+        kind = callee.kind
+        scalar = not any(self.is_array(a) for a in args)
+        if kind == "where":
+            if len(args) != 3:
+                self.type_error(node, "np.where() takes 3 arguments (condition, a, b)")
+            if scalar:
+                return self.b.prim("select", self.truth(args[0], node), args[1], args[2])
+            return self.elementwise("select", args, node)
+        if kind == "clip":
+            if len(args) != 3:
+                self.type_error(node, "np.clip() takes 3 arguments (x, low, high)")
+            if scalar:
+                return self.b.prim("min", self.b.prim("max", args[0], args[1]), args[2])
+            low = self.elementwise("max", [args[0], args[1]], node)
+            return self.elementwise("min", [low, args[2]], node)
+        if kind == "dot":
+            if len(args) != 2:
+                self.type_error(node, f"{callee.label}() takes 2 arrays")
+            if not all(self.is_array(a) for a in args):
+                return self.elementwise("mul", args, node) if any(
+                    self.is_array(a) for a in args) else self.b.prim("mul", *args)
+            return self.matmul(args[0], args[1], node)
+        if kind == "outer":
+            return self.outer(args[0], args[1], node)
+        if kind == "norm":
+            if len(args) != 1 or not self.is_array(args[0]):
+                self.type_error(node, "np.linalg.norm() takes one array")
+            sq = self.elementwise("mul", [args[0], args[0]], node)
+            return self.b.prim("sqrt", self.reduction("sum", sq, None, node))
+        raise AssertionError(kind)
 
     def construct(self, callee, node, args):
         """np.zeros/ones/empty/full/*_like/arange/array/copy."""

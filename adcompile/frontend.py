@@ -17,6 +17,7 @@ import numpy as np
 from . import resolve
 from .arrays import OBJ, ArrayLowering, written_array_objects
 from .builder import Builder, const_value
+from .lazy import ArrayExpr, LazyArrays, Leaf, View
 from .errors import AdTypeError, Loc, UnknownFunctionError, UnsupportedSyntaxError
 from .ir import Block, Function, Value
 from .types import BOOL, F64, I64, Array, is_scalar, promote
@@ -83,7 +84,7 @@ def _node_label(node) -> str:
             "JoinedStr": "f-string"}.get(name, name.lower())
 
 
-class Lowerer(ArrayLowering, ast.NodeVisitor):
+class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
     """Lowers one user function (the entry point or an inlined callee) into the builder."""
 
     def __init__(self, src: resolve.FunctionSource, b: Builder, env: dict, stack: tuple,
@@ -96,6 +97,11 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
 
     def tname(self, v) -> str:
         return _tname(v)
+
+    def materialize_tree(self, v):
+        if isinstance(v, tuple):
+            return tuple(self.materialize_tree(x) for x in v)
+        return self.materialize(v)
 
     def may_write_arrays(self, stmts) -> bool:
         """Could these statements write into an array: a subscript store, or a call of a
@@ -202,6 +208,12 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
         self.assign(node.target, self.binop(op, cur, self.expr(node.value), node))
 
     def assign(self, target, value):
+        if isinstance(value, ArrayExpr) and not isinstance(target, ast.Subscript):
+            name = target.id if isinstance(target, ast.Name) else ""
+            view = isinstance(value, View)
+            value = self.materialize(value, name)
+            if view:                              # a copy stands in for the view
+                self.shared["view_copies"].add(self.shared["obj_of"][value.id])
         if isinstance(target, ast.Name):
             if isinstance(value, Value) and value.hint in _GENERIC and \
                     getattr(value.owner, "name", "") not in ("const", "undef"):
@@ -225,7 +237,7 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
         if node.value is None:
             self.unsupported(node, "a return without a value is not supported",
                              "return the number (or tuple) the function computes")
-        self.env[RETVAL] = self.expr(node.value)
+        self.env[RETVAL] = self.materialize_tree(self.expr(node.value))
         if RET in self.env:
             self.env[RET] = self.b.const(True, hint="returned")
 
@@ -244,11 +256,23 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
             self.unsupported(node, "for ... else is not supported", "use a flag variable")
         it = node.iter
         callee = self.callee_of_call(it) if isinstance(it, ast.Call) else None
-        if callee is None or callee.kind != "range":
-            self.unsupported(it, "only `for ... in range(...)` loops are supported",
-                             "loop over indices: for i in range(n)")
         if not isinstance(node.target, ast.Name):
             self.unsupported(node.target, "the loop variable must be a single name")
+        if callee is None or callee.kind != "range":
+            if isinstance(it, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant)):
+                self.unsupported(it, "for loops run over range(...) or over an array",
+                                 "loop over indices: for i in range(n)")
+            seq = self.expr(it)
+            if not self.is_array(seq):
+                self.unsupported(it, "for loops run over range(...) or over an array",
+                                 "loop over indices: for i in range(n)")
+            x = self.as_expr(seq)
+            if not isinstance(x, (Leaf, View)):
+                x = self.as_expr(self.materialize(x))
+            n = x.dims(self)[0]
+            self.loop(node, [self.b.const(0), n, self.b.const(1)], "$it",
+                      element=(node.target.id, lambda i: self.element_of(x, i)))
+            return
         if it.keywords or not 1 <= len(it.args) <= 3:
             self.type_error(it, "range() takes 1 to 3 positional arguments")
         bounds = [self.expr(a) for a in it.args]
@@ -324,7 +348,7 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
             return v
         return self.b.prim({F64: "to_f64", I64: "to_i64", BOOL: "to_bool"}[t], v, hint=v.hint)
 
-    def loop(self, node, bounds, target):
+    def loop(self, node, bounds, target, element=None):
         """Lower a for/while loop: carried values are the names the body assigns."""
         env0 = self.env
         names = [n for n in _assigned_names(node.body) if n not in (BRK, CONT)]
@@ -350,7 +374,7 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
         for _ in range(6):
             body, cond_blk, yields, new_trees = self._loop_body(node, bounds, target, names,
                                                                 trees, has_break or has_ret,
-                                                                has_cont, guessed)
+                                                                has_cont, guessed, element)
             guessed = set()
             if new_trees == trees:
                 break
@@ -381,7 +405,8 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
             if flag in env0:
                 self.env[flag] = env0[flag]
 
-    def _loop_body(self, node, bounds, target, names, trees, exits, has_cont, guessed):
+    def _loop_body(self, node, bounds, target, names, trees, exits, has_cont, guessed,
+                   element=None):
         env0 = self.env
         args = []
         env = dict(env0)
@@ -395,7 +420,7 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
                 self.adopt(n, leaves[0])
         cond_blk = None
         if bounds is not None:
-            index = Value(I64, target)
+            index = Value(I64, "i" if target == "$it" else target)
             body = Block([index] + args)
             env[target] = index
         else:
@@ -414,6 +439,8 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
                 self.b.emit("yield", [c], [])
         self.env = env
         with self.b.at(body):
+            if element is not None:                # for v in x: v = x[i]
+                self.env[element[0]] = element[1](body.args[0])
             for flag in (RET, BRK):            # the loop only runs on while no flag is set
                 if flag in names:
                     self.env[flag] = self.b.const(False, hint=_hint(flag))
@@ -454,21 +481,12 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
         return tuple(self.expr(e) for e in node.elts)
 
     def visit_Attribute(self, node):
-        if isinstance(node.value, ast.Name) and node.value.id in self.env:
-            base = self.current(self.env[node.value.id])
-            if not isinstance(base, tuple) and isinstance(base.type, Array):
-                if node.attr == "shape":
-                    return tuple(self.b.prim("dim", base, self.b.const(k))
-                                 for k in range(base.type.ndim))
-                if node.attr == "ndim":
-                    return self.b.const(base.type.ndim)
-                if node.attr == "size":
-                    size = self.b.const(1)
-                    for k in range(base.type.ndim):
-                        size = self.b.prim("mul", size, self.b.prim("dim", base, self.b.const(k)))
-                    return size
+        if not _is_static_path(node.value, self.env):
+            base = self.expr(node.value)
+            if self.is_array(base):
+                return self.array_attribute(base, node)
             self.unsupported(node, f"attribute .{node.attr} of {_tname(base)} is not "
-                                   "supported", "arrays support .shape, .ndim and .size")
+                                   "supported", "arrays support .shape, .ndim, .size and .T")
         obj = self.static_value(node)
         return self.from_python(obj, node)
 
@@ -486,15 +504,20 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
                                           f"(the tuple has {len(base)} elements)")
             self.unsupported(idx, "tuples can only be indexed with an integer known at "
                                   "compile time", "use a constant such as t[0] or x.shape[-1]")
-        if isinstance(base.type, Array):
-            return self.array_read(base, node)
+        if self.is_array(base):
+            return self.array_subscript(base, node)
         self.type_error(node, f"cannot index {_tname(base)}")
 
     def visit_UnaryOp(self, node):
         v = self.expr(node.operand)
         if isinstance(v, tuple):
             self.type_error(node, "unary operators do not apply to tuples")
-        self.no_arrays(node, v)
+        if self.is_array(v):
+            if isinstance(node.op, ast.USub):
+                return self.elementwise("neg", [v], node)
+            if isinstance(node.op, ast.UAdd):
+                return v
+            self.type_error(node, "`not` of an array is ambiguous", "use x == 0.0")
         if isinstance(node.op, ast.USub):
             return self.b.prim("neg", v)
         if isinstance(node.op, ast.UAdd):
@@ -504,6 +527,8 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
         self.unsupported(node, "bitwise ~ is not supported")
 
     def visit_BinOp(self, node):
+        if isinstance(node.op, ast.MatMult):
+            return self.matmul(self.expr(node.left), self.expr(node.right), node)
         op = _BINOPS.get(type(node.op))
         if op is None:
             self.unsupported(node, f"operator {type(node.op).__name__} is not supported",
@@ -513,7 +538,8 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
     def binop(self, op, x, y, node):
         if isinstance(x, tuple) or isinstance(y, tuple):
             self.type_error(node, f"operator {op} does not apply to tuples")
-        self.no_arrays(node, x, y)
+        if self.is_array(x) or self.is_array(y):
+            return self.elementwise(op, [x, y], node)
         return self.b.prim(op, x, y)
 
     def visit_Compare(self, node):
@@ -528,9 +554,9 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
         return self.lazy_bool("and", first, rest)
 
     def no_arrays(self, node, *vals):
-        if any(isinstance(v.type, Array) for v in vals):
-            self.unsupported(node, "whole-array arithmetic is not supported yet",
-                             "loop over the elements: for i in range(len(x)): ... x[i] ...")
+        if any(self.is_array(v) for v in vals):
+            self.unsupported(node, "this function does not take arrays",
+                             "use the NumPy function (np.sin, np.maximum, ...) or a loop")
 
     def compare(self, op, x, y, node):
         name = _CMPOPS.get(type(op))
@@ -539,7 +565,8 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
                              "supported: < <= > >= == !=")
         if isinstance(x, tuple) or isinstance(y, tuple):
             self.type_error(node, "comparisons of tuples are not supported")
-        self.no_arrays(node, x, y)
+        if self.is_array(x) or self.is_array(y):
+            return self.elementwise(name, [x, y], node)
         return self.b.prim(name, x, y)
 
     def visit_BoolOp(self, node):
@@ -585,9 +612,9 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
     def truth(self, v, node) -> Value:
         if isinstance(v, tuple):
             self.type_error(node, "a tuple cannot be used as a condition")
-        if isinstance(v.type, Array):
+        if self.is_array(v):
             self.type_error(node, "the truth value of an array is ambiguous",
-                            "compare elements, e.g. x[i] > 0.0")
+                            "compare elements, e.g. x[i] > 0.0, or use np.where")
         if v.type == BOOL:
             if v.hint in _GENERIC:
                 v.hint = "cond"
@@ -663,8 +690,8 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
                     func.attr == "copy" and not node.args and not node.keywords:
                 return self.construct(resolve.Callee("construct", "copy", "copy"), node, [base])
             if not isinstance(base, tuple) and isinstance(base.type, Array) and \
-                    func.attr == "sum" and not node.args:
-                return self.reduce(resolve.Callee("reduce", "sum_all", "x.sum"), node, [base])
+                    func.attr in ("sum", "mean", "prod", "max", "min") and not node.args:
+                return self.reduce_call(func.attr, node, [base], node.keywords)
             self.unsupported(func, f"method .{func.attr}() of {_tname(base)} is not supported",
                              "arrays support x.copy(); use functions such as np.sum(x)")
         obj = self.static_value(node.func)
@@ -702,7 +729,12 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
             args = [] if callee.prim == "array" else [self.expr(a) for a in node.args]
             return self.construct(callee, node, args)
         if callee.kind == "reduce":
-            return self.reduce(callee, node, [self.expr(a) for a in node.args])
+            return self.reduce_call(callee.prim, node, [self.expr(a) for a in node.args],
+                                    node.keywords)
+        if callee.kind in ("where", "clip", "dot", "outer", "norm"):
+            if node.keywords:
+                self.unsupported(node, f"{callee.label}() keyword arguments are not supported")
+            return self.array_function(callee, node, [self.expr(a) for a in node.args])
         if node.keywords:
             self.unsupported(node, f"{callee.label}() does not take keyword arguments here")
         kind, label = callee.kind, callee.label
@@ -718,8 +750,8 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
         for a, v in zip(node.args, args):
             if isinstance(v, tuple) and kind != "len":
                 self.type_error(a, f"{label}() does not take a tuple argument")
-        if kind != "len":
-            self.no_arrays(node, *args)
+        if kind != "len" and any(self.is_array(a) for a in args):
+            return self.array_call(callee, node, args)
         want = {"unary": 1, "binary": 2, "fpow": 2, "pow": 2, "fabs": 1, "abs": 1, "cast": 1,
                 "npminmax": 2, "square": 1, "len": 1}.get(kind)
         if kind == "round" or callee.label in ("math.log", "math.hypot"):
@@ -734,8 +766,8 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
         if kind == "len":
             if isinstance(args[0], tuple):
                 return self.b.const(len(args[0]))
-            if isinstance(args[0].type, Array):
-                return self.b.prim("len", args[0])
+            if self.is_array(args[0]):
+                return self.as_expr(args[0]).dims(self)[0]
             self.type_error(node, "len() of a number is not defined")
         if callee.label == "math.log" and len(args) == 2:       # log(x, base)
             return self.b.prim("div", self.b.prim("log", args[0]), self.b.prim("log", args[1]))
@@ -768,8 +800,8 @@ class Lowerer(ArrayLowering, ast.NodeVisitor):
                 "rewrite the recursion as a loop")
         if len(self.stack) > _MAX_CALL_DEPTH:
             raise UnsupportedSyntaxError("calls nest too deeply", self.loc(node))
-        args = [self.expr(a) for a in node.args]
-        kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+        args = [self.materialize_tree(self.expr(a)) for a in node.args]
+        kwargs = {k.arg: self.materialize_tree(self.expr(k.value)) for k in node.keywords}
         env = bind_arguments(src, args, kwargs, self.loc(node), self.b)
         env.update({k: v for k, v in self.env.items() if k.startswith(OBJ)})
         inner = Lowerer(src, self.b, env, self.stack + (func,), self.shared)
@@ -845,7 +877,7 @@ def _lower(src, func, names, arg_types, copied) -> Function:
     params = [Value(t, n) for n, t in zip(names, arg_types)]
     body = Block(list(params))
     b = Builder(body, src.loc)
-    shared = {"objects": {}, "obj_of": {}}
+    shared = {"objects": {}, "obj_of": {}, "view_copies": set()}
     lowerer = Lowerer(src, b, dict(zip(names, params)), (func,), shared)
     for i, p in enumerate(params):
         if isinstance(p.type, Array):
@@ -865,6 +897,8 @@ def _lower(src, func, names, arg_types, copied) -> Function:
 
 # ------------------------------------------------------------------------- helpers
 def _tname(v) -> str:
+    if isinstance(v, ArrayExpr):
+        return "an array"
     return "a tuple" if isinstance(v, tuple) else {F64: "a float", I64: "an int",
                                                     BOOL: "a bool"}.get(v.type, str(v.type))
 
@@ -1002,6 +1036,13 @@ def _assigned_names(stmts) -> list[str]:
             elif isinstance(sub, ast.For):
                 targets(sub.target)
     return list(out)
+
+
+def _is_static_path(node, env) -> bool:
+    """Is node a dotted name that starts outside the function (np, math.pi, module.f)?"""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id not in env
 
 
 def _is_safe(node) -> bool:

@@ -14,7 +14,8 @@ import keyword
 from .ir import Block, Function, Op, Value, loop_carried
 
 
-RESERVED = {"math", "np", "numba", "grow_tape", "inbounds", "float", "int", "bool", "abs", "max", "min",
+RESERVED = {"math", "np", "numba", "grow_tape", "inbounds", "same_size", "slice_len",
+            "slice_start", "wrap_index", "float", "int", "bool", "abs", "max", "min",
             "round", "len", "range", "True", "False", "None", "print"}
 
 

@@ -46,6 +46,7 @@ class Prim:
     vjp_array: Callable | None = None  # (b, G, out, *args) -> per operand: None,
     #   ("add", contribution) or ("set", adjoint array), for ops producing an array
     takes_attrs: bool = False         # impl(*args, **attrs): the interpreter passes attrs
+    needs_contents: bool = False      # its adjoint reads the elements of its array operands
 
 
 # ---------------------------------------------------------------------------- typing rules
@@ -344,6 +345,78 @@ def jvp(b, name: str, out, args, tangents):
         if term is not None:
             total = term if total is None else b.prim("add", total, term)
     return total
+
+
+# ---------------------------------------------------------------------------- array helpers
+def _same_size(a, b):
+    if a != b:
+        raise ValueError("operands could not be broadcast together")
+    return a
+
+
+row("same_size", 2, _same_size, "same_size({0}, {1}, {where!r})", _int,
+    doc="a dimension two broadcast operands share; a mismatch raises naming the user's line")
+row("select", 3, lambda c, a, b: a if c else b, "{1} if {0} else {2}",
+    lambda c, a, b, **_: promote(a.type, b.type) if a.type != b.type else a.type,
+    lambda b, o, c, x, y: (None, b.prim("bool_f64", c), b.prim("bool_f64", b.prim("not", c))),
+    kink=Kink("jump", "the condition changes (the branch taken is differentiated)"),
+    doc="np.where(c, a, b) elementwise")
+def _adjust(start, stop, step, n, has_start=True, has_stop=True):
+    """Python's slice bounds for a sequence of length n: (start, length)."""
+    sl = slice(start if has_start else None, stop if has_stop else None, step)
+    r = range(n)[sl]
+    return r.start, len(r)
+
+
+def _wrap_index(i, n):
+    if i >= n or i < -n:
+        raise IndexError("index out of range")
+    return i + n if i < 0 else i
+
+
+row("slice_start", 4, lambda *a, **k: _adjust(*a, **k)[0],
+    "slice_start({0}, {1}, {2}, {3}, {has_start}, {has_stop})", _int, takes_attrs=True,
+    fold=False, doc="start of x[a:b:c] with Python's rules")
+row("slice_len", 4, lambda *a, **k: _adjust(*a, **k)[1],
+    "slice_len({0}, {1}, {2}, {3}, {has_start}, {has_stop})", _int, takes_attrs=True,
+    doc="length of x[a:b:c] with Python's rules")
+row("wrap_index", 2, _wrap_index, "wrap_index({0}, {1}, {where!r})", _int,
+    doc="an index into a view: checked, negatives counted from the end")
+row("stop_gradient", 1, lambda x: x, "{0}", _same_as_first,
+    doc="x, treated as a constant by differentiation")
+
+
+def _matmul_type(a, c, **_):
+    ranks = (a.type.ndim, c.type.ndim)
+    if ranks == (1, 1):
+        return F64
+    return Array(F64, 2 if ranks == (2, 2) else 1)
+
+
+def _matmul(a, c, ta=False, tb=False, **_):
+    return (a.T if ta else a) @ (c.T if tb else c)
+
+
+def _matmul_adjoint(b, G, out, A, B):
+    ranks = (A.type.ndim, B.type.ndim)
+    if ranks == (2, 2):                   # C = A @ B
+        return [("add", b.prim("matmul", G, B, tb=True)), ("add", b.prim("matmul", A, G, ta=True))]
+    if ranks == (2, 1):                   # y = A @ x
+        return [("add", b.prim("outer", G, B)), ("add", b.prim("matmul", A, G, ta=True))]
+    if ranks == (1, 2):                   # y = x @ A
+        return [("add", b.prim("matmul", B, G)), ("add", b.prim("outer", A, G))]
+    return [("add", b.prim("scaled", B, G)), ("add", b.prim("scaled", A, G))]   # a @ b
+
+
+row("matmul", 2, _matmul, "{0}{ta} @ {1}{tb}", _matmul_type, cost=E, takes_attrs=True,
+    vjp_array=_matmul_adjoint, needs_contents=True,
+    doc="A @ B, np.dot: BLAS; adjoints G @ B.T and A.T @ G")
+row("outer", 2, lambda a, c: np.outer(a, c), "np.outer({0}, {1})",
+    lambda a, c, **_: Array(F64, 2), cost=E, needs_contents=True,
+    vjp_array=lambda b, G, out, a, c: [("add", b.prim("matmul", G, c)),
+                                        ("add", b.prim("matmul", G, a, ta=True))])
+row("scaled", 2, lambda a, s: a * s, "{0} * {1}", _same_as_first, cost=E,
+    doc="an array times a number (adjoint of a dot product)")
 
 
 def is_differentiable(name: str) -> bool:

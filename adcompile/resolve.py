@@ -128,7 +128,16 @@ def _table() -> dict:
         **{getattr(np, n): Callee("construct", n, f"np.{n}") for n in (
             "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
             "arange", "array", "copy")},
-        np.sum: Callee("reduce", "sum_all", "np.sum"),
+        **{getattr(np, n): Callee("reduce", n, f"np.{n}") for n in (
+            "sum", "mean", "prod", "max", "min")},
+        np.amax: Callee("reduce", "max", "np.amax"),
+        np.amin: Callee("reduce", "min", "np.amin"),
+        np.where: Callee("where", "select", "np.where"),
+        np.clip: Callee("clip", "", "np.clip"),
+        np.dot: Callee("dot", "matmul", "np.dot"),
+        np.matmul: Callee("dot", "matmul", "np.matmul"),
+        np.outer: Callee("outer", "outer", "np.outer"),
+        np.linalg.norm: Callee("norm", "", "np.linalg.norm"),
         builtins.len: Callee("len", "", "len"),
     })
     from .functions import relu

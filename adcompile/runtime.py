@@ -15,6 +15,59 @@ def inbounds(i, n, where):
 
 
 @register_jitable
+def same_size(a, b, where):
+    """The common length of two broadcast dimensions; a mismatch raises naming the line."""
+    if a != b:
+        raise ValueError(where)
+    return a
+
+
+@register_jitable
+def wrap_index(i, n, where):
+    """An index into a view of length n: checked, a negative one counted from the end."""
+    if i >= n or i < -n:
+        raise IndexError(where)
+    return i + n if i < 0 else i
+
+
+@register_jitable
+def _bounds(start, stop, step, n, has_start, has_stop):
+    if step > 0:
+        lo, hi = 0, n
+    else:
+        lo, hi = -1, n - 1
+    if not has_start:
+        start = hi if step < 0 else lo
+    elif start < 0:
+        start = max(start + n, lo)
+    else:
+        start = min(start, hi)
+    if not has_stop:
+        stop = lo if step < 0 else hi
+    elif stop < 0:
+        stop = max(stop + n, lo)
+    else:
+        stop = min(stop, hi)
+    if step > 0:
+        length = (stop - start - 1) // step + 1 if start < stop else 0
+    else:
+        length = (start - stop - 1) // (-step) + 1 if stop < start else 0
+    return start, length
+
+
+@register_jitable
+def slice_start(start, stop, step, n, has_start, has_stop):
+    """Where x[start:stop:step] begins, by Python's rules (missing bounds as flagged)."""
+    return _bounds(start, stop, step, n, has_start, has_stop)[0]
+
+
+@register_jitable
+def slice_len(start, stop, step, n, has_start, has_stop):
+    """How many elements x[start:stop:step] has, by Python's rules."""
+    return _bounds(start, stop, step, n, has_start, has_stop)[1]
+
+
+@register_jitable
 def grow_tape(tape, need):
     """Return `tape` if it holds `need` entries, else a copy with room for max(need, 2*len)."""
     n = tape.shape[0]

@@ -22,6 +22,7 @@ SPELLING = {
     "sqrt": ("math.sqrt(x)", "pos"), "atan2": ("math.atan2(x, y)", None),
     "hypot": ("math.hypot(x, y)", None), "abs": ("abs(x)", None),
     "relu": ("ad.relu(x)", None), "max": ("max(x, y)", None), "min": ("min(x, y)", None),
+    "select": ("np.where(x > y, x * y, x - y)", None),
 }
 POINTS = {
     None: [(0.7, -1.3), (-0.4, 0.9), (1.9, 2.6)],

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from adcompile.runtime import grow_tape, inbounds
+from adcompile.runtime import grow_tape
 
 
 def euler_vg(k, c, x0):

@@ -7,8 +7,6 @@ import math
 
 import numpy as np
 
-from adcompile.runtime import grow_tape, inbounds
-
 
 def loop_branch_vg(x, n):
     # golden_programs.py:13: for i in range(n):

@@ -7,8 +7,6 @@ import math
 
 import numpy as np
 
-from adcompile.runtime import grow_tape, inbounds
-
 
 def seed_graph_vg(w1, w2):
     # golden_programs.py:6: a = 2.0 * math.pi * w1 / w2
