@@ -43,7 +43,7 @@ def test_jvp_rules_against_finite_differences(name):
     from adcompile.primitives import PRIMS
     from adcompile.types import F64
     prim = PRIMS[name]
-    arity = 2 if prim.arity in (2, None) else 1
+    arity = 2 if prim.arity in (2, 3, None) else 1
     params = [Value(F64, n) for n in ("x", "y", "tx", "ty")]
     body = Block(list(params))
     b = Builder(body)
