@@ -147,6 +147,8 @@ class Builder:
             return vals[0]
         if name == "pow" and is_const(vals[1], 1) and vals[0].type == F64:
             return vals[0]
+        if name == "pow" and is_const(vals[1], 2) and vals[0].type == F64:
+            return self.prim("mul", vals[0], vals[0])     # x ** 2 is x * x, exactly
         if name == "neg" and exact:
             op = parent_op(vals[0])
             if op is not None and op.name == "neg":

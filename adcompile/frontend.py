@@ -683,9 +683,13 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
         if not isinstance(node.func, (ast.Name, ast.Attribute)):
             self.unsupported(node.func, "only calls of named functions are supported")
         func = node.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
-                func.value.id in self.env:               # a method of a value: x.copy()
-            base = self.current(self.env[func.value.id])
+        if isinstance(func, ast.Attribute) and not _is_static_path(func.value, self.env):
+            base = self.expr(func.value)                 # a method of a value: x.copy()
+            if isinstance(base, ArrayExpr):
+                base = self.materialize(base) if func.attr == "copy" else base
+            if self.is_array(base) and func.attr in ("sum", "mean", "prod", "max", "min") \
+                    and not node.args:
+                return self.reduce_call(func.attr, node, [base], node.keywords)
             if not isinstance(base, tuple) and isinstance(base.type, Array) and \
                     func.attr == "copy" and not node.args and not node.keywords:
                 return self.construct(resolve.Callee("construct", "copy", "copy"), node, [base])
@@ -906,7 +910,15 @@ def _tname(v) -> str:
 def _expr_text(node) -> str:
     """How the user wrote an expression, for messages (astor renders any node)."""
     import astor
-    return astor.to_source(node).strip()
+    text = astor.to_source(node).strip()
+    if text.startswith("(") and text.endswith(")"):      # astor's parentheses around it all
+        depth = 0
+        for k, ch in enumerate(text):
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if depth == 0 and k < len(text) - 1:
+                return text
+        return text[1:-1]
+    return text
 
 
 def _tree_types(value):

@@ -116,7 +116,8 @@ class Map(ArrayExpr):
                      if d >= self.ndim - len(ds)]
             size = sizes[0]
             for other in sizes[1:]:
-                size = low.b.prim("same_size", size, other, where=self.where)
+                if other is not size:
+                    size = low.b.prim("same_size", size, other, where=self.where)
             out.append(size)
         return out
 

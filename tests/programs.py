@@ -285,3 +285,71 @@ def while_writes(a):
     for i in range(k):
         s += hist[i] * (i + 1)
     return s + a
+
+
+# ---------------------------------------------------------------- whole-array NumPy code
+def mlp_loss(W1, b1, w2, X, y):
+    h = np.maximum(X @ W1 + b1, 0.0)
+    return np.mean((h @ w2 - y) ** 2)
+
+
+def logistic_loss(w, X, y):
+    z = X @ w
+    return np.mean(np.log1p(np.exp(-y * z)))
+
+
+def rosen_vec(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def all_reductions(A, v):
+    s = np.sum(A, axis=0)
+    m = np.max(A, axis=1)
+    t = np.mean(A * v) + np.min(A) + np.prod(v) + np.linalg.norm(v) + A.mean(axis=-1)[0]
+    u = np.sum(np.where(A > 0.0, A, 0.1 * A)) + np.sum(np.clip(v, -0.5, 0.5))
+    return np.sum(s * s) + np.sum(m) + t + A.T[1, 0] + u + A.sum() * v.max()
+
+
+def views_and_slices(A, v):
+    r = A[1, :]
+    c = A[:, 2]
+    s = 0.0
+    for row in A:
+        s += np.sum(row * v[:A.shape[1]])
+    w = np.zeros(5)
+    w[1:4] = v[::-1][:3] * 2.0
+    w[0] += v[0]
+    for e in v:
+        s += e * e
+    return s + np.sum(r) * np.sum(c) + np.sum(w * w) + np.dot(v, v) + np.sum(np.outer(v, c))
+
+
+def products(A, B, x):
+    C = A @ B
+    y = A @ x[:A.shape[1]]
+    z = x[:B.shape[0]] @ B
+    return np.sum(C * C) + np.dot(y, y) + np.sum(np.sin(z)) + x @ x
+
+
+def elementwise_math(x, y):
+    a = np.sin(x) * np.cos(y) + np.tanh(x - y) + np.exp(-x * x) + np.sqrt(1.0 + y * y)
+    b = np.abs(x) + np.arctan2(x, y) + ad.relu(x) * 2.0 + np.square(y) + np.log1p(x * x)
+    c = np.maximum(x, y) - np.minimum(x, 0.5) + np.power(np.abs(y) + 1.0, 1.5)
+    return np.sum(a * b + c) + np.mean(x ** 2 / (1.0 + y * y))
+
+
+def rnn(Wx, Wh, xs, h0):
+    n = h0.shape[0]
+    h = h0.copy()
+    hn = np.zeros(n)
+    for t in range(xs.shape[0]):
+        for i in range(n):
+            a = 0.0
+            for j in range(xs.shape[1]):
+                a += Wx[i, j] * xs[t, j]
+            for j in range(n):
+                a += Wh[i, j] * h[j]
+            hn[i] = math.tanh(a)
+        for i in range(n):
+            h[i] = hn[i]
+    return np.sum(h * h)

@@ -22,9 +22,22 @@ ARRAY_TYPES = {"rosen_loop": [Array(F64, 1)],
                "gauss_seidel": [Array(F64, 1), I64]}
 
 
+def _samples():
+    import test_arrays
+    import test_numpy
+    from adcompile.api import arg_type
+    cases = [(f, a) for f, a, _ in test_numpy._cases() + test_arrays.CASES]
+    return {f.__name__: [arg_type(str(i), x) for i, x in enumerate(a)] for f, a in cases}
+
+
+SAMPLES = _samples()
+
+
 def _types(func):
     if func.__name__ in ARRAY_TYPES:
         return ARRAY_TYPES[func.__name__]
+    if func.__name__ in SAMPLES:
+        return SAMPLES[func.__name__]
     return [I64 if p in ("n", "sweeps") else F64 for p in inspect.signature(func).parameters]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..ir import Block, Function
 from ..primitives import PRIMS
+from ..types import Array
 
 
 def cse(fn: Function) -> Function:
@@ -25,8 +26,9 @@ def _block(blk: Block, table: dict, subst: dict):
     kept = []
     for op in blk.ops:
         op.args = [subst.get(a.id, a) for a in op.args]
-        pure = (op.name == "const" or op.name in PRIMS and not PRIMS[op.name].inplace
-                and op.name != "zeros_like") and len(op.results) == 1
+        # an op making an array makes a new buffer: two equal ones are still two arrays
+        pure = (op.name == "const" or op.name in PRIMS and not PRIMS[op.name].inplace) \
+            and len(op.results) == 1 and not isinstance(op.results[0].type, Array)
         if pure:
             key = _key(op, subst)
             prev = table.get(key)
