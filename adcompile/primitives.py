@@ -220,9 +220,9 @@ row("sign", 1, lambda x: float(_sign(x)), "np.sign({0})", _float,
 row("floor", 1, math.floor, "math.floor({0})", _int, kink=Kink("jump", "x an integer", convention=0.0))
 row("ceil", 1, math.ceil, "math.ceil({0})", _int, kink=Kink("jump", "x an integer", convention=0.0))
 row("round", 1, round, "round({0})", _int, kink=Kink("jump", "x a half-integer", convention=0.0))
-row("ffloor", 1, lambda x: float(math.floor(x)), "np.floor({0})", _float,
+row("ffloor", 1, lambda x: float(np.floor(x)), "np.floor({0})", _float,
     kink=Kink("jump", "x an integer", convention=0.0), doc="np.floor: float result")
-row("fceil", 1, lambda x: float(math.ceil(x)), "np.ceil({0})", _float,
+row("fceil", 1, lambda x: float(np.ceil(x)), "np.ceil({0})", _float,
     kink=Kink("jump", "x an integer", convention=0.0), doc="np.ceil: float result")
 row("fround", 1, lambda x: float(np.round(x)), "np.round({0})", _float,
     kink=Kink("jump", "x a half-integer", convention=0.0), doc="np.round: float result")
