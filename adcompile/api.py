@@ -13,6 +13,7 @@ from .errors import AdCompileError, AdTypeError, Loc
 from .frontend import build_function
 from .irprint import format_function
 from .jit import compile_function, run_compiled, write_module
+from .passes.checks import hoist_checks
 from .passes.reverse import reverse
 from .types import BOOL, F64, I64, Array
 
@@ -169,7 +170,7 @@ class GradFunction:
     def _compile(self, types: tuple) -> Compiled:
         primal = build_function(self.func, list(types))
         ir_text = format_function(primal)
-        vg = reverse(primal, list(self.wrt))
+        vg = hoist_checks(reverse(primal, list(self.wrt)))
         adj_text = format_function(vg)
         name = f"{primal.name}_vg"
         where = primal.loc.short() if primal.loc else primal.name

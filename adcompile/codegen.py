@@ -36,8 +36,8 @@ import numpy as np
 {runtime}'''
 
 
-RUNTIME_HELPERS = ("grow_tape", "inbounds", "same_size", "slice_len", "slice_start",
-                   "wrap_index")
+RUNTIME_HELPERS = ("check_at", "check_range", "grow_tape", "inbounds", "same_size", "slice_len",
+                   "slice_start", "wrap_index")
 
 
 def literal(value) -> str:
@@ -244,7 +244,9 @@ class Emitter:
         first = 2 if op.name == "store" else 1
         idx = [self.operand(a, 0) for a in op.args[first:]]
         where = op.attrs["where"]
-        target = arr + "[" + ", ".join(f"inbounds({i}, {arr}.shape[{k}], {where!r})"
+        safe = op.attrs.get("safe", ())
+        target = arr + "[" + ", ".join(i if k in safe else
+                                       f"inbounds({i}, {arr}.shape[{k}], {where!r})"
                                        for k, i in enumerate(idx)) + "]"
         if op.name == "store":
             return f"{target} = {self.operand(op.args[1], 0)}"

@@ -192,7 +192,8 @@ class LazyArrays:
         dims = x.dims(self)
         out = self.b.prim("empty", *dims, dtype=x.dtype.name, hint=hint)
         (out,) = self.for_nest(dims, [out], lambda idx, c: [
-            self.b.prim("store", c[0], self.convert(x.gen(self, idx), x.dtype), *idx)])
+            self.b.prim("store", c[0], self.convert(x.gen(self, idx), x.dtype), *idx,
+                        fresh=True)])
         out.hint = hint
         return self.new_object(out)
 
@@ -215,7 +216,7 @@ class LazyArrays:
 
         def body(oidx, c):
             value = self._reduce(kind, x, dims, [k], list(zip(keep, oidx)), node)
-            return [self.b.prim("store", c[0], self.convert(value, dtype), *oidx)]
+            return [self.b.prim("store", c[0], self.convert(value, dtype), *oidx, fresh=True)]
         (out,) = self.for_nest(out_dims, [out], body)
         return self.new_object(out)
 

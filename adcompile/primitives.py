@@ -262,10 +262,13 @@ def _store(arr, v, *idx):
     return out
 
 
-def _store_adjoint(b, G, out, arr, v, *idx):
-    """y1 = store(y0, v, i): v_bar += y1_bar[i]; y0_bar = y1_bar with [i] zeroed, in place."""
+def _store_adjoint(b, G, out, arr, v, *idx, fresh=False):
+    """y1 = store(y0, v, i): v_bar += y1_bar[i]; y0_bar = y1_bar with [i] zeroed, in place.
+    A `fresh` store fills an element nothing wrote before (an array being built), so the
+    old element has no adjoint to keep apart and the zeroing is skipped."""
     g_v = b.prim("index", G, *idx)
-    return [("set", b.prim("store", G, 0.0, *idx)), ("add", g_v)] + [None] * len(idx)
+    rest = G if fresh else b.prim("store", G, 0.0, *idx)
+    return [("set", rest), ("add", g_v)] + [None] * len(idx)
 
 
 def _array_of_adjoint(b, G, out, *elems):
@@ -382,6 +385,22 @@ row("slice_len", 4, lambda *a, **k: _adjust(*a, **k)[1],
     doc="length of x[a:b:c] with Python's rules")
 row("wrap_index", 2, _wrap_index, "wrap_index({0}, {1}, {where!r})", _int,
     doc="an index into a view: checked, negatives counted from the end")
+def _check_range(lo, hi, n):
+    if hi > lo and hi > n:
+        raise IndexError("index out of range")
+    return hi
+
+
+row("check_range", 3, _check_range, "check_range({0}, {1}, {2}, {where!r})", _int,
+    doc="range(lo, hi) indexes an axis of length n (checked once, before the loop)")
+def _check_at(i, n, lo, hi):
+    if hi > lo and (i >= n or i < -n):
+        raise IndexError("index out of range")
+    return i
+
+
+row("check_at", 4, _check_at, "check_at({0}, {1}, {2}, {3}, {where!r})", _int,
+    doc="i indexes an axis of length n, checked once before a loop range(lo, hi) that runs")
 row("stop_gradient", 1, lambda x: x, "{0}", _same_as_first,
     doc="x, treated as a constant by differentiation")
 

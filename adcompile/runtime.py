@@ -68,6 +68,22 @@ def slice_len(start, stop, step, n, has_start, has_stop):
 
 
 @register_jitable
+def check_range(lo, hi, n, where):
+    """Every index of range(lo, hi) (lo >= 0) is inside an axis of length n, or IndexError."""
+    if hi > lo and hi > n:
+        raise IndexError(where)
+    return hi
+
+
+@register_jitable
+def check_at(i, n, lo, hi, where):
+    """i indexes an axis of length n (Python's rule), if the loop range(lo, hi) runs at all."""
+    if hi > lo and (i >= n or i < -n):
+        raise IndexError(where)
+    return i
+
+
+@register_jitable
 def grow_tape(tape, need):
     """Return `tape` if it holds `need` entries, else a copy with room for max(need, 2*len)."""
     n = tape.shape[0]

@@ -108,3 +108,42 @@ def f(x):
     assert np.array_equal(ad.grad(m.f)(x), [5.0, 1.0, 2.0])
     with pytest.raises(IndexError):
         ad.grad(m.f)(np.array([1.0]))
+
+
+def test_hoisted_checks_respect_break_and_branches(load):
+    """Reads that a break or an if keeps in range must not raise (checks stay per access)."""
+    m = load("""
+def f(x, n):
+    s = 0.0
+    for i in range(n):
+        if i >= len(x):
+            break
+        s = s + x[i] * x[i]
+    for i in range(n):
+        if i < len(x):
+            s = s + x[i]
+    for i in range(len(x)):
+        for j in range(0):
+            s = s + x[i + 100]
+    return s
+""")
+    x = np.array([1.0, 2.0, 3.0])
+    for jit in (True, False):
+        value, grad = ad.value_and_grad(m.f, jit=jit)(x, 10)
+        assert value == m.f(x, 10)
+        np.testing.assert_allclose(grad, 2 * x + 1)
+
+
+def test_hoisted_check_still_raises_naming_the_line(load):
+    m = load("""
+def f(x, n):
+    s = 0.0
+    for i in range(n):
+        for j in range(3):
+            s = s + x[i, j] * j
+    return s
+""")
+    with pytest.raises(IndexError, match=r"x\[i, j\]: index out of range"):
+        ad.grad(m.f)(np.ones((2, 3)), 3)
+    src = ad.grad(m.f).specialise(x="f64[:,:]", n="i64").source
+    assert "check_range(" in src and "check_at(" in src

@@ -395,7 +395,8 @@ class Reverse:
             with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
                 args = [a if isinstance(a.type, Array) else ctx.materialize(a)
                         for a in op.args]
-                for a, res in zip(op.args, p.vjp_array(b, g, None, *args)):
+                extra = {"fresh": True} if op.attrs.get("fresh") else {}
+                for a, res in zip(op.args, p.vjp_array(b, g, None, *args, **extra)):
                     if res is None or a.id not in self.active:
                         continue
                     how, val = res

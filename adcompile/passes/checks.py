@@ -1,0 +1,90 @@
+"""Bounds checks hoisted out of loops.
+
+A checked read or write `x[i]` that runs on every iteration of its innermost loop
+`for j in range(lo, hi)` (it sits directly in the loop body; the loop has no break or
+return) needs no check per iteration when its index is
+- the loop counter j (lo a constant >= 0, step 1): one `check_range(lo, hi, len)` before the
+  loop covers every iteration;
+- a value from outside the loop (an outer counter, a parameter): one check before the loop,
+  made only if the loop runs at all.
+The error, when it comes, still names the user's line. Arrays keep their shape through
+writes, so an array carried through the loop is checked through its value before the loop.
+"""
+from __future__ import annotations
+
+from ..builder import Builder, const_value
+from ..ir import Block, Function, Op, Value, loop_carried, walk
+
+
+def hoist_checks(fn: Function) -> Function:
+    done: set = set()
+    for op in list(walk(fn.body)):
+        if op.name not in ("index", "store") or "where" not in op.attrs or op.role != "primal":
+            continue
+        loop = op.parent.owner
+        if loop is None or loop.name != "for" or op.parent is not loop.regions[0] or \
+                loop.attrs.get("exit") or const_value(loop.args[2]) != 1:
+            continue
+        arr = _outside(op.args[0], loop)
+        if arr is None:
+            continue
+        first = 2 if op.name == "store" else 1
+        safe = set(op.attrs.get("safe", ()))
+        lo = const_value(loop.args[0])
+        for k, idx in enumerate(op.args[first:]):
+            if idx is loop.regions[0].args[0] and isinstance(lo, int) and lo >= 0:
+                kind = "range"
+            elif not _inside(idx, loop):
+                kind = "at"
+            else:
+                continue
+            key = (id(loop), arr.id, k, idx.id)
+            if key not in done:
+                done.add(key)
+                _insert_check(loop, arr, k, idx, kind, op.attrs["where"])
+            safe.add(k)
+        if safe:
+            op.attrs["safe"] = tuple(sorted(safe))
+    return fn
+
+
+def _inside(v: Value, loop: Op) -> bool:
+    blk = v.owner if isinstance(v.owner, Block) else v.owner.parent
+    while blk is not None:
+        if blk.owner is loop:
+            return True
+        blk = blk.owner.parent if blk.owner is not None else None
+    return False
+
+
+def _outside(arr: Value, loop: Op):
+    """A version of arr (same shape) defined before `loop`, or None."""
+    for _ in range(64):
+        if not _inside(arr, loop):
+            return arr
+        owner = arr.owner
+        if isinstance(owner, Block) and owner.owner is not None and \
+                owner.owner.name in ("for", "while"):
+            carrier = owner.owner
+            args = owner.args[1:] if carrier.name == "for" else owner.args
+            if arr not in args:
+                return None
+            arr = loop_carried(carrier)[0][args.index(arr)]
+        elif isinstance(owner, Op) and owner.name in ("store", "iadd", "copy"):
+            arr = owner.args[0]
+        else:
+            return None
+    return None
+
+
+def _insert_check(loop: Op, arr: Value, k: int, idx: Value, kind: str, where: str):
+    parent = loop.parent
+    tmp = Block()
+    b = Builder(tmp, loop.loc)
+    n = b.prim("dim", arr, b.const(k))
+    if kind == "range":
+        b.prim("check_range", loop.args[0], loop.args[1], n, where=where)
+    else:
+        b.prim("check_at", idx, n, loop.args[0], loop.args[1], where=where)
+    at = parent.ops.index(loop)
+    parent.insert_after(parent.ops[at - 1] if at else None, tmp.ops)
