@@ -8,6 +8,7 @@ Prints, per workload and side by side in one run, the primal time, adcompile's k
 their ratio, and the first-call compile time.
 """
 import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # steady BLAS timings on a shared machine
 import sys
 import tempfile
 import time
