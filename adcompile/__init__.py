@@ -9,11 +9,12 @@
     print(f.source)   # the generated forward-plus-adjoint source
 """
 from .api import GradFunction, grad, value_and_grad
-from .errors import AdCompileError, AdTypeError, JitError, UnknownFunctionError, \
-    UnsupportedSyntaxError
+from .errors import AdCompileError, AdTypeError, JitError, OutOfRangeError, ShapeError, \
+    UnknownFunctionError, UnsupportedSyntaxError
 from .functions import relu
 
 __version__ = "0.1.0"
 
 __all__ = ["grad", "value_and_grad", "relu", "GradFunction", "AdCompileError", "AdTypeError",
-           "JitError", "UnknownFunctionError", "UnsupportedSyntaxError"]
+           "JitError", "OutOfRangeError", "ShapeError", "UnknownFunctionError",
+           "UnsupportedSyntaxError"]

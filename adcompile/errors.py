@@ -61,3 +61,11 @@ class AdTypeError(AdCompileError, TypeError):
 
 class JitError(AdCompileError):
     """Numba failed on generated code; the message names the generated file."""
+
+
+class ShapeError(AdCompileError, ValueError):
+    """Raised by compiled code: array shapes that do not fit (the message names the line)."""
+
+
+class OutOfRangeError(AdCompileError, IndexError):
+    """Raised by compiled code: an index outside an array (the message names the line)."""

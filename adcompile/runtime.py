@@ -4,13 +4,15 @@ from __future__ import annotations
 import numpy as np
 from numba.extending import register_jitable
 
+from .errors import OutOfRangeError, ShapeError
+
 
 @register_jitable
 def inbounds(i, n, where):
     """i, if it indexes an axis of length n (Python's rule, negatives too); else IndexError
     naming the user's line. Generated code checks the user's reads in the forward sweep."""
     if i >= n or i < -n:
-        raise IndexError(where)
+        raise OutOfRangeError(where)
     return i
 
 
@@ -18,7 +20,7 @@ def inbounds(i, n, where):
 def same_size(a, b, where):
     """The common length of two broadcast dimensions; a mismatch raises naming the line."""
     if a != b:
-        raise ValueError(where)
+        raise ShapeError(where)
     return a
 
 
@@ -26,7 +28,7 @@ def same_size(a, b, where):
 def wrap_index(i, n, where):
     """An index into a view of length n: checked, a negative one counted from the end."""
     if i >= n or i < -n:
-        raise IndexError(where)
+        raise OutOfRangeError(where)
     return i + n if i < 0 else i
 
 
@@ -71,7 +73,7 @@ def slice_len(start, stop, step, n, has_start, has_stop):
 def check_range(lo, hi, n, where):
     """Every index of range(lo, hi) (lo >= 0) is inside an axis of length n, or IndexError."""
     if hi > lo and hi > n:
-        raise IndexError(where)
+        raise OutOfRangeError(where)
     return hi
 
 
@@ -79,7 +81,7 @@ def check_range(lo, hi, n, where):
 def check_at(i, n, lo, hi, where):
     """i indexes an axis of length n (Python's rule), if the loop range(lo, hi) runs at all."""
     if hi > lo and (i >= n or i < -n):
-        raise IndexError(where)
+        raise OutOfRangeError(where)
     return i
 
 
