@@ -159,6 +159,8 @@ class LazyArrays:
         for o in ops:
             if isinstance(o, tuple):
                 self.type_error(node, "tuples cannot be mixed with arrays")
+        if not any(isinstance(o, ArrayExpr) for o in ops):      # numbers only: one op
+            return self.b.prim(prim, *ops, **attrs)
         ndim = max(o.ndim for o in ops if isinstance(o, ArrayExpr))
         where = f"{self.loc(node).short()}:{self.loc(node).col + 1}: " \
                 f"{self.expr_text(node)}: operands could not be broadcast together"

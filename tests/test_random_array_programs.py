@@ -1,0 +1,79 @@
+"""Hypothesis: random array programs (elementwise chains with broadcasting, reductions with
+and without axis, slices, indexed loops with writes into work arrays) checked against
+central differences and across jit=True/False, inputs never mutated."""
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+import adcompile as ad
+from test_arrays import _fd
+
+VEC = ["x", "v", "x[::-1]", "np.sin(x)", "A[0, :]", "A[:, 1]", "A[1][::-1]"]   # shape (3,)
+MAT = ["A", "A * A", "np.tanh(A)", "A.T"]                                     # shape (3, 3)
+UNARY = ["np.sin({})", "np.tanh({})", "({}) * ({})", "np.exp(-({}) * ({}))",
+         "np.maximum({}, 0.1)", "np.abs({})", "np.sqrt(1.0 + ({}) ** 2)", "-({})"]
+BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / (1.5 + np.cos({}))"]
+
+
+@st.composite
+def vec_exprs(draw, depth=2):
+    if depth == 0 or draw(st.integers(0, 2)) == 0:
+        return draw(st.sampled_from(VEC))
+    if draw(st.booleans()):
+        inner = draw(vec_exprs(depth - 1))
+        return draw(st.sampled_from(UNARY)).replace("{}", inner)
+    a, b = draw(vec_exprs(depth - 1)), draw(vec_exprs(depth - 1))
+    return "(" + draw(st.sampled_from(BINARY)).replace("{}", a, 1).replace("{}", b) + ")"
+
+
+@st.composite
+def mat_exprs(draw):
+    m = draw(st.sampled_from(MAT))
+    v = draw(vec_exprs(1))
+    return draw(st.sampled_from([f"({m}) * ({v})", f"({m}) + ({v})", f"np.sin({m}) * c",
+                                 f"({m}) @ np.tanh(A) * ({v})"]))
+
+
+@st.composite
+def programs(draw):
+    lines = ["import numpy as np", "", "def f(x, A, c):", "    v = x * c"]
+    for k in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["vec", "mat", "loop", "slice"]))
+        if kind == "vec":
+            lines.append(f"    v = {draw(vec_exprs())}")
+        elif kind == "mat":
+            expr = draw(mat_exprs())
+            red = draw(st.sampled_from(["np.sum({})", "np.mean({})", "np.max({})",
+                                        "np.sum({}, axis=0)[1]", "np.min({}, axis=-1)[0]"]))
+            lines.append(f"    c = c + 0.1 * {red.format(expr)}")
+        elif kind == "loop":
+            lines += ["    w = np.zeros(3)", "    for i in range(3):",
+                      f"        w[i] = v[i] * {draw(st.sampled_from(['x[i]', 'c', 'w[i - 1]']))}"
+                      " + A[i % 2, i]", "    v = v + w"]
+        else:
+            lines += ["    u = np.zeros(4)", "    u[1:] = v", "    u[0] += c",
+                      "    v = u[:3] * u[1:]"]
+    lines.append(f"    return np.sum({draw(vec_exprs(1))} * v) + c")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=25)
+@given(src=programs(), seed=st.integers(0, 2**16))
+def test_random_array_program(src, seed, tmp_path_factory):
+    from conftest import load_source
+    m = load_source(tmp_path_factory.mktemp("arr"), src, "arrprog")
+    rng = np.random.default_rng(seed)
+    args = (rng.uniform(-1, 1, 3), rng.uniform(-1, 1, (3, 3)), float(rng.uniform(0.2, 1)))
+    copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    expect = m.f(*args)
+    v1, g1 = ad.value_and_grad(m.f, wrt=(0, 1, 2))(*args)
+    v0, g0 = ad.value_and_grad(m.f, wrt=(0, 1, 2), jit=False)(*args)
+    assert np.isclose(v1, expect, rtol=1e-12, atol=1e-12), src
+    assert np.isclose(v0, expect, rtol=1e-13, atol=1e-13), src
+    for a, b in zip(g1, g0):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11, err_msg=src)
+    for i in range(3):
+        fd1, fd2 = _fd(m.f, args, i, 1e-5), _fd(m.f, args, i, 1e-7)
+        if np.allclose(fd1, fd2, rtol=1e-4, atol=1e-6):      # smooth here (no kink nearby)
+            np.testing.assert_allclose(g1[i], fd1, rtol=1e-4, atol=1e-6, err_msg=src)
+    for a, c in zip(args, copies):
+        assert np.array_equal(a, c)
