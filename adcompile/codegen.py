@@ -36,8 +36,8 @@ import numpy as np
 {runtime}'''
 
 
-RUNTIME_HELPERS = ("check_at", "check_range", "grow_tape", "inbounds", "same_size", "slice_len",
-                   "slice_start", "wrap_index")
+RUNTIME_HELPERS = ("check_at", "check_range", "grow_tape", "inbounds", "outer", "same_size",
+                   "slice_len", "slice_start", "wrap_index")
 
 
 def literal(value) -> str:

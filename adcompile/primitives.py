@@ -430,7 +430,7 @@ def _matmul_adjoint(b, G, out, A, B):
 row("matmul", 2, _matmul, "{0}{ta} @ {1}{tb}", _matmul_type, cost=E, takes_attrs=True,
     vjp_array=_matmul_adjoint, needs_contents=True,
     doc="A @ B, np.dot: BLAS; adjoints G @ B.T and A.T @ G")
-row("outer", 2, lambda a, c: np.outer(a, c), "np.outer({0}, {1})",
+row("outer", 2, lambda a, c: np.outer(a, c), "outer({0}, {1})",
     lambda a, c, **_: Array(F64, 2), cost=E, needs_contents=True,
     vjp_array=lambda b, G, out, a, c: [("add", b.prim("matmul", G, c)),
                                         ("add", b.prim("matmul", G, a, ta=True))])

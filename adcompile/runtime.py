@@ -86,6 +86,16 @@ def check_at(i, n, lo, hi, where):
 
 
 @register_jitable
+def outer(a, b):
+    """np.outer for 1-d float arrays (Numba's own np.outer takes seconds to compile)."""
+    out = np.empty((a.shape[0], b.shape[0]))
+    for i in range(a.shape[0]):
+        for j in range(b.shape[0]):
+            out[i, j] = a[i] * b[j]
+    return out
+
+
+@register_jitable
 def grow_tape(tape, need):
     """Return `tape` if it holds `need` entries, else a copy with room for max(need, 2*len)."""
     n = tape.shape[0]

@@ -11,8 +11,6 @@ times move with the machine's load.
 """
 import argparse
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +26,7 @@ import adcompile as ad  # noqa: E402
 import handwritten as H  # noqa: E402
 import workloads as W  # noqa: E402
 from adcompile.timing import per_call  # noqa: E402
+from startup import new_process_start  # noqa: E402
 
 CASES = [  # name, function, arguments, wrt, hand-written adjoint, calls per timing
     ("seed graph", W.seed_graph, (1.5, 0.5), (0, 1), H.seed_graph_vg, 200_000),
@@ -38,51 +37,10 @@ CASES = [  # name, function, arguments, wrt, hand-written adjoint, calls per tim
     ("while loop (a0=1e3)", W.settle, (1000.0,), 0, H.settle_vg, 100_000),
 ]
 
-SNIPPET_AD = """
-import time
-t0 = time.perf_counter()
-import adcompile as ad
-import workloads as W
-{setup}
-g = ad.value_and_grad(W.{name}, wrt={wrt!r})
-g(*args)
-print(time.perf_counter() - t0)
-"""
-SNIPPET_NB = """
-import time
-t0 = time.perf_counter()
-import numba
-import workloads as W
-{setup}
-f = numba.njit(cache=True)(W.{name})
-f(*args)
-print(time.perf_counter() - t0)
-"""
-
-
 def setup_code(args):
     if isinstance(args[0], np.ndarray):
         return f"import numpy as np\nargs = (np.linspace(-1.2, 1.2, {len(args[0])}),)"
     return f"args = {args!r}"
-
-
-def new_process_start(func, args, wrt, runs):
-    """Seconds from interpreter start of imports to the first result, warm caches."""
-    work = tempfile.mkdtemp(prefix="adcompile-bench-")
-    shutil.copy(os.path.join(HERE, "workloads.py"), work)
-    env = dict(os.environ, ADCOMPILE_CACHE_DIR=os.path.join(work, "cache"),
-               PYTHONPATH=os.path.dirname(HERE) + os.pathsep + work)
-    out = {}
-    for label, snippet in (("adcompile", SNIPPET_AD), ("numba", SNIPPET_NB)):
-        code = snippet.format(setup=setup_code(args), name=func.__name__, wrt=wrt)
-        times = []
-        for _ in range(runs + 1):                    # the first run warms the caches
-            proc = subprocess.run([sys.executable, "-c", code], cwd=work, env=env,
-                                  capture_output=True, text=True, check=True)
-            times.append(float(proc.stdout.strip().splitlines()[-1]))
-        out[label] = min(times[1:])
-    shutil.rmtree(work, ignore_errors=True)
-    return out
 
 
 def main():
@@ -125,7 +83,8 @@ def main():
         print(f"  {name:28s} {first:6.2f} s")
     print("\nnew process, warm cache: import to first result (min of runs)")
     for name, func, args, wrt, _, _ in CASES:
-        t = new_process_start(func, args, wrt, opts.start_runs)
+        t = new_process_start(os.path.join(HERE, "workloads.py"), func.__name__,
+                              setup_code(args), wrt, opts.start_runs)
         print(f"  {name:28s} adcompile {t['adcompile']:5.2f} s   numba primal "
               f"{t['numba']:5.2f} s   ratio {t['adcompile'] / t['numba']:4.2f}x")
 
