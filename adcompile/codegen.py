@@ -119,7 +119,12 @@ class Emitter:
         for group, ptr in self.pointers.items():
             out.append(f"    {ptr} = 0")
         for (group, slot), (arr, dtype) in self.tapes.items():
-            out.append(f"    {arr} = np.empty(0, {NUMPY_DTYPE[dtype]})")
+            if isinstance(dtype, Array):          # arrays: a list, one entry per iteration
+                empty = "(" + "0, " * dtype.ndim + ")"
+                out.append(f"    {arr} = [np.empty({empty}, {NUMPY_DTYPE[dtype.dtype]})]")
+                out.append(f"    {arr}.clear()")
+            else:
+                out.append(f"    {arr} = np.empty(0, {NUMPY_DTYPE[dtype]})")
         return out
 
     def emit(self, depth: int, text: str):
@@ -384,7 +389,8 @@ class Emitter:
         count = self.expr(op.args[0])[0]
         need = f"{ptr} + {count}"
         arrays = [self.tape(store, store.args[0].type) for _, store in
-                  sorted(self.group_slots.get(op.attrs["group"], {}).items())]
+                  sorted(self.group_slots.get(op.attrs["group"], {}).items())
+                  if not isinstance(store.args[0].type, Array)]
         if not arrays:
             return
         self.emit(depth, f"if {need} > {arrays[0]}.shape[0]:")
@@ -393,7 +399,11 @@ class Emitter:
 
     def op_tape_store(self, op: Op, depth: int):
         arr = self.tape(op, op.args[0].type)
-        self.emit(depth, f"{arr}[{self.pointer(op)}] = {self.expr(op.args[0])[0]}")
+        value = self.expr(op.args[0])[0]
+        if isinstance(op.args[0].type, Array):
+            self.emit(depth, f"{arr}.append(np.ascontiguousarray({value}))")
+            return
+        self.emit(depth, f"{arr}[{self.pointer(op)}] = {value}")
 
     def op_tape_load(self, op: Op, depth: int):
         arr = self.tape(op, op.result.type)

@@ -89,7 +89,9 @@ def _pow_type(x, y, **attrs):
 
 # ---------------------------------------------------------------------------- helpers for rules
 def _sign(x):
-    return (x > 0) - (x < 0) if not math.isnan(x) else x
+    if x != x:
+        return x                                   # nan
+    return 1 if x > 0 else (-1 if x < 0 else 0)
 
 
 def _relu(x):

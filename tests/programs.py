@@ -353,3 +353,104 @@ def rnn(Wx, Wh, xs, h0):
         for i in range(n):
             h[i] = hn[i]
     return np.sum(h * h)
+
+
+# ---------------------------------------------------------------- realistic NumPy programs
+def softmax_xent(W, X, labels):
+    z = X @ W
+    total = 0.0
+    for i in range(X.shape[0]):
+        row = z[i]
+        m = np.max(row)
+        e = np.exp(row - m)
+        total += math.log(np.sum(e)) + m - row[labels[i]]
+    return total / X.shape[0]
+
+
+def heat_equation(u0, kappa, steps):
+    u = u0.copy()
+    n = u.shape[0]
+    for _ in range(steps):
+        lap = np.zeros(n)
+        lap[1:-1] = u[2:] - 2.0 * u[1:-1] + u[:-2]
+        u = u + kappa * lap
+    return np.sum(u * u)
+
+
+def pendulum_energy(theta0, omega0, g, steps):
+    th = np.zeros(steps + 1)
+    om = np.zeros(steps + 1)
+    th[0] = theta0
+    om[0] = omega0
+    dt = 0.01
+    for k in range(steps):
+        om[k + 1] = om[k] - dt * g * math.sin(th[k])
+        th[k + 1] = th[k] + dt * om[k + 1]
+    return 0.5 * om[steps] ** 2 - g * math.cos(th[steps])
+
+
+def kmeans_cost(C, X):
+    cost = 0.0
+    for i in range(X.shape[0]):
+        best = 1e300
+        for k in range(C.shape[0]):
+            d = np.sum((X[i] - C[k]) ** 2)
+            best = min(best, d)
+        cost += best
+    return cost
+
+
+def attention(Q, K, V):
+    s = Q @ K.T / math.sqrt(Q.shape[1])
+    out = 0.0
+    for i in range(s.shape[0]):
+        e = np.exp(s[i] - np.max(s[i]))
+        p = e / np.sum(e)
+        out += np.sum((p @ V) ** 2)
+    return out
+
+
+def layer_norm_loss(x, gamma, beta):
+    mu = np.mean(x)
+    var = np.mean((x - mu) ** 2)
+    y = gamma * (x - mu) / np.sqrt(var + 1e-5) + beta
+    return np.sum(y ** 3)
+
+
+def polynomial_fit(coef, xs, ys):
+    pred = np.zeros(xs.shape[0])
+    for p in range(coef.shape[0]):
+        pred += coef[p] * xs ** p
+    return np.mean((pred - ys) ** 2)
+
+
+def huber(r, delta):
+    a = np.abs(r)
+    return np.sum(np.where(a < delta, 0.5 * r * r, delta * (a - 0.5 * delta)))
+
+
+def cumsum_loss(x):
+    c = np.zeros(x.shape[0])
+    acc = 0.0
+    for i in range(x.shape[0]):
+        acc += x[i]
+        c[i] = acc
+    return np.sum(np.sin(c))
+
+
+def matrix_power_trace(A, k):
+    P = A.copy()
+    for _ in range(k - 1):
+        P = P @ A
+    t = 0.0
+    for i in range(A.shape[0]):
+        t += P[i, i]
+    return t
+
+
+def conv1d(x, w):
+    n = x.shape[0] - w.shape[0] + 1
+    y = np.zeros(n)
+    for i in range(n):
+        y[i] = np.sum(x[i:i + w.shape[0]] * w)
+    return np.sum(ad.relu(y) ** 2)

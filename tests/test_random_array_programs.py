@@ -37,7 +37,7 @@ def mat_exprs(draw):
 def programs(draw):
     lines = ["import numpy as np", "", "def f(x, A, c):", "    v = x * c"]
     for k in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["vec", "mat", "loop", "slice"]))
+        kind = draw(st.sampled_from(["vec", "mat", "loop", "slice", "rebind", "matloop"]))
         if kind == "vec":
             lines.append(f"    v = {draw(vec_exprs())}")
         elif kind == "mat":
@@ -49,9 +49,15 @@ def programs(draw):
             lines += ["    w = np.zeros(3)", "    for i in range(3):",
                       f"        w[i] = v[i] * {draw(st.sampled_from(['x[i]', 'c', 'w[i - 1]']))}"
                       " + A[i % 2, i]", "    v = v + w"]
-        else:
+        elif kind == "slice":
             lines += ["    u = np.zeros(4)", "    u[1:] = v", "    u[0] += c",
                       "    v = u[:3] * u[1:]"]
+        elif kind == "rebind":                 # a new array every iteration
+            lines += ["    for k in range(2):", "        w = np.zeros(3)",
+                      "        w[1:] = v[:2] * c", f"        v = v + 0.5 * {draw(vec_exprs(1))} * w"]
+        else:                                  # products inside a loop
+            lines += ["    P = A.copy()", "    for k in range(2):",
+                      "        P = np.tanh(P @ A) * c", "    v = v + P[0, :] + P @ x"]
     lines.append(f"    return np.sum({draw(vec_exprs(1))} * v) + c")
     return "\n".join(lines) + "\n"
 

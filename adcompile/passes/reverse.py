@@ -133,6 +133,20 @@ class _TopCtx(_Ctx):
     def materialize(self, v: Value) -> Value:
         return self.rev.lift(v, self.fblock)
 
+    def materialize_contents(self, v: Value) -> Value:
+        """An array with v's elements as they were when v was made: v itself, or a snapshot
+        taken right after v was made when a later write changes its buffer."""
+        v = self.rev.lift(v, self.fblock)
+        if v.id not in self.rev.written:
+            return v
+        key = ("snapshot", v.id)
+        if key not in self.rev.exports:
+            snap = Op("copy", [v], [Value(v.type, v.hint)], loc=None, role="tape")
+            self.rev.exports[key] = snap.result
+            owner = v.owner
+            self.fblock.insert_after(owner if isinstance(owner, Op) else None, [snap])
+        return self.rev.exports[key]
+
 
 class _IfCtx(_Ctx):
     def __init__(self, rev, fblock, rblock, parent):
@@ -159,7 +173,7 @@ class _IfCtx(_Ctx):
                 _recomputable(owner, v, self.rev.written) \
                 and (v.type != BOOL or not any(loop.varies(a) for a in owner.args)):
             # inside a loop, recomputing a cheap value in the reverse arm beats taping it
-            args = [self.materialize(a) for a in owner.args]
+            args = _operands(self, owner)
             b = self.rev.b
             with b.at(self.rblock), b.located(owner.loc, "recompute"):
                 out = b.emit(owner.name, args, [v.type], dict(owner.attrs), hints=[v.hint]).result
@@ -167,6 +181,11 @@ class _IfCtx(_Ctx):
             out = self.parent.materialize(self.rev.lift(v, self.fblock.owner.parent))
         self.memo[v.id] = out
         return out
+
+    def materialize_contents(self, v: Value) -> Value:
+        if self.owns(v):
+            v = self.rev.lift(v, self.fblock.owner.parent)
+        return self.parent.materialize_contents(v)
 
 
 class _LoopCtx(_Ctx):
@@ -215,7 +234,7 @@ class _LoopCtx(_Ctx):
         elif _recomputable(owner, v, self.rev.written) and \
                 (v.type != BOOL or not any(self.varies(a) for a in owner.args)):
             # cheap values are recomputed; branch decisions are recorded unless loop-invariant
-            args = [self.materialize(a) for a in owner.args]
+            args = _operands(self, owner)
             with b.at(self.prologue), b.located(owner.loc, "recompute"):
                 out = b.emit(owner.name, args, [v.type], dict(owner.attrs), hints=[v.hint]).result
         else:
@@ -241,21 +260,39 @@ class _LoopCtx(_Ctx):
                 k = owner.results.index(v)
                 v = (owner.regions[0].terminator.args[k] if owner.name == "if"
                      else loop_carried(owner)[0][k])
+            elif isinstance(owner, Op) and owner.name in ("empty", "zeros", "ones", "full"):
+                # made in this iteration: allocate one of the same shape again
+                args = [self.materialize(a) for a in owner.args]
+                b = self.rev.b
+                with b.at(self.prologue), b.located(owner.loc, "recompute"):
+                    return b.emit("empty", args[1:] if owner.name == "full" else args,
+                                  [v.type], {"dtype": owner.attrs.get("dtype", "f64")},
+                                  hints=[v.hint]).result
             else:
-                raise AdCompileError("an array created inside a loop is not supported in "
-                                     "reverse mode yet", self.loop.loc,
-                                     "create the array before the loop and write into it")
+                return self.materialize_contents(v)
         if seen is not v:
             return self.parent.materialize(v)
         return v
+
+    def materialize_contents(self, v: Value) -> Value:
+        """v's elements as they were in this iteration: recorded on an array tape (a copy
+        when a later write in the iteration changes v's buffer)."""
+        if not self.owns(v):
+            return self.parent.materialize_contents(v)
+        v = self.rev.lift(v, self.fblock)
+        key = ("contents", v.id)
+        if key not in self.memo:
+            self.memo[key] = self.tape(v, snapshot=v.id in self.rev.written)
+        return self.memo[key]
 
     def varies(self, v: Value) -> bool:
         """Can v change from one iteration to the next?"""
         return self.owns(v) and not (isinstance(v.owner, Op) and
                                      v.owner.name in ("const", "undef"))
 
-    def tape(self, v: Value) -> Value:
-        """Record v in the forward loop; read it back in the reverse loop."""
+    def tape(self, v: Value, snapshot: bool = False) -> Value:
+        """Record v in the forward loop; read it back in the reverse loop. Arrays are
+        recorded by reference (a copy first with snapshot=True)."""
         b = self.rev.b
         slot = self.slots
         self.slots += 1
@@ -265,13 +302,20 @@ class _LoopCtx(_Ctx):
         body = self.fblock
         if not self.reserved:
             self.reserve(attrs)
-        store = Op("tape_store", [v], [], dict(attrs), loc=self.loop.loc, role="tape")
+        new_ops = []
+        stored = v
+        if snapshot:
+            copy = Op("copy", [v], [Value(v.type, v.hint)], loc=self.loop.loc, role="tape")
+            new_ops.append(copy)
+            stored = copy.result
+        new_ops.append(Op("tape_store", [stored], [], dict(attrs), loc=self.loop.loc,
+                          role="tape"))
         owner = v.owner
         if isinstance(owner, Block):           # a carried value: record it on entry
             at = max((i for i, o in enumerate(body.ops) if o.name == "tape_reserve"), default=-1)
-            body.insert_after(body.ops[at] if at >= 0 else None, [store])
+            body.insert_after(body.ops[at] if at >= 0 else None, new_ops)
         else:
-            body.insert_after(owner, [store])
+            body.insert_after(owner, new_ops)
         with b.at(self.prologue), b.located(self.loop.loc, "restore"):
             return b.emit("tape_load", [], [v.type], dict(attrs), hints=[v.hint]).result
 
@@ -393,8 +437,8 @@ class Reverse:
             return
         if p.vjp_array is not None:
             with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
-                args = [a if isinstance(a.type, Array) else ctx.materialize(a)
-                        for a in op.args]
+                args = [(ctx.materialize_contents(a) if p.needs_contents else a)
+                        if isinstance(a.type, Array) else ctx.materialize(a) for a in op.args]
                 extra = {"fresh": True} if op.attrs.get("fresh") else {}
                 for a, res in zip(op.args, p.vjp_array(b, g, None, *args, **extra)):
                     if res is None or a.id not in self.active:
@@ -511,6 +555,14 @@ class Reverse:
         for k, r in zip(carried, res):
             if inits[k].id in self.active:
                 ctx.add_adj(inits[k], r)
+
+
+def _operands(ctx, op: Op) -> list:
+    """The operands of op for recomputing it in ctx: an element read needs its array's
+    contents, other array operands only their shape."""
+    reads = op.name == "index" or op.name in PRIMS and PRIMS[op.name].needs_contents
+    return [ctx.materialize_contents(a) if reads and isinstance(a.type, Array)
+            else ctx.materialize(a) for a in op.args]
 
 
 def _trip_count(b: Builder, bounds) -> Value:
