@@ -371,11 +371,16 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
             else:                              # first set inside the loop: learn its type
                 trees[n] = Slot(I64 if n == target else F64, _hint(n))
                 guessed.add(n)
-        for _ in range(6):
+        for _ in range(8):
             body, cond_blk, yields, new_trees = self._loop_body(node, bounds, target, names,
                                                                 trees, has_break or has_ret,
                                                                 has_cont, guessed, element)
             guessed = set()
+            unchanged = self._untouched_objects(body, names, trees, bounds is not None)
+            if unchanged:                      # arrays the body never writes: not carried
+                names = [n for n in names if n not in unchanged]
+                trees = {n: new_trees[n] for n in names}
+                continue
             if new_trees == trees:
                 break
             trees = new_trees
@@ -404,6 +409,19 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
             self.env.pop(flag, None)
             if flag in env0:
                 self.env[flag] = env0[flag]
+
+    @staticmethod
+    def _untouched_objects(body, names, trees, is_for) -> set:
+        """Array objects the loop body yields back unchanged (it never wrote them)."""
+        args = body.args[1:] if is_for else body.args
+        ys = body.terminator.args
+        out, k = set(), 0
+        for n in names:
+            width = len(flatten(trees[n]))
+            if n.startswith(OBJ) and width == 1 and ys[k] is args[k]:
+                out.add(n)
+            k += width
+        return out
 
     def _loop_body(self, node, bounds, target, names, trees, exits, has_cont, guessed,
                    element=None):

@@ -231,7 +231,7 @@ class _LoopCtx(_Ctx):
             lo, step = (self.parent.materialize(a) for a in self.loop.args[0:3:2])
             with b.at(self.prologue), b.located(self.loop.loc, "restore"):
                 out = b.prim("add", lo, b.prim("mul", self.index, step), hint=v.hint)
-        elif _recomputable(owner, v, self.rev.written) and \
+        elif _recomputable(owner, v, self.written_here()) and \
                 (v.type != BOOL or not any(self.varies(a) for a in owner.args)):
             # cheap values are recomputed; branch decisions are recorded unless loop-invariant
             args = _operands(self, owner)
@@ -284,6 +284,24 @@ class _LoopCtx(_Ctx):
         if key not in self.memo:
             self.memo[key] = self.tape(v, snapshot=v.id in self.rev.written)
         return self.memo[key]
+
+    def written_here(self) -> set:
+        """Arrays whose element reads must be recorded in this loop: those written later and
+        made in this loop. A read of an array made outside this loop is recomputed from
+        its contents, which the enclosing loop records once per iteration (or which, at the
+        top, are snapshotted) instead of once per read."""
+        return {vid for vid in self.rev.written if vid in self.owned_ids()}
+
+    def owned_ids(self) -> set:
+        if not hasattr(self, "_owned"):
+            from ..ir import walk
+            ids = {a.id for a in self.fblock.args}
+            for op in walk(self.fblock):
+                ids.update(r.id for r in op.results)
+                for blk in op.regions:
+                    ids.update(a.id for a in blk.args)
+            self._owned = ids
+        return self._owned
 
     def varies(self, v: Value) -> bool:
         """Can v change from one iteration to the next?"""
