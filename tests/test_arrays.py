@@ -147,3 +147,18 @@ def f(x, n):
         ad.grad(m.f)(np.ones((2, 3)), 3)
     src = ad.grad(m.f).specialise(x="f64[:,:]", n="i64").source
     assert "check_range(" in src and "check_at(" in src
+
+
+def test_stencil_reads_are_checked_once_and_still_raise(load):
+    m = load("""
+def f(x):
+    s = 0.0
+    for i in range(1, len(x)):
+        s = s + x[i - 1] * x[i + 1]
+    return s
+""")
+    src = ad.grad(m.f).specialise(x="f64[:]").source
+    loop_body = src.split("for i in range")[1].split("return")[0]
+    assert "inbounds" not in loop_body                 # hoisted before the loop
+    with pytest.raises(IndexError, match=r"x\[i \+ 1\]: index out of range"):
+        ad.grad(m.f)(np.ones(5))

@@ -3,8 +3,8 @@
 A checked read or write `x[i]` that runs on every iteration of its innermost loop
 `for j in range(lo, hi)` (it sits directly in the loop body; the loop has no break or
 return) needs no check per iteration when its index is
-- the loop counter j (lo a constant >= 0, step 1): one `check_range(lo, hi, len)` before the
-  loop covers every iteration;
+- the loop counter j, or j plus a constant c (lo + c a constant >= 0, step 1): one
+  `check_range(lo + c, hi + c, len)` before the loop covers every iteration;
 - a value from outside the loop (an outer counter, a parameter): one check before the loop,
   made only if the loop runs at all.
 The error, when it comes, still names the user's line. Arrays keep their shape through
@@ -32,10 +32,11 @@ def hoist_checks(fn: Function) -> Function:
         safe = set(op.attrs.get("safe", ()))
         lo = const_value(loop.args[0])
         for k, idx in enumerate(op.args[first:]):
-            if idx is loop.regions[0].args[0] and isinstance(lo, int) and lo >= 0:
-                kind = "range"
+            shift = _counter_shift(idx, loop)
+            if shift is not None and isinstance(lo, int) and lo + shift >= 0:
+                kind = ("range", shift)
             elif not _inside(idx, loop):
-                kind = "at"
+                kind = ("at", 0)
             else:
                 continue
             key = (id(loop), arr.id, k, idx.id)
@@ -46,6 +47,23 @@ def hoist_checks(fn: Function) -> Function:
         if safe:
             op.attrs["safe"] = tuple(sorted(safe))
     return fn
+
+
+def _counter_shift(idx: Value, loop: Op):
+    """c when idx is the loop counter plus a constant c (i, i + 1, i - 2), else None."""
+    counter = loop.regions[0].args[0]
+    if idx is counter:
+        return 0
+    owner = idx.owner
+    if isinstance(owner, Op) and owner.name in ("add", "sub") and owner.args[0] is counter:
+        c = const_value(owner.args[1])
+        if isinstance(c, int) and not isinstance(c, bool):
+            return c if owner.name == "add" else -c
+    if isinstance(owner, Op) and owner.name == "add" and owner.args[1] is counter:
+        c = const_value(owner.args[0])
+        if isinstance(c, int) and not isinstance(c, bool):
+            return c
+    return None
 
 
 def _inside(v: Value, loop: Op) -> bool:
@@ -82,8 +100,12 @@ def _insert_check(loop: Op, arr: Value, k: int, idx: Value, kind: str, where: st
     tmp = Block()
     b = Builder(tmp, loop.loc)
     n = b.prim("dim", arr, b.const(k))
-    if kind == "range":
-        b.prim("check_range", loop.args[0], loop.args[1], n, where=where)
+    how, shift = kind
+    if how == "range":                        # indices lo + shift ... hi - 1 + shift
+        lo, hi = loop.args[0], loop.args[1]
+        if shift:
+            lo, hi = b.prim("add", lo, b.const(shift)), b.prim("add", hi, b.const(shift))
+        b.prim("check_range", lo, hi, n, where=where)
     else:
         b.prim("check_at", idx, n, loop.args[0], loop.args[1], where=where)
     at = parent.ops.index(loop)
