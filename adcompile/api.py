@@ -15,7 +15,7 @@ from .irprint import format_function
 from .jit import compile_function, run_compiled, write_module
 from .passes.checks import hoist_checks
 from .passes.reverse import reverse
-from .types import BOOL, F64, I64, Array
+from .types import BOOL, F64, I64, Array, is_float
 
 
 @dataclass
@@ -39,10 +39,12 @@ def arg_type(name: str, value):
     if isinstance(value, (float, np.floating)):
         return F64
     if isinstance(value, np.ndarray):
+        ones = tuple(n == 1 for n in value.shape)          # length-1 axes broadcast
+        ones = ones if any(ones) else ()
         if value.dtype == np.float64 and 1 <= value.ndim <= 3:
-            return Array(F64, value.ndim)
+            return Array(F64, value.ndim, ones)
         if value.dtype == np.int64 and 1 <= value.ndim <= 3:
-            return Array(I64, value.ndim)
+            return Array(I64, value.ndim, ones)
         raise AdTypeError(f"parameter {name!r} got a {value.ndim}-d array of {value.dtype}; "
                           "adcompile compiles float64 and int64 arrays of 1 to 3 dimensions",
                           hint="convert with np.asarray(x, dtype=np.float64)")
@@ -58,7 +60,8 @@ _PY = {F64: float, I64: int, BOOL: bool}
 def _array_key(a):
     """Fast-path key of an argument: arrays by dtype, dimensions and layout."""
     if type(a) is np.ndarray:
-        return (a.dtype.num, a.ndim, a.flags.c_contiguous)
+        return (a.dtype.num, a.shape.count(1) and tuple(n == 1 for n in a.shape), a.ndim,
+                a.flags.c_contiguous)
     return type(a)
 
 
@@ -155,7 +158,7 @@ class GradFunction:
         compiled = self._cache.get(types)
         if compiled is None:
             for i in self.wrt:
-                if types[i] != F64 and types[i] != Array(F64, getattr(types[i], "ndim", 0)):
+                if not is_float(types[i]):
                     what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
                     raise AdTypeError(
                         f"cannot differentiate {self.func.__name__}() with respect to "

@@ -29,6 +29,10 @@ class ArrayExpr:
     def dims(self, low) -> list:
         raise NotImplementedError
 
+    def unit(self, k: int) -> bool:
+        """Is dimension k known to have length 1 (so it broadcasts)?"""
+        return False
+
     def gen(self, low, idx: list) -> Value:
         raise NotImplementedError
 
@@ -52,7 +56,11 @@ class Leaf(ArrayExpr):
     def dims(self, low):
         return [low.b.prim("dim", self.arr, low.b.const(k)) for k in range(self.ndim)]
 
+    def unit(self, k):
+        return self.arr.type.unit(k)
+
     def gen(self, low, idx):
+        idx = [low.b.const(0) if self.unit(k) else i for k, i in enumerate(idx)]
         return low.b.prim("index", self.arr, *idx)
 
 
@@ -109,17 +117,24 @@ class Map(ArrayExpr):
 
     def dims(self, low):
         arrays = [o for o in self.operands if isinstance(o, ArrayExpr)]
-        per_op = [o.dims(low) for o in arrays]
+        per_op = [(o, o.dims(low)) for o in arrays]
         out = []
         for d in range(self.ndim):
-            sizes = [ds[d - (self.ndim - len(ds))] for ds in per_op
-                     if d >= self.ndim - len(ds)]
+            present = [(o, ds[d - (self.ndim - len(ds))], d - (self.ndim - len(ds)))
+                       for o, ds in per_op if d >= self.ndim - len(ds)]
+            stretch = [s for o, s, k in present if not o.unit(k)]   # length-1 axes broadcast
+            sizes = stretch or [present[0][1]]
             size = sizes[0]
             for other in sizes[1:]:
                 if other is not size:
                     size = low.b.prim("same_size", size, other, where=self.where)
             out.append(size)
         return out
+
+    def unit(self, k):
+        offset = [(o, k - (self.ndim - o.ndim)) for o in self.operands
+                  if isinstance(o, ArrayExpr) and k >= self.ndim - o.ndim]
+        return all(o.unit(j) for o, j in offset)
 
     def gen(self, low, idx):
         vals = []

@@ -16,10 +16,17 @@ class Scalar:
 class Array:
     dtype: Scalar
     ndim: int
+    ones: tuple = ()      # per dimension: known to have length 1 (an argument's shape)
 
     @property
     def name(self) -> str:
-        return f"{self.dtype.name}[{','.join(':' * self.ndim)}]"
+        dims = ",".join("1" if k < len(self.ones) and self.ones[k] else ":"
+                        for k in range(self.ndim))
+        return f"{self.dtype.name}[{dims}]"
+
+    def unit(self, k: int) -> bool:
+        """Is dimension k known to have length 1?"""
+        return k < len(self.ones) and self.ones[k]
 
     def __str__(self) -> str:
         return self.name
@@ -57,9 +64,10 @@ def parse_type(text: str):
         base, dims = key[:-1].split("[", 1)
         ndim = len(dims.split(","))
         elem = parse_type(base)
-        if elem in (F64, I64) and dims.replace(",", "").replace(":", "") == "" and \
-                1 <= ndim <= 3:
-            return Array(elem, ndim)
+        parts = dims.split(",")
+        if elem in (F64, I64) and all(p in (":", "1") for p in parts) and 1 <= ndim <= 3:
+            ones = tuple(p == "1" for p in parts)
+            return Array(elem, ndim, ones if any(ones) else ())
     table = {"f64": F64, "float": F64, "float64": F64, "i64": I64, "int": I64,
              "int64": I64, "bool": BOOL}
     if key in table:

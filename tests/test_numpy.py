@@ -119,3 +119,25 @@ def f(x0, v):
     args = (M(size=4), M(size=4))
     for i in (0, 1):
         np.testing.assert_allclose(ad.grad(m.f, wrt=i)(*args), _fd(m.f, args, i), rtol=1e-6)
+
+
+def test_column_and_row_broadcasting(load):
+    """(m, 1) against (m, n) and (1, n): length-1 axes stretch, their adjoints sum."""
+    m = load("""
+import numpy as np
+
+def f(A, col, row, s):
+    B = (A - col) * row + s
+    return np.sum(np.sin(B)) + np.sum(col * row)
+""")
+    args = (M(size=(3, 4)), M(size=(3, 1)), M(size=(1, 4)), 0.3)
+    for jit in (True, False):
+        value, grads = ad.value_and_grad(m.f, wrt=(0, 1, 2, 3), jit=jit)(*args)
+        assert value == pytest.approx(m.f(*args))
+        for i, g in enumerate(grads):
+            assert np.shape(g) == np.shape(args[i])
+            np.testing.assert_allclose(g, _fd(m.f, args, i), rtol=1e-6, atol=1e-8)
+    # a (3, 4) array where the (3, 1) one was: a new specialisation, no stretching
+    wide = (args[0], M(size=(3, 4)), args[2], 0.3)
+    np.testing.assert_allclose(ad.grad(m.f, wrt=1)(*wide), _fd(m.f, wide, 1), rtol=1e-6,
+                               atol=1e-8)
