@@ -54,17 +54,21 @@ def _run(blk: Block, env: dict, tapes: _Tapes) -> list:
     raise AssertionError("block without terminator")
 
 
+def _step(body, block_args, carried, env, tapes, exits):
+    """Run one iteration: (new carried values, whether the loop goes on)."""
+    for a, v in zip(block_args, carried):
+        env[a.id] = v
+    ys = _run(body, env, tapes)
+    return ys[:len(carried)], not (exits and not ys[-1])
+
+
 def _for(op, args, env, tapes):
     lo, hi, step, *carried = args
     body = op.regions[0]
-    exits = op.attrs.get("exit")
     for i in range(lo, hi, step):
-        env[body.args[0].id] = i
-        for a, v in zip(body.args[1:], carried):
-            env[a.id] = v
-        ys = _run(body, env, tapes)
-        carried = ys[:len(carried)]
-        if exits and not ys[-1]:
+        carried, going = _step(body, body.args, [i] + carried, env, tapes, op.attrs.get("exit"))
+        carried = carried[:len(args) - 3]
+        if not going:
             break
     return carried
 
@@ -72,17 +76,13 @@ def _for(op, args, env, tapes):
 def _while(op, args, env, tapes):
     cond, body = op.regions
     carried = args
-    exits = op.attrs.get("exit")
     while True:
         for a, v in zip(cond.args, carried):
             env[a.id] = v
         if not _run(cond, env, tapes)[0]:
             break
-        for a, v in zip(body.args, carried):
-            env[a.id] = v
-        ys = _run(body, env, tapes)
-        carried = ys[:len(carried)]
-        if exits and not ys[-1]:
+        carried, going = _step(body, body.args, carried, env, tapes, op.attrs.get("exit"))
+        if not going:
             break
     return carried
 
