@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import adcompile as ad  # noqa: E402
 import numpy_workloads as W  # noqa: E402
 from adcompile.timing import per_call  # noqa: E402
+from others import jax_timers, torch_timers  # noqa: E402
 from startup import new_process_start  # noqa: E402
 
 SETUP = {  # the same arguments, rebuilt in a new process
@@ -57,6 +58,7 @@ def main():
     os.environ.setdefault("ADCOMPILE_CACHE_DIR", tempfile.mkdtemp(prefix="adcompile-bench-"))
     print(f"numba {numba.__version__}, numpy {np.__version__}")
     print(f"{'workload':30s} {'primal':>10s} {'adcompile':>10s} {'ratio':>6s} {'compile':>8s}")
+    primal_times = {}
     for name, func, args, wrt, reps in CASES:
         primal = numba.njit(func)
         primal(*args)
@@ -68,6 +70,7 @@ def main():
         assert abs(value - primal(*args)) <= 1e-8 * max(1.0, abs(value))
         tp = per_call(primal, args, reps)
         tk = per_call(kernel, args, reps)
+        primal_times[name] = tp
         print(f"{name:30s} {tp * 1e6:8.1f}us {tk * 1e6:8.1f}us {tk / tp:5.2f}x {first:6.2f} s")
     print("\nnew process, warm cache: import to first result (min of 2 runs)")
     for name, func, args, wrt, _ in CASES:
@@ -75,6 +78,16 @@ def main():
                               SETUP[func.__name__], wrt, 2)
         print(f"  {name:30s} adcompile {t['adcompile']:5.2f} s   numba primal "
               f"{t['numba']:5.2f} s   ratio {t['adcompile'] / t['numba']:4.2f}x")
+    for label, timers in (("jax.jit(jax.value_and_grad)", jax_timers),
+                          ("PyTorch forward+backward", torch_timers)):
+        measured = timers(CASES)
+        if not measured:
+            print(f"\n{label}: not installed, not timed")
+            continue
+        print(f"\n{label}, same workloads, ratio to the numba.njit primal above:")
+        for name, t in measured.items():
+            print(f"  {name:30s} {t * 1e6:8.1f}us {t / primal_times[name]:5.2f}x")
+
 
 
 if __name__ == "__main__":
