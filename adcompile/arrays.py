@@ -43,6 +43,22 @@ class ArrayLowering:
         key = self.obj_key(v) if isinstance(v, Value) else None
         return self.env.get(key, v) if key else v
 
+    def current_in(self, env: dict, v):
+        """The current version of v's array object in another environment (a branch arm)."""
+        key = self.obj_key(v) if isinstance(v, Value) else None
+        return env.get(key, v) if key else v
+
+    def merged_object(self, env0, te, ee, vt, ve):
+        """The object a name holds after an if: the same object on both arms, a new one when
+        each arm made its own array, or None (unknown: writes through it are refused)."""
+        kt = self.obj_key(vt) if isinstance(vt, Value) else None
+        ke = self.obj_key(ve) if isinstance(ve, Value) else None
+        if kt is not None and kt == ke:
+            return kt
+        if (kt is None or kt not in env0) and (ke is None or ke not in env0):
+            return "new"
+        return None
+
     def adopt(self, key: str, value: Value):
         """Record that `value` (a merge or loop result) is a version of the object `key`."""
         if key.startswith(OBJ):
@@ -107,8 +123,9 @@ class ArrayLowering:
     def writable(self, arr, node) -> str:
         key = self.obj_key(arr)
         if key is None:
-            self.unsupported(node, "this array cannot be written to",
-                             "write into an array created in the function or a parameter")
+            self.unsupported(node, "writing into this array is not supported: it may be one "
+                                   "of several arrays (chosen by a branch, or rebound in a loop)",
+                             "write into a copy made here: y = y.copy(), then y[...] = ...")
         if int(key[len(OBJ):]) in self.shared["view_copies"]:
             self.unsupported(node, "writing through a name bound to a slice is not supported",
                              "write into the original array: A[i, j] = ... or A[i, :] = ...")

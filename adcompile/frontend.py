@@ -108,6 +108,8 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
         user function (which may write into the arrays it is given)?"""
         for node in stmts:
             for sub in ast.walk(node):
+                if isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
+                    return True                # x += y writes into x when x is an array
                 if isinstance(sub, (ast.Assign, ast.AugAssign)):
                     targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
                     if any(isinstance(e, ast.Subscript) for t in targets
@@ -201,6 +203,13 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
             self.unsupported(node, f"operator {type(node.op).__name__} is not supported")
         if isinstance(node.target, ast.Subscript):
             self.array_store(node.target, self.expr(node.value), op)
+            return
+        if isinstance(node.target, ast.Name) and node.target.id in self.env and \
+                self.is_array(self.lookup(node.target.id, node.target)):
+            # x += y on an array updates x in place (every alias of x sees it), as in NumPy
+            arr = self.lookup(node.target.id, node.target)
+            view = self.view_of(self.as_expr(arr), node.target)
+            self.view_store(view, self.expr(node.value), op, node.target)
             return
         if not isinstance(node.target, ast.Name):
             self.unsupported(node.target, "augmented assignment to this target is not supported")
@@ -311,8 +320,11 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
         names = [n for n in names if n != CONT or CONT in env0]
         merged = {}
         yields_t, yields_e, trees = [], [], []
+        fresh = {}                                 # arrays chosen by the branch
         for n in names:
-            vt, ve = te.get(n), ee.get(n)
+            vt, ve = self.current_in(te, te.get(n)), self.current_in(ee, ee.get(n))
+            if not n.startswith(OBJ) and isinstance(vt, Value) and isinstance(vt.type, Array):
+                fresh[n] = self.merged_object(env0, te, ee, vt, ve)
             tree = _rename(_merge_tree(vt, ve, self, n), n)
             with self.b.at(tb):
                 yt = self.coerce_tree(vt, tree)
@@ -335,6 +347,11 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
             if n.startswith(OBJ):
                 self.adopt(n, merged[n])
         self.env.update(merged)
+        for n, key in fresh.items():
+            if key == "new":
+                self.new_object(merged[n])
+            elif key is not None:
+                self.adopt(key, merged[n])
 
     def coerce_tree(self, value, tree) -> list:
         """Flatten `value` to the leaf types of `tree` (undef where missing, int -> float)."""
@@ -371,11 +388,16 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
             else:                              # first set inside the loop: learn its type
                 trees[n] = Slot(I64 if n == target else F64, _hint(n))
                 guessed.add(n)
-        for _ in range(8):
+        self.rebound = set()                   # array names the body binds to another array
+        for _ in range(10):
             body, cond_blk, yields, new_trees = self._loop_body(node, bounds, target, names,
                                                                 trees, has_break or has_ret,
                                                                 has_cont, guessed, element)
             guessed = set()
+            if self.new_rebound:
+                self.rebound |= self.new_rebound
+                trees = new_trees
+                continue
             unchanged = self._untouched_objects(body, names, trees, bounds is not None)
             if unchanged:                      # arrays the body never writes: not carried
                 names = [n for n in names if n not in unchanged]
@@ -399,16 +421,33 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
         else:
             op = self.b.emit("while", inits, types_, {"exit": exits}, [cond_blk, body], hints)
         results = list(op.results)
+        follows = self.followed_objects(env0, names, trees)
         for n in names:
             k = len(flatten(trees[n]))
             self.env[n] = unflatten(trees[n], results[:k])
             results = results[k:]
             if n.startswith(OBJ):
                 self.adopt(n, self.env[n])
+            elif n in follows:
+                self.adopt(follows[n], self.env[n])
         for flag in (BRK, CONT):
             self.env.pop(flag, None)
             if flag in env0:
                 self.env[flag] = env0[flag]
+
+    def followed_objects(self, env0, names, trees) -> dict:
+        """Carried array names that keep meaning one array object through the loop (the body
+        writes into it but never binds the name to another array): name -> object key."""
+        out = {}
+        for n in names:
+            v = env0.get(n)
+            if n.startswith(OBJ) or not isinstance(v, Value) or \
+                    not isinstance(v.type, Array) or n in self.rebound:
+                continue
+            key = self.obj_key(v)
+            if key is not None and key in names:
+                out[n] = key
+        return out
 
     @staticmethod
     def _untouched_objects(body, names, trees, is_for) -> set:
@@ -430,12 +469,15 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
         env = dict(env0)
         for flag in (BRK, CONT):
             env.pop(flag, None)
+        follows = self.followed_objects(env0, names, trees)
         for n in names:
             leaves = [Value(s.type, s.hint) for s in flatten(trees[n])]
             args += leaves
             env[n] = unflatten(trees[n], leaves)
             if n.startswith(OBJ):
                 self.adopt(n, leaves[0])
+            elif n in follows:                 # the name keeps meaning the same array
+                self.adopt(follows[n], leaves[0])
         cond_blk = None
         if bounds is not None:
             index = Value(I64, "i" if target == "$it" else target)
@@ -451,6 +493,8 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
                 self.env[n] = unflatten(trees[n], cond_args[:k])
                 if n.startswith(OBJ):
                     self.adopt(n, cond_args[0])
+                elif n in follows:
+                    self.adopt(follows[n], cond_args[0])
                 cond_args = cond_args[k:]
             with self.b.at(cond_blk), self.b.located(self.loc(node.test)):
                 c = self.truth(self.expr(node.test), node.test)
@@ -466,6 +510,8 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
                 self.env[CONT] = self.b.const(False, hint="skip")
             self.block(node.body)
             self.env.pop(CONT, None)
+            self.new_rebound = {n for n, key in follows.items()
+                                if self.obj_key(self.env[n]) != key} - self.rebound
             new_trees = {n: _rename(_tree_types(self.env[n]), n) if n in guessed else
                          _widen(trees[n], _tree_types(self.env[n]), self, node, n)
                          for n in names}

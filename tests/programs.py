@@ -454,3 +454,97 @@ def conv1d(x, w):
     for i in range(n):
         y[i] = np.sum(x[i:i + w.shape[0]] * w)
     return np.sum(ad.relu(y) ** 2)
+
+
+# ---------------------------------------------------------------- more realistic NumPy programs
+def helper_row(row, w):
+    return np.sum(row * w)
+
+
+def views_to_helpers(A, w):
+    s = 0.0
+    for i in range(A.shape[0]):
+        s += helper_row(A[i], w) ** 2
+    return s
+
+
+def inplace_aug(x, y):
+    z = x.copy()
+    alias = z
+    z += y * 2.0
+    z *= 0.5
+    return np.sum(alias * alias)
+
+
+def nested_writes(A):
+    n, m = A.shape
+    B = np.zeros((n, m))
+    for i in range(n):
+        for j in range(m):
+            B[i, j] = A[i, j] * (i + 1) - (B[i - 1, j] if i > 0 else 0.0)
+    return np.sum(B ** 2)
+
+
+def axis_broadcast(A, v):
+    s = np.sum((A - v) ** 2, axis=1)
+    return np.max(s) + np.mean(np.min(A * v, axis=0))
+
+
+def labels_gather(W, X, labels):
+    z = X @ W
+    total = 0.0
+    for i in range(labels.shape[0]):
+        total += z[i, labels[i]] - np.max(z[i])
+    return total
+
+
+def branch_arrays(x, flag):
+    if flag > 0.0:
+        y = np.sin(x)
+    else:
+        y = np.cos(x) * 2.0
+    y[0] = flag
+    return np.sum(y * x)
+
+
+def while_array(x):
+    v = x.copy()
+    k = 0
+    while np.sum(v * v) > 0.1 and k < 50:
+        v = v * 0.8 + 0.01 * np.sin(v)
+        k += 1
+    return np.sum(v) * k
+
+
+def early_return_array(x, thr):
+    acc = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        acc[i] = x[i] * x[i]
+        if np.sum(acc) > thr:
+            return np.sum(acc) * 2.0
+    return np.sum(acc)
+
+
+def tuple_of_arrays(x):
+    def_a, def_b = split(x)
+    return np.sum(def_a * def_b)
+
+
+def split(x):
+    return x[:2] * 1.0, x[-2:] + 1.0
+
+
+def matrix_stats(A):
+    col = np.mean(A, axis=0)
+    centered = A - col
+    cov = centered.T @ centered / A.shape[0]
+    return np.sum(cov * cov)
+
+
+def gram_schmidt_norm(A):
+    Q = A.copy()
+    for j in range(Q.shape[1]):
+        for k in range(j):
+            Q[:, j] = Q[:, j] - np.dot(Q[:, k], Q[:, j]) * Q[:, k]
+        Q[:, j] = Q[:, j] / np.linalg.norm(Q[:, j])
+    return np.sum(Q * A)

@@ -19,7 +19,8 @@ ARRAY_TYPES = {"rosen_loop": [Array(F64, 1)],
                "matrix_loop": [Array(F64, 2), Array(F64, 1), F64],
                "cube_and_labels": [Array(F64, 3), Array(I64, 1), F64],
                "fill_ramp": [Array(F64, 1), F64], "writes_parameter": [Array(F64, 1), F64],
-               "gauss_seidel": [Array(F64, 1), I64]}
+               "gauss_seidel": [Array(F64, 1), I64], "split": [Array(F64, 1)],
+               "helper_row": [Array(F64, 1), Array(F64, 1)]}
 
 
 def _samples():

@@ -40,6 +40,18 @@ def _cases():
         (P.cumsum_loss, (M(size=6),), (0,)),
         (P.matrix_power_trace, (M(size=(3, 3)) * 0.5, 4), (0,)),
         (P.conv1d, (M(size=10), M(size=3)), (0, 1)),
+        (P.views_to_helpers, (M(size=(3, 4)), M(size=4)), (0, 1)),
+        (P.inplace_aug, (M(size=5), M(size=5)), (0, 1)),
+        (P.nested_writes, (M(size=(3, 4)),), (0,)),
+        (P.axis_broadcast, (M(size=(3, 4)), M(size=4)), (0, 1)),
+        (P.labels_gather, (M(size=(4, 3)), M(size=(5, 4)), np.array([0, 2, 1, 1, 0])), (0,)),
+        (P.branch_arrays, (M(size=4), 0.7), (0, 1)),
+        (P.branch_arrays, (M(size=4), -0.7), (0, 1)),
+        (P.while_array, (M(size=4),), (0,)),
+        (P.early_return_array, (M(size=6), 1.5), (0,)),
+        (P.tuple_of_arrays, (M(size=5),), (0,)),
+        (P.matrix_stats, (M(size=(5, 3)),), (0,)),
+        (P.gram_schmidt_norm, (M(size=(4, 3)),), (0,)),
     ]
 
 
@@ -141,3 +153,21 @@ def f(A, col, row, s):
     wide = (args[0], M(size=(3, 4)), args[2], 0.3)
     np.testing.assert_allclose(ad.grad(m.f, wrt=1)(*wide), _fd(m.f, wide, 1), rtol=1e-6,
                                atol=1e-8)
+
+
+def test_augmented_assignment_updates_the_array_in_place(load):
+    m = load("import numpy as np\n\ndef f(x):\n    y = x.copy()\n    z = y\n"
+             "    y += 1.0\n    y *= x\n    return np.sum(z)\n")
+    x = M(size=4)
+    value, g = ad.value_and_grad(m.f)(x)
+    assert value == pytest.approx(np.sum((x + 1.0) * x))
+    np.testing.assert_allclose(g, 2 * x + 1.0)
+
+
+def test_writing_into_an_array_rebound_in_a_loop_is_explained(load):
+    m = load("import numpy as np\n\ndef f(x):\n    u = x.copy()\n"
+             "    for k in range(3):\n        u[0] = 1.0\n        u = u * 2.0\n"
+             "    return np.sum(u)\n")
+    with pytest.raises(ad.AdCompileError, match="several arrays") as info:
+        ad.grad(m.f)(M(size=3))
+    assert "u = u.copy()" in str(info.value) or "y.copy()" in str(info.value)
