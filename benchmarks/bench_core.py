@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import adcompile as ad  # noqa: E402
 import handwritten as H  # noqa: E402
 import workloads as W  # noqa: E402
-from adcompile.timing import per_call  # noqa: E402
+from adcompile.timing import per_call, side_by_side  # noqa: E402
 from startup import new_process_start  # noqa: E402
 
 CASES = [  # name, function, arguments, wrt, hand-written adjoint, calls per timing
@@ -70,10 +70,8 @@ def main():
         slow(*args)
         ref = handj(*args)
         assert abs(ref[0] - value) <= 1e-9 * max(1.0, abs(value))
-        t_p = per_call(primal, args, reps)
-        t_k = per_call(kernel, args, reps)
+        t_p, t_k, t_h = side_by_side([primal, kernel, handj], args, reps)
         t_w = per_call(vg, args, max(1, reps // 2))
-        t_h = per_call(handj, args, reps)
         t_s = per_call(slow, args, max(1, reps // 200), rounds=2)
         rows.append((name, t_p, t_k, first))
         print(f"{name:28s} {t_p * 1e6:8.2f}us {t_k * 1e6:8.2f}us {t_k / t_p:5.2f}x "

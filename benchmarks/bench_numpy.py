@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import adcompile as ad  # noqa: E402
 import numpy_workloads as W  # noqa: E402
-from adcompile.timing import per_call  # noqa: E402
+from adcompile.timing import side_by_side  # noqa: E402
 from others import jax_timers, torch_timers  # noqa: E402
 from startup import new_process_start  # noqa: E402
 
@@ -68,8 +68,7 @@ def main():
         first = time.perf_counter() - t0
         kernel = vg.kernel
         assert abs(value - primal(*args)) <= 1e-8 * max(1.0, abs(value))
-        tp = per_call(primal, args, reps)
-        tk = per_call(kernel, args, reps)
+        tp, tk = side_by_side([primal, kernel], args, reps)
         primal_times[name] = tp
         print(f"{name:30s} {tp * 1e6:8.1f}us {tk * 1e6:8.1f}us {tk / tp:5.2f}x {first:6.2f} s")
     print("\nnew process, warm cache: import to first result (min of 2 runs)")
