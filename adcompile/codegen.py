@@ -19,7 +19,7 @@ from .types import F64, I64, NUMPY_DTYPE, ZERO, Array
 # Python operator precedence of each template's top-level expression (higher binds tighter)
 _PREC = {"or": 3, "and": 4, "not": 5, "lt": 6, "le": 6, "gt": 6, "ge": 6, "eq": 6, "ne": 6,
          "add": 11, "sub": 11, "mul": 12, "div": 12, "floordiv": 12, "mod": 12, "neg": 13,
-         "pow": 14, "relu": 1, "step": 1, "logpos": 1, "bool_f64": 1, "bool_i64": 1,
+         "pow": 14, "relu": 1, "step": 1, "logpos": 1, "bool_f64": 1, "bool_i64": 1, "tie2": 1,
          "select": 1, "stop_gradient": 1, "scaled": 12, "matmul": 12}
 _ATOM = 16
 _LEFT_ASSOC = {"add", "sub", "mul", "div", "floordiv", "mod", "lt", "le", "gt", "ge", "eq", "ne",

@@ -110,13 +110,21 @@ def _over(b, num, den):
     return b.prim("div", num, den)
 
 
-def _tie_weights(b, out, *args):
-    """Even split of the adjoint among the arguments equal to the max/min (ties split evenly)."""
-    hits = [b.prim("to_f64", b.prim("eq", a, out)) for a in args]
-    count = hits[0]
-    for h in hits[1:]:
-        count = b.prim("add", count, h)
-    return tuple(_over(b, h, count) for h in hits)
+def _tie_weights(kind):
+    """Partials of max/min: an even split of the adjoint among the arguments equal to the
+    result (ties split evenly). With two arguments: 1, 1/2 at a tie, or 0, without division."""
+    def rule(b, out, *args):
+        if len(args) == 2:
+            a, c = args
+            if kind == "max":
+                return b.prim("tie2", a, c), b.prim("tie2", c, a)
+            return b.prim("tie2", c, a), b.prim("tie2", a, c)
+        hits = [b.prim("to_f64", b.prim("eq", a, out)) for a in args]
+        count = hits[0]
+        for h in hits[1:]:
+            count = b.prim("add", count, h)
+        return tuple(_over(b, h, count) for h in hits)
+    return rule
 
 
 PRIMS: dict[str, Prim] = {}
@@ -209,12 +217,15 @@ row("abs", 1, abs, "abs({0})", _arith, lambda b, o, x: (b.prim("sign", x),),
     kink=Kink("kink", "x == 0", slopes=(-1.0, 1.0), convention=0.0, alternatives=(-1.0, 1.0)))
 row("relu", 1, _relu, "{0} if {0} > 0.0 else 0.0", _float, lambda b, o, x: (b.prim("step", x),),
     kink=Kink("kink", "x == 0", slopes=(0.0, 1.0), convention=0.0, alternatives=(0.0, 1.0)))
-row("max", None, max, "max({*})", _arith, _tie_weights,
+row("max", None, max, "max({*})", _arith, _tie_weights("max"),
     kink=Kink("tie", "two arguments equal the maximum", convention="split evenly",
               alternatives=("all to one argument",)))
-row("min", None, min, "min({*})", _arith, _tie_weights,
+row("min", None, min, "min({*})", _arith, _tie_weights("min"),
     kink=Kink("tie", "two arguments equal the minimum", convention="split evenly",
               alternatives=("all to one argument",)))
+row("tie2", 2, lambda a, c: 1.0 if a > c else (0.5 if a == c else 0.0),
+    "1.0 if {0} > {1} else (0.5 if {0} == {1} else 0.0)", _float,
+    doc="the share of max(a, c)'s adjoint that goes to a (ties split evenly)")
 row("step", 1, _step, "1.0 if {0} > 0.0 else 0.0", _float,
     kink=Kink("jump", "x == 0", convention=0.0), doc="Heaviside step with step(0) = 0")
 row("sign", 1, lambda x: float(_sign(x)), "np.sign({0})", _float,
