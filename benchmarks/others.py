@@ -13,6 +13,16 @@ def _best(fn, reps, rounds=3):
     return best
 
 
+def _workloads(xp, relu):
+    """The three shared workloads written against an array library xp."""
+    return {
+        "logistic_loss": lambda w, X, y: xp.mean(xp.log1p(xp.exp(-y * (X @ w)))),
+        "mlp_loss": lambda W1, b1, w2, X, y: xp.mean((relu(X @ W1 + b1) @ w2 - y) ** 2),
+        "rosenbrock_vec": lambda x: xp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 +
+                                           (1.0 - x[:-1]) ** 2),
+    }
+
+
 def jax_timers(cases):
     """{workload name: seconds per call of jax.jit(jax.value_and_grad(f))}, or {}."""
     try:
@@ -21,13 +31,7 @@ def jax_timers(cases):
     except ImportError:
         return {}
     jax.config.update("jax_enable_x64", True)
-    funcs = {
-        "logistic_loss": lambda w, X, y: jnp.mean(jnp.log1p(jnp.exp(-y * (X @ w)))),
-        "mlp_loss": lambda W1, b1, w2, X, y: jnp.mean(
-            (jnp.maximum(X @ W1 + b1, 0.0) @ w2 - y) ** 2),
-        "rosenbrock_vec": lambda x: jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 +
-                                            (1.0 - x[:-1]) ** 2),
-    }
+    funcs = _workloads(jnp, lambda z: jnp.maximum(z, 0.0))
     out = {}
     for name, func, args, wrt, reps in cases:
         f = funcs.get(func.__name__)
@@ -47,13 +51,7 @@ def torch_timers(cases):
     except ImportError:
         return {}
     torch.set_num_threads(1)
-    funcs = {
-        "logistic_loss": lambda w, X, y: torch.mean(torch.log1p(torch.exp(-y * (X @ w)))),
-        "mlp_loss": lambda W1, b1, w2, X, y: torch.mean(
-            (torch.clamp(X @ W1 + b1, min=0.0) @ w2 - y) ** 2),
-        "rosenbrock_vec": lambda x: torch.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 +
-                                              (1.0 - x[:-1]) ** 2),
-    }
+    funcs = _workloads(torch, lambda z: torch.clamp(z, min=0.0))
     out = {}
     for name, func, args, wrt, reps in cases:
         f = funcs.get(func.__name__)
