@@ -8,6 +8,7 @@ import argparse
 import ast
 import importlib.util
 import os
+import re
 import sys
 
 from .errors import AdCompileError
@@ -50,7 +51,8 @@ def load_target(spec: str):
 
 def parse_pairs(text: str, what: str) -> dict:
     out = {}
-    for item in filter(None, (s.strip() for s in (text or "").split(","))):
+    items = re.split(r",(?![^\[]*\])", text or "")          # not the commas in f64[:,:]
+    for item in filter(None, (s.strip() for s in items)):
         if "=" not in item:
             raise UsageError(f"{what}: expected name=value, got {item!r}")
         k, v = (s.strip() for s in item.split("=", 1))

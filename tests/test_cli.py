@@ -26,6 +26,15 @@ def test_inspect_prints_ir_and_adjoint(capsys):
     assert "# adjoint of:" in out
 
 
+def test_inspect_array_types(capsys, tmp_path):
+    prog = tmp_path / "arr.py"
+    prog.write_text("import numpy as np\n\ndef f(x, A):\n    return np.sum(np.sin(A @ x) ** 2)\n")
+    code, out, err = run(capsys, "inspect", f"{prog}:f", "--types", "x=f64[:],A=f64[:,:]",
+                         "--adjoint")
+    assert code == 0 and err == ""
+    assert "def f_vg(x, A):" in out and "A.T @" in out
+
+
 def test_inspect_only_ir(capsys):
     code, out, _ = run(capsys, "inspect", f"{SEED}:f", "--ir")
     assert code == 0 and "func f(" in out and "def f_vg" not in out
