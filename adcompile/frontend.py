@@ -886,8 +886,6 @@ def check_signature(src: resolve.FunctionSource):
         node = a.vararg or a.kwarg
         raise UnsupportedSyntaxError(f"*{node.arg} / **kwargs parameters are not supported",
                                      src.loc_of(node), "list the parameters one by one")
-    for dec in src.node.decorator_list:
-        pass
 
 
 def param_names(src: resolve.FunctionSource) -> list[str]:

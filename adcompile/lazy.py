@@ -310,15 +310,9 @@ class LazyArrays:
             for d in x.dims(self):
                 size = self.b.prim("mul", size, d)
             return size
-        if node.attr == "T":
-            arr = self.materialize(x) if not isinstance(x, View) else None
-            if isinstance(x, View):
-                perm = list(reversed(x.perm or list(range(x.ndim))))
-                return View(x.base, x.parts, perm)
-            dims = x.dims(self) if False else [self.b.prim("dim", arr, self.b.const(k))
-                                               for k in range(arr.type.ndim)]
-            parts = [("slice", self.b.const(0), self.b.const(1), d) for d in dims]
-            return View(arr, parts, list(reversed(range(arr.type.ndim))))
+        if node.attr == "T":                  # the same elements, axes in reverse order
+            view = self.view_of(x, node)
+            return View(view.base, view.parts, list(reversed(view.perm or range(view.ndim))))
         self.unsupported(node, f"attribute .{node.attr} of an array is not supported",
                          "arrays support .shape, .ndim, .size and .T")
 
@@ -338,11 +332,9 @@ class LazyArrays:
         if len(parts_nodes) > x.ndim:
             self.unsupported(node.slice, f"too many indices for a {x.ndim}-d array")
         view = self.view_of(x, node)
-        parts = view.parts
         dims = view.dims(self)
-        new_parts, k = [], 0
+        new_parts = []
         for p, n in zip(parts_nodes + [None] * (len(dims) - len(parts_nodes)), dims):
-            start, step = self.b.const(0), self.b.const(1)
             if p is None or isinstance(p, ast.Slice):
                 s, st, ln = self.slice_of(p, n, node)
                 new_parts.append(("slice", s, st, ln))

@@ -10,7 +10,7 @@ Rows with `partials=None` have derivative zero (jumps, comparisons, integer ops)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np

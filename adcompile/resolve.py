@@ -12,7 +12,7 @@ import inspect
 import math
 import textwrap
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 

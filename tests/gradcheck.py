@@ -21,7 +21,7 @@ def check_gradient(func, args, wrt=None, rtol=1e-6, atol=1e-8, h=1e-3):
     expect = func(*args)
     for jit, (value, grads) in results.items():
         assert math.isclose(value, expect, rel_tol=1e-12, abs_tol=1e-12), (jit, value, expect)
-    (v1, g1), (v0, g0) = results[True], results[False]
+    (_, g1), (_, g0) = results[True], results[False]
     for a, b in zip(g1, g0):
         assert math.isclose(a, b, rel_tol=1e-10, abs_tol=1e-12), (g1, g0)
     for i, g in zip(wrt, g1):

@@ -3,11 +3,10 @@ computes; the reverse pass's IR computes what the generated code computes; and t
 JVP rules agree with finite differences."""
 import pytest
 
-import programs as P
 from adcompile.builder import Builder
 from adcompile.frontend import build_function
 from adcompile.interp import interpret
-from adcompile.ir import Block, Function, Op, Value
+from adcompile.ir import Block, Function, Value
 from adcompile.passes.reverse import reverse
 from adcompile.primitives import jvp
 from adcompile.api import arg_type

@@ -18,10 +18,10 @@ from __future__ import annotations
 import itertools
 
 from ..builder import Builder
-from ..errors import AdCompileError, AdTypeError
+from ..errors import AdTypeError
 from ..ir import Block, Function, Op, Value, defining_block, loop_body, loop_carried
 from ..primitives import PRIMS, vjp
-from ..types import BOOL, F64, I64, Array, is_float
+from ..types import BOOL, F64, I64, Array
 from ..arrays import mutable_array_versions
 from .activity import active_values
 from .cse import cse

@@ -3,8 +3,6 @@
 Regenerate rather than edit. Names: x_bar is the adjoint (gradient) of x; *_tape arrays
 record loop values the adjoint sweep reads back; comments point to the user's lines.
 """
-import math
-
 import numpy as np
 
 from adcompile.runtime import grow_tape

@@ -5,8 +5,6 @@ record loop values the adjoint sweep reads back; comments point to the user's li
 """
 import math
 
-import numpy as np
-
 
 def loop_branch_vg(x, n):
     # golden_programs.py:13: for i in range(n):

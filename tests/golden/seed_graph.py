@@ -5,8 +5,6 @@ record loop values the adjoint sweep reads back; comments point to the user's li
 """
 import math
 
-import numpy as np
-
 
 def seed_graph_vg(w1, w2):
     # golden_programs.py:6: a = 2.0 * math.pi * w1 / w2
