@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("ADCOMPILE_CACHE_DIR", tempfile.mkdtemp(prefix="adcompile-test-"))
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "benchmarks"))
 
 settings.register_profile("ci", derandomize=True, max_examples=30, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow], print_blob=True)

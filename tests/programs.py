@@ -5,6 +5,8 @@ import numpy as np
 from math import exp as e_x
 
 import adcompile as ad
+from numpy_workloads import rnn_loop as rnn            # the benchmarks' own workloads
+from workloads import rosenbrock as rosen_loop
 
 
 def straight(x, y):
@@ -160,15 +162,6 @@ def while_true(x):
 def special_floats(x):
     big = float("inf")
     return min(x * x, big) + math.hypot(x)
-
-
-def rosen_loop(x):
-    s = 0.0
-    for i in range(len(x) - 1):
-        d = x[i + 1] - x[i] * x[i]
-        t = 1.0 - x[i]
-        s = s + 100.0 * d * d + t * t
-    return s
 
 
 def matrix_loop(A, v, scale):
@@ -338,24 +331,6 @@ def elementwise_math(x, y):
     return np.sum(a * b + c) + np.mean(x ** 2 / (1.0 + y * y))
 
 
-def rnn(Wx, Wh, xs, h0):
-    n = h0.shape[0]
-    h = h0.copy()
-    hn = np.zeros(n)
-    for t in range(xs.shape[0]):
-        for i in range(n):
-            a = 0.0
-            for j in range(xs.shape[1]):
-                a += Wx[i, j] * xs[t, j]
-            for j in range(n):
-                a += Wh[i, j] * h[j]
-            hn[i] = math.tanh(a)
-        for i in range(n):
-            h[i] = hn[i]
-    return np.sum(h * h)
-
-
-# ---------------------------------------------------------------- realistic NumPy programs
 def softmax_xent(W, X, labels):
     z = X @ W
     total = 0.0

@@ -13,6 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
+    sys.path.insert(0, {benchmarks!r})
     import adcompile as ad
     import programs as P
     g = ad.value_and_grad(P.nested_loops)
@@ -26,7 +27,8 @@ SCRIPT = textwrap.dedent("""
 def test_second_process_loads_the_compiled_code(tmp_path):
     env = dict(os.environ, ADCOMPILE_CACHE_DIR=str(tmp_path),
                PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = SCRIPT.format(tests=os.path.join(ROOT, "tests"))
+    code = SCRIPT.format(tests=os.path.join(ROOT, "tests"),
+                         benchmarks=os.path.join(ROOT, "benchmarks"))
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env=env, check=True).stdout.split("\n") for _ in range(2)]
     (grad1, stats1, path1, _), (grad2, stats2, path2, _) = runs
