@@ -26,6 +26,8 @@ from ..arrays import mutable_array_versions
 from .activity import active_values
 from .cse import cse
 from .dce import dce
+from .fold import drop_invariant_carries, fold_outer_reads
+from .order import forward_commuting_loops
 
 
 # ---------------------------------------------------------------------------- cloning
@@ -421,7 +423,8 @@ class Reverse:
                 g = top.get_adj(p)
                 grads.append(g if g is not None else self.zero(p, top))
         fn.body.append(Op("return", list(outs) + grads, [], loc=None))
-        return dce(cse(fn))
+        fn = dce(drop_invariant_carries(dce(cse(fn))))
+        return dce(forward_commuting_loops(fold_outer_reads(fn)))
 
     # -------------------------------------------------------------------- sweeps
     def reverse_block(self, fblock: Block, ctx: _Ctx):
@@ -564,7 +567,7 @@ class Reverse:
             lo = b.prim("sub", n, 1)
             hints = [a.hint for a in rbody.args[1:]]
             rloop = b.emit("for", [lo, b.const(-1), b.const(-1)] + inits_r,
-                           [v.type for v in inits_r], {}, [rbody], hints)
+                           [v.type for v in inits_r], {"reversed": True}, [rbody], hints)
         res = rloop.results
         # accumulators of outer adjoints started from their values before the loop, so they
         # replace them; the carried adjoints then flow into the initial values

@@ -1,0 +1,71 @@
+"""Clean-ups of the adjoint IR that save memory traffic.
+
+- Values a `for` loop carries unchanged (it yields its argument back) are read from outside
+  instead: the reverse pass carries every outer adjoint through a loop in case the loop
+  accumulates into it, and many are only read.
+- An outer product read only element by element is not built: `outer(a, b)[i, j]` becomes
+  `a[i] * b[j]` at each read. The adjoint of a matrix-vector product `h @ w` seeds h's adjoint
+  with `outer(g, w)`; the elementwise adjoint loop that reads it then needs no n x m temporary.
+  Done only when neither a's nor b's buffer is written after it is made.
+"""
+from __future__ import annotations
+
+from ..arrays import mutable_array_versions
+from ..ir import Function, Op, Value, loop_carried, walk
+
+
+def drop_invariant_carries(fn: Function) -> Function:
+    subst: dict = {}
+
+    def resolve(v: Value) -> Value:
+        while v.id in subst:
+            v = subst[v.id]
+        return v
+
+    for op in reversed(list(walk(fn.body))):        # inner loops first
+        if op.name != "for":
+            continue
+        inits, args, ys, results = loop_carried(op)
+        for init, a, y, r in zip(inits, args, ys, results):
+            if resolve(y) is a:
+                subst[a.id] = subst[r.id] = init
+    if subst:
+        for op in walk(fn.body):
+            op.args = [resolve(a) for a in op.args]
+    return fn
+
+
+def fold_outer_reads(fn: Function) -> Function:
+    uses: dict = {}
+    outers = []
+    for op in walk(fn.body):
+        for k, a in enumerate(op.args):
+            uses.setdefault(a.id, []).append((op, k))
+        if op.name == "outer":
+            outers.append(op)
+    mutable = None
+    for op in outers:
+        reads = uses.get(op.result.id, [])
+        if not reads or not all(u.name == "index" and k == 0 and len(u.args) == 3 and
+                                "where" not in u.attrs for u, k in reads):
+            continue
+        mutable = mutable_array_versions(fn) if mutable is None else mutable
+        if any(a.id in mutable for a in op.args):
+            continue
+        for u, _ in reads:
+            _read_product(u, *op.args)
+    return fn
+
+
+def _read_product(read: Op, a: Value, b: Value):
+    """read = outer[i, j]  ->  a[i] * b[j], in place of the read."""
+    i, j = read.args[1:]
+    ai, bj = (Op("index", [arr, k], [Value(arr.type.dtype)], loc=read.loc, role=read.role)
+              for arr, k in ((a, i), (b, j)))
+    blk = read.parent
+    at = blk.ops.index(read)
+    blk.insert_after(blk.ops[at - 1] if at else None, [ai, bj])
+    read.name, read.args, read.attrs = "mul", [ai.result, bj.result], {}
+
+
+__all__ = ["drop_invariant_carries", "fold_outer_reads"]
