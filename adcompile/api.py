@@ -82,8 +82,11 @@ class GradFunction:
 
     def __init__(self, func, wrt=0, jit: bool = True, with_value: bool = False,
                  mode: str = "reverse"):
-        if mode != "reverse":
-            raise ValueError(f"mode={mode!r} is not available yet; use mode='reverse'")
+        if mode not in ("reverse", "forward"):
+            raise AdCompileError(f"mode={mode!r}: choose 'reverse' or 'forward'",
+                                 hint="reverse mode costs a few primal evaluations whatever "
+                                      "the number of inputs; forward mode one per few inputs")
+        self.mode = mode
         self.func = func
         self.jit = jit
         self.with_value = with_value
@@ -172,6 +175,8 @@ class GradFunction:
     def _compile(self, types: tuple) -> Compiled:
         primal = build_function(self.func, list(types))
         ir_text = format_function(primal)
+        if self.mode == "forward":
+            return self._compile_forward(primal, types, ir_text)
         vg = hoist_checks(reverse(primal, list(self.wrt)))
         adj_text = format_function(vg)
         name = f"{primal.name}_vg"
@@ -183,6 +188,27 @@ class GradFunction:
         path = write_module(source, name)
         func = compile_function(path, name, self.jit)
         return Compiled(types, ir_text, adj_text, source, path, func, 1)
+
+    def _compile_forward(self, primal, types: tuple, ir_text: str) -> Compiled:
+        from .drivers import forward_driver, kernel_module
+        from .passes.forward import forward, tangent_params
+        from .passes.reverse import check_scalar_output
+        check_scalar_output(primal, primal.results)
+        scalars = all(not isinstance(types[i], Array) for i in self.wrt)
+        width = min(len(self.wrt), 8) if scalars else 4
+        tangent = hoist_checks(forward(primal, list(self.wrt), width))
+        kernel, name = f"{primal.name}_jvp", f"{primal.name}_fwd"
+        where = primal.loc.short() if primal.loc else primal.name
+        wrt_names = ", ".join(self.params[i] for i in self.wrt)
+        driver = forward_driver(name, kernel, self.params, list(self.wrt), list(types), width)
+        source = kernel_module(tangent, kernel, f"{where} ({primal.name})",
+                               f"tangents along {width} directions per sweep; {name} below "
+                               f"is the gradient with respect to {wrt_names} by forward mode",
+                               self.params + tangent_params(self.params, self.wrt, width),
+                               driver)
+        path = write_module(source, name)
+        func = compile_function(path, name, self.jit)
+        return Compiled(types, ir_text, format_function(tangent), source, path, func, 1)
 
     def specialise(self, *types, **named) -> Compiled:
         """Compile for explicit parameter types (F64/I64/BOOL or 'f64'/'int'...) without calling."""

@@ -253,6 +253,8 @@ def _index_add(acc, g, *idx):
 
 
 row("index_add", None, _index_add, "{0}[{rest2}] += {1}", _same_as_first, inplace=True,
+    vjp_array=lambda b, G, out, acc, g, *idx: [("set", G), ("add", b.prim("index", G, *idx))]
+    + [None] * len(idx),
     doc="x_bar[i] += g, updating the accumulator in place")
 row("zeros_like", 1, lambda a: np.zeros_like(a, dtype=np.float64), "np.zeros_like({0})", lambda a: Array(F64, a.type.ndim), cost=E,
     doc="a fresh zero gradient shaped like an array")
@@ -291,6 +293,8 @@ def _array_of_adjoint(b, G, out, *elems):
 row("store", None, _store, "{0}[{rest2}] = {1}", _same_as_first, inplace=True,
     vjp_array=_store_adjoint, doc="y[i] = v: a new version of y, written in place")
 row("iadd", 2, lambda a, b: a + b, "{0} += {1}", _same_as_first, inplace=True,
+    vjp_array=lambda b, G, out, a, x: [
+        ("set", G), ("add", b.prim("copy", G) if isinstance(x.type, Array) else b.prim("sum_all", G))],
     doc="an array accumulator += an array or a number, in place")
 row("zeros", None, lambda *d, dtype="f64": np.zeros(d, _np_dtype(dtype)),
     "np.zeros({shape}, {dtype})", _made, cost=E, takes_attrs=True)

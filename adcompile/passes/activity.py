@@ -6,9 +6,10 @@ from ..primitives import PRIMS, is_differentiable
 from ..types import is_float
 
 
-def active_values(fn: Function, wrt: list) -> set[int]:
+def active_values(fn: Function, wrt: list, propagates=is_differentiable) -> set[int]:
     """Ids of values that carry derivatives: floats reachable from `wrt` through
-    differentiable primitives, branch results and loop-carried values (a fixpoint)."""
+    differentiable primitives, branch results and loop-carried values (a fixpoint).
+    `propagates(name)` says which primitives pass derivatives on."""
     active = {p.id for p in wrt if is_float(p.type)}
     changed = True
 
@@ -22,7 +23,7 @@ def active_values(fn: Function, wrt: list) -> set[int]:
         changed = False
         for op in walk(fn.body):
             if op.name in PRIMS:
-                if is_differentiable(op.name) and any(a.id in active for a in op.args):
+                if propagates(op.name) and any(a.id in active for a in op.args):
                     mark(op.result)
             elif op.name == "if":
                 for k, r in enumerate(op.results):

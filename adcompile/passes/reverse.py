@@ -407,9 +407,7 @@ class Reverse:
         fn = self.fwd
         ret = fn.body.ops.pop()
         outs = ret.args
-        if not outs or len(outs) != 1 or outs[0].type != F64:
-            raise AdTypeError(_output_message(fn, outs), fn.result_loc or fn.loc,
-                              "return one float: grad differentiates a scalar output")
+        check_scalar_output(fn, outs)
         if outs[0].hint == "":
             outs[0].hint = "value"
         top = _TopCtx(self, fn.body, fn.body, None)
@@ -613,6 +611,12 @@ def _bar(v: Value) -> str:
     return (v.hint or "tmp") + "_bar"
 
 
+def check_scalar_output(fn, outs):
+    if not outs or len(outs) != 1 or outs[0].type != F64:
+        raise AdTypeError(_output_message(fn, outs), fn.result_loc or fn.loc,
+                          "return one float: grad differentiates a scalar output")
+
+
 def _output_message(fn, outs) -> str:
     if len(outs) != 1:
         return f"{fn.name}() returns a tuple of {len(outs)} values; grad needs one float"
@@ -625,4 +629,4 @@ def reverse(fn: Function, wrt: list[int]) -> Function:
     return Reverse(fn, wrt).run()
 
 
-__all__ = ["reverse", "clone_function"]
+__all__ = ["reverse", "clone_function", "check_scalar_output"]

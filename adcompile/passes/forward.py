@@ -1,0 +1,298 @@
+"""Forward mode, IR -> IR: the function and its tangents along `width` directions at once.
+
+The result computes the original values and, next to each value that depends on a
+differentiated parameter, its tangent along each direction ("lane"): `x_dot` for the first
+lane, `x_dot_1`, `x_dot_2`, ... for the others. One sweep evaluates the primal once and all
+lanes, so a forward-mode gradient over n inputs takes ceil(n / width) sweeps.
+
+- scalar primitives: tangent = sum of partial * operand tangent, the partials from the
+  primitive table (computed once, shared by the lanes);
+- array primitives (element reads and writes, copies, sums, matrix products) have linear
+  tangent rules in ARRAY_JVP below: a write `y[i] = v` writes `y_dot[i] = v_dot`;
+- `if`: the arms yield their tangents too; loops carry the tangents of what they carry.
+Zero tangents are not built (None) until something must hold one (a loop-carried slot, an
+array written later, a returned value). The output is ordinary IR: it composes with the
+reverse pass (reverse over forward gives Hessian-vector products).
+
+The signature: the original parameters, then per differentiated parameter its lanes
+(`x_dot`, `x_dot_1`, ...). It returns the original results, then for each lane the tangent
+of every float result.
+"""
+from __future__ import annotations
+
+from ..builder import Builder
+from ..errors import AdCompileError
+from ..ir import Block, Function, Op, Value, loop_body, loop_carried
+from ..primitives import PRIMS, _times, is_differentiable
+from ..types import F64, Array, is_float
+from .activity import active_values
+
+
+def _tangent_name(v: Value, lane: int) -> str:
+    base = v.hint or "tmp"
+    return f"{base}_dot" if lane == 0 else f"{base}_dot_{lane}"
+
+
+# ---------------------------------------------------------------------------- array rules
+def _sum_arrays(b, terms):
+    """The sum of tangent terms (None for zero); array terms are fresh, so add in place."""
+    terms = [t for t in terms if t is not None]
+    if not terms:
+        return None
+    total = terms[0]
+    for t in terms[1:]:
+        total = b.prim("iadd", total, t) if isinstance(total.type, Array) else \
+            b.prim("add", total, t)
+    return total
+
+
+def _bilinear(name):
+    def rule(fw, b, op, args, dots):
+        (a, c), (da, dc) = args, dots
+        return _sum_arrays(b, [da and b.prim(name, da, c, **op.attrs),
+                               dc and b.prim(name, a, dc, **op.attrs)])
+    return rule
+
+
+def _index(fw, b, op, args, dots):
+    return dots[0] and b.prim("index", dots[0], *args[1:])
+
+
+def _write(fw, b, op, args, dots):
+    """store / index_add: the same write into the tangent array, of the value's tangent."""
+    arr, v, idx = args[0], args[1], args[2:]
+    if dots[0] is None and dots[1] is None:
+        return None
+    target = dots[0] if dots[0] is not None else b.prim("zeros_like", arr)
+    if dots[1] is None:
+        return target if op.name == "index_add" else b.prim("store", target, 0.0, *idx)
+    return b.prim(op.name, target, dots[1], *idx)
+
+
+def _iadd(fw, b, op, args, dots):
+    if dots[1] is None:
+        return dots[0]
+    target = dots[0] if dots[0] is not None else b.prim("zeros_like", args[0])
+    return b.prim("iadd", target, dots[1])
+
+
+def _copy(fw, b, op, args, dots):
+    return dots[0] and b.prim("copy", dots[0])
+
+
+def _sum_all(fw, b, op, args, dots):
+    return dots[0] and b.prim("sum_all", dots[0])
+
+
+def _full(fw, b, op, args, dots):
+    return dots[0] and b.prim("full", dots[0], *args[1:], **op.attrs)
+
+
+def _array_of(fw, b, op, args, dots):
+    return b.prim("array_of", *[d if d is not None else 0.0 for d in dots])
+
+
+ARRAY_JVP = {
+    "index": _index, "store": _write, "index_add": _write, "iadd": _iadd, "copy": _copy,
+    "sum_all": _sum_all, "full": _full, "array_of": _array_of,
+    "matmul": _bilinear("matmul"), "outer": _bilinear("outer"), "scaled": _bilinear("scaled"),
+}
+
+
+def _propagates(name: str) -> bool:
+    return name in ARRAY_JVP or is_differentiable(name)
+
+
+# ---------------------------------------------------------------------------- the pass
+class Forward:
+    def __init__(self, fn: Function, wrt: list[int], width: int = 1):
+        self.src = fn
+        self.width = width
+        self.wrt = [fn.params[i] for i in wrt]
+        self.active = active_values(fn, self.wrt, _propagates)
+        self.vmap: dict[int, Value] = {}
+        self.dots: dict[int, list] = {}        # source value id -> lanes (None: zero)
+
+    def run(self) -> Function:
+        fn = self.src
+        params = [Value(p.type, p.hint) for p in fn.params]
+        for old, new in zip(fn.params, params):
+            self.vmap[old.id] = new
+        tparams = []
+        for p in self.wrt:
+            lanes = [Value(p.type, _tangent_name(p, k)) for k in range(self.width)]
+            self.dots[p.id] = lanes
+            tparams += lanes
+        body = Block(params + tparams)
+        self.b = Builder(body, role="tangent")
+        self.block(fn.body.ops, body)
+        out = Function(fn.name, params + tparams, body, fn.filename, fn.result_tree, fn.loc,
+                       fn.result_loc)
+        return out
+
+    # -- helpers ---------------------------------------------------------------------------
+    def new(self, v: Value) -> Value:
+        return self.vmap[v.id]
+
+    def lanes(self, v: Value) -> list:
+        return self.dots.get(v.id) or [None] * self.width
+
+    def materialize(self, v: Value, dot):
+        """A tangent that must exist as a value: zero where none was built."""
+        if dot is not None:
+            return dot
+        if isinstance(v.type, Array):
+            return self.b.prim("zeros_like", self.new(v), hint=_tangent_name(v, 0))
+        return self.b.const(0.0, hint=_tangent_name(v, 0))
+
+    def holds_tangent(self, v: Value) -> bool:
+        return v.id in self.active and is_float(v.type)
+
+    # -- blocks ----------------------------------------------------------------------------
+    def block(self, src_ops: list, dst: Block):
+        with self.b.at(dst):
+            for op in src_ops:
+                if op.name == "return":
+                    self.ret(op)
+                elif op.name == "yield":
+                    raise AssertionError("yields are handled by their region op")
+                elif op.name == "if":
+                    self.branch(op)
+                elif op.name in ("for", "while"):
+                    self.loop(op)
+                elif op.name.startswith("tape_"):
+                    raise AdCompileError("forward mode over a reverse-mode function with "
+                                         "loop tapes is not supported", op.loc)
+                else:
+                    self.prim(op)
+
+    def clone(self, op: Op, args, regions=(), extra_results=()) -> Op:
+        results = [Value(r.type, r.hint) for r in op.results] + list(extra_results)
+        new = Op(op.name, args, results, dict(op.attrs), list(regions), op.loc, op.role)
+        for r, n in zip(op.results, new.results):
+            self.vmap[r.id] = n
+        return self.b.block.append(new)
+
+    def prim(self, op: Op):
+        args = [self.new(a) for a in op.args]
+        new = self.clone(op, args)
+        r = op.results[0] if op.results else None
+        if r is None or not self.holds_tangent(r):
+            return
+        dots = [self.lanes(a) for a in op.args]
+        with self.b.located(op.loc, "tangent"):
+            if op.name in ARRAY_JVP:
+                lanes = [ARRAY_JVP[op.name](self, self.b, op, args, [d[k] for d in dots])
+                         for k in range(self.width)]
+            else:
+                lanes = self.scalar_lanes(op, new.results[0], args, dots)
+        for k, t in enumerate(lanes):
+            if t is not None and t.hint == "":
+                t.hint = _tangent_name(r, k)
+        self.dots[r.id] = lanes
+
+    def scalar_lanes(self, op: Op, out: Value, args, dots) -> list:
+        if not any(d is not None for lanes in dots for d in lanes):
+            return [None] * self.width
+        partials = PRIMS[op.name].partials(self.b, out, *args)
+        lanes = []
+        for k in range(self.width):
+            total = None
+            for lanes_a, d in zip(dots, partials):
+                term = _times(self.b, lanes_a[k], d) if lanes_a[k] is not None else None
+                if term is not None:
+                    total = term if total is None else self.b.prim("add", total, term)
+            lanes.append(total)
+        return lanes
+
+    def ret(self, op: Op):
+        outs = [self.new(a) for a in op.args]
+        with self.b.located(op.loc, "tangent"):
+            for k in range(self.width):
+                for a in op.args:
+                    if is_float(a.type):
+                        outs.append(self.materialize(a, self.lanes(a)[k]))
+        self.b.block.append(Op("return", outs, [], loc=op.loc, role=op.role))
+
+    # -- control flow ----------------------------------------------------------------------
+    def _yield_with_tangents(self, src_yield: Op, keep: list, tail: int = 0):
+        """The new yield of a region: the values, then the lanes of the slots in `keep`,
+        then the trailing `tail` values (a loop's keep-going flag)."""
+        n = len(src_yield.args) - tail
+        vals = [self.new(a) for a in src_yield.args]
+        with self.b.located(src_yield.loc, "tangent"):
+            dots = [self.materialize(src_yield.args[j], self.lanes(src_yield.args[j])[k])
+                    for j in keep for k in range(self.width)]
+        self.b.block.append(Op("yield", vals[:n] + dots + vals[n:], [], loc=src_yield.loc,
+                               role=src_yield.role))
+
+    def branch(self, op: Op):
+        keep = [j for j, r in enumerate(op.results) if self.holds_tangent(r)]
+        regions = []
+        for arm in op.regions:
+            blk = Block()
+            self.block(arm.ops[:-1], blk)
+            with self.b.at(blk):
+                self._yield_with_tangents(arm.terminator, keep)
+            regions.append(blk)
+        extra = self._tangent_results(op, keep)
+        self.clone(op, [self.new(op.args[0])], regions, extra)
+
+    def _tangent_results(self, op: Op, keep: list) -> list:
+        extra = []
+        for j in keep:
+            r = op.results[j]
+            lanes = [Value(r.type, _tangent_name(r, k)) for k in range(self.width)]
+            self.dots[r.id] = lanes
+            extra += lanes
+        return extra
+
+    def loop(self, op: Op):
+        inits, args, ys, results = loop_carried(op)
+        keep = [j for j, a in enumerate(args) if self.holds_tangent(a)]
+        with self.b.located(op.loc, "tangent"):
+            init_dots = [self.materialize(inits[j], self.lanes(inits[j])[k])
+                         for j in keep for k in range(self.width)]
+        regions = []
+        tail = 1 if op.attrs.get("exit") else 0
+        for region in op.regions:
+            is_body = region is loop_body(op)
+            head = region.args[:1] if op.name == "for" else []
+            carried = region.args[len(head):]
+            new_args = [Value(a.type, a.hint) for a in region.args]
+            for a, n in zip(region.args, new_args):
+                self.vmap[a.id] = n
+            for j in keep:
+                lanes = [Value(carried[j].type, _tangent_name(carried[j], k))
+                         for k in range(self.width)]
+                self.dots[carried[j].id] = lanes
+                new_args += lanes
+            blk = Block(new_args)
+            self.block(region.ops[:-1], blk)
+            with self.b.at(blk):
+                if is_body:
+                    self._yield_with_tangents(region.terminator, keep, tail)
+                else:
+                    y = region.terminator
+                    blk.append(Op("yield", [self.new(a) for a in y.args], [], loc=y.loc,
+                                  role=y.role))
+            regions.append(blk)
+        bounds = [self.new(a) for a in op.args[:3]] if op.name == "for" else []
+        new_inits = [self.new(a) for a in inits] + init_dots
+        extra = self._tangent_results(op, keep)
+        self.clone(op, bounds + new_inits, regions, extra)
+
+
+def tangent_params(params: list, wrt, width: int) -> list:
+    """Names of the tangent parameters forward() adds, in order."""
+    return [f"{params[i]}_dot" + (f"_{k}" if k else "") for i in wrt for k in range(width)]
+
+
+def forward(fn: Function, wrt: list[int], width: int = 1) -> Function:
+    """fn and its tangents along `width` directions per differentiated parameter."""
+    from .dce import dce
+    from .cse import cse
+    return dce(cse(Forward(fn, wrt, width).run()))
+
+
+__all__ = ["forward", "tangent_params", "ARRAY_JVP"]
