@@ -12,9 +12,10 @@ from .api import GradFunction, grad, value_and_grad
 from .errors import AdCompileError, AdTypeError, JitError, OutOfRangeError, ShapeError, \
     UnknownFunctionError, UnsupportedSyntaxError
 from .functions import relu
+from .transforms import hessian, hvp, jacobian, jvp
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "relu", "GradFunction", "AdCompileError", "AdTypeError",
+__all__ = ["grad", "value_and_grad", "jvp", "jacobian", "hvp", "hessian", "relu", "GradFunction", "AdCompileError", "AdTypeError",
            "JitError", "OutOfRangeError", "ShapeError", "UnknownFunctionError",
            "UnsupportedSyntaxError"]

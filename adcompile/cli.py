@@ -1,4 +1,4 @@
-"""The `adcompile` command: inspect, grad and demo.
+"""The `adcompile` command: inspect (reverse or --forward), grad and demo.
 
 Exit codes: 0 success, 1 a user error (message on stderr, no traceback).
 """
@@ -81,7 +81,8 @@ def parse_wrt(text, params):
 def cmd_inspect(args) -> int:
     from .api import GradFunction
     func = load_target(args.target)
-    g = GradFunction(func, wrt=parse_wrt(args.wrt, None), jit=False)
+    mode = "forward" if args.forward else "reverse"
+    g = GradFunction(func, wrt=parse_wrt(args.wrt, None), jit=False, mode=mode)
     types = parse_pairs(args.types, "--types")
     unknown = set(types) - set(g.params)
     if unknown:
@@ -103,7 +104,8 @@ def cmd_grad(args) -> int:
     from .api import GradFunction
     func = load_target(args.target)
     wrt = parse_wrt(args.wrt, None)
-    g = GradFunction(func, wrt=wrt, jit=not args.no_jit, with_value=True)
+    g = GradFunction(func, wrt=wrt, jit=not args.no_jit, with_value=True,
+                     mode="forward" if args.forward else "reverse")
     at = parse_pairs(args.at, "--at")
     unknown = set(at) - set(g.params)
     if unknown:
@@ -142,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "indices, comma-separated; default: the first)")
     ins.add_argument("--ir", action="store_true", help="print the IR")
     ins.add_argument("--adjoint", action="store_true", help="print the generated source")
+    ins.add_argument("--forward", action="store_true", help="forward mode: the generated "
+                     "source is the tangent code and its gradient driver")
     ins.set_defaults(run=cmd_inspect)
     gr = sub.add_parser("grad", help="evaluate the value and gradient at a point",
                         description="Compile FUNC's gradient and evaluate it at --at.")
@@ -149,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--at", required=True, help='the point, e.g. "w1=1.5,w2=0.5"')
     gr.add_argument("--wrt", default="", help="parameters to differentiate (default: first)")
     gr.add_argument("--no-jit", action="store_true", help="run the generated source as Python")
+    gr.add_argument("--forward", action="store_true", help="compute it by forward mode")
     gr.set_defaults(run=cmd_grad)
     de = sub.add_parser("demo", help="the seed computation-graph example, end to end",
                         description="Compile the seeds' computation-graph example: its IR, "

@@ -15,11 +15,12 @@ from .types import Array
 def kernel_module(fn, kernel: str, origin: str, what: str, params: list, driver: str = "") -> str:
     """The module source of tangent kernel `kernel` (callable from njit code) plus a driver."""
     src = generate_module(fn, kernel, origin, what, params=params)
-    head, sep, body = src.partition(f"\ndef {kernel}(")
-    head += "\nfrom numba.extending import register_jitable\n"
+    head, _, body = src.partition(f"\ndef {kernel}(")
+    imports = ["from numba.extending import register_jitable"]
     if "import numpy as np" not in head and "np." in driver:
-        head += "\nimport numpy as np\n"
-    src = head + "\n@register_jitable" + sep + body
+        imports.insert(0, "import numpy as np")
+    src = head.rstrip("\n") + "\n" + "\n".join(imports) + \
+        f"\n\n\n@register_jitable\ndef {kernel}(" + body
     return src + ("\n\n" + driver if driver else "")
 
 

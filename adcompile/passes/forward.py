@@ -47,48 +47,48 @@ def _sum_arrays(b, terms):
 
 
 def _bilinear(name):
-    def rule(fw, b, op, args, dots):
+    def rule(fw, b, op, out, args, dots):
         (a, c), (da, dc) = args, dots
         return _sum_arrays(b, [da and b.prim(name, da, c, **op.attrs),
                                dc and b.prim(name, a, dc, **op.attrs)])
     return rule
 
 
-def _index(fw, b, op, args, dots):
+def _index(fw, b, op, out, args, dots):
     return dots[0] and b.prim("index", dots[0], *args[1:])
 
 
-def _write(fw, b, op, args, dots):
+def _write(fw, b, op, out, args, dots):
     """store / index_add: the same write into the tangent array, of the value's tangent."""
     arr, v, idx = args[0], args[1], args[2:]
     if dots[0] is None and dots[1] is None:
         return None
-    target = dots[0] if dots[0] is not None else b.prim("zeros_like", arr)
+    target = dots[0] if dots[0] is not None else b.prim("zeros_like", out)
     if dots[1] is None:
         return target if op.name == "index_add" else b.prim("store", target, 0.0, *idx)
     return b.prim(op.name, target, dots[1], *idx)
 
 
-def _iadd(fw, b, op, args, dots):
+def _iadd(fw, b, op, out, args, dots):
     if dots[1] is None:
         return dots[0]
-    target = dots[0] if dots[0] is not None else b.prim("zeros_like", args[0])
+    target = dots[0] if dots[0] is not None else b.prim("zeros_like", out)
     return b.prim("iadd", target, dots[1])
 
 
-def _copy(fw, b, op, args, dots):
+def _copy(fw, b, op, out, args, dots):
     return dots[0] and b.prim("copy", dots[0])
 
 
-def _sum_all(fw, b, op, args, dots):
+def _sum_all(fw, b, op, out, args, dots):
     return dots[0] and b.prim("sum_all", dots[0])
 
 
-def _full(fw, b, op, args, dots):
+def _full(fw, b, op, out, args, dots):
     return dots[0] and b.prim("full", dots[0], *args[1:], **op.attrs)
 
 
-def _array_of(fw, b, op, args, dots):
+def _array_of(fw, b, op, out, args, dots):
     return b.prim("array_of", *[d if d is not None else 0.0 for d in dots])
 
 
@@ -182,7 +182,8 @@ class Forward:
         dots = [self.lanes(a) for a in op.args]
         with self.b.located(op.loc, "tangent"):
             if op.name in ARRAY_JVP:
-                lanes = [ARRAY_JVP[op.name](self, self.b, op, args, [d[k] for d in dots])
+                lanes = [ARRAY_JVP[op.name](self, self.b, op, new.results[0], args,
+                                             [d[k] for d in dots])
                          for k in range(self.width)]
             else:
                 lanes = self.scalar_lanes(op, new.results[0], args, dots)

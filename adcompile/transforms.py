@@ -1,0 +1,319 @@
+"""jvp, jacobian, hvp and hessian: compositions of the forward and reverse passes.
+
+- `jvp(f, primals, tangents)`: one forward sweep (value and directional derivative).
+- `jacobian(F, mode=...)`: forward mode seeds unit input directions, a few per sweep, in one
+  compiled driver; reverse mode runs the vector-Jacobian product `w -> w^T J` once per output
+  (the rows of J), w being each unit output vector.
+- `hvp(f)`: reverse over forward: the gradient of the directional derivative
+  `x -> <grad f(x), v>` is `H v`; one compiled function.
+- `hessian(f)`: `H v` for each unit vector v (small problems).
+Each compiles once per argument-type signature, like `grad`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .api import GradFunction, Compiled, _clean, arg_type, _PY
+from .errors import AdCompileError, AdTypeError
+from .ir import Op, Value
+from .irprint import format_function
+from .jit import compile_function, run_compiled, write_module
+from .passes.checks import hoist_checks
+from .passes.forward import forward, tangent_params
+from .passes.reverse import check_scalar_output, reverse
+from .types import F64, Array, is_float
+
+
+class _Transform(GradFunction):
+    """A compiled transformation of a user function, cached per argument types."""
+    kind = ""
+
+    def __init__(self, func, wrt=0, jit=True, mode="reverse"):
+        super().__init__(func, wrt, jit, True, mode)
+
+    def _origin(self, primal):
+        where = primal.loc.short() if primal.loc else primal.name
+        return f"{where} ({primal.name})"
+
+    def _module(self, fn, name, what, params, driver="", kernel_only=False):
+        from .drivers import kernel_module
+        from .codegen import generate_module
+        if kernel_only:
+            source = kernel_module(fn, name, self._origin(fn), what, params, driver)
+        else:
+            source = generate_module(fn, name, self._origin(fn), what, params=params)
+        path = write_module(source, name)
+        return source, path
+
+    def _values(self, args):
+        types = tuple(arg_type(n, v) for n, v in zip(self.params, args))
+        compiled = self._specialise(types)
+        values = [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, args)]
+        return compiled, values
+
+    def _check_wrt_float(self, types):
+        for i in self.wrt:
+            if not is_float(types[i]):
+                raise AdTypeError(f"{self.kind}: parameter {self.params[i]!r} is not a float "
+                                  "or float array", self._def_loc(),
+                                  hint="differentiate with respect to float parameters")
+
+
+# ---------------------------------------------------------------------------- jvp
+class _Jvp(_Transform):
+    kind = "jvp"
+
+    def _compile(self, types):
+        from .frontend import build_function
+        primal = build_function(self.func, list(types))
+        for r in primal.results:
+            if not is_float(r.type):
+                raise AdTypeError(f"jvp: {primal.name}() returns a {r.type}; jvp needs float "
+                                  "or float-array outputs", primal.result_loc or primal.loc)
+        tangent = hoist_checks(forward(primal, list(self.wrt), 1))
+        name = f"{primal.name}_jvp"
+        params = self.params + tangent_params(self.params, self.wrt, 1)
+        source, path = self._module(tangent, name, "value and tangent (forward mode)", params)
+        func = compile_function(path, name, self.jit)
+        return Compiled(types, format_function(primal), format_function(tangent), source, path,
+                        func, len(primal.results))
+
+
+_JVPS: dict = {}
+
+
+def jvp(f, primals, tangents, *, jit: bool = True):
+    """(f(*primals), the derivative of f at primals along tangents), by one forward sweep.
+
+    `tangents` has one entry per argument: a float (or array shaped like the argument) for
+    float arguments; anything (0, None) for int and bool arguments, which have no tangent.
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise _clean(AdCompileError(f"jvp: {len(primals)} primals but {len(tangents)} tangents"))
+    try:
+        types = tuple(arg_type(str(i), v) for i, v in enumerate(primals))
+    except AdTypeError as exc:
+        raise _clean(exc) from None
+    wrt = tuple(i for i, t in enumerate(types) if is_float(t))
+    if not wrt:
+        raise _clean(AdCompileError("jvp: no float argument to differentiate"))
+    key = (f, wrt, jit)
+    t = _JVPS.get(key)
+    if t is None:
+        t = _JVPS[key] = _Jvp(f, wrt, jit)
+    try:
+        compiled = t._specialise(types)
+    except AdCompileError as exc:
+        raise _clean(exc) from None
+    values = [v if isinstance(ty, Array) else _PY[ty](v) for ty, v in zip(types, primals)]
+    dots = []
+    for i in wrt:
+        d = tangents[i]
+        if isinstance(types[i], Array):
+            d = np.asarray(d, dtype=np.float64)
+            if d.shape != np.shape(primals[i]):
+                raise _clean(AdCompileError(
+                    f"jvp: the tangent of argument {i} has shape {d.shape}, the argument "
+                    f"{np.shape(primals[i])}"))
+            dots.append(np.ascontiguousarray(d))
+        else:
+            dots.append(float(d))
+    out = run_compiled(compiled.func, values + dots, compiled.path)
+    n = compiled.n_out
+    if n == 1:
+        return out[0], out[1]
+    return tuple(out[:n]), tuple(out[n:])
+
+
+# ---------------------------------------------------------------------------- jacobian
+class _Jacobian(_Transform):
+    kind = "jacobian"
+
+    def _compile(self, types):
+        from .frontend import build_function
+        self._check_wrt_float(types)
+        primal = build_function(self.func, list(types))
+        outs = primal.results
+        if len(outs) != 1 or not is_float(outs[0].type):
+            raise AdTypeError(f"jacobian: {primal.name}() must return one float or float "
+                              "array", primal.result_loc or primal.loc)
+        out_t = outs[0].type
+        if self.mode == "forward":
+            return self._forward(primal, types, out_t)
+        return self._reverse(primal, types, out_t)
+
+    def _forward(self, primal, types, out_t):
+        from .drivers import forward_driver
+        scalars = all(not isinstance(types[i], Array) for i in self.wrt)
+        width = min(len(self.wrt), 8) if scalars else 4
+        tangent = hoist_checks(forward(primal, list(self.wrt), width))
+        kernel, name = f"{primal.name}_jvp", f"{primal.name}_jacfwd"
+        ndim = out_t.ndim if isinstance(out_t, Array) else 0
+        driver = forward_driver(name, kernel, self.params, list(self.wrt), list(types), width,
+                                out_ndim=ndim)
+        params = self.params + tangent_params(self.params, self.wrt, width)
+        source, path = self._module(tangent, kernel, f"tangents along {width} directions per "
+                                    f"sweep; {name} below is the Jacobian by forward mode",
+                                    params, driver, kernel_only=True)
+        func = compile_function(path, name, self.jit)
+        return Compiled(types, format_function(primal), format_function(tangent), source, path,
+                        func, 1)
+
+    def _reverse(self, primal, types, out_t):
+        """A vector-Jacobian product: reverse mode of <F(x), w> with w a new parameter."""
+        from .codegen import generate_module
+        value_src, value_path = self._module(primal, f"{primal.name}_value", "the value", None)
+        value_func = compile_function(value_path, f"{primal.name}_value", self.jit)
+        if isinstance(out_t, Array):
+            if out_t.ndim != 1:
+                raise AdTypeError("jacobian(mode='reverse') takes functions returning a float "
+                                  "or a 1-d array; use mode='forward'",
+                                  primal.result_loc or primal.loc)
+            w = Value(out_t, "w")
+            primal.params.append(w)
+            primal.body.args.append(w)
+            w.owner = primal.body
+            ret = primal.body.ops[-1]
+            dot = Op("matmul", [ret.args[0], w], [Value(F64, "out")], {}, loc=ret.loc)
+            primal.body.ops.insert(len(primal.body.ops) - 1, dot)
+            dot.parent = primal.body
+            ret.args = [dot.result]
+        vjp = hoist_checks(reverse(primal, list(self.wrt)))
+        name = f"{primal.name}_vjp"
+        params = self.params + (["w"] if isinstance(out_t, Array) else [])
+        source = generate_module(vjp, name, self._origin(primal),
+                                 "a vector-Jacobian product w^T J (reverse mode)", params=params)
+        path = write_module(source, name)
+        func = compile_function(path, name, self.jit)
+        c = Compiled(types, format_function(primal), format_function(vjp), source, path, func, 1)
+        c.value_func = value_func
+        c.value_path = value_path
+        return c
+
+    def __call__(self, *args):
+        try:
+            compiled, values = self._values(args)
+        except AdCompileError as exc:
+            raise _clean(exc) from None
+        if self.mode == "forward":
+            out = run_compiled(compiled.func, values, compiled.path)
+            jac = out[1:]
+        else:
+            jac = self._rows(compiled, values)
+        return jac[0] if self.single else tuple(jac)
+
+    def _rows(self, compiled, values):
+        y = run_compiled(compiled.value_func, values, compiled.value_path)
+        if not isinstance(y, np.ndarray):
+            out = run_compiled(compiled.func, values, compiled.path)
+            return [np.asarray(g) if isinstance(g, np.ndarray) else g for g in out[1:]]
+        rows = [[] for _ in self.wrt]
+        w = np.zeros(y.shape[0])
+        for m in range(y.shape[0]):
+            w[m] = 1.0
+            out = run_compiled(compiled.func, values + [w], compiled.path)
+            w[m] = 0.0
+            for k, g in enumerate(out[1:]):
+                rows[k].append(g)
+        return [np.array(r).reshape(y.shape + np.shape(values[i]))
+                for r, i in zip(rows, self.wrt)]
+
+
+def jacobian(func=None, *, wrt=0, mode: str = "reverse", jit: bool = True):
+    """The Jacobian of a function returning a float or a float array: shape
+    out.shape + x.shape per parameter in wrt (a tuple of them for a tuple wrt)."""
+    if func is None:
+        return lambda f: _Jacobian(f, wrt, jit, mode)
+    return _Jacobian(func, wrt, jit, mode)
+
+
+# ---------------------------------------------------------------------------- hvp, hessian
+class _Hvp(_Transform):
+    kind = "hvp"
+
+    def _compile(self, types):
+        from .codegen import generate_module
+        from .frontend import build_function
+        self._check_wrt_float(types)
+        primal = build_function(self.func, list(types))
+        check_scalar_output(primal, primal.results)
+        tangent = forward(primal, list(self.wrt), 1)
+        ret = tangent.body.ops[-1]
+        ret.args = ret.args[1:]               # the directional derivative <grad f, v> only
+        tangent.result_loc = primal.result_loc
+        hv = hoist_checks(reverse(tangent, list(self.wrt)))
+        name = f"{primal.name}_hvp"
+        params = self.params + tangent_params(self.params, self.wrt, 1)
+        source = generate_module(hv, name, self._origin(primal),
+                                 "Hessian-vector product: the gradient (reverse mode) of the "
+                                 "directional derivative along x_dot (forward mode)",
+                                 params=params)
+        path = write_module(source, name)
+        func = compile_function(path, name, self.jit)
+        return Compiled(types, format_function(primal), format_function(hv), source, path,
+                        func, 1)
+
+    def __call__(self, *args):
+        n = len(self.params)
+        if len(args) != n + len(self.wrt):
+            raise _clean(AdCompileError(
+                f"hvp of {self.func.__name__}(): pass its {n} arguments, then one direction "
+                f"per differentiated parameter ({len(self.wrt)})"))
+        try:
+            compiled, values = self._values(args[:n])
+        except AdCompileError as exc:
+            raise _clean(exc) from None
+        dirs = []
+        for i, v in zip(self.wrt, args[n:]):
+            if isinstance(compiled.types[i], Array):
+                v = np.ascontiguousarray(v, dtype=np.float64)
+                if v.shape != np.shape(values[i]):
+                    raise _clean(AdCompileError(
+                        f"hvp: direction for {self.params[i]!r} has shape {v.shape}, the "
+                        f"argument {np.shape(values[i])}"))
+            else:
+                v = float(v)
+            dirs.append(v)
+        out = run_compiled(compiled.func, values + dirs, compiled.path)
+        return out[1] if self.single else tuple(out[1:])
+
+
+def hvp(func=None, *, wrt=0, jit: bool = True):
+    """Hessian-vector product: `hvp(f)(*args, v)` is H v, H the Hessian of float-valued f with
+    respect to parameter wrt at args (a tuple wrt takes one direction per parameter and gives
+    the blocks (H v) for each)."""
+    if func is None:
+        return lambda f: _Hvp(f, wrt, jit)
+    return _Hvp(func, wrt, jit)
+
+
+class _Hessian(_Hvp):
+    kind = "hessian"
+
+    def __call__(self, *args):
+        if not self.single:
+            raise _clean(AdCompileError("hessian takes one parameter in wrt",
+                                        hint="use hvp for several parameters"))
+        i = self.wrt[0]
+        x = args[i]
+        if isinstance(x, np.ndarray):
+            cols = []
+            e = np.zeros(x.shape)
+            for k in np.ndindex(x.shape):
+                e[k] = 1.0
+                cols.append(np.asarray(_Hvp.__call__(self, *args, e)))
+                e[k] = 0.0
+            return np.stack(cols, axis=-1).reshape(x.shape + x.shape)
+        return _Hvp.__call__(self, *args, 1.0)
+
+
+def hessian(func=None, *, wrt=0, jit: bool = True):
+    """The Hessian of a float-valued function w.r.t. one parameter (n hvp sweeps; for small
+    problems): a float for a float parameter, shape x.shape + x.shape for an array."""
+    if func is None:
+        return lambda f: _Hessian(f, wrt, jit)
+    return _Hessian(func, wrt, jit)
+
+
+__all__ = ["jvp", "jacobian", "hvp", "hessian"]
