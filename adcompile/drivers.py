@@ -24,14 +24,33 @@ def kernel_module(fn, kernel: str, origin: str, what: str, params: list, driver:
     return src + ("\n\n" + driver if driver else "")
 
 
-def _seed_lines(wrt_names, types, width, value: str) -> list:
+class _Locals:
+    """Names of the driver's locals, clear of the user's parameter names."""
+
+    def __init__(self, params):
+        self.taken = set(params)
+        self.names: dict = {}
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self.names:
+            name = key
+            while name in self.taken:
+                name += "_"
+            self.taken.add(name)
+            self.names[key] = name
+        return self.names[key]
+
+
+def _seed_lines(L, wrt_names, types, value: str) -> list:
     lines = []
+    k, lane = L["k"], L["lane"]
     for p, t in zip(wrt_names, types):
+        at = L[p + "_at"]
         if isinstance(t, Array):
-            lines += [f"        if {p}_at <= k < {p}_at + {p}.size:",
-                      f"            {p}_seed[lane, k - {p}_at] = {value}"]
+            lines += [f"        if {at} <= {k} < {at} + {p}.size:",
+                      f"            {L[p + '_seed']}[{lane}, {k} - {at}] = {value}"]
         else:
-            lines += [f"        if k == {p}_at:", f"            {p}_dots[lane] = {value}"]
+            lines += [f"        if {k} == {at}:", f"            {L[p + '_dots']}[{lane}] = {value}"]
     return lines
 
 
@@ -39,54 +58,59 @@ def forward_driver(name: str, kernel: str, params: list, wrt: list, types: list,
                    out_ndim: int = 0) -> str:
     """def name(*params): value and the gradient (or Jacobian, for an array output) of the
     kernel's function by forward mode, `width` directions per sweep."""
+    L = _Locals(params + [name, kernel, "np"])
     wrt_names = [params[i] for i in wrt]
     wrt_types = [types[i] for i in wrt]
     jacobian = out_ndim > 0
     what = "Jacobian" if jacobian else "gradient"
+    k, lane, start, out, value = L["k"], L["lane"], L["start"], L["out"], L["value"]
+    n_in, acc = L["n_in"], L["out_dots" if jacobian else "grad"]
     lines = [f"def {name}({', '.join(params)}):",
              f"    # forward-mode {what}: {width} directions (x_dot, x_dot_1, ...) per sweep of "
              f"{kernel}, seeded with unit vectors"]
     at = "0"
     for p, t in zip(wrt_names, wrt_types):
-        lines.append(f"    {p}_at = {at}")
+        p_at, dots = L[p + "_at"], L[p + "_dots"]
+        lines.append(f"    {p_at} = {at}")
         if isinstance(t, Array):
-            lines += [f"    {p}_dots = np.zeros(({width},) + {p}.shape)",
-                      f"    {p}_seed = {p}_dots.reshape({width}, {p}.size)"]
-            at = f"{p}_at + {p}.size"
+            lines += [f"    {dots} = np.zeros(({width},) + {p}.shape)",
+                      f"    {L[p + '_seed']} = {dots}.reshape({width}, {p}.size)"]
+            at = f"{p_at} + {p}.size"
         else:
-            lines.append(f"    {p}_dots = np.zeros({width})")
-            at = f"{p}_at + 1"
-    lanes = [f"{p}_dots[{k}]" for p in wrt_names for k in range(width)]
-    lines += [f"    n_in = {at}",
-              f"    value = np.zeros({(0,) * out_ndim})" if jacobian else "    value = 0.0",
-              "    out_dots = np.zeros((1, n_in))" if jacobian else "    grad = np.zeros(n_in)",
-              f"    for start in range(0, max(n_in, 1), {width}):",
-              f"        for lane in range({width}):",
-              "            k = start + lane"]
-    lines += ["    " + ln for ln in _seed_lines(wrt_names, wrt_types, width, "1.0")]
-    lines += [f"        out = {kernel}({', '.join(params + lanes)})",
-              "        value = out[0]"]
+            lines.append(f"    {dots} = np.zeros({width})")
+            at = f"{p_at} + 1"
+    lanes = [f"{L[p + '_dots']}[{j}]" for p in wrt_names for j in range(width)]
+    lines += [f"    {n_in} = {at}",
+              f"    {value} = np.zeros({(0,) * out_ndim})" if jacobian else f"    {value} = 0.0",
+              f"    {acc} = np.zeros((1, {n_in}))" if jacobian else f"    {acc} = np.zeros({n_in})",
+              f"    for {start} in range(0, max({n_in}, 1), {width}):",
+              f"        for {lane} in range({width}):",
+              f"            {k} = {start} + {lane}"]
+    lines += ["    " + ln for ln in _seed_lines(L, wrt_names, wrt_types, "1.0")]
+    lines += [f"        {out} = {kernel}({', '.join(params + lanes)})",
+              f"        {value} = {out}[0]"]
     if jacobian:
-        lines += ["        if start == 0:",
-                  "            out_dots = np.zeros((value.size, n_in))"]
-    lines += [f"        for lane in range({width}):",
-              "            k = start + lane",
-              "            if k < n_in:",
-              "                out_dots[:, k] = out[1 + lane].ravel()" if jacobian else
-              "                grad[k] = out[1 + lane]"]
-    lines += ["    " + ln for ln in _seed_lines(wrt_names, wrt_types, width, "0.0")]
+        lines += [f"        if {start} == 0:",
+                  f"            {acc} = np.zeros(({value}.size, {n_in}))"]
+    lines += [f"        for {lane} in range({width}):",
+              f"            {k} = {start} + {lane}",
+              f"            if {k} < {n_in}:",
+              f"                {acc}[:, {k}] = {out}[1 + {lane}].ravel()" if jacobian else
+              f"                {acc}[{k}] = {out}[1 + {lane}]"]
+    lines += ["    " + ln for ln in _seed_lines(L, wrt_names, wrt_types, "0.0")]
     results = []
     for p, t in zip(wrt_names, wrt_types):
+        p_at = L[p + "_at"]
         if jacobian:
-            shape = f"value.shape + {p}.shape" if isinstance(t, Array) else "value.shape"
-            part = (f"out_dots[:, {p}_at:{p}_at + {p}.size].copy().reshape({shape})"
-                    if isinstance(t, Array) else f"out_dots[:, {p}_at].copy().reshape({shape})")
+            shape = f"{value}.shape + {p}.shape" if isinstance(t, Array) else f"{value}.shape"
+            part = (f"{acc}[:, {p_at}:{p_at} + {p}.size].copy().reshape({shape})"
+                    if isinstance(t, Array) else f"{acc}[:, {p_at}].copy().reshape({shape})")
         else:
-            part = (f"grad[{p}_at:{p}_at + {p}.size].copy().reshape({p}.shape)"
-                    if isinstance(t, Array) else f"grad[{p}_at]")
-        lines.append(f"    d_{p} = {part}")
-        results.append(f"d_{p}")
-    lines.append(f"    return value, {', '.join(results)}")
+            part = (f"{acc}[{p_at}:{p_at} + {p}.size].copy().reshape({p}.shape)"
+                    if isinstance(t, Array) else f"{acc}[{p_at}]")
+        results.append(L["d_" + p])
+        lines.append(f"    {results[-1]} = {part}")
+    lines.append(f"    return {value}, {', '.join(results)}")
     return "\n".join(lines) + "\n"
 
 
