@@ -782,7 +782,8 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
         hint = "write it in terms of supported functions in a helper def (adcompile inlines " \
                "and differentiates helpers), or see docs/supported.md"
         if hasattr(obj, "_adcompile_wrapped"):
-            hint = "call the undecorated function: apply grad to the outer function only"
+            hint = "call the undecorated function: apply grad to the outer function only; " \
+                   "for second derivatives use ad.hvp or ad.hessian"
         elif label in _BUILTIN_HINTS:
             hint = _BUILTIN_HINTS[label]
         elif module.startswith("numpy") or label.startswith(("np.", "numpy.")):

@@ -13,7 +13,8 @@ EXAMPLES = sorted(f for f in os.listdir(EXAMPLES_DIR) if f.endswith(".py")
                   and not f.startswith("_"))
 EXPECT = {"seed_graph.py": "df/dw2", "loops.py": "dE/dk",
           "logistic_regression.py": "mini-batch SGD", "mlp.py": "backprop recursion",
-          "relu_homogeneity.py": "<W3, df/dW3>", "momentum.py": "Nesterov"}
+          "relu_homogeneity.py": "<W3, df/dW3>", "momentum.py": "Nesterov",
+          "cost_of_gradients.py": "reverse mode stays flat"}
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -35,10 +36,11 @@ def examples():
     sys.path.insert(0, EXAMPLES_DIR)
     import logistic_regression
     import mlp
+    import cost_of_gradients
     import momentum
     import relu_homogeneity
     yield {"logistic": logistic_regression, "mlp": mlp, "momentum": momentum,
-           "homogeneity": relu_homogeneity}
+           "homogeneity": relu_homogeneity, "cost": cost_of_gradients}
     sys.path.remove(EXAMPLES_DIR)
 
 
@@ -68,3 +70,13 @@ def test_momentum_scales_with_the_square_root_of_kappa(examples):
     assert hb[-1] < gd[-1] / 10 and nag[-1] < gd[-1] / 10
     # from kappa = 100 to 10000 GD grows about 100x, the momentum methods about 10x
     assert gd[-1] / gd[1] > 30 and nag[-1] / nag[1] < 20
+
+
+def test_reverse_gradient_cost_is_flat_and_forward_grows_with_n(examples):
+    sizes, ratios = examples["cost"].main(sizes=(10, 100, 1000, 3000))
+    rev, fwd = ratios["reverse"], ratios["forward"]
+    # generous margins (a shared machine): reverse stays within a small constant of the
+    # primal, forward grows about linearly (300x more inputs: measured ~350x more cost)
+    assert max(rev) < 10
+    assert fwd[-1] / fwd[0] > 30
+    assert fwd[-1] > 50 * rev[-1]

@@ -216,6 +216,22 @@ def test_hessian_of_a_scalar_with_a_loop():
     assert ad.hessian(P.trajectory)(0.7, 1.2, 50) == pytest.approx(fd, rel=1e-6)
 
 
+def test_gradient_of_a_gradient_points_to_hvp(load):
+    m = load("""
+import math
+import adcompile as ad
+def f(x):
+    return math.sin(x) * x
+df = ad.grad(f)
+def g(x):
+    return df(x) * 2.0
+""")
+    with pytest.raises(ad.UnknownFunctionError, match=r"prog0.py:8:12: .*df") as err:
+        ad.grad(m.g)(0.5)
+    assert "ad.hvp" in str(err.value)
+    assert ad.hessian(m.f)(0.5) == pytest.approx(2 * math.cos(0.5) - 0.5 * math.sin(0.5))
+
+
 def test_mode_errors_are_clear():
     with pytest.raises(ad.AdCompileError, match="mode='sideways'"):
         ad.grad(P.straight, mode="sideways")
