@@ -4,8 +4,8 @@
 - `jacobian(F, mode=...)`: forward mode seeds unit input directions, a few per sweep, in one
   compiled driver; reverse mode runs the vector-Jacobian product `w -> w^T J` once per output
   (the rows of J), w being each unit output vector.
-- `hvp(f)`: reverse over forward: the gradient of the directional derivative
-  `x -> <grad f(x), v>` is `H v`; one compiled function.
+- `hvp(f)`: forward over reverse: the tangent of the gradient along v is `H v`; the
+  forward pass runs over the reverse pass's IR, tapes included; one compiled function.
 - `hessian(f)`: `H v` for each unit vector v (small problems).
 Each compiles once per argument-type signature, like `grad`.
 """
@@ -19,6 +19,7 @@ from .ir import Op, Value
 from .irprint import format_function
 from .jit import compile_function, run_compiled, write_module
 from .passes.checks import hoist_checks
+from .passes.dce import dce
 from .passes.forward import forward, tangent_params
 from .passes.reverse import check_scalar_output, reverse
 from .types import F64, Array, is_float
@@ -238,16 +239,16 @@ class _Hvp(_Transform):
         self._check_wrt_float(types)
         primal = build_function(self.func, list(types))
         check_scalar_output(primal, primal.results)
-        tangent = forward(primal, list(self.wrt), 1)
-        ret = tangent.body.ops[-1]
-        ret.args = ret.args[1:]               # the directional derivative <grad f, v> only
-        tangent.result_loc = primal.result_loc
-        hv = hoist_checks(reverse(tangent, list(self.wrt)))
+        vg = reverse(primal, list(self.wrt))          # value, gradient
+        hv = forward(vg, list(self.wrt), 1)           # ... and their tangents along x_dot
+        ret = hv.body.ops[-1]
+        ret.args = ret.args[1 + len(self.wrt):]       # <grad f, x_dot>, then H x_dot
+        hv = hoist_checks(dce(hv))
         name = f"{primal.name}_hvp"
         params = self.params + tangent_params(self.params, self.wrt, 1)
         source = generate_module(hv, name, self._origin(primal),
-                                 "Hessian-vector product: the gradient (reverse mode) of the "
-                                 "directional derivative along x_dot (forward mode)",
+                                 "Hessian-vector product H x_dot: the tangent (forward mode) "
+                                 "of the gradient (reverse mode) along x_dot",
                                  params=params)
         path = write_module(source, name)
         func = compile_function(path, name, self.jit)

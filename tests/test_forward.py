@@ -3,7 +3,8 @@
 - every program of the suite: the dot-product test <J v, 1> = <v, J^T 1> (jvp with random
   tangents against the reverse gradient), and the forward-mode gradient equal to reverse's;
 - Jacobians of vector functions in both modes against finite differences;
-- Hessian-vector products and Hessians against finite differences of the gradient;
+- Hessian-vector products (forward over reverse, loop tapes included) and Hessians against
+  finite differences of the gradient;
 - hypothesis programs in both modes.
 """
 import math
@@ -177,6 +178,11 @@ HVP_CASES = [
     (P.pendulum_energy, (0.4, 0.1, 9.8, 20)),
     (P.trajectory, (0.7, 1.2, 50)),
     (P.heat_equation, (np.sin(np.linspace(0, 3, 8)), 0.2, 5)),
+    (P.data_dependent_while, (2.5,)),          # tapes grown in a while loop
+    (P.nested_loops, (0.7, 4)),
+    (P.break_continue, (0.6, 7)),
+    (P.gauss_seidel, (np.linspace(-1.0, 1.0, 7), 3)),   # in-place sweeps, snapshots
+    (P.matrix_power_trace, (np.eye(3) * 0.5 + 0.1, 3)),
 ]
 
 
@@ -254,6 +260,26 @@ def test_random_programs_both_modes(src, point, tmp_path_factory):
     gf = ad.grad(f, wrt=(0, 1), mode="forward")(*point)
     for a, b in zip(gf, gr):
         assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-10), (src, gf, gr)
+
+
+@settings(max_examples=20)
+@given(src=scalar_programs(), point=POINT)
+def test_random_programs_hvp(src, point, tmp_path_factory):
+    from conftest import load_source
+    f = load_source(tmp_path_factory.mktemp("hvp"), src, "hvpprog").f
+    if not math.isfinite(f(*point)) or abs(f(*point)) > 1e4:
+        return
+    g = ad.grad(f, wrt=(0, 1))
+    hv = ad.hvp(f, wrt=(0, 1))(*point, 0.6, -0.8)
+    h = 1e-4
+    up = g(point[0] + 0.6 * h, point[1] - 0.8 * h)
+    down = g(point[0] - 0.6 * h, point[1] + 0.8 * h)
+    up2 = g(point[0] + 0.3 * h, point[1] - 0.4 * h)
+    down2 = g(point[0] - 0.3 * h, point[1] + 0.4 * h)
+    for k in range(2):
+        fd, fd2 = (up[k] - down[k]) / (2 * h), (up2[k] - down2[k]) / h
+        if math.isclose(fd, fd2, rel_tol=1e-5, abs_tol=1e-6):     # smooth here
+            assert math.isclose(hv[k], fd, rel_tol=1e-4, abs_tol=1e-5), (src, hv, fd)
 
 
 @settings(max_examples=15)

@@ -12,7 +12,7 @@ lanes, so a forward-mode gradient over n inputs takes ceil(n / width) sweeps.
 - `if`: the arms yield their tangents too; loops carry the tangents of what they carry.
 Zero tangents are not built (None) until something must hold one (a loop-carried slot, an
 array written later, a returned value). The output is ordinary IR: it composes with the
-reverse pass (reverse over forward gives Hessian-vector products).
+reverse pass: run over reverse-mode IR (tapes included) it gives Hessian-vector products.
 
 The signature: the original parameters, then per differentiated parameter its lanes
 (`x_dot`, `x_dot_1`, ...). It returns the original results, then for each lane the tangent
@@ -21,10 +21,9 @@ of every float result.
 from __future__ import annotations
 
 from ..builder import Builder
-from ..errors import AdCompileError
-from ..ir import Block, Function, Op, Value, loop_body, loop_carried
+from ..ir import Block, Function, Op, Value, loop_body, loop_carried, walk
 from ..primitives import PRIMS, _times, is_differentiable
-from ..types import F64, Array, is_float
+from ..types import Array, is_float
 from .activity import active_values
 
 
@@ -60,7 +59,7 @@ def _index(fw, b, op, out, args, dots):
 
 def _write(fw, b, op, out, args, dots):
     """store / index_add: the same write into the tangent array, of the value's tangent."""
-    arr, v, idx = args[0], args[1], args[2:]
+    idx = args[2:]
     if dots[0] is None and dots[1] is None:
         return None
     target = dots[0] if dots[0] is not None else b.prim("zeros_like", out)
@@ -99,6 +98,11 @@ ARRAY_JVP = {
 }
 
 
+def _role(op: Op) -> str:
+    """The role of an op's tangent: that of the op, "tangent" for the user's own lines."""
+    return "tangent" if op.role == "primal" else op.role
+
+
 def _propagates(name: str) -> bool:
     return name in ARRAY_JVP or is_differentiable(name)
 
@@ -109,9 +113,15 @@ class Forward:
         self.src = fn
         self.width = width
         self.wrt = [fn.params[i] for i in wrt]
-        self.active = active_values(fn, self.wrt, _propagates)
+        self.active = _active_through_tapes(fn, self.wrt)
         self.vmap: dict[int, Value] = {}
         self.dots: dict[int, list] = {}        # source value id -> lanes (None: zero)
+        self.tape_slots: dict = {}             # (group, slot, lane) -> the tangent's slot
+        self.next_slot: dict = {}
+        for op in walk(fn.body):
+            if op.name == "tape_store":
+                g = op.attrs["group"]
+                self.next_slot[g] = max(self.next_slot.get(g, 0), op.attrs["slot"] + 1)
 
     def run(self) -> Function:
         fn = self.src
@@ -142,7 +152,10 @@ class Forward:
         if dot is not None:
             return dot
         if isinstance(v.type, Array):
-            return self.b.prim("zeros_like", self.new(v), hint=_tangent_name(v, 0))
+            like = self.new(v)
+            if isinstance(like.owner, Op) and like.owner.name == "zeros_like":
+                like = like.owner.args[0]          # not np.zeros_like(np.zeros_like(x))
+            return self.b.prim("zeros_like", like, hint=_tangent_name(v, 0))
         return self.b.const(0.0, hint=_tangent_name(v, 0))
 
     def holds_tangent(self, v: Value) -> bool:
@@ -160,9 +173,8 @@ class Forward:
                     self.branch(op)
                 elif op.name in ("for", "while"):
                     self.loop(op)
-                elif op.name.startswith("tape_"):
-                    raise AdCompileError("forward mode over a reverse-mode function with "
-                                         "loop tapes is not supported", op.loc)
+                elif op.name in ("tape_store", "tape_load"):
+                    self.tape(op)
                 else:
                     self.prim(op)
 
@@ -180,7 +192,7 @@ class Forward:
         if r is None or not self.holds_tangent(r):
             return
         dots = [self.lanes(a) for a in op.args]
-        with self.b.located(op.loc, "tangent"):
+        with self.b.located(op.loc, _role(op)):
             if op.name in ARRAY_JVP:
                 lanes = [ARRAY_JVP[op.name](self, self.b, op, new.results[0], args,
                                              [d[k] for d in dots])
@@ -191,6 +203,33 @@ class Forward:
             if t is not None and t.hint == "":
                 t.hint = _tangent_name(r, k)
         self.dots[r.id] = lanes
+
+    def tape(self, op: Op):
+        """A recorded value (reverse-mode code): its tangents are recorded beside it."""
+        self.clone(op, [self.new(a) for a in op.args])
+        v = op.args[0] if op.name == "tape_store" else op.results[0]
+        if not self.holds_tangent(v):
+            return
+        lanes = []
+        for k in range(self.width):
+            key = (op.attrs["group"], op.attrs["slot"], k)
+            if key not in self.tape_slots:
+                g = op.attrs["group"]
+                self.tape_slots[key] = self.next_slot.get(g, 0)
+                self.next_slot[g] = self.tape_slots[key] + 1
+            attrs = dict(op.attrs, slot=self.tape_slots[key], name=_tangent_name(v, k))
+            if op.name == "tape_store":
+                with self.b.located(op.loc, op.role):
+                    dot = self.materialize(v, self.lanes(v)[k])
+                self.b.block.append(Op("tape_store", [dot], [], attrs, loc=op.loc,
+                                       role=op.role))
+            else:
+                load = Op("tape_load", [], [Value(v.type, _tangent_name(v, k))], attrs,
+                          loc=op.loc, role=op.role)
+                self.b.block.append(load)
+                lanes.append(load.result)
+        if op.name == "tape_load":
+            self.dots[v.id] = lanes
 
     def scalar_lanes(self, op: Op, out: Value, args, dots) -> list:
         if not any(d is not None for lanes in dots for d in lanes):
@@ -221,7 +260,7 @@ class Forward:
         then the trailing `tail` values (a loop's keep-going flag)."""
         n = len(src_yield.args) - tail
         vals = [self.new(a) for a in src_yield.args]
-        with self.b.located(src_yield.loc, "tangent"):
+        with self.b.located(src_yield.loc, _role(src_yield)):
             dots = [self.materialize(src_yield.args[j], self.lanes(src_yield.args[j])[k])
                     for j in keep for k in range(self.width)]
         self.b.block.append(Op("yield", vals[:n] + dots + vals[n:], [], loc=src_yield.loc,
@@ -251,7 +290,7 @@ class Forward:
     def loop(self, op: Op):
         inits, args, ys, results = loop_carried(op)
         keep = [j for j, a in enumerate(args) if self.holds_tangent(a)]
-        with self.b.located(op.loc, "tangent"):
+        with self.b.located(op.loc, _role(op)):
             init_dots = [self.materialize(inits[j], self.lanes(inits[j])[k])
                          for j in keep for k in range(self.width)]
         regions = []
@@ -282,6 +321,25 @@ class Forward:
         new_inits = [self.new(a) for a in inits] + init_dots
         extra = self._tangent_results(op, keep)
         self.clone(op, bounds + new_inits, regions, extra)
+
+
+def _active_through_tapes(fn: Function, wrt: list) -> set:
+    """Activity, where reading back a recorded value is active if recording it was."""
+    stores = {}
+    loads = []
+    for op in walk(fn.body):
+        if op.name == "tape_store":
+            stores[(op.attrs["group"], op.attrs["slot"])] = op.args[0]
+        elif op.name == "tape_load":
+            loads.append(op)
+    seeds = list(wrt)
+    while True:
+        active = active_values(fn, seeds, _propagates)
+        more = [op.result for op in loads if op.result.id not in active and
+                stores[(op.attrs["group"], op.attrs["slot"])].id in active]
+        if not more:
+            return active
+        seeds += more
 
 
 def tangent_params(params: list, wrt, width: int) -> list:
