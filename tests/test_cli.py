@@ -35,6 +35,24 @@ def test_inspect_array_types(capsys, tmp_path):
     assert "def f_vg(x, A):" in out and "A.T @" in out
 
 
+def test_inspect_forward_prints_the_tangent_code(capsys):
+    code, out, err = run(capsys, "inspect", f"{SEED}:f", "--wrt", "w1,w2", "--forward",
+                         "--adjoint")
+    assert code == 0 and err == ""
+    assert "def f_jvp(w1, w2, w1_dot, w1_dot_1, w2_dot, w2_dot_1):" in out
+    assert "def f_fwd(w1, w2):" in out and "_bar" not in out.split("def f_jvp")[1]
+
+
+def test_grad_forward_equals_reverse(capsys):
+    outs = []
+    for extra in ([], ["--forward"]):
+        code, out, _ = run(capsys, "grad", f"{SEED}:f", "--at", "w1=1.5,w2=0.5",
+                           "--wrt", "w1,w2", *extra)
+        assert code == 0
+        outs.append([float(line.split("=")[1]) for line in out.splitlines()])
+    assert outs[0] == pytest.approx(outs[1], rel=1e-12)
+
+
 def test_inspect_only_ir(capsys):
     code, out, _ = run(capsys, "inspect", f"{SEED}:f", "--ir")
     assert code == 0 and "func f(" in out and "def f_vg" not in out

@@ -238,7 +238,20 @@ def g(x):
     assert ad.hessian(m.f)(0.5) == pytest.approx(2 * math.cos(0.5) - 0.5 * math.sin(0.5))
 
 
-def test_mode_errors_are_clear():
+def test_mode_errors_are_clear(load):
+    with pytest.raises(ad.AdCompileError, match="tangent of argument 0 has shape"):
+        ad.jvp(P.rosen_vec, (np.ones(4),), (np.ones(3),))
+    with pytest.raises(ad.AdCompileError, match="2 primals but 1 tangents"):
+        ad.jvp(P.straight, (1.0, 2.0), (1.0,))
+    m = load("""
+import numpy as np
+def F(x):
+    return np.sin(x)
+""")
+    with pytest.raises(ad.AdTypeError, match=r"prog0.py:4:5: .*grad needs a float output"):
+        ad.grad(m.F, mode="forward")(np.ones(3))
+    np.testing.assert_allclose(ad.jacobian(m.F, mode="forward")(np.ones(3)),
+                               np.diag(np.cos(np.ones(3))))
     with pytest.raises(ad.AdCompileError, match="mode='sideways'"):
         ad.grad(P.straight, mode="sideways")
     with pytest.raises(ad.AdCompileError, match="then one direction"):
