@@ -9,6 +9,7 @@
     print(f.source)   # the generated forward-plus-adjoint source
 """
 from .api import GradFunction, grad, value_and_grad
+from .conventions import Conventions
 from .errors import AdCompileError, AdTypeError, JitError, OutOfRangeError, ShapeError, \
     UnknownFunctionError, UnsupportedSyntaxError
 from .functions import relu
@@ -16,6 +17,6 @@ from .transforms import hessian, hvp, jacobian, jvp
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "jvp", "jacobian", "hvp", "hessian", "relu", "GradFunction", "AdCompileError", "AdTypeError",
+__all__ = ["grad", "value_and_grad", "jvp", "jacobian", "hvp", "hessian", "relu", "Conventions", "GradFunction", "AdCompileError", "AdTypeError",
            "JitError", "OutOfRangeError", "ShapeError", "UnknownFunctionError",
            "UnsupportedSyntaxError"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .codegen import generate_module
+from .conventions import Conventions
 from .errors import AdCompileError, AdTypeError, Loc
 from .frontend import build_function
 from .irprint import format_function
@@ -81,12 +82,16 @@ class GradFunction:
     """A compiled gradient (or value-and-gradient) of a user function."""
 
     def __init__(self, func, wrt=0, jit: bool = True, with_value: bool = False,
-                 mode: str = "reverse"):
+                 mode: str = "reverse", conventions=None):
         if mode not in ("reverse", "forward"):
             raise AdCompileError(f"mode={mode!r}: choose 'reverse' or 'forward'",
                                  hint="reverse mode costs a few primal evaluations whatever "
                                       "the number of inputs; forward mode one per few inputs")
         self.mode = mode
+        if conventions is not None and not isinstance(conventions, Conventions):
+            raise AdCompileError(f"conventions={conventions!r}: pass an adcompile.Conventions",
+                                 hint="e.g. ad.Conventions(relu=1.0, abs=0.0, tie=0.5)")
+        self.conventions = conventions
         self.func = func
         self.jit = jit
         self.with_value = with_value
@@ -177,7 +182,7 @@ class GradFunction:
         ir_text = format_function(primal)
         if self.mode == "forward":
             return self._compile_forward(primal, types, ir_text)
-        vg = hoist_checks(reverse(primal, list(self.wrt)))
+        vg = hoist_checks(reverse(primal, list(self.wrt), self.conventions))
         adj_text = format_function(vg)
         name = f"{primal.name}_vg"
         where = primal.loc.short() if primal.loc else primal.name
@@ -196,7 +201,7 @@ class GradFunction:
         check_scalar_output(primal, primal.results)
         scalars = all(not isinstance(types[i], Array) for i in self.wrt)
         width = min(len(self.wrt), 8) if scalars else 4
-        tangent = hoist_checks(forward(primal, list(self.wrt), width))
+        tangent = hoist_checks(forward(primal, list(self.wrt), width, self.conventions))
         kernel, name = f"{primal.name}_jvp", f"{primal.name}_fwd"
         where = primal.loc.short() if primal.loc else primal.name
         wrt_names = ", ".join(self.params[i] for i in self.wrt)
@@ -292,19 +297,21 @@ def _clean(exc: AdCompileError) -> AdCompileError:
     return exc
 
 
-def grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse"):
+def grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse", conventions=None):
     """Gradient of a float-valued function: `@grad`, `@grad(wrt=("a", "b"))` or `grad(f, wrt=1)`.
 
     With one parameter in wrt (the default: the first) the call returns one float; with a tuple
-    it returns a tuple of gradients in that order.
+    it returns a tuple of gradients in that order. `conventions` (an adcompile.Conventions)
+    sets the derivatives used at kinks (relu'(0), abs'(0), the share of a max/min tie).
     """
     if func is None:
-        return lambda f: GradFunction(f, wrt, jit, False, mode)
-    return GradFunction(func, wrt, jit, False, mode)
+        return lambda f: GradFunction(f, wrt, jit, False, mode, conventions)
+    return GradFunction(func, wrt, jit, False, mode, conventions)
 
 
-def value_and_grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse"):
+def value_and_grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse",
+                   conventions=None):
     """Like grad, but the call returns (value, gradient) from the same compiled sweep."""
     if func is None:
-        return lambda f: GradFunction(f, wrt, jit, True, mode)
-    return GradFunction(func, wrt, jit, True, mode)
+        return lambda f: GradFunction(f, wrt, jit, True, mode, conventions)
+    return GradFunction(func, wrt, jit, True, mode, conventions)

@@ -22,6 +22,17 @@ _PREC = {"or": 3, "and": 4, "not": 5, "lt": 6, "le": 6, "gt": 6, "ge": 6, "eq": 
          "pow": 14, "relu": 1, "step": 1, "logpos": 1, "bool_f64": 1, "bool_i64": 1, "tie2": 1,
          "select": 1, "stop_gradient": 1, "scaled": 12, "matmul": 12}
 _ATOM = 16
+
+
+def _top_level(template: str) -> str:
+    """The template without its parenthesised and bracketed parts."""
+    out, depth = [], 0
+    for ch in template:
+        depth += ch in "([{"
+        if depth == 0:
+            out.append(ch)
+        depth -= ch in ")]}"
+    return "".join(out)
 _LEFT_ASSOC = {"add", "sub", "mul", "div", "floordiv", "mod", "lt", "le", "gt", "ge", "eq", "ne",
                "and", "or", "scaled", "matmul"}
 
@@ -202,8 +213,9 @@ class Emitter:
 
     def prim_expr(self, op: Op) -> tuple[str, int]:
         p = PRIMS[op.name]
-        prec = _PREC.get(op.name, _ATOM)
         template = p.emit
+        # a template that is a conditional expression binds loosest of all
+        prec = _PREC.get(op.name, 1 if " if " in _top_level(template) else _ATOM)
         if "{*}" in template:
             args = ", ".join(self.operand(a, 0) for a in op.args)
             return template.replace("{*}", args), prec

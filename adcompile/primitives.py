@@ -15,6 +15,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import conventions
 from .types import BOOL, F64, I64, Array, promote
 
 
@@ -112,13 +113,16 @@ def _over(b, num, den):
 
 def _tie_weights(kind):
     """Partials of max/min: an even split of the adjoint among the arguments equal to the
-    result (ties split evenly). With two arguments: 1, 1/2 at a tie, or 0, without division."""
+    result (ties split evenly). With two arguments: 1, the tie convention (1/2) at a tie, or
+    0, without division."""
     def rule(b, out, *args):
         if len(args) == 2:
             a, c = args
-            if kind == "max":
-                return b.prim("tie2", a, c), b.prim("tie2", c, a)
-            return b.prim("tie2", c, a), b.prim("tie2", a, c)
+            hi, lo = (a, c) if kind == "max" else (c, a)     # a wins when hi > lo
+            t = conventions.of(b).tie
+            if t == 0.5:
+                return b.prim("tie2", hi, lo), b.prim("tie2", lo, hi)
+            return b.prim("tie2t", hi, lo, t), b.prim("tie2t", lo, hi, 1.0 - t)
         hits = [b.prim("to_f64", b.prim("eq", a, out)) for a in args]
         count = hits[0]
         for h in hits[1:]:
@@ -213,9 +217,19 @@ row("hypot", 2, math.hypot, "math.hypot({0}, {1})", _float,
     kink=Kink("kink", "x == 0 and y == 0", convention=math.nan))
 
 # ---------------------------------------------------------------------------- nonsmooth
-row("abs", 1, abs, "abs({0})", _arith, lambda b, o, x: (b.prim("sign", x),),
+def _at_kink(plain, general, name):
+    """A partial whose value at the kink is the convention: the plain primitive for the
+    default, the general one (the convention as an operand) otherwise."""
+    def rule(b, o, x):
+        c = getattr(conventions.of(b), name)
+        return (b.prim(plain, x) if c == getattr(conventions.DEFAULT, name)
+                else b.prim(general, x, c)),
+    return rule
+
+
+row("abs", 1, abs, "abs({0})", _arith, _at_kink("sign", "signc", "abs"),
     kink=Kink("kink", "x == 0", slopes=(-1.0, 1.0), convention=0.0, alternatives=(-1.0, 1.0)))
-row("relu", 1, _relu, "{0} if {0} > 0.0 else 0.0", _float, lambda b, o, x: (b.prim("step", x),),
+row("relu", 1, _relu, "{0} if {0} > 0.0 else 0.0", _float, _at_kink("step", "stepc", "relu"),
     kink=Kink("kink", "x == 0", slopes=(0.0, 1.0), convention=0.0, alternatives=(0.0, 1.0)))
 row("max", None, max, "max({*})", _arith, _tie_weights("max"),
     kink=Kink("tie", "two arguments equal the maximum", convention="split evenly",
@@ -226,6 +240,15 @@ row("min", None, min, "min({*})", _arith, _tie_weights("min"),
 row("tie2", 2, lambda a, c: 1.0 if a > c else (0.5 if a == c else 0.0),
     "1.0 if {0} > {1} else (0.5 if {0} == {1} else 0.0)", _float,
     doc="the share of max(a, c)'s adjoint that goes to a (ties split evenly)")
+row("tie2t", 3, lambda a, c, t: 1.0 if a > c else (t if a == c else 0.0),
+    "1.0 if {0} > {1} else ({2} if {0} == {1} else 0.0)", _float,
+    doc="tie2 with share t at a tie (Conventions(tie=t))")
+row("stepc", 2, lambda x, c: 1.0 if x > 0.0 else (c if x == 0.0 else 0.0),
+    "1.0 if {0} > 0.0 else ({1} if {0} == 0.0 else 0.0)", _float,
+    doc="relu's partial with relu'(0) = c (Conventions(relu=c))")
+row("signc", 2, lambda x, c: c if x == 0.0 else float(_sign(x)),
+    "np.sign({0}) if {0} != 0.0 else {1}", _float,
+    doc="abs's partial with abs'(0) = c (Conventions(abs=c))")
 row("step", 1, _step, "1.0 if {0} > 0.0 else 0.0", _float,
     kink=Kink("jump", "x == 0", convention=0.0), doc="Heaviside step with step(0) = 0")
 row("sign", 1, lambda x: float(_sign(x)), "np.sign({0})", _float,

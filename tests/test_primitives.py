@@ -101,6 +101,41 @@ def test_kink_conventions(expr, point, expected, load):
         assert got == pytest.approx(expected, abs=1e-15), (expr, jit)
 
 
+CUSTOM = [  # (expression, point, Conventions(...) keywords, expected gradient)
+    ("ad.relu(x)", (0.0, 0.0), {"relu": 1.0}, (1.0, 0.0)),
+    ("ad.relu(x)", (-0.0, 0.0), {"relu": 0.5}, (0.5, 0.0)),
+    ("ad.relu(-x) + x", (0.0, 0.0), {"relu": 1.0}, (0.0, 0.0)),   # relu2 at 0: 1 - relu'(0)
+    ("abs(x) * 2.0", (0.0, 0.0), {"abs": 1.0}, (2.0, 0.0)),
+    ("abs(x)", (-0.0, 0.0), {"abs": -0.25}, (-0.25, 0.0)),
+    ("np.abs(x - y)", (1.0, 1.0), {"abs": 1.0}, (1.0, -1.0)),
+    ("max(x, y)", (1.5, 1.5), {"tie": 1.0}, (1.0, 0.0)),
+    ("np.maximum(x, y)", (0.0, 0.0), {"tie": 0.25}, (0.25, 0.75)),
+    ("min(x, y)", (-2.0, -2.0), {"tie": 0.0}, (0.0, 1.0)),
+    ("np.minimum(x, y) * 4.0", (3.0, 3.0), {"tie": 0.75}, (3.0, 1.0)),
+    ("ad.relu(x) + abs(y)", (0.5, -1.0), {"relu": 1.0, "abs": 1.0}, (1.0, -1.0)),  # no kink
+]
+
+
+@pytest.mark.parametrize("expr,point,conv,expected", CUSTOM)
+def test_custom_conventions_both_modes(expr, point, conv, expected, load):
+    import adcompile as ad
+    m = _module(load, expr)
+    c = ad.Conventions(**conv)
+    for mode in ("reverse", "forward"):
+        for jit in (True, False):
+            got = ad.grad(m.f, wrt=(0, 1), jit=jit, mode=mode, conventions=c)(*point)
+            assert got == pytest.approx(expected, abs=1e-15), (expr, mode, jit)
+
+
+def test_conventions_out_of_range_are_user_errors():
+    import adcompile as ad
+    for kw in ({"relu": 1.5}, {"abs": -2.0}, {"tie": -0.1}, {"relu": "one"}):
+        with pytest.raises(ad.AdCompileError, match="Conventions"):
+            ad.Conventions(**kw)
+    with pytest.raises(ad.AdCompileError, match="adcompile.Conventions"):
+        ad.grad(abs, conventions={"relu": 1.0})
+
+
 def test_jumps_have_zero_derivative_between_jumps(load):
     import adcompile as ad
     m = _module(load, "math.floor(x) + np.ceil(y) + round(x * y) + np.sign(x - y)")

@@ -109,7 +109,8 @@ def _propagates(name: str) -> bool:
 
 # ---------------------------------------------------------------------------- the pass
 class Forward:
-    def __init__(self, fn: Function, wrt: list[int], width: int = 1):
+    def __init__(self, fn: Function, wrt: list[int], width: int = 1, conventions=None):
+        self.conventions = conventions
         self.src = fn
         self.width = width
         self.wrt = [fn.params[i] for i in wrt]
@@ -135,6 +136,7 @@ class Forward:
             tparams += lanes
         body = Block(params + tparams)
         self.b = Builder(body, role="tangent")
+        self.b.conventions = self.conventions
         self.block(fn.body.ops, body)
         out = Function(fn.name, params + tparams, body, fn.filename, fn.result_tree, fn.loc,
                        fn.result_loc)
@@ -347,11 +349,11 @@ def tangent_params(params: list, wrt, width: int) -> list:
     return [f"{params[i]}_dot" + (f"_{k}" if k else "") for i in wrt for k in range(width)]
 
 
-def forward(fn: Function, wrt: list[int], width: int = 1) -> Function:
+def forward(fn: Function, wrt: list[int], width: int = 1, conventions=None) -> Function:
     """fn and its tangents along `width` directions per differentiated parameter."""
     from .dce import dce
     from .cse import cse
-    return dce(cse(Forward(fn, wrt, width).run()))
+    return dce(cse(Forward(fn, wrt, width, conventions).run()))
 
 
 __all__ = ["forward", "tangent_params", "ARRAY_JVP"]

@@ -361,12 +361,13 @@ class _LoopCtx(_Ctx):
 
 # ---------------------------------------------------------------------------- the pass
 class Reverse:
-    def __init__(self, fn: Function, wrt: list[int]):
+    def __init__(self, fn: Function, wrt: list[int], conventions=None):
         self.fwd, self.vmap = clone_function(fn)
         self.wrt = [self.fwd.params[i] for i in wrt]
         self.active = active_values(self.fwd, self.wrt)
         self.written = mutable_array_versions(self.fwd)
         self.b = Builder(self.fwd.body, role="adjoint")
+        self.b.conventions = conventions
         self.groups = itertools.count()
         self.exports: dict = {}
 
@@ -624,9 +625,10 @@ def _output_message(fn, outs) -> str:
            "grad needs a float output"
 
 
-def reverse(fn: Function, wrt: list[int]) -> Function:
-    """The fused value-and-gradient function of fn with respect to parameter indices wrt."""
-    return Reverse(fn, wrt).run()
+def reverse(fn: Function, wrt: list[int], conventions=None) -> Function:
+    """The fused value-and-gradient function of fn with respect to parameter indices wrt
+    (derivatives at kinks from `conventions`, an adcompile.Conventions; default: defaults)."""
+    return Reverse(fn, wrt, conventions).run()
 
 
 __all__ = ["reverse", "clone_function", "check_scalar_output"]
