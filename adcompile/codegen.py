@@ -155,6 +155,8 @@ class Emitter:
             text = f"# record for the adjoint: {src}  ({where})"
         elif op.role == "recompute":
             text = f"# recompute: {src}  ({where})"
+        elif op.role == "diagnostic":
+            text = f"# kink hits of: {src}  ({where})"
         elif op.role == "restore":
             text = f"# read back this iteration's record: {src}  ({where})"
         else:

@@ -27,6 +27,7 @@ from .activity import active_values
 from .cse import cse
 from .dce import dce
 from .fold import drop_invariant_carries, fold_outer_reads
+from .kinks import sites as kink_sites
 from .order import forward_commuting_loops
 
 
@@ -361,9 +362,17 @@ class _LoopCtx(_Ctx):
 
 # ---------------------------------------------------------------------------- the pass
 class Reverse:
-    def __init__(self, fn: Function, wrt: list[int], conventions=None):
+    def __init__(self, fn: Function, wrt: list[int], conventions=None, diagnostics=False):
         self.fwd, self.vmap = clone_function(fn)
         self.wrt = [self.fwd.params[i] for i in wrt]
+        self.sites = self.kinks = None
+        if diagnostics:                        # the diagnostic build: a table of kink hits
+            self.sites = {id(s.op): s for s in kink_sites(self.fwd)}
+            self.kinks = Value(Array(F64, 2), "kinks")
+            self.fwd.params.append(self.kinks)
+            self.fwd.body.args.append(self.kinks)
+            self.kinks.owner = self.fwd.body
+            self.wrt.append(self.kinks)
         self.active = active_values(self.fwd, self.wrt)
         self.written = mutable_array_versions(self.fwd)
         self.b = Builder(self.fwd.body, role="adjoint")
@@ -443,6 +452,8 @@ class Reverse:
         p = PRIMS[op.name]
         if g is None:
             return
+        if self.sites is not None and id(op) in self.sites:
+            self.record_hit(self.sites[id(op)], g, ctx)
         b = self.b
         if p.vjp_into is not None:
             target = op.args[0]
@@ -477,6 +488,21 @@ class Reverse:
             wanted = {k for k, a in enumerate(op.args) if a.id in self.active}
             for k, contrib in vjp(b, op.name, g, out, args, wanted):
                 ctx.add_adj(op.args[k], contrib)
+
+    def record_hit(self, site, g, ctx: _Ctx):
+        """Diagnostic build: row site.index of the kinks table counts the hits of the site
+        (exact: -0.0 == 0.0), sums the incoming adjoint, its magnitude and the argument."""
+        b = self.b
+        with b.at(ctx.rblock), b.located(site.op.loc, "diagnostic"):
+            args = [ctx.materialize(a) for a in site.switching_args()]
+            hit = b.prim("eq", args[0], args[1] if site.kind == "tie" else 0.0)
+            acc = ctx.get_adj(self.kinks)
+            if acc is None:
+                acc = self.zero(self.kinks, ctx)
+            row = b.const(site.index)
+            for col, v in enumerate((b.const(1.0), g, b.prim("abs", g), args[0])):
+                acc = b.prim("index_add", acc, b.prim("select", hit, v, 0.0), row, b.const(col))
+            ctx.set_adj(self.kinks, acc)
 
     def reverse_if(self, op: Op, ctx: _Ctx):
         seeds = [(k, ctx.get_adj(r)) for k, r in enumerate(op.results) if r.id in self.active]
@@ -625,10 +651,12 @@ def _output_message(fn, outs) -> str:
            "grad needs a float output"
 
 
-def reverse(fn: Function, wrt: list[int], conventions=None) -> Function:
+def reverse(fn: Function, wrt: list[int], conventions=None, diagnostics=False) -> Function:
     """The fused value-and-gradient function of fn with respect to parameter indices wrt
-    (derivatives at kinks from `conventions`, an adcompile.Conventions; default: defaults)."""
-    return Reverse(fn, wrt, conventions).run()
+    (derivatives at kinks from `conventions`, an adcompile.Conventions; default: defaults).
+    diagnostics=True: the diagnostic build, with a last parameter `kinks` (a zero table, one
+    row per site of passes.kinks.sites) and the table of hits returned last."""
+    return Reverse(fn, wrt, conventions, diagnostics).run()
 
 
 __all__ = ["reverse", "clone_function", "check_scalar_output"]

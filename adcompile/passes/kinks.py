@@ -1,0 +1,114 @@
+"""Nonsmooth sites of a function's IR, and the static findings about them.
+
+A site is an op whose primitive is not differentiable somewhere (relu, abs, two-argument
+max/min, sqrt/log at 0): `sites(fn)` lists them with what the diagnostic build tests for a
+hit. `aligned_kinks(fn, sites)` finds sites whose switching arguments are the same affine form
+of the inputs up to a nonzero factor (relu(t) and relu(-t)): their kinks lie on the same set,
+and one convention for each cannot be right for every way of writing the program (ADC201).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..builder import const_value
+from ..ir import Function, Op, Value, walk
+from ..primitives import PRIMS
+
+# primitive -> how a hit is tested: "zero" (its argument is 0), "tie" (the two arguments are
+# equal), "singular" (its argument is 0 and the derivative is infinite there)
+SITE_KINDS = {"relu": "zero", "abs": "zero", "max": "tie", "min": "tie",
+              "sqrt": "singular", "log": "singular", "log2": "singular", "log10": "singular"}
+
+
+@dataclass
+class Site:
+    index: int
+    op: Op
+    kind: str
+
+    @property
+    def primitive(self) -> str:
+        return self.op.name
+
+    def switching_args(self) -> list:
+        """The values whose difference (or value) is zero at the kink."""
+        return list(self.op.args[:2]) if self.kind == "tie" else [self.op.args[0]]
+
+
+def sites(fn: Function) -> list[Site]:
+    out = []
+    for op in walk(fn.body):
+        kind = SITE_KINDS.get(op.name)
+        if kind is None or (kind == "tie" and len(op.args) != 2):
+            continue
+        out.append(Site(len(out), op, kind))
+    return out
+
+
+def affine_form(v: Value, depth: int = 0):
+    """v as {atom id: coefficient} plus a constant under key None, through +, -, negation
+    and multiplication by constants; other values are atoms."""
+    c = const_value(v)
+    if isinstance(c, (int, float)) and not isinstance(c, bool):
+        return {None: float(c)}
+    op = v.owner
+    if depth < 50 and isinstance(op, Op) and op.name in ("add", "sub", "neg", "mul", "to_f64"):
+        if op.name == "neg":
+            return _scale(affine_form(op.args[0], depth + 1), -1.0)
+        if op.name == "to_f64":
+            return affine_form(op.args[0], depth + 1)
+        a, b = (affine_form(x, depth + 1) for x in op.args)
+        if op.name == "add":
+            return _add(a, b, 1.0)
+        if op.name == "sub":
+            return _add(a, b, -1.0)
+        for k, other in ((a, b), (b, a)):
+            if set(k) <= {None}:
+                return _scale(other, k.get(None, 0.0))
+    return {v.id: 1.0}
+
+
+def _scale(form, s):
+    return {k: s * c for k, c in form.items() if s * c != 0.0}
+
+
+def _add(a, b, sign):
+    out = dict(a)
+    for k, c in b.items():
+        out[k] = out.get(k, 0.0) + sign * c
+    return {k: c for k, c in out.items() if c != 0.0}
+
+
+def switching_form(site: Site):
+    """The site's switching function as an affine form normalised up to scale (its first
+    coefficient +1), with the factor it was divided by; None when it is not affine in
+    anything (a constant)."""
+    args = site.switching_args()
+    form = affine_form(args[0])
+    if site.kind == "tie":
+        form = _add(form, affine_form(args[1]), -1.0)
+    atoms = sorted((k for k in form if k is not None))
+    if not atoms:
+        return None, 0.0
+    alpha = form[atoms[0]]
+    key = tuple((k, round(form[k] / alpha, 12)) for k in sorted(form, key=lambda k: (k is None, k or 0)))
+    return key, alpha
+
+
+def aligned_kinks(fn: Function, found: list[Site]) -> list[list[Site]]:
+    """Groups of two or more kink sites (not singular points) on the same switching set."""
+    groups: dict = {}
+    for s in found:
+        if s.kind == "singular":
+            continue
+        key, _ = switching_form(s)
+        if key is not None:
+            groups.setdefault(key, []).append(s)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def kink_of(site: Site):
+    return PRIMS[site.primitive].kink
+
+
+__all__ = ["Site", "sites", "aligned_kinks", "switching_form", "SITE_KINDS"]
