@@ -10,6 +10,7 @@
 """
 from .api import GradFunction, grad, value_and_grad
 from .conventions import Conventions
+from .diagnose import diagnose
 from .errors import AdCompileError, AdTypeError, JitError, OutOfRangeError, ShapeError, \
     UnknownFunctionError, UnsupportedSyntaxError
 from .functions import relu
@@ -17,6 +18,6 @@ from .transforms import hessian, hvp, jacobian, jvp
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "jvp", "jacobian", "hvp", "hessian", "relu", "Conventions", "GradFunction", "AdCompileError", "AdTypeError",
+__all__ = ["grad", "value_and_grad", "jvp", "jacobian", "hvp", "hessian", "relu", "Conventions", "diagnose", "GradFunction", "AdCompileError", "AdTypeError",
            "JitError", "OutOfRangeError", "ShapeError", "UnknownFunctionError",
            "UnsupportedSyntaxError"]

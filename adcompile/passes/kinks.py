@@ -111,4 +111,40 @@ def kink_of(site: Site):
     return PRIMS[site.primitive].kink
 
 
-__all__ = ["Site", "sites", "aligned_kinks", "switching_form", "SITE_KINDS"]
+_COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
+
+
+def jumps_and_branches(fn: Function, active: set) -> list[Op]:
+    """Ops where the program may jump or switch branch with the differentiated inputs:
+    jump primitives (floor, round, sign, //, %) and comparisons of active floats (their
+    result feeds a branch, a select or a flag)."""
+    out = []
+    for op in walk(fn.body):
+        if op.name not in PRIMS or not any(a.id in active for a in op.args):
+            continue
+        kink = PRIMS[op.name].kink
+        if op.name in _COMPARISONS or (kink is not None and kink.kind == "jump"):
+            out.append(op)
+    return out
+
+
+def equality_branches(fn: Function, active: set) -> list[Op]:
+    """== / != between floats that depend on the inputs: true on a set of measure zero."""
+    return [op for op in walk(fn.body) if op.name in ("eq", "ne")
+            and any(a.id in active for a in op.args)]
+
+
+def sqrt_of_squares(fn: Function) -> list[Op]:
+    """sqrt(x * x), sqrt(x ** 2): |x| written with a derivative that is nan at 0."""
+    out = []
+    for op in walk(fn.body):
+        if op.name != "sqrt":
+            continue
+        inner = op.args[0].owner
+        if isinstance(inner, Op) and inner.name == "mul" and inner.args[0] is inner.args[1]:
+            out.append(op)
+    return out
+
+
+__all__ = ["Site", "sites", "aligned_kinks", "switching_form", "SITE_KINDS",
+           "jumps_and_branches", "equality_branches", "sqrt_of_squares"]

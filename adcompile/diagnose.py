@@ -1,0 +1,399 @@
+"""ad.diagnose: is AD's derivative at this point an artifact of how the program is written?
+
+1. The diagnostic build (reverse mode with a table of kink hits, passes/kinks.py) gives AD's
+   output and, per nonsmooth site, the hits with their incoming adjoints.
+2. Static findings: kink sites on the same switching set (aligned kinks, ADC201).
+3. The point check, when a kink is hit with a nonzero adjoint: gradients sampled at random
+   points of balls of two radii around the point (where the function is differentiable with
+   probability 1) estimate the Clarke subdifferential (Burke, Lewis, Overton); AD's output is
+   tested for membership in their convex hull (nonnegative least squares). A directional
+   subgradient (the limit of gradients along a random direction, estimated at a point a tiny
+   step along it) is reported as a true subgradient.
+Verdicts: smooth, kink, artifact, singular, discontinuous, inconclusive (docs/nonsmooth.md).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .api import GradFunction, Compiled, _clean, arg_type, _PY
+from .errors import AdCompileError
+from .types import Array, is_float
+
+VERDICTS = ("smooth", "kink", "artifact", "singular", "discontinuous", "inconclusive")
+
+
+@dataclass
+class KinkHit:
+    file: str
+    line: int
+    col: int
+    primitive: str
+    text: str
+    hits: int
+    arg: float
+    adjoint: float
+    used: str
+    alternatives: list
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: str
+    message: str
+    location: str
+
+
+@dataclass
+class Report:
+    name: str
+    point: dict
+    verdict: str
+    ad: object
+    subgradient: object
+    sites: list = field(default_factory=list)
+    static: list = field(default_factory=list)
+    clarke: list = field(default_factory=list)      # sampled gradients (estimate of the set)
+    distance: float = 0.0
+    separating: object = None
+    summary: str = ""
+
+    def to_json(self) -> str:
+        def plain(x):
+            if isinstance(x, np.ndarray):
+                return x.tolist()
+            if isinstance(x, tuple):
+                return [plain(v) for v in x]
+            return x
+        return json.dumps({
+            "function": self.name, "point": {k: plain(v) for k, v in self.point.items()},
+            "verdict": self.verdict, "ad": plain(self.ad), "subgradient": plain(self.subgradient),
+            "distance": self.distance, "separating_direction": plain(self.separating),
+            "summary": self.summary,
+            "sites": [vars(s) for s in self.sites], "static": [vars(f) for f in self.static]})
+
+    def __str__(self) -> str:
+        at = ", ".join(f"{k}={_fmt(v)}" for k, v in self.point.items())
+        lines = [f"{self.name}({at}): {self.verdict.upper()} — {self.summary}",
+                 f"  AD:                     {_fmt(self.ad)}",
+                 f"  directional subgradient: {_fmt(self.subgradient)}"]
+        if self.separating is not None:
+            lines.append(f"  separating direction:   {_fmt(self.separating)} (AD is "
+                         f"{self.distance:.3g} away from every nearby gradient's hull)")
+        if self.sites:
+            for k, s in enumerate(self.sites):
+                head = "  kinks hit:  " if k == 0 else " " * 14
+                lines.append(f"{head}{s.where()}  {s.text}  hits={s.hits}  arg={s.arg:+g}  "
+                             f"adjoint={s.adjoint:+g}  used {s.used}  alternatives "
+                             f"{s.alternatives}")
+        else:
+            lines.append("  kinks hit:  none with a nonzero adjoint")
+        for k, f in enumerate(self.static):
+            head = "  static:     " if k == 0 else " " * 14
+            lines.append(f"{head}{f.code} {f.location}: {f.message}")
+        return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, tuple):
+        return "(" + ", ".join(_fmt(x) for x in v) + ")"
+    if isinstance(v, np.ndarray):
+        return np.array2string(v, precision=6)
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return repr(v)
+
+
+# ---------------------------------------------------------------------------- compiling
+class _Diagnostic(GradFunction):
+    """The diagnostic build of value_and_grad: one more argument (the zero table of hits)
+    and one more result (the table filled in)."""
+
+    def __init__(self, func, wrt, conventions=None):
+        super().__init__(func, wrt, True, True, "reverse", conventions)
+
+    def _compile(self, types):
+        from .codegen import generate_module
+        from .frontend import build_function
+        from .irprint import format_function
+        from .jit import compile_function, write_module
+        from .passes.checks import hoist_checks
+        from .passes.activity import active_values
+        from .passes.kinks import (aligned_kinks, equality_branches, jumps_and_branches, sites,
+                                   sqrt_of_squares)
+        from .passes.reverse import reverse
+        primal = build_function(self.func, list(types))
+        found = sites(primal)
+        active = active_values(primal, [primal.params[i] for i in self.wrt])
+        switches = jumps_and_branches(primal, active)
+        equalities = equality_branches(primal, active)
+        roots = sqrt_of_squares(primal)
+        vg = hoist_checks(reverse(primal, list(self.wrt), self.conventions, diagnostics=True))
+        name = f"{primal.name}_diag"
+        where = primal.loc.short() if primal.loc else primal.name
+        source = generate_module(vg, name, f"{where} ({primal.name})",
+                                 "value, gradient and the table of kink hits (diagnostic "
+                                 "build)", params=self.params + ["kinks"])
+        path = write_module(source, name)
+        func = compile_function(path, name, True)
+        c = Compiled(types, format_function(primal), format_function(vg), source, path, func, 1)
+        c.sites = found
+        c.aligned = aligned_kinks(primal, found)
+        c.switches, c.equalities, c.roots = switches, equalities, roots
+        return c
+
+
+def _values(g: GradFunction, args, kwargs):
+    values = g._bind(args, kwargs)
+    types = tuple(arg_type(n, v) for n, v in zip(g.params, values))
+    return types, [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, values)]
+
+
+# ---------------------------------------------------------------------------- the check
+def diagnose(f, *args, wrt=None, conventions=None, samples: int = 0, seed: int = 0,
+             **kwargs) -> Report:
+    """Diagnose AD's derivative of float-valued f at the point args (w.r.t. every float
+    parameter unless wrt narrows it). Returns a Report; print it to read it."""
+    try:
+        return _diagnose(f, args, kwargs, wrt, conventions, samples, seed)
+    except AdCompileError as exc:
+        raise _clean(exc) from None
+
+
+def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
+    from .jit import run_compiled
+    probe = GradFunction(f, 0, True, True, "reverse", conventions)
+    types, values = _values(probe, args, kwargs)
+    if wrt is None:
+        wrt = tuple(i for i, t in enumerate(types) if is_float(t))
+        if not wrt:
+            raise AdCompileError(f"diagnose: {f.__name__}() has no float parameter at this point")
+        wrt = wrt[0] if len(wrt) == 1 else wrt
+    diag = _Diagnostic(f, wrt, conventions)
+    compiled = diag._specialise(types)
+    table0 = np.zeros((max(len(compiled.sites), 1), 4))
+    out = run_compiled(compiled.func, values + [table0], compiled.path)
+    value, grads, table = out[0], list(out[1:-1]), out[-1]
+    idx = list(diag.wrt)
+    ad_out = grads[0] if diag.single else tuple(grads)
+    flat_ad = _flatten(grads)
+    hits = _hits(compiled, table)
+    static = _static(compiled)
+    plain = GradFunction(f, diag.wrt if not diag.single else diag.wrt[0], True, True, "reverse",
+                         conventions)
+
+    def grad_at(xflat):
+        vals = _unflatten(values, idx, xflat)
+        v, g = plain(*vals)
+        return float(v), _flatten(list(g) if isinstance(g, tuple) else [g])
+
+    x0 = _flatten([values[i] for i in idx])
+    rng = np.random.default_rng(seed)
+    n = x0.size
+    direction = rng.standard_normal(n)
+    direction /= np.linalg.norm(direction) or 1.0
+    step = 1e-8 * max(1.0, float(np.max(np.abs(x0))) if n else 1.0)
+    _, g1 = grad_at(x0 + step * direction)
+    _, g2 = grad_at(x0 + 2 * step * direction)
+    sub = 2 * g1 - g2              # the limit along the direction, extrapolated linearly
+    subgradient = _shape_like(sub, values, idx, diag.single)
+    point = {probe.params[i]: values[i] for i in range(len(values))}
+    rep = Report(f.__name__, point, "smooth", ad_out, subgradient, hits, static)
+    nonzero = [h for h in hits if h.adjoint != 0.0 or h.primitive in ("sqrt", "log", "log2",
+                                                                         "log10")]
+    if not np.all(np.isfinite(flat_ad)) or not math.isfinite(value):
+        rep.verdict = "singular"
+        bad = [h for h in hits if h.primitive in ("sqrt", "log", "log2", "log10")]
+        rep.summary = "AD gives inf/nan" + (
+            f": {bad[0].text} at its singular point ({bad[0].where()})" if bad else "")
+        return rep
+    if not nonzero and not compiled.switches:
+        rep.summary = "no kink is hit with a nonzero adjoint: AD gives the gradient"
+        return rep
+    m = samples or min(n + 1, 64) + 8
+    scale = max(1.0, float(np.max(np.abs(x0))))
+    checks = []
+    for radius in (1e-6 * scale, 1e-4 * scale):
+        S, fvals = [], []
+        for u in _ball(rng, n, m, radius):
+            fv, gv = grad_at(x0 + u)
+            if np.all(np.isfinite(gv)) and math.isfinite(fv):
+                S.append(gv)
+                fvals.append(fv)
+        if len(S) < 2:
+            continue
+        S = np.array(S)
+        lip = float(np.max(np.linalg.norm(S, axis=1))) + float(np.linalg.norm(flat_ad))
+        jump = max(abs(fv - value) for fv in fvals) > 100.0 * (lip + 1.0) * radius + 1e-12
+        dist, proj = _hull_distance(flat_ad, S)
+        tol = 1e-6 * (1.0 + float(np.max(np.abs(S))))
+        spread = float(np.max(np.ptp(S, axis=0))) > 1e-3 * (1.0 + float(np.max(np.abs(S))))
+        checks.append({"jump": jump, "inside": dist <= tol, "dist": dist, "gap": flat_ad - proj,
+                       "spread": spread, "S": S})
+    if not checks:
+        rep.verdict = "inconclusive"
+        rep.summary = "no finite gradient near the point to compare with"
+        return rep
+    rep.clarke = checks[0]["S"]
+    if any(c["jump"] for c in checks):
+        rep.verdict = "discontinuous"
+        rep.summary = "the function jumps at this point (a jump primitive or branches whose " \
+                      "pieces do not meet): no derivative exists"
+    elif all(not c["inside"] for c in checks):
+        c = checks[0]
+        rep.verdict = "artifact"
+        rep.distance = c["dist"]
+        u = c["gap"] / (np.linalg.norm(c["gap"]) or 1.0)
+        rep.separating = _shape_like(u, values, idx, diag.single)
+        near = _fmt(_shape_like(_hull_point(c["S"]), values, idx, diag.single))
+        rep.summary = (f"AD gives {_fmt(ad_out)}, but every nearby gradient is near {near}: "
+                       "AD's value is outside the Clarke subdifferential (an artifact of how "
+                       "the program is written)")
+    elif nonzero or any(c["spread"] for c in checks):
+        rep.verdict = "kink"
+        rep.summary = ("a kink or branch boundary is hit; AD's value lies in the (estimated) "
+                       "Clarke subdifferential, but other conventions or other ways of writing "
+                       "the program give other values (see alternatives)")
+    else:
+        rep.summary = "no kink or branch boundary at this point: AD gives the gradient"
+    return rep
+
+
+# ---------------------------------------------------------------------------- helpers
+def _hits(compiled, table) -> list:
+    from .conventions import DEFAULT
+    out = []
+    for s in compiled.sites:
+        count, adj, _mag, argsum = table[s.index]
+        if count == 0:
+            continue
+        loc = s.op.loc
+        kink = s.op.name
+        text = loc.source_line().strip() if loc else kink
+        text = _call_text(loc, kink) or text
+        used, alts = _convention(kink, DEFAULT)
+        out.append(KinkHit(loc.short().rsplit(":", 1)[0] if loc else "?", loc.line if loc else 0,
+                           loc.col + 1 if loc else 0, kink, text, int(count),
+                           float(argsum / count), float(adj), used, alts))
+    return out
+
+
+def _call_text(loc, kink):
+    """The user's call at a site, e.g. 'relu(-t)', from the source line and column."""
+    if loc is None:
+        return None
+    line = loc.source_line()
+    start = loc.col
+    if not line or start >= len(line):
+        return None
+    depth, end = 0, start
+    for k in range(start, len(line)):
+        ch = line[k]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                end = k + 1
+                break
+    else:
+        return None
+    text = line[start:end]
+    return text if depth == 0 and "(" in text else None
+
+
+def _convention(kink: str, conv):
+    if kink == "relu":
+        return f"relu'(0)={conv.relu:g}", [0, 1]
+    if kink == "abs":
+        return f"abs'(0)={conv.abs:g}", [-1, 1]
+    if kink in ("max", "min"):
+        return f"tie share {conv.tie:g}", [0, 1]
+    return "derivative formula (inf at 0)", []
+
+
+def _static(compiled) -> list:
+    out = []
+    for op in compiled.equalities:
+        out.append(Finding("ADC202", "warning", "a float equality decides the program's path: "
+                           "it holds on a set of measure zero, where the derivative is that of "
+                           "the branch taken", _loc(op)))
+    for op in compiled.roots:
+        out.append(Finding("ADC203", "warning", "sqrt of a square is abs() with an infinite "
+                           "derivative at 0 (nan through the chain rule): write abs(x)", _loc(op)))
+    for group in compiled.aligned:
+        locs = ", ".join(f"{s.op.loc.short()}:{s.op.loc.col + 1}" for s in group)
+        names = " and ".join(_call_text(s.op.loc, s.op.name) or s.op.name for s in group)
+        first = group[0].op.loc
+        out.append(Finding(
+            "ADC201", "warning",
+            f"{names} have aligned kinks (the same switching set, at {locs}); one convention "
+            "for each cannot be right for every way of writing this program",
+            f"{first.short()}:{first.col + 1}" if first else "?"))
+    return out
+
+
+def _loc(op) -> str:
+    return f"{op.loc.short()}:{op.loc.col + 1}" if op.loc else "?"
+
+
+def _flatten(parts) -> np.ndarray:
+    return np.concatenate([np.ravel(np.asarray(p, dtype=np.float64)) for p in parts]) \
+        if parts else np.zeros(0)
+
+
+def _unflatten(values, idx, flat):
+    vals = list(values)
+    at = 0
+    for i in idx:
+        if isinstance(vals[i], np.ndarray):
+            size = vals[i].size
+            vals[i] = flat[at:at + size].reshape(vals[i].shape)
+            at += size
+        else:
+            vals[i] = float(flat[at])
+            at += 1
+    return vals
+
+
+def _shape_like(flat, values, idx, single):
+    vals = _unflatten(values, idx, flat)
+    parts = [vals[i] for i in idx]
+    return parts[0] if single else tuple(parts)
+
+
+def _ball(rng, n, m, radius):
+    d = rng.standard_normal((m, n))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    r = radius * rng.uniform(size=(m, 1)) ** (1.0 / max(n, 1))
+    return d * r
+
+
+def _hull_distance(g, S):
+    """Distance from g to the convex hull of the rows of S, and the nearest point."""
+    if S.shape[1] == 1:
+        lo, hi = float(S.min()), float(S.max())
+        p = min(max(float(g[0]), lo), hi)
+        return abs(float(g[0]) - p), np.array([p])
+    from scipy.optimize import nnls
+    rho = 1e3 * (1.0 + float(np.max(np.abs(S))))
+    A = np.vstack([S.T, rho * np.ones(S.shape[0])])
+    b = np.concatenate([g, [rho]])
+    lam, _ = nnls(A, b)
+    lam = lam / (lam.sum() or 1.0)
+    p = lam @ S
+    return float(np.linalg.norm(g - p)), p
+
+
+def _hull_point(S):
+    return S.mean(axis=0)
+
+
+__all__ = ["diagnose", "Report", "KinkHit", "Finding", "VERDICTS"]
