@@ -1,4 +1,4 @@
-"""The `adcompile` command: inspect (reverse or --forward), grad and demo.
+"""The `adcompile` command: inspect (reverse or --forward), grad, diagnose and demo.
 
 Exit codes: 0 success, 1 a user error (message on stderr, no traceback).
 """
@@ -123,6 +123,29 @@ def cmd_grad(args) -> int:
     return 0
 
 
+ARTIFACT_EXIT = 3
+
+
+def cmd_diagnose(args) -> int:
+    from .diagnose import diagnose
+    func = load_target(args.target)
+    import inspect
+    params = list(inspect.signature(func).parameters)
+    at = parse_pairs(args.at, "--at")
+    unknown = set(at) - set(params)
+    if unknown:
+        raise UsageError(f"--at names unknown parameters: {', '.join(sorted(unknown))}")
+    values = {k: parse_value(k, v) for k, v in at.items()}
+    wrt = parse_wrt(args.wrt, None) if args.wrt else None
+    named = wrt if isinstance(wrt, tuple) else (wrt,)
+    for name, v in values.items():           # --wrt t --at t=0 means the float 0.0
+        if isinstance(v, int) and not isinstance(v, bool) and name in named:
+            values[name] = float(v)
+    rep = diagnose(func, wrt=wrt, seed=args.seed, **values)
+    print(rep.to_json() if args.json else rep)
+    return ARTIFACT_EXIT if rep.verdict == "artifact" else 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
     run_demo(repeat=args.repeat)
@@ -155,6 +178,17 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--no-jit", action="store_true", help="run the generated source as Python")
     gr.add_argument("--forward", action="store_true", help="compute it by forward mode")
     gr.set_defaults(run=cmd_grad)
+    dg = sub.add_parser("diagnose", help="check AD's derivative at a point for nonsmooth "
+                        "artifacts", description="Run the nonsmooth diagnostics of FUNC at --at: "
+                        "kinks hit, static findings, and a verdict. Exit status 3 when the "
+                        "verdict is 'artifact' (AD's value outside the Clarke subdifferential), "
+                        "0 otherwise, 1 on a user error.")
+    dg.add_argument("target", metavar="FILE:FUNC")
+    dg.add_argument("--at", required=True, help='the point, e.g. "t=0.0"')
+    dg.add_argument("--wrt", default="", help="parameters (default: every float parameter)")
+    dg.add_argument("--seed", type=int, default=0, help="seed of the random directions")
+    dg.add_argument("--json", action="store_true", help="print the report as JSON")
+    dg.set_defaults(run=cmd_diagnose)
     de = sub.add_parser("demo", help="the seed computation-graph example, end to end",
                         description="Compile the seeds' computation-graph example: its IR, "
                                     "the adjoint source, a finite-difference check, timings.")

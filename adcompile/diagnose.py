@@ -80,7 +80,8 @@ class Report:
             "sites": [vars(s) for s in self.sites], "static": [vars(f) for f in self.static]})
 
     def __str__(self) -> str:
-        at = ", ".join(f"{k}={_fmt(v)}" for k, v in self.point.items())
+        at = ", ".join(f"{k}={v!r}" if isinstance(v, (float, int)) else f"{k}={_fmt(v)}"
+                       for k, v in self.point.items())
         lines = [f"{self.name}({at}): {self.verdict.upper()} — {self.summary}",
                  f"  AD:                     {_fmt(self.ad)}",
                  f"  directional subgradient: {_fmt(self.subgradient)}"]

@@ -53,6 +53,21 @@ def test_grad_forward_equals_reverse(capsys):
     assert outs[0] == pytest.approx(outs[1], rel=1e-12)
 
 
+def test_diagnose_exit_status_gates_on_artifacts(capsys, tmp_path):
+    prog = tmp_path / "model.py"
+    prog.write_text("import adcompile as ad\n\ndef relu2(t):\n    return ad.relu(-t) + t\n\n"
+                    "def zero(t):\n    return relu2(t) - ad.relu(t)\n")
+    code, out, err = run(capsys, "diagnose", f"{prog}:zero", "--at", "t=0.0")
+    assert code == 3 and err == ""
+    assert "ARTIFACT" in out and "model.py:4:12" in out and "ADC201" in out
+    code, out, _ = run(capsys, "diagnose", f"{prog}:relu2", "--at", "t=0.0", "--json")
+    assert code == 0 and '"verdict": "kink"' in out
+    code, out, _ = run(capsys, "diagnose", f"{prog}:zero", "--at", "t=0.5")
+    assert code == 0 and "SMOOTH" in out
+    code, _, err = run(capsys, "diagnose", f"{prog}:zero", "--at", "s=0.0")
+    assert code == 1 and "unknown parameters: s" in err
+
+
 def test_inspect_only_ir(capsys):
     code, out, _ = run(capsys, "inspect", f"{SEED}:f", "--ir")
     assert code == 0 and "func f(" in out and "def f_vg" not in out
@@ -98,7 +113,7 @@ def test_compile_error_exit_1_names_the_file(tmp_path, capsys):
     assert f"{bad}:4:12" in err and "math.erf" in err
 
 
-@pytest.mark.parametrize("sub", [[], ["inspect"], ["grad"], ["demo"]])
+@pytest.mark.parametrize("sub", [[], ["inspect"], ["grad"], ["demo"], ["diagnose"]])
 def test_help(sub):
     proc = subprocess.run([sys.executable, "-m", "adcompile.cli", *sub, "--help"],
                           capture_output=True, text=True)

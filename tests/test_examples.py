@@ -14,7 +14,8 @@ EXAMPLES = sorted(f for f in os.listdir(EXAMPLES_DIR) if f.endswith(".py")
 EXPECT = {"seed_graph.py": "df/dw2", "loops.py": "dE/dk",
           "logistic_regression.py": "mini-batch SGD", "mlp.py": "backprop recursion",
           "relu_homogeneity.py": "<W3, df/dW3>", "momentum.py": "Nesterov",
-          "cost_of_gradients.py": "reverse mode stays flat"}
+          "cost_of_gradients.py": "reverse mode stays flat",
+          "artifacts.py": "zero            1            0  artifact"}
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -36,11 +37,13 @@ def examples():
     sys.path.insert(0, EXAMPLES_DIR)
     import logistic_regression
     import mlp
+    import artifacts
     import cost_of_gradients
     import momentum
     import relu_homogeneity
     yield {"logistic": logistic_regression, "mlp": mlp, "momentum": momentum,
-           "homogeneity": relu_homogeneity, "cost": cost_of_gradients}
+           "homogeneity": relu_homogeneity, "cost": cost_of_gradients,
+           "artifacts": artifacts}
     sys.path.remove(EXAMPLES_DIR)
 
 
@@ -80,3 +83,11 @@ def test_reverse_gradient_cost_is_flat_and_forward_grows_with_n(examples):
     assert max(rev) < 10
     assert fwd[-1] / fwd[0] > 30
     assert fwd[-1] > 50 * rev[-1]
+
+
+def test_artifacts_table_of_the_seed(examples):
+    table = examples["artifacts"].main()
+    assert {k: (r.ad, r.verdict) for k, r in table.items()} == {
+        "relu": (0.0, "kink"), "relu2": (1.0, "kink"), "relu3": (0.5, "kink"),
+        "zero": (1.0, "artifact")}
+    assert table["zero"].subgradient == 0.0 or abs(table["zero"].subgradient) < 1e-9

@@ -1,0 +1,180 @@
+"""Nonsmooth diagnostics: the worked examples of the research notes, smooth points, the
+diagnostic build against the ordinary one, directional subgradients in the sampled Clarke
+estimate for random piecewise-linear programs, reports and the CLI's exit status."""
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import adcompile as ad
+from adcompile.api import arg_type
+from adcompile.diagnose import _Diagnostic, _hull_distance
+
+PROGRAMS = """
+import math
+import numpy as np
+import adcompile as ad
+
+def relu(t):
+    return ad.relu(t)
+
+def relu2(t):
+    return ad.relu(-t) + t
+
+def relu3(t):
+    return (relu(t) + relu2(t)) / 2.0
+
+def zero(t):
+    return relu2(t) - relu(t)
+
+def flip(t):
+    return relu(t) - relu(-t)
+
+def square(t):
+    return relu(t) ** 2
+
+def root(t):
+    return math.sqrt(t)
+
+def stairs(t):
+    return math.floor(t) + t
+
+def two_branches(t):
+    return t if t > 0.0 else -2.0 * t
+
+def gap(t):
+    return t if t > 0.0 else t + 1.0
+
+def vector_zero(x):
+    return np.sum(np.maximum(x, 0.0)) - np.sum(ad.relu(x))
+
+def plane(x, y):
+    return max(x, y) + min(x, y) - x - y
+"""
+
+
+@pytest.fixture(scope="module")
+def m(tmp_path_factory):
+    from conftest import load_source
+    return load_source(tmp_path_factory.mktemp("diag"), PROGRAMS, "kinks_prog")
+
+
+# the worked examples of ../shared/research/nonsmooth.md (relu'(0) = 0, ties split 1/2)
+WORKED = [("relu", 0.0, "kink"), ("relu2", 1.0, "kink"), ("relu3", 0.5, "kink"),
+          ("zero", 1.0, "artifact"), ("flip", 0.0, "artifact"), ("square", 0.0, "smooth")]
+
+
+@pytest.mark.parametrize("name,ad_value,verdict", WORKED)
+def test_worked_examples(m, name, ad_value, verdict):
+    rep = ad.diagnose(getattr(m, name), 0.0)
+    assert rep.ad == ad_value
+    assert rep.verdict == verdict, str(rep)
+    assert rep.ad == ad.grad(getattr(m, name))(0.0)
+
+
+@pytest.mark.parametrize("name", ["relu", "relu2", "relu3", "zero", "flip", "square",
+                                  "two_branches", "gap", "stairs", "root"])
+@pytest.mark.parametrize("t", [0.5, -0.7])
+def test_smooth_points_are_smooth(m, name, t):
+    if name == "root" and t < 0:
+        return
+    f = getattr(m, name)
+    rep = ad.diagnose(f, t)
+    assert rep.verdict == "smooth", str(rep)
+    assert rep.subgradient == pytest.approx(rep.ad, abs=1e-6)
+
+
+def test_artifact_report_names_the_kinks_and_a_true_subgradient(m):
+    rep = ad.diagnose(m.zero, 0.0)
+    assert rep.subgradient == pytest.approx(0.0, abs=1e-9)
+    assert [(s.primitive, s.adjoint) for s in rep.sites] == [("relu", 1.0), ("relu", -1.0)]
+    assert all(s.arg == 0.0 and s.alternatives == [0, 1] for s in rep.sites)
+    assert [f.code for f in rep.static] == ["ADC201"]
+    assert rep.separating == pytest.approx(1.0)
+    text = str(rep)
+    assert "ARTIFACT" in text and "ad.relu(-t)" in text and "ADC201" in text
+    data = json.loads(rep.to_json())
+    assert data["verdict"] == "artifact" and len(data["sites"]) == 2
+
+
+def test_other_verdicts(m):
+    assert ad.diagnose(m.root, 0.0).verdict == "singular"
+    assert ad.diagnose(m.stairs, 0.0).verdict == "discontinuous"
+    assert ad.diagnose(m.gap, 0.0).verdict == "discontinuous"
+    rep = ad.diagnose(m.two_branches, 0.0)          # pieces meet: a kink, AD = -2 in [-2, 1]
+    assert rep.verdict == "kink" and rep.ad == -2.0
+
+
+def test_arrays_and_several_parameters(m):
+    x = np.array([0.0, 1.5, -2.0, 0.0])
+    rep = ad.diagnose(m.vector_zero, x)
+    np.testing.assert_allclose(rep.ad, [0.5, 0.0, 0.0, 0.5])     # tie split vs relu'(0) = 0
+    assert rep.verdict == "artifact"
+    np.testing.assert_allclose(rep.subgradient, 0.0, atol=1e-9)
+    rep = ad.diagnose(m.plane, 0.3, 0.3)     # max + min = x + y: identically 0
+    assert rep.ad == (0.0, 0.0) and rep.verdict == "smooth" or rep.verdict == "kink"
+    assert isinstance(rep.ad, tuple) and len(rep.ad) == 2
+
+
+def test_diagnostics_off_generated_code_is_the_ordinary_build(m):
+    before = ad.grad(m.two_branches).specialise("f64").source
+    ad.diagnose(m.zero, 0.0)
+    ad.diagnose(m.two_branches, 0.0)
+    g = ad.grad(m.zero)
+    g(0.0)
+    assert "kinks_bar" not in g.source and "kink hits" not in g.source
+    assert ad.grad(m.two_branches).specialise("f64").source == before
+    diag = _Diagnostic(m.zero, 0)
+    src = diag.specialise("f64").source
+    assert "kinks_bar[" in src
+
+
+# ---------------------------------------------------------------------------- random programs
+ATOMS = ["x", "y", "x - y", "x + 2.0 * y", "-x", "0.5 * y - x"]
+OPS = ["ad.relu({})", "abs({})", "max({}, {})", "min({}, {})", "np.maximum({}, 0.0)"]
+
+
+@st.composite
+def pl_programs(draw):
+    lines = ["import numpy as np", "import adcompile as ad", "", "def f(x, y):", "    s = 0.0"]
+    for _ in range(draw(st.integers(1, 5))):
+        op = draw(st.sampled_from(OPS))
+        args = [draw(st.sampled_from(ATOMS)) for _ in range(op.count("{}"))]
+        coef = draw(st.sampled_from(["1.0", "-1.0", "2.0", "0.5"]))
+        lines.append(f"    s = s + {coef} * {op.format(*args)}")
+    lines.append(f"    return s + {draw(st.sampled_from(['0.0', 'x', 'y', '0.3 * x - y']))}")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=25)
+@given(src=pl_programs(), seed=st.integers(0, 1000))
+def test_random_piecewise_linear_directional_subgradient_in_sampled_hull(src, seed,
+                                                                         tmp_path_factory):
+    from conftest import load_source
+    f = load_source(tmp_path_factory.mktemp("pl"), src, "plprog").f
+    rep = ad.diagnose(f, 0.0, 0.0, seed=seed)          # every kink of these passes through 0
+    assert rep.verdict in ("smooth", "kink", "artifact"), str(rep)
+    S = np.asarray(rep.clarke) if len(rep.clarke) else None
+    if S is not None:
+        dist, _ = _hull_distance(np.array(rep.subgradient), S)
+        assert dist <= 1e-6 * (1 + np.max(np.abs(S))), (src, rep.subgradient, S)
+    if rep.verdict == "artifact":                      # a separating direction is evidence
+        u = np.array(rep.separating)
+        assert np.dot(np.array(rep.ad), u) > np.max(S @ u) + 1e-9
+
+
+@settings(max_examples=20)
+@given(src=pl_programs(), point=st.tuples(st.sampled_from([0.0, 1.0, -0.5]),
+                                          st.sampled_from([0.0, 1.0, -0.5])))
+def test_diagnostic_build_gives_the_ordinary_gradient(src, point, tmp_path_factory):
+    from conftest import load_source
+    f = load_source(tmp_path_factory.mktemp("pl2"), src, "plprog2").f
+    diag = _Diagnostic(f, (0, 1))
+    compiled = diag._specialise(tuple(arg_type(n, v) for n, v in zip("xy", point)))
+    out = compiled.func(*point, np.zeros((max(len(compiled.sites), 1), 4)))
+    value, grads = ad.value_and_grad(f, wrt=(0, 1))(*point)
+    assert out[0] == value and tuple(out[1:3]) == grads
+    table = out[3]
+    assert np.all(table[:, 0] >= 0) and math.isfinite(float(np.sum(table)))
