@@ -185,7 +185,7 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
     idx = list(diag.wrt)
     ad_out = grads[0] if diag.single else tuple(grads)
     flat_ad = _flatten(grads)
-    hits = _hits(compiled, table)
+    hits = _hits(compiled, table, conventions)
     static = _static(compiled)
     plain = GradFunction(f, diag.wrt if not diag.single else diag.wrt[0], True, True, "reverse",
                          conventions)
@@ -268,7 +268,7 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
 
 
 # ---------------------------------------------------------------------------- helpers
-def _hits(compiled, table) -> list:
+def _hits(compiled, table, conventions=None) -> list:
     from .conventions import DEFAULT
     out = []
     for s in compiled.sites:
@@ -279,7 +279,7 @@ def _hits(compiled, table) -> list:
         kink = s.op.name
         text = loc.source_line().strip() if loc else kink
         text = _call_text(loc, kink) or text
-        used, alts = _convention(kink, DEFAULT)
+        used, alts = _convention(kink, conventions or DEFAULT)
         out.append(KinkHit(loc.short().rsplit(":", 1)[0] if loc else "?", loc.line if loc else 0,
                            loc.col + 1 if loc else 0, kink, text, int(count),
                            float(argsum / count), float(adj), used, alts))
