@@ -17,23 +17,11 @@ import math
 import numpy as np
 import adcompile as ad
 
-def relu(t):
-    return ad.relu(t)
-
-def relu2(t):
-    return ad.relu(-t) + t
-
-def relu3(t):
-    return (relu(t) + relu2(t)) / 2.0
-
-def zero(t):
-    return relu2(t) - relu(t)
-
 def flip(t):
-    return relu(t) - relu(-t)
+    return ad.relu(t) - ad.relu(-t)
 
 def square(t):
-    return relu(t) ** 2
+    return ad.relu(t) ** 2
 
 def root(t):
     return math.sqrt(t)
@@ -57,8 +45,16 @@ def plane(x, y):
 
 @pytest.fixture(scope="module")
 def m(tmp_path_factory):
+    """The seed's relu, relu2, relu3 and zero (examples/artifacts.py) and the programs above."""
+    import os
+    import types
     from conftest import load_source
-    return load_source(tmp_path_factory.mktemp("diag"), PROGRAMS, "kinks_prog")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    seed = load_source(tmp_path_factory.mktemp("seed"),
+                       open(os.path.join(root, "examples", "artifacts.py")).read(), "artifacts")
+    more = load_source(tmp_path_factory.mktemp("diag"), PROGRAMS, "kinks_prog")
+    return types.SimpleNamespace(**{k: getattr(seed, k) for k in ("relu", "relu2", "relu3",
+                                                                  "zero")}, **vars(more))
 
 
 # the worked examples of ../shared/research/nonsmooth.md (relu'(0) = 0, ties split 1/2)
