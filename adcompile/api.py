@@ -266,6 +266,47 @@ class GradFunction:
         return f"<adcompile {kind} of {self.func.__name__} wrt ({wrt})>"
 
 
+class DirectionalGradFunction(GradFunction):
+    """grad(f, nonsmooth="directional"): at each call a random direction v (seeded) is drawn;
+    the compiled sweep computes the tangent along v, resolves every kink by the sign of its
+    tangent (the piece of the function that v enters) and runs the reverse sweep along those
+    choices. Away from kinks it is the ordinary gradient; at kinks it is a true subgradient
+    (for piecewise-smooth programs) whatever way the program is written."""
+
+    def __init__(self, func, wrt=0, jit=True, with_value=False, conventions=None, seed=0):
+        super().__init__(func, wrt, jit, with_value, "reverse", conventions)
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, *args, **kwargs):
+        try:
+            values = self._bind(args, kwargs)
+            types = tuple(arg_type(n, v) for n, v in zip(self.params, values))
+            compiled = self._specialise(types)
+        except AdCompileError as exc:
+            raise _clean(exc) from None
+        values = [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, values)]
+        dirs = [self.rng.standard_normal(np.shape(values[i])) if isinstance(types[i], Array)
+                else float(self.rng.standard_normal()) for i in self.wrt]
+        return self._package(run_compiled(compiled.func, values + dirs, compiled.path),
+                             compiled)
+
+    def _compile(self, types: tuple) -> Compiled:
+        from .passes.forward import directional_gradient, tangent_params
+        primal = build_function(self.func, list(types))
+        vg = hoist_checks(directional_gradient(primal, list(self.wrt), self.conventions))
+        name = f"{primal.name}_dir"
+        where = primal.loc.short() if primal.loc else primal.name
+        wrt_names = ", ".join(self.params[i] for i in self.wrt)
+        source = generate_module(vg, name, f"{where} ({primal.name})",
+                                 f"value and gradient with respect to {wrt_names}, kinks "
+                                 "resolved along the direction (x_dot, ...)",
+                                 params=self.params + tangent_params(self.params, self.wrt, 1))
+        path = write_module(source, name)
+        func = compile_function(path, name, self.jit)
+        return Compiled(types, format_function(primal), format_function(vg), source, path,
+                        func, 1)
+
+
 def _normalise_wrt(wrt, params, func):
     single = not isinstance(wrt, (tuple, list))
     items = [wrt] if single else list(wrt)
@@ -297,21 +338,35 @@ def _clean(exc: AdCompileError) -> AdCompileError:
     return exc
 
 
-def grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse", conventions=None):
+def _make(func, wrt, jit, with_value, mode, conventions, nonsmooth, seed):
+    if nonsmooth is None:
+        return GradFunction(func, wrt, jit, with_value, mode, conventions)
+    if nonsmooth != "directional":
+        raise AdCompileError(f"nonsmooth={nonsmooth!r}: the one choice is 'directional'",
+                             hint="leave it out for the conventions of docs/conventions.md")
+    if mode != "reverse":
+        raise AdCompileError("nonsmooth='directional' is a reverse-mode gradient",
+                             hint="leave mode at its default")
+    return DirectionalGradFunction(func, wrt, jit, with_value, conventions, seed)
+
+
+def grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse", conventions=None,
+         nonsmooth=None, seed: int = 0):
     """Gradient of a float-valued function: `@grad`, `@grad(wrt=("a", "b"))` or `grad(f, wrt=1)`.
 
     With one parameter in wrt (the default: the first) the call returns one float; with a tuple
     it returns a tuple of gradients in that order. `conventions` (an adcompile.Conventions)
-    sets the derivatives used at kinks (relu'(0), abs'(0), the share of a max/min tie).
+    sets the derivatives used at kinks (relu'(0), abs'(0), the share of a max/min tie);
+    nonsmooth="directional" resolves kinks along a random direction (seeded by `seed`).
     """
     if func is None:
-        return lambda f: GradFunction(f, wrt, jit, False, mode, conventions)
-    return GradFunction(func, wrt, jit, False, mode, conventions)
+        return lambda f: _make(f, wrt, jit, False, mode, conventions, nonsmooth, seed)
+    return _make(func, wrt, jit, False, mode, conventions, nonsmooth, seed)
 
 
 def value_and_grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse",
-                   conventions=None):
+                   conventions=None, nonsmooth=None, seed: int = 0):
     """Like grad, but the call returns (value, gradient) from the same compiled sweep."""
     if func is None:
-        return lambda f: GradFunction(f, wrt, jit, True, mode, conventions)
-    return GradFunction(func, wrt, jit, True, mode, conventions)
+        return lambda f: _make(f, wrt, jit, True, mode, conventions, nonsmooth, seed)
+    return _make(func, wrt, jit, True, mode, conventions, nonsmooth, seed)

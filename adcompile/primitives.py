@@ -240,6 +240,29 @@ row("min", None, min, "min({*})", _arith, _tie_weights("min"),
 row("tie2", 2, lambda a, c: 1.0 if a > c else (0.5 if a == c else 0.0),
     "1.0 if {0} > {1} else (0.5 if {0} == {1} else 0.0)", _float,
     doc="the share of max(a, c)'s adjoint that goes to a (ties split evenly)")
+# directional variants (grad(f, nonsmooth="directional")): the value of relu/abs/max/min, with
+# the derivative at the kink chosen by the sign of a direction's tangent d (the piece the
+# direction enters); a tangent tie too falls back to the default convention
+row("relu_dir", 2, lambda x, d: _relu(x), "{0} if {0} > 0.0 else 0.0", _float,
+    lambda b, o, x, d: (b.prim("dstep", x, d), None), kink=Kink("kink", "x == 0"),
+    doc="relu(x); at 0 the derivative follows the sign of the tangent d")
+row("dstep", 2, lambda x, d: 1.0 if x > 0.0 or (x == 0.0 and d > 0.0) else 0.0,
+    "1.0 if {0} > 0.0 or ({0} == 0.0 and {1} > 0.0) else 0.0", _float)
+row("abs_dir", 2, lambda x, d: abs(x), "abs({0})", _float,
+    lambda b, o, x, d: (b.prim("dsign", x, d), None), kink=Kink("kink", "x == 0"),
+    doc="abs(x); at 0 the derivative is the sign of the tangent d")
+row("dsign", 2, lambda x, d: float(_sign(x)) if x != 0.0 else float(_sign(d)),
+    "np.sign({0}) if {0} != 0.0 else np.sign({1})", _float)
+row("max_dir", 4, lambda a, c, da, dc: max(a, c), "max({0}, {1})", _float,
+    lambda b, o, a, c, da, dc: (b.prim("dtie", a, c, da, dc), b.prim("dtie", c, a, dc, da),
+                                None, None), kink=Kink("tie", "a == b"))
+row("min_dir", 4, lambda a, c, da, dc: min(a, c), "min({0}, {1})", _float,
+    lambda b, o, a, c, da, dc: (b.prim("dtie", c, a, dc, da), b.prim("dtie", a, c, da, dc),
+                                None, None), kink=Kink("tie", "a == b"))
+row("dtie", 4, lambda a, c, da, dc: 1.0 if a > c or (a == c and da > dc) else (
+    0.5 if a == c and da == dc else 0.0),
+    "1.0 if {0} > {1} or ({0} == {1} and {2} > {3}) else (0.5 if {0} == {1} and {2} == {3} "
+    "else 0.0)", _float, doc="max(a, c)'s share for a: ties broken by the tangents")
 row("tie2t", 3, lambda a, c, t: 1.0 if a > c else (t if a == c else 0.0),
     "1.0 if {0} > {1} else ({2} if {0} == {1} else 0.0)", _float,
     doc="tie2 with share t at a tie (Conventions(tie=t))")

@@ -34,6 +34,10 @@ CASES = [  # name, function, arguments, float parameters, calls per timing
     ("while loop (a0=1e3)", W.settle, (1000.0,), (0,), 100_000),
     ("Rosenbrock vectorised n=1e5", NW.rosenbrock_vec, (np.linspace(-1.2, 1.2, 100_000),),
      (0,), 200),
+    ("MLP 256x100->256->1 (ReLU)", NW.mlp_loss,
+     (RNG.standard_normal((100, 256)) * 0.1, RNG.standard_normal(256) * 0.1,
+      RNG.standard_normal(256) * 0.1, RNG.standard_normal((256, 100)),
+      RNG.standard_normal(256)), (0, 1, 2), 500),
     ("logistic loss 1000x100", NW.logistic_loss,
      (RNG.standard_normal(100) * 0.1, RNG.standard_normal((1000, 100)),
       (RNG.uniform(size=1000) > 0.5).astype(np.float64)), (0,), 2_000),
@@ -49,7 +53,7 @@ def main():
     print(f"numba {numba.__version__}, numpy {np.__version__}")
     print("per call of the compiled kernels; ratio = time / numba.njit primal time")
     print(f"{'workload':30s} {'primal':>10s} {'jvp':>7s} {'hvp':>7s} {'reverse':>8s} "
-          f"{'fwd grad':>9s}")
+          f"{'fwd grad':>9s}  directional/reverse")
     for name, func, args, wrt, reps in CASES:
         primal = numba.njit(func)
         primal(*args)
@@ -64,19 +68,21 @@ def main():
         hk(*jargs)
         rev = ad.value_and_grad(func, wrt=wrt)
         rev(*args)
+        dirg = ad.value_and_grad(func, wrt=wrt, nonsmooth="directional")
+        dirg(*args)
         n_in = sum(np.size(args[i]) for i in wrt)
         fwd = ad.value_and_grad(func, wrt=wrt, mode="forward")
         if n_in <= 10_000:
             fwd(*args)
-        t_p, t_j, t_h, t_r = _times([(primal, args), (jk, jargs), (hk, jargs),
-                                     (rev.kernel, args)], reps)
+        t_p, t_j, t_h, t_r, t_d = _times([(primal, args), (jk, jargs), (hk, jargs),
+                                          (rev.kernel, args), (dirg.kernel, jargs)], reps)
         if n_in <= 10_000:            # n / 4 sweeps: seconds per call beyond that
             (t_f,) = _times([(fwd.kernel, args)], max(1, reps // max(1, n_in // 4)))
             fwd_ratio = f"{t_f / t_p:8.1f}x"
         else:
             fwd_ratio = f"{'-':>9s}"
         print(f"{name:30s} {t_p * 1e6:8.2f}us {t_j / t_p:6.2f}x {t_h / t_p:6.2f}x "
-              f"{t_r / t_p:7.2f}x {fwd_ratio}  ({n_in} inputs)")
+              f"{t_r / t_p:7.2f}x {fwd_ratio}  {t_d / t_r:6.2f}x  ({n_in} inputs)")
 
 
 def _times(pairs, reps):

@@ -174,3 +174,64 @@ def test_diagnostic_build_gives_the_ordinary_gradient(src, point, tmp_path_facto
     assert out[0] == value and tuple(out[1:3]) == grads
     table = out[3]
     assert np.all(table[:, 0] >= 0) and math.isfinite(float(np.sum(table)))
+
+
+# ---------------------------------------------------------------------------- nonsmooth="directional"
+def test_directional_gradient_at_kinks_is_a_true_subgradient(m):
+    g = ad.grad(m.zero, nonsmooth="directional", seed=3)
+    assert [g(0.0) for _ in range(6)] == [0.0] * 6          # ordinary AD: 1.0
+    g = ad.grad(m.flip, nonsmooth="directional", seed=3)
+    assert [g(0.0) for _ in range(6)] == [1.0] * 6          # ordinary AD: 0.0
+    g = ad.grad(m.relu3, nonsmooth="directional", seed=3)
+    assert set(g(0.0) for _ in range(20)) == {0.0, 1.0}      # the two pieces of relu
+    x = np.array([0.0, 1.5, -2.0, 0.0])
+    np.testing.assert_allclose(ad.grad(m.vector_zero, nonsmooth="directional")(x), 0.0)
+
+
+def test_directional_gradient_is_seeded():
+    import programs as P
+    a = ad.grad(P.relu_net, nonsmooth="directional", seed=7)
+    b = ad.grad(P.relu_net, nonsmooth="directional", seed=7)
+    assert [a(0.0) for _ in range(5)] == [b(0.0) for _ in range(5)]
+
+
+def test_directional_option_errors():
+    import programs as P
+    with pytest.raises(ad.AdCompileError, match="nonsmooth='sideways'"):
+        ad.grad(P.straight, nonsmooth="sideways")
+    with pytest.raises(ad.AdCompileError, match="reverse-mode"):
+        ad.grad(P.straight, nonsmooth="directional", mode="forward")
+
+
+@settings(max_examples=20)
+@given(src=pl_programs(), seed=st.integers(0, 1000),
+       point=st.tuples(st.floats(-2, 2), st.floats(-2, 2)))
+def test_directional_equals_ordinary_away_from_kinks_and_is_in_the_hull_at_them(
+        src, seed, point, tmp_path_factory):
+    from conftest import load_source
+    f = load_source(tmp_path_factory.mktemp("dir"), src, "dirprog").f
+    g = ad.value_and_grad(f, wrt=(0, 1), nonsmooth="directional", seed=seed)
+    v, d = g(*point)
+    v0, d0 = ad.value_and_grad(f, wrt=(0, 1))(*point)
+    assert v == v0
+    if ad.diagnose(f, *point).verdict == "smooth":
+        assert d == pytest.approx(d0, abs=1e-12)
+    rep = ad.diagnose(f, 0.0, 0.0, seed=seed)
+    _, d = g(0.0, 0.0)
+    if len(rep.clarke):
+        dist, _ = _hull_distance(np.array(d), np.asarray(rep.clarke))
+        assert dist <= 1e-6 * (1 + np.max(np.abs(rep.clarke))), (src, d, rep.clarke)
+
+
+@pytest.mark.parametrize("name", ["nested_branches", "break_continue", "rosen_vec",
+                                  "relu_net", "trajectory"])
+def test_directional_equals_ordinary_on_suite_programs(name):
+    from test_forward import _all_cases, _float_params
+    for func, args in _all_cases():
+        if func.__name__ != name:
+            continue
+        wrt = _float_params(args)
+        _, d = ad.value_and_grad(func, wrt=wrt, nonsmooth="directional")(*args)
+        _, d0 = ad.value_and_grad(func, wrt=wrt)(*args)
+        for a, b in zip(d, d0):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from ..builder import Builder
 from ..ir import Block, Function, Op, Value, loop_body, loop_carried, walk
 from ..primitives import PRIMS, _times, is_differentiable
-from ..types import Array, is_float
+from ..types import F64, Array, is_float
 from .activity import active_values
 
 
@@ -98,6 +98,9 @@ ARRAY_JVP = {
 }
 
 
+_DIRECTIONAL = {"relu": "relu_dir", "abs": "abs_dir", "max": "max_dir", "min": "min_dir"}
+
+
 def _role(op: Op) -> str:
     """The role of an op's tangent: that of the op, "tangent" for the user's own lines."""
     return "tangent" if op.role == "primal" else op.role
@@ -109,8 +112,10 @@ def _propagates(name: str) -> bool:
 
 # ---------------------------------------------------------------------------- the pass
 class Forward:
-    def __init__(self, fn: Function, wrt: list[int], width: int = 1, conventions=None):
+    def __init__(self, fn: Function, wrt: list[int], width: int = 1, conventions=None,
+                 directional: bool = False):
         self.conventions = conventions
+        self.directional = directional
         self.src = fn
         self.width = width
         self.wrt = [fn.params[i] for i in wrt]
@@ -155,6 +160,10 @@ class Forward:
             return dot
         if isinstance(v.type, Array):
             like = self.new(v)
+            if isinstance(like.owner, Op) and like.owner.name == "empty":
+                # elements of an uninitialised array have no value, nor a tangent, to keep
+                return self.b.prim("empty", *like.owner.args, hint=_tangent_name(v, 0),
+                                   **like.owner.attrs)
             if isinstance(like.owner, Op) and like.owner.name == "zeros_like":
                 like = like.owner.args[0]          # not np.zeros_like(np.zeros_like(x))
             return self.b.prim("zeros_like", like, hint=_tangent_name(v, 0))
@@ -190,6 +199,8 @@ class Forward:
     def prim(self, op: Op):
         args = [self.new(a) for a in op.args]
         new = self.clone(op, args)
+        if self.directional and op.name in _DIRECTIONAL and len(op.args) <= 2:
+            self.follow_direction(op, new)
         r = op.results[0] if op.results else None
         if r is None or not self.holds_tangent(r):
             return
@@ -200,7 +211,8 @@ class Forward:
                                              [d[k] for d in dots])
                          for k in range(self.width)]
             else:
-                lanes = self.scalar_lanes(op, new.results[0], args, dots)
+                lanes = self.scalar_lanes(new, new.results[0], new.args, dots + [
+                    [None] * self.width] * (len(new.args) - len(args)))
         for k, t in enumerate(lanes):
             if t is not None and t.hint == "":
                 t.hint = _tangent_name(r, k)
@@ -232,6 +244,21 @@ class Forward:
                 lanes.append(load.result)
         if op.name == "tape_load":
             self.dots[v.id] = lanes
+
+    def follow_direction(self, op: Op, new: Op):
+        """relu/abs/max/min whose derivative at the kink follows the tangent (lane 0)."""
+        dots = [self.lanes(a)[0] for a in op.args]
+        if all(d is None for d in dots):
+            return
+        blk = self.b.block
+        for k, d in enumerate(dots):
+            if d is None:                      # a constant's tangent, defined before the op
+                zero = Op("const", [], [Value(F64)], {"value": 0.0}, loc=op.loc, role="tangent")
+                blk.insert_after(blk.ops[blk.ops.index(new) - 1] if blk.ops.index(new) else None,
+                                 [zero])
+                dots[k] = zero.result
+        new.name = _DIRECTIONAL[op.name]
+        new.args = new.args + dots
 
     def scalar_lanes(self, op: Op, out: Value, args, dots) -> list:
         if not any(d is not None for lanes in dots for d in lanes):
@@ -349,6 +376,25 @@ def tangent_params(params: list, wrt, width: int) -> list:
     return [f"{params[i]}_dot" + (f"_{k}" if k else "") for i in wrt for k in range(width)]
 
 
+def directional_gradient(fn: Function, wrt: list[int], conventions=None) -> Function:
+    """Value and gradient whose kinks are resolved along a direction: the tangent along the
+    direction (parameters x_dot, ...) decides each tie; then the reverse sweep, whose partials
+    at the kinks read those decisions. The gradient of the piece the direction enters: a
+    Bouligand (so Clarke) subgradient for piecewise-smooth programs."""
+    from .dce import dce
+    from .reverse import reverse
+    tangent = Forward(fn, wrt, 1, conventions, directional=True).run()
+    ret = tangent.body.ops[-1]
+    ret.args = ret.args[:1]                # the value; its tangent only steered the choices
+    vg = reverse(dce(tangent), wrt, conventions)
+    plain = {v: k for k, v in _DIRECTIONAL.items()}
+    for op in walk(vg.body):               # the values need no tangent: only the partials
+        if op.name in plain:               # (dstep, dsign, dtie) read it
+            op.args = op.args[:len(op.args) // 2 if op.name in ("max_dir", "min_dir") else 1]
+            op.name = plain[op.name]
+    return dce(vg)
+
+
 def forward(fn: Function, wrt: list[int], width: int = 1, conventions=None) -> Function:
     """fn and its tangents along `width` directions per differentiated parameter."""
     from .dce import dce
@@ -356,4 +402,4 @@ def forward(fn: Function, wrt: list[int], width: int = 1, conventions=None) -> F
     return dce(cse(Forward(fn, wrt, width, conventions).run()))
 
 
-__all__ = ["forward", "tangent_params", "ARRAY_JVP"]
+__all__ = ["forward", "directional_gradient", "tangent_params", "ARRAY_JVP"]
