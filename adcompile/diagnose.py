@@ -6,9 +6,9 @@
 3. The point check, when a kink is hit with a nonzero adjoint: gradients sampled at random
    points of balls of two radii around the point (where the function is differentiable with
    probability 1) estimate the Clarke subdifferential (Burke, Lewis, Overton); AD's output is
-   tested for membership in their convex hull (nonnegative least squares). A directional
-   subgradient (the limit of gradients along a random direction, estimated at a point a tiny
-   step along it) is reported as a true subgradient.
+   tested for membership in their convex hull (nonnegative least squares). Directional
+   subgradients (grad(f, nonsmooth="directional"): kinks resolved by the sign of a random
+   direction's tangent) join the samples; the first is reported as a true subgradient.
 Verdicts: smooth, kink, artifact, singular, discontinuous, inconclusive (docs/nonsmooth.md).
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .api import GradFunction, Compiled, _clean, arg_type, _PY
+from .api import DirectionalGradFunction, GradFunction, Compiled, _clean, arg_type, _PY
 from .errors import AdCompileError
 from .types import Array, is_float
 
@@ -198,13 +198,16 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
     x0 = _flatten([values[i] for i in idx])
     rng = np.random.default_rng(seed)
     n = x0.size
-    direction = rng.standard_normal(n)
-    direction /= np.linalg.norm(direction) or 1.0
-    step = 1e-8 * max(1.0, float(np.max(np.abs(x0))) if n else 1.0)
-    _, g1 = grad_at(x0 + step * direction)
-    _, g2 = grad_at(x0 + 2 * step * direction)
-    sub = 2 * g1 - g2              # the limit along the direction, extrapolated linearly
-    subgradient = _shape_like(sub, values, idx, diag.single)
+    # directional subgradients: kinks resolved by the sign of a random direction's tangent
+    # inside the compiled sweep (grad(f, nonsmooth="directional")); each is a true subgradient
+    # of piecewise-smooth programs. The first is reported; all join the sampled gradients.
+    directional = DirectionalGradFunction(f, diag.wrt if not diag.single else diag.wrt[0],
+                                          True, False, conventions, seed)
+    subs = []
+    for _ in range(4):
+        d = directional(*values)
+        subs.append(_flatten(list(d) if isinstance(d, tuple) else [d]))
+    subgradient = _shape_like(subs[0], values, idx, diag.single)
     point = {probe.params[i]: values[i] for i in range(len(values))}
     rep = Report(f.__name__, point, "smooth", ad_out, subgradient, hits, static)
     nonzero = [h for h in hits if h.adjoint != 0.0 or h.primitive in ("sqrt", "log", "log2",
@@ -228,6 +231,7 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
             if np.all(np.isfinite(gv)) and math.isfinite(fv):
                 S.append(gv)
                 fvals.append(fv)
+        S += [d for d in subs if np.all(np.isfinite(d))]
         if len(S) < 2:
             continue
         S = np.array(S)

@@ -38,9 +38,31 @@ ALTERNATIVES = {  # NumPy spellings that must reach the same primitive
 }
 
 
+# the directional variants of relu/abs/max/min exist only in grad(nonsmooth="directional")
+# builds; tests/test_diagnose.py checks them against the ordinary gradient and at kinks
+INTERNAL = {"relu_dir", "abs_dir", "max_dir", "min_dir"}
+
+
 def test_every_differentiable_primitive_is_covered():
     differentiable = {n for n, p in PRIMS.items() if p.partials is not None}
-    assert differentiable - set(SPELLING) == set(), "add the new primitive to SPELLING"
+    assert differentiable - set(SPELLING) - INTERNAL == set(), "add the new primitive to SPELLING"
+
+
+def test_directional_variants_have_the_plain_values_and_partials_off_kinks():
+    for name, plain in (("relu_dir", "relu"), ("abs_dir", "abs")):
+        for x, d in ((0.7, -1.0), (-0.4, 1.0), (0.0, 1.0), (0.0, -1.0), (-0.0, 0.5)):
+            assert PRIMS[name].impl(x, d) == PRIMS[plain].impl(x)
+    for name, plain in (("max_dir", "max"), ("min_dir", "min")):
+        for a, c in ((0.7, -1.3), (-0.4, 0.9), (1.0, 1.0)):
+            assert PRIMS[name].impl(a, c, 1.0, -1.0) == PRIMS[plain].impl(a, c)
+    # the partials' primitives, off and at the kinks
+    assert [PRIMS["dstep"].impl(x, d) for x, d in ((0.5, -1), (-0.5, 1), (0.0, 1), (0.0, -1))] \
+        == [1.0, 0.0, 1.0, 0.0]
+    assert [PRIMS["dsign"].impl(x, d) for x, d in ((0.5, -1), (-0.5, 1), (0.0, 2), (-0.0, -2))] \
+        == [1.0, -1.0, 1.0, -1.0]
+    assert [PRIMS["dtie"].impl(a, c, da, dc) for a, c, da, dc in
+            ((1, 0, 0, 5), (0, 1, 5, 0), (1, 1, 2, 1), (1, 1, 1, 2), (1, 1, 1, 1))] \
+        == [1.0, 0.0, 1.0, 0.0, 0.5]
 
 
 def _module(load, expr):

@@ -39,3 +39,42 @@ def active_values(fn: Function, wrt: list, propagates=is_differentiable) -> set[
                         if c is not None:
                             mark(c)
     return active
+
+
+def useful_values(fn: Function, outputs: list) -> set[int]:
+    """Ids of values the outputs depend on through differentiable primitives, branch results
+    and loop-carried values (a backward fixpoint): only these need adjoints. A loop-carried
+    value that never reaches the output (a tangent carried for its sign, a counter) gets
+    no adjoint carried through the reverse loop."""
+    useful = {v.id for v in outputs}
+    changed = True
+
+    def mark(v):
+        nonlocal changed
+        if v.id not in useful:
+            useful.add(v.id)
+            changed = True
+
+    ops = list(walk(fn.body))
+    while changed:
+        changed = False
+        for op in reversed(ops):
+            if op.name in PRIMS:
+                if is_differentiable(op.name) and op.results and op.results[0].id in useful:
+                    for a in op.args:
+                        mark(a)
+            elif op.name == "if":
+                for k, r in enumerate(op.results):
+                    if r.id in useful:
+                        for blk in op.regions:
+                            mark(blk.terminator.args[k])
+            elif op.name in ("for", "while"):
+                inits, args, ys, results = loop_carried(op)
+                cond_args = op.regions[0].args if op.name == "while" else [None] * len(args)
+                for init, a, y, r, c in zip(inits, args, ys, results, cond_args):
+                    if r.id in useful or a.id in useful or (c is not None and c.id in useful):
+                        mark(init)
+                        mark(y)
+                        mark(a)
+                        mark(r)
+    return useful

@@ -23,7 +23,7 @@ from ..ir import Block, Function, Op, Value, defining_block, loop_body, loop_car
 from ..primitives import PRIMS, vjp
 from ..types import BOOL, F64, I64, Array
 from ..arrays import mutable_array_versions
-from .activity import active_values
+from .activity import active_values, useful_values
 from .cse import cse
 from .dce import dce
 from .fold import drop_invariant_carries, fold_outer_reads
@@ -373,7 +373,11 @@ class Reverse:
             self.fwd.body.args.append(self.kinks)
             self.kinks.owner = self.fwd.body
             self.wrt.append(self.kinks)
-        self.active = active_values(self.fwd, self.wrt)
+        # values needing adjoints: varied by the parameters and useful to the output
+        varied = active_values(self.fwd, self.wrt)
+        useful = useful_values(self.fwd, self.fwd.body.terminator.args)
+        self.active = {i for i in varied if i in useful} | {p.id for p in self.wrt
+                                                              if p.id in varied}
         self.written = mutable_array_versions(self.fwd)
         self.b = Builder(self.fwd.body, role="adjoint")
         self.b.conventions = conventions
