@@ -10,7 +10,7 @@ Rows with `partials=None` have derivative zero (jumps, comparisons, integer ops)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -27,6 +27,8 @@ class Kink:
     slopes: tuple = ()        # one-sided slopes (left, right) for a kink
     convention: object = None  # the derivative used at the point
     alternatives: tuple = ()  # other values a reasonable convention could give
+    hit: str | None = None    # how the diagnostic build tests for a hit: "zero" (the argument
+    #                           is 0), "tie" (the two arguments are equal); None: not recorded
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class Prim:
     #   ("add", contribution) or ("set", adjoint array), for ops producing an array
     takes_attrs: bool = False         # impl(*args, **attrs): the interpreter passes attrs
     needs_contents: bool = False      # its adjoint reads the elements of its array operands
+    jvp_array: Callable | None = None  # (b, out, args, dots, attrs) -> tangent or None, for
+    #   array primitives (forward mode); dots holds one tangent per operand (None for zero)
+    directional: str | None = None    # its variant whose kink follows a tangent's sign
 
 
 # ---------------------------------------------------------------------------- typing rules
@@ -139,7 +144,7 @@ def row(name, arity, impl, emit, typing, partials=None, **kw):
 
 
 E = "expensive"
-SINGULAR0 = Kink("singular", "x == 0", convention=math.inf)
+SINGULAR0 = Kink("singular", "x == 0", convention=math.inf, hit="zero")
 
 # ---------------------------------------------------------------------------- arithmetic
 row("add", 2, lambda x, y: x + y, "{0} + {1}", _arith, lambda b, o, x, y: (1.0, 1.0), fold=True)
@@ -228,15 +233,17 @@ def _at_kink(plain, general, name):
 
 
 row("abs", 1, abs, "abs({0})", _arith, _at_kink("sign", "signc", "abs"),
-    kink=Kink("kink", "x == 0", slopes=(-1.0, 1.0), convention=0.0, alternatives=(-1.0, 1.0)))
+    kink=Kink("kink", "x == 0", slopes=(-1.0, 1.0), convention=0.0, alternatives=(-1.0, 1.0),
+              hit="zero"), directional="abs_dir")
 row("relu", 1, _relu, "{0} if {0} > 0.0 else 0.0", _float, _at_kink("step", "stepc", "relu"),
-    kink=Kink("kink", "x == 0", slopes=(0.0, 1.0), convention=0.0, alternatives=(0.0, 1.0)))
+    kink=Kink("kink", "x == 0", slopes=(0.0, 1.0), convention=0.0, alternatives=(0.0, 1.0),
+              hit="zero"), directional="relu_dir")
 row("max", None, max, "max({*})", _arith, _tie_weights("max"),
     kink=Kink("tie", "two arguments equal the maximum", convention="split evenly",
-              alternatives=("all to one argument",)))
+              alternatives=("all to one argument",), hit="tie"), directional="max_dir")
 row("min", None, min, "min({*})", _arith, _tie_weights("min"),
     kink=Kink("tie", "two arguments equal the minimum", convention="split evenly",
-              alternatives=("all to one argument",)))
+              alternatives=("all to one argument",), hit="tie"), directional="min_dir")
 row("tie2", 2, lambda a, c: 1.0 if a > c else (0.5 if a == c else 0.0),
     "1.0 if {0} > {1} else (0.5 if {0} == {1} else 0.0)", _float,
     doc="the share of max(a, c)'s adjoint that goes to a (ties split evenly)")
@@ -499,6 +506,71 @@ row("outer", 2, lambda a, c: np.outer(a, c), "outer({0}, {1})",
                                         ("add", b.prim("matmul", G, a, ta=True))])
 row("scaled", 2, lambda a, s: a * s, "{0} * {1}", _same_as_first, cost=E,
     doc="an array times a number (adjoint of a dot product)")
+
+
+# ---------------------------------------------------------------------------- forward mode
+# Tangent rules of the array primitives (all linear or bilinear), used by passes/forward.py;
+# scalar primitives need none: their tangent is the sum of partial * operand tangent.
+def _sum_arrays(b, terms):
+    """The sum of tangent terms (None for zero); array terms are fresh, so add in place."""
+    terms = [t for t in terms if t is not None]
+    if not terms:
+        return None
+    total = terms[0]
+    for t in terms[1:]:
+        total = b.prim("iadd", total, t) if isinstance(total.type, Array) else \
+            b.prim("add", total, t)
+    return total
+
+
+def _bilinear_tangent(name):
+    def rule(b, out, args, dots, attrs):
+        (a, c), (da, dc) = args, dots
+        return _sum_arrays(b, [da and b.prim(name, da, c, **attrs),
+                               dc and b.prim(name, a, dc, **attrs)])
+    return rule
+
+
+def _write_tangent(name):
+    """store / index_add: the same write into the tangent array, of the value's tangent."""
+    def rule(b, out, args, dots, attrs):
+        idx = args[2:]
+        if dots[0] is None and dots[1] is None:
+            return None
+        target = dots[0] if dots[0] is not None else b.prim("zeros_like", out)
+        if dots[1] is None:
+            return target if name == "index_add" else b.prim("store", target, 0.0, *idx)
+        return b.prim(name, target, dots[1], *idx)
+    return rule
+
+
+def _iadd_tangent(b, out, args, dots, attrs):
+    if dots[1] is None:
+        return dots[0]
+    target = dots[0] if dots[0] is not None else b.prim("zeros_like", out)
+    return b.prim("iadd", target, dots[1])
+
+
+def _linear_tangent(name, keep_rest=False):
+    """A primitive linear in its first operand: the same primitive of its tangent."""
+    def rule(b, out, args, dots, attrs):
+        return dots[0] and b.prim(name, dots[0], *(args[1:] if keep_rest else ()), **attrs)
+    return rule
+
+
+_ARRAY_TANGENTS = {
+    "index": _linear_tangent("index", keep_rest=True),
+    "full": _linear_tangent("full", keep_rest=True),
+    "copy": _linear_tangent("copy"), "sum_all": _linear_tangent("sum_all"),
+    "store": _write_tangent("store"), "index_add": _write_tangent("index_add"),
+    "iadd": _iadd_tangent,
+    "array_of": lambda b, out, args, dots, attrs: b.prim(
+        "array_of", *[d if d is not None else 0.0 for d in dots]),
+    "matmul": _bilinear_tangent("matmul"), "outer": _bilinear_tangent("outer"),
+    "scaled": _bilinear_tangent("scaled"),
+}
+for _name, _rule in _ARRAY_TANGENTS.items():
+    PRIMS[_name] = replace(PRIMS[_name], jvp_array=_rule)
 
 
 def is_differentiable(name: str) -> bool:

@@ -8,7 +8,8 @@ lanes, so a forward-mode gradient over n inputs takes ceil(n / width) sweeps.
 - scalar primitives: tangent = sum of partial * operand tangent, the partials from the
   primitive table (computed once, shared by the lanes);
 - array primitives (element reads and writes, copies, sums, matrix products) have linear
-  tangent rules in ARRAY_JVP below: a write `y[i] = v` writes `y_dot[i] = v_dot`;
+  tangent rules in the primitive table (`jvp_array`): a write `y[i] = v` writes
+  `y_dot[i] = v_dot`;
 - `if`: the arms yield their tangents too; loops carry the tangents of what they carry.
 Zero tangents are not built (None) until something must hold one (a loop-carried slot, an
 array written later, a returned value). The output is ordinary IR: it composes with the
@@ -32,82 +33,13 @@ def _tangent_name(v: Value, lane: int) -> str:
     return f"{base}_dot" if lane == 0 else f"{base}_dot_{lane}"
 
 
-# ---------------------------------------------------------------------------- array rules
-def _sum_arrays(b, terms):
-    """The sum of tangent terms (None for zero); array terms are fresh, so add in place."""
-    terms = [t for t in terms if t is not None]
-    if not terms:
-        return None
-    total = terms[0]
-    for t in terms[1:]:
-        total = b.prim("iadd", total, t) if isinstance(total.type, Array) else \
-            b.prim("add", total, t)
-    return total
-
-
-def _bilinear(name):
-    def rule(fw, b, op, out, args, dots):
-        (a, c), (da, dc) = args, dots
-        return _sum_arrays(b, [da and b.prim(name, da, c, **op.attrs),
-                               dc and b.prim(name, a, dc, **op.attrs)])
-    return rule
-
-
-def _index(fw, b, op, out, args, dots):
-    return dots[0] and b.prim("index", dots[0], *args[1:])
-
-
-def _write(fw, b, op, out, args, dots):
-    """store / index_add: the same write into the tangent array, of the value's tangent."""
-    idx = args[2:]
-    if dots[0] is None and dots[1] is None:
-        return None
-    target = dots[0] if dots[0] is not None else b.prim("zeros_like", out)
-    if dots[1] is None:
-        return target if op.name == "index_add" else b.prim("store", target, 0.0, *idx)
-    return b.prim(op.name, target, dots[1], *idx)
-
-
-def _iadd(fw, b, op, out, args, dots):
-    if dots[1] is None:
-        return dots[0]
-    target = dots[0] if dots[0] is not None else b.prim("zeros_like", out)
-    return b.prim("iadd", target, dots[1])
-
-
-def _copy(fw, b, op, out, args, dots):
-    return dots[0] and b.prim("copy", dots[0])
-
-
-def _sum_all(fw, b, op, out, args, dots):
-    return dots[0] and b.prim("sum_all", dots[0])
-
-
-def _full(fw, b, op, out, args, dots):
-    return dots[0] and b.prim("full", dots[0], *args[1:], **op.attrs)
-
-
-def _array_of(fw, b, op, out, args, dots):
-    return b.prim("array_of", *[d if d is not None else 0.0 for d in dots])
-
-
-ARRAY_JVP = {
-    "index": _index, "store": _write, "index_add": _write, "iadd": _iadd, "copy": _copy,
-    "sum_all": _sum_all, "full": _full, "array_of": _array_of,
-    "matmul": _bilinear("matmul"), "outer": _bilinear("outer"), "scaled": _bilinear("scaled"),
-}
-
-
-_DIRECTIONAL = {"relu": "relu_dir", "abs": "abs_dir", "max": "max_dir", "min": "min_dir"}
-
-
 def _role(op: Op) -> str:
     """The role of an op's tangent: that of the op, "tangent" for the user's own lines."""
     return "tangent" if op.role == "primal" else op.role
 
 
 def _propagates(name: str) -> bool:
-    return name in ARRAY_JVP or is_differentiable(name)
+    return is_differentiable(name) or PRIMS[name].jvp_array is not None
 
 
 # ---------------------------------------------------------------------------- the pass
@@ -199,16 +131,17 @@ class Forward:
     def prim(self, op: Op):
         args = [self.new(a) for a in op.args]
         new = self.clone(op, args)
-        if self.directional and op.name in _DIRECTIONAL and len(op.args) <= 2:
+        if self.directional and op.name in PRIMS and PRIMS[op.name].directional \
+                and len(op.args) <= 2:
             self.follow_direction(op, new)
         r = op.results[0] if op.results else None
         if r is None or not self.holds_tangent(r):
             return
         dots = [self.lanes(a) for a in op.args]
         with self.b.located(op.loc, _role(op)):
-            if op.name in ARRAY_JVP:
-                lanes = [ARRAY_JVP[op.name](self, self.b, op, new.results[0], args,
-                                             [d[k] for d in dots])
+            rule = PRIMS[op.name].jvp_array
+            if rule is not None:
+                lanes = [rule(self.b, new.results[0], args, [d[k] for d in dots], op.attrs)
                          for k in range(self.width)]
             else:
                 lanes = self.scalar_lanes(new, new.results[0], new.args, dots + [
@@ -257,7 +190,7 @@ class Forward:
                 blk.insert_after(blk.ops[blk.ops.index(new) - 1] if blk.ops.index(new) else None,
                                  [zero])
                 dots[k] = zero.result
-        new.name = _DIRECTIONAL[op.name]
+        new.name = PRIMS[op.name].directional
         new.args = new.args + dots
 
     def scalar_lanes(self, op: Op, out: Value, args, dots) -> list:
@@ -387,7 +320,7 @@ def directional_gradient(fn: Function, wrt: list[int], conventions=None) -> Func
     ret = tangent.body.ops[-1]
     ret.args = ret.args[:1]                # the value; its tangent only steered the choices
     vg = reverse(dce(tangent), wrt, conventions)
-    plain = {v: k for k, v in _DIRECTIONAL.items()}
+    plain = {p.directional: name for name, p in PRIMS.items() if p.directional}
     for op in walk(vg.body):               # the values need no tangent: only the partials
         if op.name in plain:               # (dstep, dsign, dtie) read it
             op.args = op.args[:len(op.args) // 2 if op.name in ("max_dir", "min_dir") else 1]
@@ -402,4 +335,4 @@ def forward(fn: Function, wrt: list[int], width: int = 1, conventions=None) -> F
     return dce(cse(Forward(fn, wrt, width, conventions).run()))
 
 
-__all__ = ["forward", "directional_gradient", "tangent_params", "ARRAY_JVP"]
+__all__ = ["forward", "directional_gradient", "tangent_params"]

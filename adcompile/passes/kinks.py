@@ -14,10 +14,16 @@ from ..builder import const_value
 from ..ir import Function, Op, Value, walk
 from ..primitives import PRIMS
 
-# primitive -> how a hit is tested: "zero" (its argument is 0), "tie" (the two arguments are
-# equal), "singular" (its argument is 0 and the derivative is infinite there)
-SITE_KINDS = {"relu": "zero", "abs": "zero", "max": "tie", "min": "tie",
-              "sqrt": "singular", "log": "singular", "log2": "singular", "log10": "singular"}
+
+def site_kind(name: str):
+    """How the diagnostic build tests a primitive for a hit (its Kink's `hit` in the table):
+    "zero" (its argument is 0), "tie" (its two arguments are equal), "singular" (its argument
+    is 0 where the derivative is infinite); None: no site."""
+    prim = PRIMS.get(name)
+    kink = prim.kink if prim is not None else None
+    if kink is None or kink.hit is None:
+        return None
+    return "singular" if kink.kind == "singular" else kink.hit
 
 
 @dataclass
@@ -38,7 +44,7 @@ class Site:
 def sites(fn: Function) -> list[Site]:
     out = []
     for op in walk(fn.body):
-        kind = SITE_KINDS.get(op.name)
+        kind = site_kind(op.name)
         if kind is None or (kind == "tie" and len(op.args) != 2):
             continue
         out.append(Site(len(out), op, kind))
@@ -107,10 +113,6 @@ def aligned_kinks(fn: Function, found: list[Site]) -> list[list[Site]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
-def kink_of(site: Site):
-    return PRIMS[site.primitive].kink
-
-
 _COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
 
 
@@ -146,5 +148,5 @@ def sqrt_of_squares(fn: Function) -> list[Op]:
     return out
 
 
-__all__ = ["Site", "sites", "aligned_kinks", "switching_form", "SITE_KINDS",
+__all__ = ["Site", "sites", "aligned_kinks", "switching_form", "site_kind",
            "jumps_and_branches", "equality_branches", "sqrt_of_squares"]
