@@ -177,7 +177,7 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
         if not wrt:
             raise AdCompileError(f"diagnose: {f.__name__}() has no float parameter at this point")
         wrt = wrt[0] if len(wrt) == 1 else wrt
-    diag = _Diagnostic(f, wrt, conventions)
+    diag = _build(_Diagnostic, f, wrt, conventions)
     compiled = diag._specialise(types)
     table0 = np.zeros((max(len(compiled.sites), 1), 4))
     out = run_compiled(compiled.func, values + [table0], compiled.path)
@@ -187,8 +187,7 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
     flat_ad = _flatten(grads)
     hits = _hits(compiled, table, conventions)
     static = _static(compiled)
-    plain = GradFunction(f, diag.wrt if not diag.single else diag.wrt[0], True, True, "reverse",
-                         conventions)
+    plain = _build(GradFunction, f, wrt, conventions)
 
     def grad_at(xflat):
         vals = _unflatten(values, idx, xflat)
@@ -201,8 +200,8 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
     # directional subgradients: kinks resolved by the sign of a random direction's tangent
     # inside the compiled sweep (grad(f, nonsmooth="directional")); each is a true subgradient
     # of piecewise-smooth programs. The first is reported; all join the sampled gradients.
-    directional = DirectionalGradFunction(f, diag.wrt if not diag.single else diag.wrt[0],
-                                          True, False, conventions, seed)
+    directional = _build(DirectionalGradFunction, f, wrt, conventions)
+    directional.rng = np.random.default_rng(seed)
     subs = []
     for _ in range(4):
         d = directional(*values)
@@ -210,11 +209,10 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
     subgradient = _shape_like(subs[0], values, idx, diag.single)
     point = {probe.params[i]: values[i] for i in range(len(values))}
     rep = Report(f.__name__, point, "smooth", ad_out, subgradient, hits, static)
-    nonzero = [h for h in hits if h.adjoint != 0.0 or h.primitive in ("sqrt", "log", "log2",
-                                                                         "log10")]
+    nonzero = [h for h in hits if h.adjoint != 0.0 or _singular(h.primitive)]
     if not np.all(np.isfinite(flat_ad)) or not math.isfinite(value):
         rep.verdict = "singular"
-        bad = [h for h in hits if h.primitive in ("sqrt", "log", "log2", "log10")]
+        bad = [h for h in hits if _singular(h.primitive)]
         rep.summary = "AD gives inf/nan" + (
             f": {bad[0].text} at its singular point ({bad[0].where()})" if bad else "")
         return rep
@@ -272,6 +270,27 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
 
 
 # ---------------------------------------------------------------------------- helpers
+_BUILDS: dict = {}
+
+
+def _build(cls, f, wrt, conventions):
+    """The compiled builds a diagnosis uses, kept across calls (each compiles per types)."""
+    key = (cls, f, wrt, conventions)
+    if key not in _BUILDS:
+        if cls is _Diagnostic:
+            _BUILDS[key] = _Diagnostic(f, wrt, conventions)
+        elif cls is DirectionalGradFunction:
+            _BUILDS[key] = DirectionalGradFunction(f, wrt, True, False, conventions)
+        else:
+            _BUILDS[key] = GradFunction(f, wrt, True, True, "reverse", conventions)
+    return _BUILDS[key]
+
+
+def _singular(primitive: str) -> bool:
+    from .primitives import PRIMS
+    kink = PRIMS[primitive].kink
+    return kink is not None and kink.kind == "singular"
+
 def _hits(compiled, table, conventions=None) -> list:
     from .conventions import DEFAULT
     out = []
