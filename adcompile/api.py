@@ -273,9 +273,11 @@ class DirectionalGradFunction(GradFunction):
     choices. Away from kinks it is the ordinary gradient; at kinks it is a true subgradient
     (for piecewise-smooth programs) whatever way the program is written."""
 
-    def __init__(self, func, wrt=0, jit=True, with_value=False, conventions=None, seed=0):
+    def __init__(self, func, wrt=0, jit=True, with_value=False, conventions=None, seed=0,
+                 width=1):
         super().__init__(func, wrt, jit, with_value, "reverse", conventions)
         self.rng = np.random.default_rng(seed)
+        self.width = width                 # 2: a second direction breaks remaining ties
 
     def __call__(self, *args, **kwargs):
         try:
@@ -286,21 +288,24 @@ class DirectionalGradFunction(GradFunction):
             raise _clean(exc) from None
         values = [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, values)]
         dirs = [self.rng.standard_normal(np.shape(values[i])) if isinstance(types[i], Array)
-                else float(self.rng.standard_normal()) for i in self.wrt]
+                else float(self.rng.standard_normal()) for i in self.wrt
+                for _ in range(self.width)]
         return self._package(run_compiled(compiled.func, values + dirs, compiled.path),
                              compiled)
 
     def _compile(self, types: tuple) -> Compiled:
         from .passes.forward import directional_gradient, tangent_params
         primal = build_function(self.func, list(types))
-        vg = hoist_checks(directional_gradient(primal, list(self.wrt), self.conventions))
+        vg = hoist_checks(directional_gradient(primal, list(self.wrt), self.conventions,
+                                               self.width))
         name = f"{primal.name}_dir"
         where = primal.loc.short() if primal.loc else primal.name
         wrt_names = ", ".join(self.params[i] for i in self.wrt)
         source = generate_module(vg, name, f"{where} ({primal.name})",
                                  f"value and gradient with respect to {wrt_names}, kinks "
                                  "resolved along the direction (x_dot, ...)",
-                                 params=self.params + tangent_params(self.params, self.wrt, 1))
+                                 params=self.params + tangent_params(self.params, self.wrt,
+                                                                     self.width))
         path = write_module(source, name)
         func = compile_function(path, name, self.jit)
         return Compiled(types, format_function(primal), format_function(vg), source, path,

@@ -279,8 +279,8 @@ def _build(cls, f, wrt, conventions):
     if key not in _BUILDS:
         if cls is _Diagnostic:
             _BUILDS[key] = _Diagnostic(f, wrt, conventions)
-        elif cls is DirectionalGradFunction:
-            _BUILDS[key] = DirectionalGradFunction(f, wrt, True, False, conventions)
+        elif cls is DirectionalGradFunction:      # lexicographic: a second direction
+            _BUILDS[key] = DirectionalGradFunction(f, wrt, True, False, conventions, width=2)
         else:
             _BUILDS[key] = GradFunction(f, wrt, True, True, "reverse", conventions)
     return _BUILDS[key]

@@ -248,8 +248,9 @@ row("tie2", 2, lambda a, c: 1.0 if a > c else (0.5 if a == c else 0.0),
     "1.0 if {0} > {1} else (0.5 if {0} == {1} else 0.0)", _float,
     doc="the share of max(a, c)'s adjoint that goes to a (ties split evenly)")
 # directional variants (grad(f, nonsmooth="directional")): the value of relu/abs/max/min, with
-# the derivative at the kink chosen by the sign of a direction's tangent d (the piece the
-# direction enters); a tangent tie too falls back to the default convention
+# the derivative at the kink chosen by the sign of d, the directions' tangent key (the piece
+# the direction enters; with two directions the second breaks the first's ties); a tie in
+# every direction falls back to the default convention
 row("relu_dir", 2, lambda x, d: _relu(x), "{0} if {0} > 0.0 else 0.0", _float,
     lambda b, o, x, d: (b.prim("dstep", x, d), None), kink=Kink("kink", "x == 0"),
     doc="relu(x); at 0 the derivative follows the sign of the tangent d")

@@ -24,7 +24,7 @@ from __future__ import annotations
 from ..builder import Builder
 from ..ir import Block, Function, Op, Value, loop_body, loop_carried, walk
 from ..primitives import PRIMS, _times, is_differentiable
-from ..types import F64, Array, is_float
+from ..types import Array, is_float
 from .activity import active_values
 
 
@@ -179,19 +179,28 @@ class Forward:
             self.dots[v.id] = lanes
 
     def follow_direction(self, op: Op, new: Op):
-        """relu/abs/max/min whose derivative at the kink follows the tangent (lane 0)."""
-        dots = [self.lanes(a)[0] for a in op.args]
-        if all(d is None for d in dots):
+        """relu/abs/max/min whose derivative at the kink follows the directions: the sign of
+        the first nonzero of the argument's tangents along them, lexicographically (for a
+        tie, of the differences of the two arguments' tangents)."""
+        lanes = [self.lanes(a) for a in op.args]
+        if all(d is None for ls in lanes for d in ls):
             return
+        tmp = Block()
+        with self.b.at(tmp), self.b.located(op.loc, "tangent"):
+            dots = [[d if d is not None else self.b.const(0.0) for d in ls] for ls in lanes]
+            if len(dots) == 2:                 # a tie: compare the tangents' difference
+                keys = [self.b.prim("sub", da, dc) for da, dc in zip(*dots)]
+            else:
+                keys = dots[0]
+            key = keys[-1]
+            for k in reversed(keys[:-1]):      # the first nonzero lane decides
+                key = self.b.prim("select", self.b.prim("ne", k, 0.0), k, key)
+            extra = [key, self.b.const(0.0)] if len(dots) == 2 else [key]
         blk = self.b.block
-        for k, d in enumerate(dots):
-            if d is None:                      # a constant's tangent, defined before the op
-                zero = Op("const", [], [Value(F64)], {"value": 0.0}, loc=op.loc, role="tangent")
-                blk.insert_after(blk.ops[blk.ops.index(new) - 1] if blk.ops.index(new) else None,
-                                 [zero])
-                dots[k] = zero.result
+        at = blk.ops.index(new)
+        blk.insert_after(blk.ops[at - 1] if at else None, tmp.ops)
         new.name = PRIMS[op.name].directional
-        new.args = new.args + dots
+        new.args = new.args + extra
 
     def scalar_lanes(self, op: Op, out: Value, args, dots) -> list:
         if not any(d is not None for lanes in dots for d in lanes):
@@ -309,14 +318,16 @@ def tangent_params(params: list, wrt, width: int) -> list:
     return [f"{params[i]}_dot" + (f"_{k}" if k else "") for i in wrt for k in range(width)]
 
 
-def directional_gradient(fn: Function, wrt: list[int], conventions=None) -> Function:
+def directional_gradient(fn: Function, wrt: list[int], conventions=None,
+                         width: int = 1) -> Function:
     """Value and gradient whose kinks are resolved along a direction: the tangent along the
     direction (parameters x_dot, ...) decides each tie; then the reverse sweep, whose partials
     at the kinks read those decisions. The gradient of the piece the direction enters: a
-    Bouligand (so Clarke) subgradient for piecewise-smooth programs."""
+    Bouligand (so Clarke) subgradient for piecewise-smooth programs. width=2: a second
+    direction breaks the ties the first leaves (lexicographic)."""
     from .dce import dce
     from .reverse import reverse
-    tangent = Forward(fn, wrt, 1, conventions, directional=True).run()
+    tangent = Forward(fn, wrt, width, conventions, directional=True).run()
     ret = tangent.body.ops[-1]
     ret.args = ret.args[:1]                # the value; its tangent only steered the choices
     vg = reverse(dce(tangent), wrt, conventions)
