@@ -64,6 +64,7 @@ class Report:
     distance: float = 0.0
     separating: object = None
     summary: str = ""
+    alternatives: list = field(default_factory=list)  # AD under other conventions at kinks
 
     def to_json(self) -> str:
         def plain(x):
@@ -76,7 +77,7 @@ class Report:
             "function": self.name, "point": {k: plain(v) for k, v in self.point.items()},
             "verdict": self.verdict, "ad": plain(self.ad), "subgradient": plain(self.subgradient),
             "distance": self.distance, "separating_direction": plain(self.separating),
-            "summary": self.summary,
+            "summary": self.summary, "alternatives": [plain(a) for a in self.alternatives],
             "sites": [vars(s) for s in self.sites], "static": [vars(f) for f in self.static]})
 
     def __str__(self) -> str:
@@ -85,6 +86,9 @@ class Report:
         lines = [f"{self.name}({at}): {self.verdict.upper()} — {self.summary}",
                  f"  AD:                     {_fmt(self.ad)}",
                  f"  directional subgradient: {_fmt(self.subgradient)}"]
+        if self.alternatives:
+            lines.append(f"  AD under the conventions' alternatives: "
+                         f"{{{', '.join(_fmt(a) for a in self.alternatives)}}}")
         if self.separating is not None:
             lines.append(f"  separating direction:   {_fmt(self.separating)} (AD is "
                          f"{self.distance:.3g} away from every nearby gradient's hull)")
@@ -256,11 +260,13 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
         u = c["gap"] / (np.linalg.norm(c["gap"]) or 1.0)
         rep.separating = _shape_like(u, values, idx, diag.single)
         near = _fmt(_shape_like(_hull_point(c["S"]), values, idx, diag.single))
+        rep.alternatives = _alternatives(f, wrt, nonzero, values, ad_out)
         rep.summary = (f"AD gives {_fmt(ad_out)}, but every nearby gradient is near {near}: "
                        "AD's value is outside the Clarke subdifferential (an artifact of how "
                        "the program is written)")
     elif nonzero or any(c["spread"] for c in checks):
         rep.verdict = "kink"
+        rep.alternatives = _alternatives(f, wrt, nonzero, values, ad_out)
         rep.summary = ("a kink or branch boundary is hit; AD's value lies in the (estimated) "
                        "Clarke subdifferential, but other conventions or other ways of writing "
                        "the program give other values (see alternatives)")
@@ -284,6 +290,29 @@ def _build(cls, f, wrt, conventions):
         else:
             _BUILDS[key] = GradFunction(f, wrt, True, True, "reverse", conventions)
     return _BUILDS[key]
+
+
+def _alternatives(f, wrt, hits, values, ad_out) -> list:
+    """AD's value under the extreme conventions of the primitives hit (relu'(0) in {0, 1},
+    abs'(0) in {-1, 1}, tie shares in {0, 1}), with AD's own value first."""
+    import itertools
+    from .conventions import Conventions
+    kinds = {h.primitive for h in hits}
+    choices = {"relu": (0.0, 1.0) if "relu" in kinds else (0.0,),
+               "abs": (-1.0, 1.0) if "abs" in kinds else (0.0,),
+               "tie": (0.0, 1.0) if kinds & {"max", "min"} else (0.5,)}
+    out = [ad_out]
+    for relu, ab, tie in itertools.product(*choices.values()):
+        g = _build(GradFunction, f, wrt, Conventions(relu=relu, abs=ab, tie=tie))
+        _, val = g(*values)
+        if not any(_same(val, o) for o in out):
+            out.append(val)
+    return out if len(out) > 1 else []
+
+
+def _same(a, b) -> bool:
+    return bool(np.array_equal(_flatten(a if isinstance(a, tuple) else [a]),
+                               _flatten(b if isinstance(b, tuple) else [b])))
 
 
 def _singular(primitive: str) -> bool:

@@ -82,6 +82,13 @@ def test_smooth_points_are_smooth(m, name, t):
     assert rep.subgradient == pytest.approx(rep.ad, abs=1e-6)
 
 
+def test_kink_reports_what_other_conventions_give(m):
+    assert sorted(ad.diagnose(m.relu2, 0.0).alternatives) == [0.0, 1.0]
+    assert sorted(ad.diagnose(m.zero, 0.0).alternatives) == [-1.0, 1.0]
+    assert ad.diagnose(m.relu2, 0.5).alternatives == []
+    assert "AD under the conventions' alternatives: {1, 0}" in str(ad.diagnose(m.relu2, 0.0))
+
+
 def test_artifact_report_names_the_kinks_and_a_true_subgradient(m):
     rep = ad.diagnose(m.zero, 0.0)
     assert rep.subgradient == pytest.approx(0.0, abs=1e-9)
