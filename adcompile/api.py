@@ -57,6 +57,12 @@ def arg_type(name: str, value):
 _PY = {F64: float, I64: int, BOOL: bool}
 
 
+def typed_values(names, values) -> tuple:
+    """(the IR types of call arguments, the arguments with scalars as Python numbers)."""
+    types = tuple(arg_type(n, v) for n, v in zip(names, values))
+    return types, [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, values)]
+
+
 def _array_key(a):
     """Fast-path key of an argument: arrays by dtype, dimensions and layout."""
     if type(a) is np.ndarray:
@@ -128,14 +134,8 @@ class GradFunction:
             raise _clean(exc) from None
 
     def _call(self, args, kwargs):
-        values = self._bind(args, kwargs)
-        try:
-            types = tuple(arg_type(n, v) for n, v in zip(self.params, values))
-        except AdTypeError as exc:           # point at the function the argument was for
-            raise AdTypeError(f"{self.func.__name__}(): {exc.message}", self._def_loc(),
-                              exc.hint) from None
+        types, values = self._typed(self._bind(args, kwargs))
         compiled = self._specialise(types)
-        values = [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, values)]
         out = run_compiled(compiled.func, values, compiled.path)
         if not kwargs and len(args) == len(self.params):
             if all(type(a) in (float, int, bool) for a in args):
@@ -143,6 +143,14 @@ class GradFunction:
             elif all(type(a) in (float, int, bool, np.ndarray) for a in args):
                 self._fast[tuple(map(_array_key, args))] = compiled
         return self._package(out, compiled)
+
+    def _typed(self, values) -> tuple:
+        """typed_values for this function's parameters; a bad argument names the function."""
+        try:
+            return typed_values(self.params, values)
+        except AdTypeError as exc:           # point at the function the argument was for
+            raise AdTypeError(f"{self.func.__name__}(): {exc.message}", self._def_loc(),
+                              exc.hint) from None
 
     def _def_loc(self) -> Loc | None:
         code = getattr(self.func, "__code__", None)
@@ -179,41 +187,53 @@ class GradFunction:
 
     def _compile(self, types: tuple) -> Compiled:
         primal = build_function(self.func, list(types))
-        ir_text = format_function(primal)
         if self.mode == "forward":
-            return self._compile_forward(primal, types, ir_text)
+            return self._compile_forward(primal, types)
         vg = hoist_checks(reverse(primal, list(self.wrt), self.conventions))
-        adj_text = format_function(vg)
-        name = f"{primal.name}_vg"
-        where = primal.loc.short() if primal.loc else primal.name
-        wrt_names = ", ".join(self.params[i] for i in self.wrt)
-        source = generate_module(vg, name, f"{where} ({primal.name})",
-                                 f"value and gradient with respect to {wrt_names}",
-                                 params=self.params)
-        path = write_module(source, name)
-        func = compile_function(path, name, self.jit)
-        return Compiled(types, ir_text, adj_text, source, path, func, 1)
+        return self._emit(primal, vg, f"{primal.name}_vg", types,
+                          f"value and gradient with respect to {self._wrt_names()}",
+                          self.params)
 
-    def _compile_forward(self, primal, types: tuple, ir_text: str) -> Compiled:
-        from .drivers import forward_driver, kernel_module
+    def _compile_forward(self, primal, types: tuple, out_ndim: int | None = None) -> Compiled:
+        """The forward-mode gradient (out_ndim None) or Jacobian of an output of out_ndim
+        dimensions: the tangent kernel and the generated driver seeding its directions."""
+        from .drivers import forward_driver
         from .passes.forward import forward, tangent_params
         from .passes.reverse import check_scalar_output
-        check_scalar_output(primal, primal.results)
+        if out_ndim is None:
+            check_scalar_output(primal, primal.results)
         scalars = all(not isinstance(types[i], Array) for i in self.wrt)
         width = min(len(self.wrt), 8) if scalars else 4
         tangent = hoist_checks(forward(primal, list(self.wrt), width, self.conventions))
-        kernel, name = f"{primal.name}_jvp", f"{primal.name}_fwd"
+        what = "gradient" if out_ndim is None else "Jacobian"
+        kernel = f"{primal.name}_jvp"
+        name = f"{primal.name}_fwd" if out_ndim is None else f"{primal.name}_jacfwd"
+        driver = forward_driver(name, kernel, self.params, list(self.wrt), list(types), width,
+                                out_ndim=out_ndim or 0)
+        return self._emit(primal, tangent, kernel, types,
+                          f"tangents along {width} directions per sweep; {name} below is the "
+                          f"{what} with respect to {self._wrt_names()} by forward mode",
+                          self.params + tangent_params(self.params, self.wrt, width),
+                          driver=driver, entry=name)
+
+    def _wrt_names(self) -> str:
+        return ", ".join(self.params[i] for i in self.wrt)
+
+    def _emit(self, primal, fn, name: str, types: tuple, what: str, params: list,
+              n_out: int = 1, driver: str = "", entry: str | None = None) -> Compiled:
+        """Generate the module of IR `fn` as function `name` (callable from njit code, with
+        the generated `driver` after it, when there is one), write it to the cache and
+        compile its function `entry` (default: name)."""
+        from .drivers import kernel_module
         where = primal.loc.short() if primal.loc else primal.name
-        wrt_names = ", ".join(self.params[i] for i in self.wrt)
-        driver = forward_driver(name, kernel, self.params, list(self.wrt), list(types), width)
-        source = kernel_module(tangent, kernel, f"{where} ({primal.name})",
-                               f"tangents along {width} directions per sweep; {name} below "
-                               f"is the gradient with respect to {wrt_names} by forward mode",
-                               self.params + tangent_params(self.params, self.wrt, width),
-                               driver)
-        path = write_module(source, name)
-        func = compile_function(path, name, self.jit)
-        return Compiled(types, ir_text, format_function(tangent), source, path, func, 1)
+        origin = f"{where} ({primal.name})"
+        source = kernel_module(fn, name, origin, what, params, driver) if driver else \
+            generate_module(fn, name, origin, what, params=params)
+        entry = entry or name
+        path = write_module(source, entry)
+        func = compile_function(path, entry, self.jit)
+        return Compiled(types, format_function(primal), format_function(fn), source, path,
+                        func, n_out)
 
     def specialise(self, *types, **named) -> Compiled:
         """Compile for explicit parameter types (F64/I64/BOOL or 'f64'/'int'...) without calling."""
@@ -281,12 +301,10 @@ class DirectionalGradFunction(GradFunction):
 
     def __call__(self, *args, **kwargs):
         try:
-            values = self._bind(args, kwargs)
-            types = tuple(arg_type(n, v) for n, v in zip(self.params, values))
+            types, values = self._typed(self._bind(args, kwargs))
             compiled = self._specialise(types)
         except AdCompileError as exc:
             raise _clean(exc) from None
-        values = [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, values)]
         dirs = [self.rng.standard_normal(np.shape(values[i])) if isinstance(types[i], Array)
                 else float(self.rng.standard_normal()) for i in self.wrt
                 for _ in range(self.width)]
@@ -298,18 +316,10 @@ class DirectionalGradFunction(GradFunction):
         primal = build_function(self.func, list(types))
         vg = hoist_checks(directional_gradient(primal, list(self.wrt), self.conventions,
                                                self.width))
-        name = f"{primal.name}_dir"
-        where = primal.loc.short() if primal.loc else primal.name
-        wrt_names = ", ".join(self.params[i] for i in self.wrt)
-        source = generate_module(vg, name, f"{where} ({primal.name})",
-                                 f"value and gradient with respect to {wrt_names}, kinks "
-                                 "resolved along the direction (x_dot, ...)",
-                                 params=self.params + tangent_params(self.params, self.wrt,
-                                                                     self.width))
-        path = write_module(source, name)
-        func = compile_function(path, name, self.jit)
-        return Compiled(types, format_function(primal), format_function(vg), source, path,
-                        func, 1)
+        return self._emit(primal, vg, f"{primal.name}_dir", types,
+                          f"value and gradient with respect to {self._wrt_names()}, kinks "
+                          "resolved along the direction (x_dot, ...)",
+                          self.params + tangent_params(self.params, self.wrt, self.width))
 
 
 def _normalise_wrt(wrt, params, func):

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .api import DirectionalGradFunction, GradFunction, Compiled, _clean, arg_type, _PY
+from .api import DirectionalGradFunction, GradFunction, _clean
 from .errors import AdCompileError
-from .types import Array, is_float
+from .types import is_float
 
 VERDICTS = ("smooth", "kink", "artifact", "singular", "discontinuous", "inconclusive")
 
@@ -125,10 +125,7 @@ class _Diagnostic(GradFunction):
         super().__init__(func, wrt, True, True, "reverse", conventions)
 
     def _compile(self, types):
-        from .codegen import generate_module
         from .frontend import build_function
-        from .irprint import format_function
-        from .jit import compile_function, write_module
         from .passes.checks import hoist_checks
         from .passes.activity import active_values
         from .passes.kinks import (aligned_kinks, equality_branches, jumps_and_branches, sites,
@@ -141,24 +138,13 @@ class _Diagnostic(GradFunction):
         equalities = equality_branches(primal, active)
         roots = sqrt_of_squares(primal)
         vg = hoist_checks(reverse(primal, list(self.wrt), self.conventions, diagnostics=True))
-        name = f"{primal.name}_diag"
-        where = primal.loc.short() if primal.loc else primal.name
-        source = generate_module(vg, name, f"{where} ({primal.name})",
-                                 "value, gradient and the table of kink hits (diagnostic "
-                                 "build)", params=self.params + ["kinks"])
-        path = write_module(source, name)
-        func = compile_function(path, name, True)
-        c = Compiled(types, format_function(primal), format_function(vg), source, path, func, 1)
+        c = self._emit(primal, vg, f"{primal.name}_diag", types,
+                       "value, gradient and the table of kink hits (diagnostic build)",
+                       self.params + ["kinks"])
         c.sites = found
         c.aligned = aligned_kinks(primal, found)
         c.switches, c.equalities, c.roots = switches, equalities, roots
         return c
-
-
-def _values(g: GradFunction, args, kwargs):
-    values = g._bind(args, kwargs)
-    types = tuple(arg_type(n, v) for n, v in zip(g.params, values))
-    return types, [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, values)]
 
 
 # ---------------------------------------------------------------------------- the check
@@ -175,7 +161,7 @@ def diagnose(f, *args, wrt=None, conventions=None, samples: int = 0, seed: int =
 def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
     from .jit import run_compiled
     probe = GradFunction(f, 0, True, True, "reverse", conventions)
-    types, values = _values(probe, args, kwargs)
+    types, values = probe._typed(probe._bind(args, kwargs))
     if wrt is None:
         wrt = tuple(i for i, t in enumerate(types) if is_float(t))
         if not wrt:

@@ -33,23 +33,23 @@ def wrap_index(i, n, where):
 
 
 @register_jitable
+def _clamp(bound, given, missing, n, lo, hi):
+    """A slice bound by Python's rules: `missing` when not given, negatives from the end."""
+    if not given:
+        return missing
+    if bound < 0:
+        return max(bound + n, lo)
+    return min(bound, hi)
+
+
+@register_jitable
 def _bounds(start, stop, step, n, has_start, has_stop):
     if step > 0:
         lo, hi = 0, n
     else:
         lo, hi = -1, n - 1
-    if not has_start:
-        start = hi if step < 0 else lo
-    elif start < 0:
-        start = max(start + n, lo)
-    else:
-        start = min(start, hi)
-    if not has_stop:
-        stop = lo if step < 0 else hi
-    elif stop < 0:
-        stop = max(stop + n, lo)
-    else:
-        stop = min(stop, hi)
+    start = _clamp(start, has_start, hi if step < 0 else lo, n, lo, hi)
+    stop = _clamp(stop, has_stop, lo if step < 0 else hi, n, lo, hi)
     if step > 0:
         length = (stop - start - 1) // step + 1 if start < stop else 0
     else:

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .api import GradFunction, Compiled, _clean, arg_type, _PY
+from .api import GradFunction, _clean, typed_values
 from .errors import AdCompileError, AdTypeError
 from .ir import Op, Value
-from .irprint import format_function
-from .jit import compile_function, run_compiled, write_module
+from .jit import run_compiled
 from .passes.checks import hoist_checks
 from .passes.dce import dce
 from .passes.forward import forward, tangent_params
@@ -27,43 +26,17 @@ from .types import F64, Array, is_float
 
 class _Transform(GradFunction):
     """A compiled transformation of a user function, cached per argument types."""
-    kind = ""
 
     def __init__(self, func, wrt=0, jit=True, mode="reverse"):
         super().__init__(func, wrt, jit, True, mode)
 
-    def _origin(self, primal):
-        where = primal.loc.short() if primal.loc else primal.name
-        return f"{where} ({primal.name})"
-
-    def _module(self, fn, name, what, params, driver="", kernel_only=False):
-        from .drivers import kernel_module
-        from .codegen import generate_module
-        if kernel_only:
-            source = kernel_module(fn, name, self._origin(fn), what, params, driver)
-        else:
-            source = generate_module(fn, name, self._origin(fn), what, params=params)
-        path = write_module(source, name)
-        return source, path
-
     def _values(self, args):
-        types = tuple(arg_type(n, v) for n, v in zip(self.params, args))
-        compiled = self._specialise(types)
-        values = [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, args)]
-        return compiled, values
-
-    def _check_wrt_float(self, types):
-        for i in self.wrt:
-            if not is_float(types[i]):
-                raise AdTypeError(f"{self.kind}: parameter {self.params[i]!r} is not a float "
-                                  "or float array", self._def_loc(),
-                                  hint="differentiate with respect to float parameters")
+        types, values = self._typed(list(args))
+        return self._specialise(types), values
 
 
 # ---------------------------------------------------------------------------- jvp
 class _Jvp(_Transform):
-    kind = "jvp"
-
     def _compile(self, types):
         from .frontend import build_function
         primal = build_function(self.func, list(types))
@@ -72,12 +45,10 @@ class _Jvp(_Transform):
                 raise AdTypeError(f"jvp: {primal.name}() returns a {r.type}; jvp needs float "
                                   "or float-array outputs", primal.result_loc or primal.loc)
         tangent = hoist_checks(forward(primal, list(self.wrt), 1))
-        name = f"{primal.name}_jvp"
-        params = self.params + tangent_params(self.params, self.wrt, 1)
-        source, path = self._module(tangent, name, "value and tangent (forward mode)", params)
-        func = compile_function(path, name, self.jit)
-        return Compiled(types, format_function(primal), format_function(tangent), source, path,
-                        func, len(primal.results))
+        return self._emit(primal, tangent, f"{primal.name}_jvp", types,
+                          "value and tangent (forward mode)",
+                          self.params + tangent_params(self.params, self.wrt, 1),
+                          n_out=len(primal.results))
 
 
 _JVPS: dict = {}
@@ -93,7 +64,7 @@ def jvp(f, primals, tangents, *, jit: bool = True):
     if len(primals) != len(tangents):
         raise _clean(AdCompileError(f"jvp: {len(primals)} primals but {len(tangents)} tangents"))
     try:
-        types = tuple(arg_type(str(i), v) for i, v in enumerate(primals))
+        types, values = typed_values([str(i) for i in range(len(primals))], primals)
     except AdTypeError as exc:
         raise _clean(exc) from None
     wrt = tuple(i for i, t in enumerate(types) if is_float(t))
@@ -107,7 +78,6 @@ def jvp(f, primals, tangents, *, jit: bool = True):
         compiled = t._specialise(types)
     except AdCompileError as exc:
         raise _clean(exc) from None
-    values = [v if isinstance(ty, Array) else _PY[ty](v) for ty, v in zip(types, primals)]
     dots = []
     for i in wrt:
         d = tangents[i]
@@ -129,11 +99,8 @@ def jvp(f, primals, tangents, *, jit: bool = True):
 
 # ---------------------------------------------------------------------------- jacobian
 class _Jacobian(_Transform):
-    kind = "jacobian"
-
     def _compile(self, types):
         from .frontend import build_function
-        self._check_wrt_float(types)
         primal = build_function(self.func, list(types))
         outs = primal.results
         if len(outs) != 1 or not is_float(outs[0].type):
@@ -141,31 +108,14 @@ class _Jacobian(_Transform):
                               "array", primal.result_loc or primal.loc)
         out_t = outs[0].type
         if self.mode == "forward":
-            return self._forward(primal, types, out_t)
+            return self._compile_forward(primal, types,
+                                         out_t.ndim if isinstance(out_t, Array) else 0)
         return self._reverse(primal, types, out_t)
-
-    def _forward(self, primal, types, out_t):
-        from .drivers import forward_driver
-        scalars = all(not isinstance(types[i], Array) for i in self.wrt)
-        width = min(len(self.wrt), 8) if scalars else 4
-        tangent = hoist_checks(forward(primal, list(self.wrt), width))
-        kernel, name = f"{primal.name}_jvp", f"{primal.name}_jacfwd"
-        ndim = out_t.ndim if isinstance(out_t, Array) else 0
-        driver = forward_driver(name, kernel, self.params, list(self.wrt), list(types), width,
-                                out_ndim=ndim)
-        params = self.params + tangent_params(self.params, self.wrt, width)
-        source, path = self._module(tangent, kernel, f"tangents along {width} directions per "
-                                    f"sweep; {name} below is the Jacobian by forward mode",
-                                    params, driver, kernel_only=True)
-        func = compile_function(path, name, self.jit)
-        return Compiled(types, format_function(primal), format_function(tangent), source, path,
-                        func, 1)
 
     def _reverse(self, primal, types, out_t):
         """A vector-Jacobian product: reverse mode of <F(x), w> with w a new parameter."""
-        from .codegen import generate_module
-        value_src, value_path = self._module(primal, f"{primal.name}_value", "the value", None)
-        value_func = compile_function(value_path, f"{primal.name}_value", self.jit)
+        value = self._emit(primal, primal, f"{primal.name}_value", types, "the value",
+                           self.params)
         if isinstance(out_t, Array):
             if out_t.ndim != 1:
                 raise AdTypeError("jacobian(mode='reverse') takes functions returning a float "
@@ -181,15 +131,10 @@ class _Jacobian(_Transform):
             dot.parent = primal.body
             ret.args = [dot.result]
         vjp = hoist_checks(reverse(primal, list(self.wrt)))
-        name = f"{primal.name}_vjp"
-        params = self.params + (["w"] if isinstance(out_t, Array) else [])
-        source = generate_module(vjp, name, self._origin(primal),
-                                 "a vector-Jacobian product w^T J (reverse mode)", params=params)
-        path = write_module(source, name)
-        func = compile_function(path, name, self.jit)
-        c = Compiled(types, format_function(primal), format_function(vjp), source, path, func, 1)
-        c.value_func = value_func
-        c.value_path = value_path
+        c = self._emit(primal, vjp, f"{primal.name}_vjp", types,
+                       "a vector-Jacobian product w^T J (reverse mode)",
+                       self.params + (["w"] if isinstance(out_t, Array) else []))
+        c.value_func, c.value_path = value.func, value.path
         return c
 
     def __call__(self, *args):
@@ -231,12 +176,8 @@ def jacobian(func=None, *, wrt=0, mode: str = "reverse", jit: bool = True):
 
 # ---------------------------------------------------------------------------- hvp, hessian
 class _Hvp(_Transform):
-    kind = "hvp"
-
     def _compile(self, types):
-        from .codegen import generate_module
         from .frontend import build_function
-        self._check_wrt_float(types)
         primal = build_function(self.func, list(types))
         check_scalar_output(primal, primal.results)
         vg = reverse(primal, list(self.wrt))          # value, gradient
@@ -244,16 +185,10 @@ class _Hvp(_Transform):
         ret = hv.body.ops[-1]
         ret.args = ret.args[1 + len(self.wrt):]       # <grad f, x_dot>, then H x_dot
         hv = hoist_checks(dce(hv))
-        name = f"{primal.name}_hvp"
-        params = self.params + tangent_params(self.params, self.wrt, 1)
-        source = generate_module(hv, name, self._origin(primal),
-                                 "Hessian-vector product H x_dot: the tangent (forward mode) "
-                                 "of the gradient (reverse mode) along x_dot",
-                                 params=params)
-        path = write_module(source, name)
-        func = compile_function(path, name, self.jit)
-        return Compiled(types, format_function(primal), format_function(hv), source, path,
-                        func, 1)
+        return self._emit(primal, hv, f"{primal.name}_hvp", types,
+                          "Hessian-vector product H x_dot: the tangent (forward mode) of the "
+                          "gradient (reverse mode) along x_dot",
+                          self.params + tangent_params(self.params, self.wrt, 1))
 
     def __call__(self, *args):
         n = len(self.params)
@@ -290,8 +225,6 @@ def hvp(func=None, *, wrt=0, jit: bool = True):
 
 
 class _Hessian(_Hvp):
-    kind = "hessian"
-
     def __call__(self, *args):
         if not self.single:
             raise _clean(AdCompileError("hessian takes one parameter in wrt",

@@ -11,7 +11,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # steady BLAS timings on a shared machine
 import sys
 import tempfile
-import time
 
 import numba
 import numpy as np
@@ -20,11 +19,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 
-import adcompile as ad  # noqa: E402
 import numpy_workloads as W  # noqa: E402
 from adcompile.timing import side_by_side  # noqa: E402
 from others import jax_timers, torch_timers  # noqa: E402
-from startup import new_process_start  # noqa: E402
+from startup import first_gradient, new_process_start  # noqa: E402
 
 SETUP = {  # the same arguments, rebuilt in a new process
     "logistic_loss": "import numpy as np\nR = np.random.default_rng(0)\n"
@@ -60,12 +58,7 @@ def main():
     print(f"{'workload':30s} {'primal':>10s} {'adcompile':>10s} {'ratio':>6s} {'compile':>8s}")
     primal_times = {}
     for name, func, args, wrt, reps in CASES:
-        primal = numba.njit(func)
-        primal(*args)
-        t0 = time.perf_counter()
-        vg = ad.value_and_grad(func, wrt=wrt)
-        value, _ = vg(*args)
-        first = time.perf_counter() - t0
+        primal, vg, (value, _), first = first_gradient(func, args, wrt)
         kernel = vg.kernel
         assert abs(value - primal(*args)) <= 1e-8 * max(1.0, abs(value))
         tp, tk = side_by_side([primal, kernel], args, reps)

@@ -47,3 +47,17 @@ def new_process_start(module_file, name, setup, wrt, runs):
         out[label] = min(times[1:])
     shutil.rmtree(work, ignore_errors=True)
     return out
+
+
+def first_gradient(func, args, wrt):
+    """The numba.njit primal (warmed up), adcompile's value_and_grad, its first result and
+    how long that first call took (adcompile's passes plus Numba's compile)."""
+    import time
+    import numba
+    import adcompile as ad
+    primal = numba.njit(func)
+    primal(*args)
+    t0 = time.perf_counter()
+    vg = ad.value_and_grad(func, wrt=wrt)
+    out = vg(*args)
+    return primal, vg, out, time.perf_counter() - t0
