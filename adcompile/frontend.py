@@ -18,6 +18,7 @@ from . import resolve
 from .arrays import OBJ, ArrayLowering, written_array_objects
 from .builder import Builder, const_value
 from .lazy import ArrayExpr, LazyArrays, Leaf, View
+from .views import ViewBinding
 from .errors import AdTypeError, Loc, UnknownFunctionError, UnsupportedSyntaxError
 from .ir import Block, Function, Value
 from .types import BOOL, F64, I64, Array, is_scalar, promote
@@ -84,7 +85,7 @@ def _node_label(node) -> str:
             "JoinedStr": "f-string"}.get(name, name.lower())
 
 
-class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
+class Lowerer(ArrayLowering, LazyArrays, ViewBinding, ast.NodeVisitor):
     """Lowers one user function (the entry point or an inlined callee) into the builder."""
 
     def __init__(self, src: resolve.FunctionSource, b: Builder, env: dict, stack: tuple,
@@ -98,10 +99,11 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
     def tname(self, v) -> str:
         return _tname(v)
 
-    def materialize_tree(self, v):
+    def materialize_tree(self, v, keep_views: bool = False):
+        """v with its lazy array expressions written out (views kept with keep_views)."""
         if isinstance(v, tuple):
-            return tuple(self.materialize_tree(x) for x in v)
-        return self.materialize(v)
+            return tuple(self.materialize_tree(x, keep_views) for x in v)
+        return v if keep_views and isinstance(v, View) else self.materialize(v)
 
     def may_write_arrays(self, stmts) -> bool:
         """Could these statements write into an array: a subscript store, or a call of a
@@ -217,12 +219,10 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
         self.assign(node.target, self.binop(op, cur, self.expr(node.value), node))
 
     def assign(self, target, value):
-        if isinstance(value, ArrayExpr) and not isinstance(target, ast.Subscript):
+        if isinstance(value, ArrayExpr) and not isinstance(value, View) and \
+                not isinstance(target, ast.Subscript):   # a name bound to a slice: a view
             name = target.id if isinstance(target, ast.Name) else ""
-            view = isinstance(value, View)
             value = self.materialize(value, name)
-            if view:                              # a copy stands in for the view
-                self.shared["view_copies"].add(self.shared["obj_of"][value.id])
         if isinstance(target, ast.Name):
             if isinstance(value, Value) and value.hint in _GENERIC and \
                     getattr(value.owner, "name", "") not in ("const", "undef"):
@@ -246,7 +246,9 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
         if node.value is None:
             self.unsupported(node, "a return without a value is not supported",
                              "return the number (or tuple) the function computes")
-        self.env[RETVAL] = self.materialize_tree(self.expr(node.value))
+        # a helper may return a view of its caller's array; the function's result is a copy
+        self.env[RETVAL] = self.materialize_tree(self.expr(node.value),
+                                                 keep_views=len(self.stack) > 1)
         if RET in self.env:
             self.env[RET] = self.b.const(True, hint="returned")
 
@@ -316,9 +318,21 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
             arms.append((blk, self.env))
         self.env = env0
         (tb, te), (eb, ee) = arms
-        names = [n for n in dict.fromkeys(list(te) + list(ee)) if te.get(n) is not ee.get(n)]
+        # a name is merged when either arm rebinds it (both arms binding the same value is
+        # still a change from before the branch: `if c: a = b else: a = b`)
+        names = [n for n in dict.fromkeys(list(te) + list(ee))
+                 if te.get(n) is not env0.get(n) or ee.get(n) is not env0.get(n)]
         names = [n for n in names if n != CONT or CONT in env0]
-        merged = {}
+        same = {n: te[n] for n in names if n in te and n in ee and te[n] is ee[n]}
+        names = [n for n in names if n not in same]      # one value made before the if
+        for (blk, env) in arms:                # a merged slice is copied (and checked)
+            for n in names:
+                if self.has_view(env.get(n)):
+                    self.env = env
+                    with self.b.at(blk):
+                        env[n] = self.settle_views(env[n], _hint(n))
+        self.env = env0
+        merged = dict(same)
         yields_t, yields_e, trees = [], [], []
         fresh = {}                                 # arrays chosen by the branch
         for n in names:
@@ -347,6 +361,9 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
             if n.startswith(OBJ):
                 self.adopt(n, merged[n])
         self.env.update(merged)
+        for n, tree in trees:
+            self.mark_copies([flatten(te.get(n)) if n in te else [],
+                              flatten(ee.get(n)) if n in ee else []], flatten(merged[n]))
         for n, key in fresh.items():
             if key == "new":
                 self.new_object(merged[n])
@@ -379,8 +396,20 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
             names += [n for n in (RET, RETVAL) if n not in names]
         if has_break:
             names.append(BRK)
+        # a view the body only updates in place (v -= ...) stays the view: not carried
+        rebound = set(_assigned_names(node.body, augmented=False))
+        names = [n for n in names if n in rebound or not self.has_view(env0.get(n))]
+        for n in names:                        # a carried slice is copied (and checked)
+            if self.has_view(env0.get(n)):
+                env0[n] = self.settle_views(env0[n], _hint(n))
+        carried_views: dict = {}               # names whose yield is a copy of a slice
+        stale_mark = len(self.shared["stale_reads"])
         trees, guessed = {}, set()
+        guesses = self.shared.setdefault("guesses", set())
         for n in names:
+            if isinstance(env0.get(n), Value) and env0[n].id in guesses:
+                env0 = self.env = dict(env0)   # an enclosing loop's guess: learn it here
+                del env0[n]
             if n == BRK:
                 trees[n] = Slot(BOOL, "broke")
             elif n in env0:
@@ -390,10 +419,16 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
                 guessed.add(n)
         self.rebound = set()                   # array names the body binds to another array
         for _ in range(10):
+            del self.shared["stale_reads"][stale_mark:]      # a discarded pass's reads
+            seen_views = set(carried_views)
             body, cond_blk, yields, new_trees = self._loop_body(node, bounds, target, names,
                                                                 trees, has_break or has_ret,
-                                                                has_cont, guessed, element)
+                                                                has_cont, guessed, element,
+                                                                carried_views)
             guessed = set()
+            if set(carried_views) != seen_views:    # mark the block arguments too
+                trees = new_trees
+                continue
             if self.new_rebound:
                 self.rebound |= self.new_rebound
                 trees = new_trees
@@ -430,6 +465,7 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
                 self.adopt(n, self.env[n])
             elif n in follows:
                 self.adopt(follows[n], self.env[n])
+        self.mark_carried_copies(names, carried_views, env0)
         for flag in (BRK, CONT):
             self.env.pop(flag, None)
             if flag in env0:
@@ -463,7 +499,7 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
         return out
 
     def _loop_body(self, node, bounds, target, names, trees, exits, has_cont, guessed,
-                   element=None):
+                   element=None, carried_views=None):
         env0 = self.env
         args = []
         env = dict(env0)
@@ -472,6 +508,8 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
         follows = self.followed_objects(env0, names, trees)
         for n in names:
             leaves = [Value(s.type, s.hint) for s in flatten(trees[n])]
+            if n in guessed:                   # a type still to be learned
+                self.shared.setdefault("guesses", set()).update(v.id for v in leaves)
             args += leaves
             env[n] = unflatten(trees[n], leaves)
             if n.startswith(OBJ):
@@ -496,10 +534,12 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
                 elif n in follows:
                     self.adopt(follows[n], cond_args[0])
                 cond_args = cond_args[k:]
+            self.mark_carried_copies(names, carried_views, env0)
             with self.b.at(cond_blk), self.b.located(self.loc(node.test)):
                 c = self.truth(self.expr(node.test), node.test)
                 self.b.emit("yield", [c], [])
         self.env = env
+        self.mark_carried_copies(names, carried_views, env0)
         with self.b.at(body):
             if element is not None:                # for v in x: v = x[i]
                 self.env[element[0]] = element[1](body.args[0])
@@ -510,6 +550,7 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
                 self.env[CONT] = self.b.const(False, hint="skip")
             self.block(node.body)
             self.env.pop(CONT, None)
+            self.settle_carried_views(names, carried_views)
             self.new_rebound = {n for n, key in follows.items()
                                 if self.obj_key(self.env[n]) != key} - self.rebound
             new_trees = {n: _rename(_tree_types(self.env[n]), n) if n in guessed else
@@ -688,7 +729,9 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
     # ---------------------------------------------------------------- names and calls
     def lookup(self, name, node):
         if name in self.env:
-            return self.current(self.env[name])
+            v = self.current(self.env[name])
+            self.check_view_read(v, node)
+            return v
         if name in self.src.scope:
             return self.from_python(self.src.scope[name], node)
         import builtins
@@ -869,8 +912,9 @@ class Lowerer(ArrayLowering, LazyArrays, ast.NodeVisitor):
                 "rewrite the recursion as a loop")
         if len(self.stack) > _MAX_CALL_DEPTH:
             raise UnsupportedSyntaxError("calls nest too deeply", self.loc(node))
-        args = [self.materialize_tree(self.expr(a)) for a in node.args]
-        kwargs = {k.arg: self.materialize_tree(self.expr(k.value)) for k in node.keywords}
+        args = [self.materialize_tree(self.expr(a), True) for a in node.args]
+        kwargs = {k.arg: self.materialize_tree(self.expr(k.value), True)
+                  for k in node.keywords}
         env = bind_arguments(src, args, kwargs, self.loc(node), self.b)
         env.update({k: v for k, v in self.env.items() if k.startswith(OBJ)})
         inner = Lowerer(src, self.b, env, self.stack + (func,), self.shared)
@@ -944,7 +988,8 @@ def _lower(src, func, names, arg_types, copied) -> Function:
     params = [Value(t, n) for n, t in zip(names, arg_types)]
     body = Block(list(params))
     b = Builder(body, src.loc)
-    shared = {"objects": {}, "obj_of": {}, "view_copies": set()}
+    shared = {"objects": {}, "obj_of": {}, "view_copies": set(), "copies": {},
+              "stale_reads": []}
     lowerer = Lowerer(src, b, dict(zip(names, params)), (func,), shared)
     for i, p in enumerate(params):
         if isinstance(p.type, Array):
@@ -952,6 +997,7 @@ def _lower(src, func, names, arg_types, copied) -> Function:
             lowerer.env[p.hint] = v
             lowerer.new_object(v)
     result = lowerer.lower_body()
+    lowerer.raise_stale_reads()
     leaves = flatten(result)
     with b.located(None):
         b.loc = None
@@ -1091,7 +1137,8 @@ def _definitely_returns(stmts) -> bool:
     return False
 
 
-def _assigned_names(stmts) -> list[str]:
+def _assigned_names(stmts, augmented: bool = True) -> list[str]:
+    """Names the statements bind (with augmented=False, not counting `x op= ...`)."""
     out = {}
 
     def targets(t):
@@ -1106,7 +1153,7 @@ def _assigned_names(stmts) -> list[str]:
             if isinstance(sub, ast.Assign):
                 for t in sub.targets:
                     targets(t)
-            elif isinstance(sub, (ast.AugAssign, ast.AnnAssign)):
+            elif isinstance(sub, ast.AnnAssign) or augmented and isinstance(sub, ast.AugAssign):
                 targets(sub.target)
             elif isinstance(sub, ast.For):
                 targets(sub.target)

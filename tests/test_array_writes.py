@@ -85,7 +85,6 @@ def f(x, n):
 
 HEAD = "import numpy as np\n\ndef f(x):\n"
 BAD_WRITES = [
-    ("    y = np.zeros(3)\n    v = y[0:2]\n    v[0] = x\n    return y[0]\n", "slice"),
     ("    y = np.zeros(3)\n    y[0] = (x, x)\n    return y[0]\n", "a number"),
     ("    y = np.zeros(3, order='F')\n    return y[0]\n", "order"),
     ("    return np.array([[x]])[0, 0]\n", "nested"),

@@ -400,6 +400,8 @@ class Reverse:
             key = (id(op), v.id)
             if key not in self.exports:
                 self.exports[key] = self._export(op, blk, v)
+                if v.id in self.written:       # the export shares v's buffer: later
+                    self.written.add(self.exports[key].id)   # writes reach it too
             v = self.exports[key]
         return v
 
