@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,6 +99,7 @@ class GradFunction:
             raise AdCompileError(f"conventions={conventions!r}: pass an adcompile.Conventions",
                                  hint="e.g. ad.Conventions(relu=1.0, abs=0.0, tie=0.5)")
         self.conventions = conventions
+        func = user_function(func)
         self.func = func
         self.jit = jit
         self.with_value = with_value
@@ -320,6 +322,38 @@ class DirectionalGradFunction(GradFunction):
                           f"value and gradient with respect to {self._wrt_names()}, kinks "
                           "resolved along the direction (x_dot, ...)",
                           self.params + tangent_params(self.params, self.wrt, self.width))
+
+
+def user_function(func):
+    """The plain Python function a transform differentiates: a Numba dispatcher's Python
+    function; an adcompile transform (grad(f), jvp's ...) is refused: nested derivatives are
+    not supported yet, and differentiating f instead would be silently wrong."""
+    if isinstance(func, GradFunction) or hasattr(func, "_adcompile_wrapped"):
+        raise AdCompileError(
+            f"{func!r} is already a derivative made by adcompile; derivatives of derivatives "
+            "(grad of grad, jvp or hessian of a grad, diagnose of a grad) are not supported "
+            "yet", _loc_of(getattr(func, "_adcompile_wrapped", None)),
+            hint="for second derivatives of f use ad.hvp(f) or ad.hessian(f) on f itself")
+    py = getattr(func, "py_func", None)        # numba.njit / numba.jit: its Python source
+    if isinstance(py, types.FunctionType):
+        return py
+    if not callable(func):
+        raise AdCompileError(f"{func!r} is not a function", hint="pass a function defined "
+                                                                 "with def")
+    if isinstance(func, types.MethodType):
+        raise AdCompileError(
+            f"{func!r} is a bound method; adcompile differentiates plain functions so far",
+            hint="write a function taking the values it needs as parameters")
+    if not isinstance(func, types.FunctionType):
+        raise AdCompileError(
+            f"{func!r} is a {type(func).__name__}, not a Python function adcompile can read",
+            hint="pass a function defined with def in a .py file")
+    return func
+
+
+def _loc_of(func) -> Loc | None:
+    code = getattr(func, "__code__", None)
+    return Loc(code.co_filename, code.co_firstlineno, 0) if code else None
 
 
 def _normalise_wrt(wrt, params, func):

@@ -233,7 +233,7 @@ class ArrayLowering:
             if len(args) != 1 or not self.is_array(args[0]):
                 self.type_error(node, "np.linalg.norm() takes one array")
             sq = self.elementwise("mul", [args[0], args[0]], node)
-            return self.b.prim("sqrt", self.reduction("sum", sq, None, node))
+            return self.b.prim("norm_sqrt", self.reduction("sum", sq, None, node))
         raise AssertionError(kind)
 
     def construct(self, callee, node, args):

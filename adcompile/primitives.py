@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from . import conventions
+from .ir import Value
 from .types import BOOL, F64, I64, Array, promote
 
 
@@ -53,6 +54,9 @@ class Prim:
     jvp_array: Callable | None = None  # (b, out, args, dots, attrs) -> tangent or None, for
     #   array primitives (forward mode); dots holds one tangent per operand (None for zero)
     directional: str | None = None    # its variant whose kink follows a tangent's sign
+    tangent: Callable | None = None   # (b, out, args, tangents) -> tangent, where the sum of
+    #   partial * tangent would not do (select: the tangent of the branch taken, so an
+    #   unselected NaN stays out)
 
 
 # ---------------------------------------------------------------------------- typing rules
@@ -104,8 +108,11 @@ def _relu(x):
     return x if x > 0.0 else 0.0
 
 
+_NAN = math.nan
+
+
 def _step(x):
-    return 1.0 if x > 0.0 else 0.0
+    return 1.0 if x > 0.0 else (0.0 if x <= 0.0 else _NAN)
 
 
 def _logpos(x):
@@ -163,8 +170,16 @@ row("pow", 2, lambda x, y: x ** y, "{0} ** {1}", _pow_type,
     lambda b, o, x, y: (b.prim("mul", y, b.prim("pow", x, b.prim("sub", y, 1))),
                         b.prim("mul", o, b.prim("logpos", x))),
     cost=E, fold=True, kink=Kink("singular", "x == 0 and y < 1"))
-row("logpos", 1, _logpos, "math.log({0}) if {0} > 0.0 else 0.0", _float, cost=E,
+row("logpos", 1, _logpos, "math.log({0}) if {0} > 0.0 else 0.0", _float,
+    lambda b, o, x: (b.prim("recippos", x),), cost=E,
     doc="log(x) for x > 0, else 0: the exponent's partial of x ** y")
+row("recippos", 1, lambda x: 1.0 / x if x > 0.0 else 0.0, "1.0 / {0} if {0} > 0.0 else 0.0",
+    _float, lambda b, o, x: (b.prim("neg", b.prim("mul", o, o)),),
+    doc="1/x for x > 0, else 0: the derivative of logpos")
+row("divnz", 2, lambda x, y: x / y if y != 0.0 else 0.0 * x,
+    "{0} / {1} if {1} != 0.0 else 0.0 * {0}", _float,
+    lambda b, o, x, y: (b.prim("divnz", 1.0, y), b.prim("neg", b.prim("divnz", o, y))),
+    doc="x / y, and 0 where y is 0: partials of norms, 0 at the zero vector (conventions)")
 
 # ---------------------------------------------------------------------------- comparisons, logic
 for _name, _sym, _fn in [("lt", "<", lambda x, y: x < y), ("le", "<=", lambda x, y: x <= y),
@@ -218,8 +233,14 @@ row("atan2", 2, math.atan2, "math.atan2({0}, {1})", _float,
         b.prim("neg", _over(b, y, b.prim("add", b.prim("mul", x, x), b.prim("mul", y, y))))),
     cost=E, kink=Kink("singular", "x == 0 and y == 0"))
 row("hypot", 2, math.hypot, "math.hypot({0}, {1})", _float,
-    lambda b, o, x, y: (_over(b, x, o), _over(b, y, o)), cost=E,
-    kink=Kink("kink", "x == 0 and y == 0", convention=math.nan))
+    lambda b, o, x, y: (b.prim("divnz", x, o), b.prim("divnz", y, o)), cost=E,
+    kink=Kink("kink", "x == 0 and y == 0", convention=0.0, alternatives=("the unit disk",),
+              hit="zero"))
+row("norm_sqrt", 1, math.sqrt, "math.sqrt({0})", _float,
+    lambda b, o, s: (b.prim("divnz", 0.5, o),), cost=E,
+    kink=Kink("kink", "the vector is 0", convention=0.0, alternatives=("the unit ball",),
+              hit="zero"),
+    doc="the square root of a sum of squares (a norm): derivative 0 at the zero vector")
 
 # ---------------------------------------------------------------------------- nonsmooth
 def _at_kink(plain, general, name):
@@ -244,8 +265,8 @@ row("max", None, max, "max({*})", _arith, _tie_weights("max"),
 row("min", None, min, "min({*})", _arith, _tie_weights("min"),
     kink=Kink("tie", "two arguments equal the minimum", convention="split evenly",
               alternatives=("all to one argument",), hit="tie"), directional="min_dir")
-row("tie2", 2, lambda a, c: 1.0 if a > c else (0.5 if a == c else 0.0),
-    "1.0 if {0} > {1} else (0.5 if {0} == {1} else 0.0)", _float,
+row("tie2", 2, lambda a, c: 1.0 if a > c else (0.5 if a == c else (0.0 if a < c else _NAN)),
+    "1.0 if {0} > {1} else (0.5 if {0} == {1} else (0.0 if {0} < {1} else np.nan))", _float,
     doc="the share of max(a, c)'s adjoint that goes to a (ties split evenly)")
 # directional variants (grad(f, nonsmooth="directional")): the value of relu/abs/max/min, with
 # the derivative at the kink chosen by the sign of d, the directions' tangent key (the piece
@@ -254,8 +275,10 @@ row("tie2", 2, lambda a, c: 1.0 if a > c else (0.5 if a == c else 0.0),
 row("relu_dir", 2, lambda x, d: _relu(x), "{0} if {0} > 0.0 else 0.0", _float,
     lambda b, o, x, d: (b.prim("dstep", x, d), None), kink=Kink("kink", "x == 0"),
     doc="relu(x); at 0 the derivative follows the sign of the tangent d")
-row("dstep", 2, lambda x, d: 1.0 if x > 0.0 or (x == 0.0 and d > 0.0) else 0.0,
-    "1.0 if {0} > 0.0 or ({0} == 0.0 and {1} > 0.0) else 0.0", _float)
+row("dstep", 2, lambda x, d: 1.0 if x > 0.0 or (x == 0.0 and d > 0.0) else (
+    0.0 if x <= 0.0 else _NAN),
+    "1.0 if {0} > 0.0 or ({0} == 0.0 and {1} > 0.0) else (0.0 if {0} <= 0.0 else np.nan)",
+    _float)
 row("abs_dir", 2, lambda x, d: abs(x), "abs({0})", _float,
     lambda b, o, x, d: (b.prim("dsign", x, d), None), kink=Kink("kink", "x == 0"),
     doc="abs(x); at 0 the derivative is the sign of the tangent d")
@@ -268,19 +291,19 @@ row("min_dir", 4, lambda a, c, da, dc: min(a, c), "min({0}, {1})", _float,
     lambda b, o, a, c, da, dc: (b.prim("dtie", c, a, dc, da), b.prim("dtie", a, c, da, dc),
                                 None, None), kink=Kink("tie", "a == b"))
 row("dtie", 4, lambda a, c, da, dc: 1.0 if a > c or (a == c and da > dc) else (
-    0.5 if a == c and da == dc else 0.0),
+    0.5 if a == c and da == dc else (0.0 if a <= c else _NAN)),
     "1.0 if {0} > {1} or ({0} == {1} and {2} > {3}) else (0.5 if {0} == {1} and {2} == {3} "
-    "else 0.0)", _float, doc="max(a, c)'s share for a: ties broken by the tangents")
-row("tie2t", 3, lambda a, c, t: 1.0 if a > c else (t if a == c else 0.0),
-    "1.0 if {0} > {1} else ({2} if {0} == {1} else 0.0)", _float,
+    "else (0.0 if {0} <= {1} else np.nan))", _float, doc="max(a, c)'s share for a: ties broken by the tangents")
+row("tie2t", 3, lambda a, c, t: 1.0 if a > c else (t if a == c else (0.0 if a < c else _NAN)),
+    "1.0 if {0} > {1} else ({2} if {0} == {1} else (0.0 if {0} < {1} else np.nan))", _float,
     doc="tie2 with share t at a tie (Conventions(tie=t))")
-row("stepc", 2, lambda x, c: 1.0 if x > 0.0 else (c if x == 0.0 else 0.0),
-    "1.0 if {0} > 0.0 else ({1} if {0} == 0.0 else 0.0)", _float,
+row("stepc", 2, lambda x, c: 1.0 if x > 0.0 else (c if x == 0.0 else (0.0 if x < 0.0 else _NAN)),
+    "1.0 if {0} > 0.0 else ({1} if {0} == 0.0 else (0.0 if {0} < 0.0 else np.nan))", _float,
     doc="relu's partial with relu'(0) = c (Conventions(relu=c))")
 row("signc", 2, lambda x, c: c if x == 0.0 else float(_sign(x)),
     "np.sign({0}) if {0} != 0.0 else {1}", _float,
     doc="abs's partial with abs'(0) = c (Conventions(abs=c))")
-row("step", 1, _step, "1.0 if {0} > 0.0 else 0.0", _float,
+row("step", 1, _step, "1.0 if {0} > 0.0 else (0.0 if {0} <= 0.0 else np.nan)", _float,
     kink=Kink("jump", "x == 0", convention=0.0), doc="Heaviside step with step(0) = 0")
 row("sign", 1, lambda x: float(_sign(x)), "np.sign({0})", _float,
     kink=Kink("jump", "x == 0", convention=0.0))
@@ -386,16 +409,26 @@ def _times(b, factor, d):
     return b.prim("mul", factor, d)
 
 
+def _sum_terms(b, terms):
+    """The sum of tangent terms (False/None for zero), or None."""
+    terms = [t for t in terms if t is not None and t is not False]
+    total = terms[0] if terms else None
+    for t in terms[1:]:
+        total = b.prim("add", total, t)
+    return total
+
+
 def _sum_partials(b, d1, d2):
     if isinstance(d1, (int, float)) and isinstance(d2, (int, float)):
         return float(d1 + d2)
     return b.prim("add", d1, d2)
 
 
-def vjp(b, name: str, g, out, args, wanted) -> list:
+def vjp(b, name: str, g, out, args, wanted, guarded: bool = False) -> list:
     """Adjoint contributions [(operand index, value)] of `out = name(*args)` for incoming
     adjoint g, for the operand positions in `wanted`. An operand that appears twice gets one
-    contribution (x * x: g * (x + x))."""
+    contribution (x * x: g * (x + x)). `guarded`: g may be exactly 0 where the partials are
+    not finite (a value the path did not read): 0 times anything is then 0."""
     partials = PRIMS[name].partials(b, out, *args)
     combined: dict = {}
     for k, (a, d) in enumerate(zip(args, partials)):
@@ -407,11 +440,16 @@ def vjp(b, name: str, g, out, args, wanted) -> list:
             combined[k] = d
         else:
             combined[first] = _sum_partials(b, combined[first], d)
+    if guarded:
+        return [(k, b.prim("gmul", g, d) if isinstance(d, Value) else _times(b, g, d))
+                for k, d in combined.items() if d is not None]
     return [(k, _times(b, g, d)) for k, d in combined.items()]
 
 
 def jvp(b, name: str, out, args, tangents):
     """The tangent of `out = name(*args)` given operand tangents (None for zero)."""
+    if PRIMS[name].tangent is not None:
+        return PRIMS[name].tangent(b, out, args, tangents)
     partials = PRIMS[name].partials(b, out, *args)
     total = None
     for t, d in zip(tangents, partials):
@@ -434,7 +472,14 @@ row("select", 3, lambda c, a, b: a if c else b, "{1} if {0} else {2}",
     lambda c, a, b, **_: promote(a.type, b.type) if a.type != b.type else a.type,
     lambda b, o, c, x, y: (None, b.prim("bool_f64", c), b.prim("bool_f64", b.prim("not", c))),
     kink=Kink("jump", "the condition changes (the branch taken is differentiated)"),
+    tangent=lambda b, o, args, ts: None if ts[1] is None and ts[2] is None else b.prim(
+        "select", args[0], 0.0 if ts[1] is None else ts[1], 0.0 if ts[2] is None else ts[2]),
     doc="np.where(c, a, b) elementwise")
+row("gmul", 2, lambda g, d: g * d if g != 0.0 else 0.0, "{0} * {1} if {0} != 0.0 else 0.0",
+    _float, lambda b, o, g, d: (d, g), tangent=lambda b, o, args, ts: _sum_terms(b, [
+        ts[0] is not None and b.prim("gmul", ts[0], args[1]),
+        ts[1] is not None and b.prim("gmul", args[0], ts[1])]),
+    doc="g * d, and 0 where the adjoint g is 0 (d may be inf or NaN on a path not taken)")
 def _adjust(start, stop, step, n, has_start=True, has_stop=True):
     """Python's slice bounds for a sequence of length n: (start, length)."""
     sl = slice(start if has_start else None, stop if has_stop else None, step)

@@ -205,6 +205,10 @@ class Forward:
     def scalar_lanes(self, op: Op, out: Value, args, dots) -> list:
         if not any(d is not None for lanes in dots for d in lanes):
             return [None] * self.width
+        rule = PRIMS[op.name].tangent
+        if rule is not None:                   # the row's own tangent rule (select)
+            return [rule(self.b, out, args, [lanes_a[k] for lanes_a in dots])
+                    for k in range(self.width)]
         partials = PRIMS[op.name].partials(self.b, out, *args)
         lanes = []
         for k in range(self.width):

@@ -23,7 +23,7 @@ from ..ir import Block, Function, Op, Value, defining_block, loop_body, loop_car
 from ..primitives import PRIMS, vjp
 from ..types import BOOL, F64, I64, Array
 from ..arrays import mutable_array_versions
-from .activity import active_values, useful_values
+from .activity import active_values, conditionally_read, useful_values
 from .cse import cse
 from .dce import dce
 from .fold import drop_invariant_carries, fold_outer_reads
@@ -379,6 +379,7 @@ class Reverse:
         self.active = {i for i in varied if i in useful} | {p.id for p in self.wrt
                                                               if p.id in varied}
         self.written = mutable_array_versions(self.fwd)
+        self.conditional = conditionally_read(self.fwd)
         self.b = Builder(self.fwd.body, role="adjoint")
         self.b.conventions = conventions
         self.groups = itertools.count()
@@ -492,7 +493,8 @@ class Reverse:
             args = [ctx.materialize(a) for a in op.args]
             out = ctx.materialize(y)
             wanted = {k for k, a in enumerate(op.args) if a.id in self.active}
-            for k, contrib in vjp(b, op.name, g, out, args, wanted):
+            for k, contrib in vjp(b, op.name, g, out, args, wanted,
+                                  y.id in self.conditional):
                 ctx.add_adj(op.args[k], contrib)
 
     def record_hit(self, site, g, ctx: _Ctx):
