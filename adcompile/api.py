@@ -36,10 +36,24 @@ def arg_type(name: str, value):
     if isinstance(value, (bool, np.bool_)):
         return BOOL
     if isinstance(value, (int, np.integer)):
+        if not _I64_MIN <= value <= _I64_MAX:
+            raise AdTypeError(f"parameter {name!r} got {value}, outside the 64-bit integer "
+                              "range compiled code uses", hint="integers in compiled code are "
+                              "int64 (arithmetic wraps around at 2**63); pass a float if you "
+                              "need a larger number")
         return I64
     if isinstance(value, (float, np.floating)):
         return F64
     if isinstance(value, np.ndarray):
+        if type(value) is not np.ndarray and not isinstance(value, np.memmap):
+            raise AdTypeError(f"parameter {name!r} got a {type(value).__name__}, an ndarray "
+                              "subclass whose operators or masks compiled code would ignore",
+                              hint="pass a plain array: np.asarray(x) (for a masked array, "
+                                   "decide what the masked entries mean first)")
+        if not value.dtype.isnative:
+            raise AdTypeError(f"parameter {name!r} got an array in non-native byte order "
+                              f"({value.dtype.str})", hint="convert with "
+                                                         "x.astype(x.dtype.newbyteorder('='))")
         ones = tuple(n == 1 for n in value.shape)          # length-1 axes broadcast
         ones = ones if any(ones) else ()
         if value.dtype == np.float64 and 1 <= value.ndim <= 3:
@@ -56,6 +70,7 @@ def arg_type(name: str, value):
 
 
 _PY = {F64: float, I64: int, BOOL: bool}
+_I64_MIN, _I64_MAX = -2 ** 63, 2 ** 63 - 1
 
 
 def typed_values(names, values) -> tuple:
@@ -67,7 +82,7 @@ def typed_values(names, values) -> tuple:
 def _array_key(a):
     """Fast-path key of an argument: arrays by dtype, dimensions and layout."""
     if type(a) is np.ndarray:
-        return (a.dtype.num, a.shape.count(1) and tuple(n == 1 for n in a.shape), a.ndim,
+        return (a.dtype, a.shape.count(1) and tuple(n == 1 for n in a.shape), a.ndim,
                 a.flags.c_contiguous)
     return type(a)
 
@@ -127,6 +142,9 @@ class GradFunction:
             compiled = self._fast.get(key)
             if compiled is None and np.ndarray in key:
                 compiled = self._fast.get(tuple(map(_array_key, args)))
+            if compiled is not None and int in key and not all(
+                    _I64_MIN <= a <= _I64_MAX for a in args if type(a) is int):
+                compiled = None                  # the full check names the parameter
             if compiled is not None:
                 self._last = compiled
                 return self._package(compiled.func(*args), compiled)

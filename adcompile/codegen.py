@@ -45,8 +45,8 @@ arrays record loop values the adjoint sweep reads back; comments point to the us
 {imports}'''
 
 
-RUNTIME_HELPERS = ("check_at", "check_range", "grow_tape", "inbounds", "outer", "same_size",
-                   "slice_len", "slice_start", "wrap_index")
+RUNTIME_HELPERS = ("check_at", "check_range", "checked_matmul", "grow_tape", "inbounds",
+                   "outer", "same_size", "slice_len", "slice_start", "wrap_index")
 
 
 def literal(value) -> str:
@@ -223,6 +223,9 @@ class Emitter:
             return template.replace("{*}", args), prec
         if op.name in ("index", "store") and op.role == "primal" and "where" in op.attrs:
             return self.checked_access(op), prec
+        if op.name == "matmul" and op.attrs.get("where"):       # the user's product: checked
+            a, c = (self.operand(x, 0) for x in op.args)
+            return f"checked_matmul({a}, {c}, {op.attrs['where']!r})", _ATOM
         if "{where!r}" in template:
             template = template.replace("{where!r}", repr(op.attrs.get("where", "")))
         if "{has_start}" in template:

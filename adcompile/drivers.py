@@ -58,6 +58,9 @@ def forward_driver(name: str, kernel: str, params: list, wrt: list, types: list,
                    out_ndim: int = 0) -> str:
     """def name(*params): value and the gradient (or Jacobian, for an array output) of the
     kernel's function by forward mode, `width` directions per sweep."""
+    from .names import RESERVED
+    safe = _Locals(sorted(RESERVED) + [name, kernel])    # parameters named np, f_jvp, ...
+    params = [safe[p] for p in params]
     L = _Locals(params + [name, kernel, "np"])
     wrt_names = [params[i] for i in wrt]
     wrt_types = [types[i] for i in wrt]

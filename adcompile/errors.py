@@ -64,7 +64,22 @@ class JitError(AdCompileError):
 
 
 class ShapeError(AdCompileError, ValueError):
-    """Raised by compiled code: array shapes that do not fit (the message names the line)."""
+    """Raised by compiled code: array shapes that do not fit (the message names the line).
+    Compiled code passes the sizes involved: two lengths (broadcasting), or two shapes as
+    (ndim, n0, n1) each (matrix products)."""
+
+    def __init__(self, message: str, *sizes, loc: Loc | None = None, hint: str | None = None):
+        if len(sizes) == 2:
+            message = f"{message} (lengths {sizes[0]} and {sizes[1]})"
+        elif len(sizes) == 6:
+            a, b = sizes[:3], sizes[3:]
+            message = f"{message} (shapes {_shape(a)} and {_shape(b)})"
+        super().__init__(message, loc, hint)
+
+
+def _shape(dims) -> str:
+    n = dims[0]
+    return "(" + ", ".join(str(d) for d in dims[1:1 + n]) + ("," if n == 1 else "") + ")"
 
 
 class OutOfRangeError(AdCompileError, IndexError):

@@ -15,7 +15,8 @@ from .ir import Block, Function, Op, Value, loop_carried
 
 
 RESERVED = {"math", "np", "numba", "grow_tape", "inbounds", "same_size", "slice_len",
-            "slice_start", "wrap_index", "check_range", "check_at", "outer", "float", "int", "bool", "abs", "max", "min",
+            "slice_start", "wrap_index", "check_range", "check_at", "checked_matmul", "outer",
+            "float", "int", "bool", "abs", "max", "min",
             "round", "len", "range", "True", "False", "None", "print"}
 
 

@@ -20,8 +20,20 @@ def inbounds(i, n, where):
 def same_size(a, b, where):
     """The common length of two broadcast dimensions; a mismatch raises naming the line."""
     if a != b:
-        raise ShapeError(where)
+        raise ShapeError(where, a, b)
     return a
+
+
+@register_jitable
+def checked_matmul(a, b, where):
+    """a @ b of the user's code: shapes that do not align raise naming the line and both
+    shapes (the adjoint's products align by construction and use @ directly)."""
+    inner_a = a.shape[a.ndim - 1]
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[b.ndim - 2]
+    if inner_a != inner_b:
+        raise ShapeError(where, a.ndim, a.shape[0], a.shape[a.ndim - 1], b.ndim, b.shape[0],
+                         b.shape[b.ndim - 1])
+    return a @ b
 
 
 @register_jitable
