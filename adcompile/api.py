@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import types
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ class Compiled:
     path: object
     func: object
     n_out: int
+    entry_types: tuple = ()     # IR types of the compiled entry's parameters
 
 
 def arg_type(name: str, value):
@@ -70,6 +72,7 @@ def arg_type(name: str, value):
 
 
 _PY = {F64: float, I64: int, BOOL: bool}
+_COMPILE_LOCK = threading.RLock()
 _I64_MIN, _I64_MAX = -2 ** 63, 2 ** 63 - 1
 
 
@@ -192,17 +195,25 @@ class GradFunction:
     def _specialise(self, types: tuple) -> Compiled:
         compiled = self._cache.get(types)
         if compiled is None:
-            for i in self.wrt:
-                if not is_float(types[i]):
-                    what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
-                    raise AdTypeError(
-                        f"cannot differentiate {self.func.__name__}() with respect to "
-                        f"parameter {self.params[i]!r}: it was given {what}", self._def_loc(),
-                        hint=f"pass a float for {self.params[i]!r} (e.g. 3.0 rather than 3), "
-                             "or leave it out of wrt")
-            compiled = self._compile(types)
-            self._cache[types] = compiled
+            with _COMPILE_LOCK:                  # first calls from several threads: one
+                compiled = self._cache.get(types)    # compiles, the others wait for it
+                if compiled is None:
+                    compiled = self._compile_checked(types)
         self._last = compiled
+        return compiled
+
+    def _compile_checked(self, types: tuple) -> Compiled:
+        """Check the differentiated parameters are floats, compile, remember."""
+        for i in self.wrt:
+            if not is_float(types[i]):
+                what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
+                raise AdTypeError(
+                    f"cannot differentiate {self.func.__name__}() with respect to "
+                    f"parameter {self.params[i]!r}: it was given {what}", self._def_loc(),
+                    hint=f"pass a float for {self.params[i]!r} (e.g. 3.0 rather than 3), "
+                         "or leave it out of wrt")
+        compiled = self._compile(types)
+        self._cache[types] = compiled
         return compiled
 
     def _compile(self, types: tuple) -> Compiled:
@@ -251,9 +262,10 @@ class GradFunction:
             generate_module(fn, name, origin, what, params=params)
         entry = entry or name
         path = write_module(source, entry)
-        func = compile_function(path, entry, self.jit)
+        func = compile_function(path, entry, self.jit, source)
+        entry_types = tuple(types) if driver else tuple(p.type for p in fn.params)
         return Compiled(types, format_function(primal), format_function(fn), source, path,
-                        func, n_out)
+                        func, n_out, entry_types)
 
     def specialise(self, *types, **named) -> Compiled:
         """Compile for explicit parameter types (F64/I64/BOOL or 'f64'/'int'...) without calling."""
@@ -267,9 +279,13 @@ class GradFunction:
         ts = tuple(parse_type(t) if isinstance(t, str) else t for t in
                    (chosen[n] for n in self.params))
         try:
-            return self._specialise(ts)
+            compiled = self._specialise(ts)
         except AdCompileError as exc:
             raise _clean(exc) from None
+        if self.jit:                          # native code now, not at the first call
+            from .jit import compile_signature
+            compile_signature(compiled.func, compiled.entry_types, compiled.path)
+        return compiled
 
     def _current(self) -> Compiled:
         return self._last if self._last is not None else self.specialise()
