@@ -5,7 +5,7 @@ import functools
 import inspect
 import threading
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,6 +31,7 @@ class Compiled:
     func: object
     n_out: int
     entry_types: tuple = ()     # IR types of the compiled entry's parameters
+    scopes: list = field(default_factory=list)   # the module/closure names it read
 
 
 def arg_type(name: str, value):
@@ -212,9 +213,17 @@ class GradFunction:
                     f"parameter {self.params[i]!r}: it was given {what}", self._def_loc(),
                     hint=f"pass a float for {self.params[i]!r} (e.g. 3.0 rather than 3), "
                          "or leave it out of wrt")
-        compiled = self._compile(types)
+        from .resolve import recording
+        with recording() as scopes:
+            compiled = self._compile(types)
+        compiled.scopes = scopes
         self._cache[types] = compiled
         return compiled
+
+    def is_current(self) -> bool:
+        """Do the module constants and closure values its compiled code read still hold
+        the values they had? (A cached transform is rebuilt when they do not.)"""
+        return all(s.unchanged() for c in self._cache.values() for s in c.scopes)
 
     def _compile(self, types: tuple) -> Compiled:
         primal = build_function(self.func, list(types))

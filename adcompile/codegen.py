@@ -147,8 +147,8 @@ class Emitter:
         if key == self.last_comment:
             return
         self.last_comment = key
-        src = op.loc.source_line().strip()
-        where = op.loc.short()
+        src = _one_line(op.loc.source_line().strip())
+        where = _one_line(op.loc.short())
         if op.role == "adjoint":
             text = f"# adjoint of: {src}  ({where})" if src else f"# adjoint ({where})"
         elif op.role == "tape":
@@ -443,7 +443,19 @@ def generate_module(fn: Function, func_name: str, origin: str, what: str,
     used = [h for h in RUNTIME_HELPERS if re.search(rf"\b{h}\(", body)]
     if used:
         imports.append(f"\nfrom adcompile.runtime import {', '.join(used)}\n")
-    return HEADER.format(origin=origin, what=what, imports="".join(imports)) + "\n\n" + body
+    return HEADER.format(origin=_in_docstring(origin), what=_in_docstring(what),
+                         imports="".join(imports)) + "\n\n" + body
+
+
+def _one_line(text: str) -> str:
+    """Text for a comment: line breaks (possible in file names) become spaces."""
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def _in_docstring(text: str) -> str:
+    """Text inside the module docstring: backslashes and quotes (file names may hold
+    `\\N` or `\"\"\"`) cannot end the string or start an escape."""
+    return _one_line(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 __all__ = ["generate_module", "literal"]

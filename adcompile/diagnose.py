@@ -274,6 +274,10 @@ _BUILDS: dict = {}
 def _build(cls, f, wrt, conventions):
     """The compiled builds a diagnosis uses, kept across calls (each compiles per types)."""
     key = (cls, f, wrt, conventions)
+    if key in _BUILDS and not _BUILDS[key].is_current():
+        del _BUILDS[key]                       # a module constant or closure value changed
+    while len(_BUILDS) > 64:
+        del _BUILDS[next(iter(_BUILDS))]
     if key not in _BUILDS:
         if cls is _Diagnostic:
             _BUILDS[key] = _Diagnostic(f, wrt, conventions)

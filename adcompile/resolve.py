@@ -9,9 +9,12 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import linecache
 import math
 import textwrap
 import types
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +28,7 @@ class FunctionSource:
     name: str
     filename: str
     node: ast.FunctionDef
-    scope: dict                 # globals, then closure variables on top
+    scope: Mapping              # closure variables over globals (a Scope)
     indent: int = 0
     loc: Loc = None
 
@@ -34,44 +37,171 @@ class FunctionSource:
                    getattr(node, "col_offset", 0) + self.indent)
 
 
-_SOURCES: dict = {}
+class Scope(Mapping):
+    """The names a function sees: its closure's current cell values over its module's
+    globals (live: read when a transform compiles, not when the source was first parsed).
+    Records what it was asked for, so a cached transform can tell when a value changed."""
+
+    def __init__(self, func, code):
+        self.func, self.code = func, code
+        self.globals = getattr(func, "__globals__", {})
+        self.cells = _cells(func, code)
+        self.reads: dict = {}
+        for recorder in _RECORDERS:
+            recorder.append(self)
+
+    def __getitem__(self, name):
+        value = self.cells[name] if name in self.cells else self.globals[name]
+        self.reads[name] = value
+        return value
+
+    def __contains__(self, name):
+        return name in self.cells or name in self.globals
+
+    def __iter__(self):
+        return iter({**self.globals, **self.cells})
+
+    def __len__(self):
+        return len({**self.globals, **self.cells})
+
+    def unchanged(self) -> bool:
+        """Does every name read still hold the same value (closure cells and globals)?"""
+        cells = _cells(self.func, self.code)
+        for name, old in self.reads.items():
+            new = cells[name] if name in cells else self.globals.get(name, _MISSING)
+            if new is old:
+                continue
+            if type(new) is not type(old) or not isinstance(new, (int, float, bool, str)) \
+                    or new != old:
+                return False
+        return True
+
+
+def _cells(func, code) -> dict:
+    out = {}
+    for name, cell in zip(code.co_freevars if code else (), func.__closure__ or ()):
+        try:
+            out[name] = cell.cell_contents
+        except ValueError:                     # a free variable not bound yet
+            pass
+    return out
+
+
+_MISSING = object()
+_RECORDERS: list = []                          # lists collecting the Scopes being made
+
+
+class recording:
+    """`with recording() as scopes:` collects every Scope made inside (one build)."""
+
+    def __enter__(self) -> list:
+        self.scopes: list = []
+        _RECORDERS.append(self.scopes)
+        return self.scopes
+
+    def __exit__(self, *exc):
+        _RECORDERS.remove(self.scopes)
+
+
+_PARSED: OrderedDict = OrderedDict()          # code object -> (node, filename, indent)
+_PARSED_MAX = 512
 
 
 def function_source(func) -> FunctionSource:
-    """Parse `func`'s source once; raise a clear error when it cannot be read."""
-    key = func
-    if key in _SOURCES:
-        return _SOURCES[key]
+    """The parsed source of `func` with its current scope; a clear error when the source
+    cannot be read, or when the file no longer holds the function that is running (edited
+    after import)."""
     code = getattr(func, "__code__", None)
     filename = code.co_filename if code else "<unknown>"
-    try:
-        lines, first = inspect.getsourcelines(func)
-    except (OSError, TypeError) as exc:
-        raise UnsupportedSyntaxError(
-            f"cannot read the source of {getattr(func, '__name__', func)!r} ({exc})",
-            hint="adcompile reads source code: define the function in a .py file "
-                 "(not in the interactive prompt or via exec/lambda)") from None
-    raw = "".join(lines)
-    text = textwrap.dedent(raw)
-    indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
-    tree = ast.parse(text)
-    ast.increment_lineno(tree, first - 1)
-    node = tree.body[0]
-    if not isinstance(node, ast.FunctionDef):
-        loc = Loc(filename, first, indent)
-        raise UnsupportedSyntaxError("only functions defined with `def` can be compiled", loc,
-                                     hint="write the computation as a named function with def")
-    scope = dict(getattr(func, "__globals__", {}))
-    if getattr(func, "__closure__", None):
-        for name, cell in zip(code.co_freevars, func.__closure__):
-            try:
-                scope[name] = cell.cell_contents
-            except ValueError:
-                pass
-    src = FunctionSource(func, func.__name__, filename, node, scope, indent)
+    parsed = _PARSED.get(code) if code is not None else None
+    if parsed is None:
+        parsed = _parse(func, code, filename)
+        if code is not None:
+            _PARSED[code] = parsed
+            while len(_PARSED) > _PARSED_MAX:
+                _PARSED.popitem(last=False)
+    else:
+        _PARSED.move_to_end(code)
+    node, indent = parsed
+    src = FunctionSource(func, func.__name__, filename, node, Scope(func, code), indent)
     src.loc = src.loc_of(node)
-    _SOURCES[key] = src
     return src
+
+
+def _parse(func, code, filename):
+    for attempt in range(2):
+        try:
+            lines, first = inspect.getsourcelines(func)
+        except (OSError, TypeError) as exc:
+            raise UnsupportedSyntaxError(
+                f"cannot read the source of {getattr(func, '__name__', func)!r} ({exc})",
+                hint="adcompile reads source code: define the function in a .py file "
+                     "(not in the interactive prompt or via exec/lambda)") from None
+        raw = "".join(lines)
+        text = textwrap.dedent(raw)
+        indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            tree = None
+        node = tree.body[0] if tree is not None and tree.body else None
+        if isinstance(node, ast.FunctionDef):
+            ast.increment_lineno(tree, first - 1)
+            if code is None or _compiles_to(code, filename):
+                return node, indent
+        elif attempt == 0 and isinstance(node, (ast.Lambda, ast.Expr, ast.Assign)) or \
+                getattr(func, "__name__", "") == "<lambda>":
+            loc = Loc(filename, first, indent)
+            raise UnsupportedSyntaxError("only functions defined with `def` can be compiled",
+                                         loc, hint="write the computation as a named function "
+                                                   "with def")
+        linecache.checkcache(filename)       # a stale copy of the file: read it again
+    raise UnsupportedSyntaxError(
+        f"the source of {func.__name__}() in {filename} no longer matches the function that "
+        "is running: the file was changed after it was imported", Loc(
+            filename, code.co_firstlineno if code else 1, 0),
+        hint="reload the module (importlib.reload) or restart Python, so the code that runs "
+             "is the code in the file")
+
+
+def _compiles_to(code, filename) -> bool:
+    """Does the file, as it reads now, define the code object `code` (the running function)?
+    The whole module is compiled, so the comparison sees what the interpreter saw (imports,
+    closures, class bodies)."""
+    text = "".join(linecache.getlines(filename))
+    try:
+        top = compile(text, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, TypeError):
+        return False
+    found = _find_code(top, code.co_name, code.co_firstlineno)
+    return found is not None and _same_code(found, code)
+
+
+def _find_code(code, name, line):
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            if c.co_name == name and c.co_firstlineno == line:
+                return c
+            inner = _find_code(c, name, line)
+            if inner is not None:
+                return inner
+    return None
+
+
+def _same_code(a, b) -> bool:
+    if (a.co_code, a.co_names, a.co_varnames, a.co_freevars, a.co_argcount,
+            a.co_kwonlyargcount) != (b.co_code, b.co_names, b.co_varnames, b.co_freevars,
+                                     b.co_argcount, b.co_kwonlyargcount):
+        return False
+    if len(a.co_consts) != len(b.co_consts):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts):
+        if isinstance(x, types.CodeType) and isinstance(y, types.CodeType):
+            if not _same_code(x, y):
+                return False
+        elif type(x) is not type(y) or x != y and not (x != x and y != y):
+            return False
+    return True
 
 
 # ------------------------------------------------------------------------- callables
@@ -177,5 +307,5 @@ def unwrap_user_function(obj):
     return obj.py_func if hasattr(obj, "py_func") else obj
 
 
-__all__ = ["FunctionSource", "function_source", "Callee", "callee_of", "supported_names",
+__all__ = ["FunctionSource", "function_source", "Scope", "recording", "Callee", "callee_of", "supported_names",
            "is_user_function", "unwrap_user_function"]

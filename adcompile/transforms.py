@@ -72,8 +72,10 @@ def jvp(f, primals, tangents, *, jit: bool = True):
         raise _clean(AdCompileError("jvp: no float argument to differentiate"))
     key = (f, wrt, jit)
     t = _JVPS.get(key)
-    if t is None:
+    if t is None or not t.is_current():        # a new jvp reads current values
         t = _JVPS[key] = _Jvp(f, wrt, jit)
+        while len(_JVPS) > 64:
+            del _JVPS[next(iter(_JVPS))]
     try:
         compiled = t._specialise(types)
     except AdCompileError as exc:

@@ -1,0 +1,523 @@
+"""Second order, table-driven: every differentiable row of the primitive table.
+
+A row's derivative rule is IR built from other rows, so a second derivative differentiates
+the rows a rule uses: a helper without (or with a wrong) derivative makes Hessians wrong while
+gradients stay right (x ** y: the exponent's partial o * logpos(x) once had no derivative).
+
+- the table itself: for each row, the tangent (forward pass) of each of its partials against
+  central differences of the partial interpreted, the partials against central differences of
+  the row's implementation, and the mixed partials of two-operand rows equal; helpers without
+  a derivative that the rules use are locally constant where the rows are smooth;
+- from Python: for each row an expression that reaches it, at random smooth points of its
+  domain: ad.hvp against finite differences of ad.grad (reverse) and of the forward-mode
+  gradient, against the Hessian derived by hand, and the Hessian symmetric;
+- at kinks (relu and abs at 0, max/min ties, the zero vector of a norm) H v is finite (0).
+
+A row added with a derivative and no entry in USER or TABLE_ONLY fails
+test_every_differentiable_row_is_covered.
+"""
+import math
+import re
+
+import numpy as np
+import pytest
+
+import adcompile as ad
+from adcompile.builder import Builder
+from adcompile.conventions import Conventions
+from adcompile.interp import interpret
+from adcompile.ir import Block, Function, Value
+from adcompile.passes.forward import forward
+from adcompile.primitives import PRIMS
+from adcompile.types import BOOL, F64
+
+# ---------------------------------------------------------------------------- the coverage
+# row -> (a Python expression over x and y whose Hessian goes through the row, its domain)
+USER = {
+    "add": ("x + y", "any"), "sub": ("x - y", "any"), "mul": ("x * y", "any"),
+    "div": ("x / y", "any"), "neg": ("-x", "any"), "mod": ("x % y", "mod"),
+    "pow": ("x ** y", "pos"),
+    "sin": ("math.sin(x)", "any"), "cos": ("math.cos(x)", "any"),
+    "tan": ("math.tan(x)", "tan"), "asin": ("math.asin(x)", "unit"),
+    "acos": ("math.acos(x)", "unit"), "atan": ("math.atan(x)", "any"),
+    "sinh": ("math.sinh(x)", "any"), "cosh": ("math.cosh(x)", "any"),
+    "tanh": ("math.tanh(x)", "any"), "exp": ("math.exp(x)", "any"),
+    "expm1": ("math.expm1(x)", "any"), "log": ("math.log(x)", "pos"),
+    "log1p": ("math.log1p(x)", "pos"), "log2": ("math.log2(x)", "pos"),
+    "log10": ("math.log10(x)", "pos"), "sqrt": ("math.sqrt(x)", "pos"),
+    "atan2": ("math.atan2(x, y)", "any"), "hypot": ("math.hypot(x, y)", "any"),
+    "abs": ("abs(x)", "any"), "relu": ("ad.relu(x)", "any"),
+    "max": ("max(x, y)", "any"), "min": ("min(x, y)", "any"),
+    # helper rows, reached through the derivative rules of user-level rows
+    "logpos": ("x ** y", "pos"),                   # pow's partial in the exponent
+    "recippos": ("x ** y", "pos"),                 # logpos's partial
+    "divnz": ("math.hypot(x, y)", "any"),          # hypot's and norm_sqrt's partials
+    "norm_sqrt": ("np.linalg.norm(np.array([x, y, x * y]))", "any"),
+    "select": ("np.where(x > y, math.sin(x) * y, x * x - y)", "any"),
+    "gmul": ("np.where(x > y, math.sin(x) * y, x * x - y)", "any"),  # a select's arms
+}
+# rows no Python expression differentiates twice: checked from the table only
+TABLE_ONLY = {
+    "to_f64": "any",   # float(x) of a float is x itself; of an int, nothing to differentiate
+}
+# rows with piecewise-constant partials, second derivative 0 by design: the directional
+# variants of relu/abs/max/min, built only by grad(nonsmooth="directional"), a first-order
+# gradient (hvp never builds them); their partials dstep/dsign/dtie have no derivative, and
+# tests/test_diagnose.py checks them against the ordinary gradient and at kinks
+EXCLUDED = {"relu_dir", "abs_dir", "max_dir", "min_dir"}
+
+UNARY = {n for n, (e, _) in USER.items() if "y" not in e}
+
+
+def _differentiable():
+    return {n for n, p in PRIMS.items() if p.partials is not None}
+
+
+def test_every_differentiable_row_is_covered():
+    assert not set(USER) & set(TABLE_ONLY), "a row is either reached from Python or not"
+    assert EXCLUDED <= _differentiable(), "an excluded row lost its partials: drop it"
+    missing = _differentiable() - EXCLUDED - set(USER) - set(TABLE_ONLY)
+    assert not missing, f"new differentiable rows {sorted(missing)}: add them to USER " \
+                        "(an expression whose Hessian goes through them) or TABLE_ONLY"
+    assert set(USER) | set(TABLE_ONLY) <= _differentiable(), "a covered row has no partials"
+
+
+# ---------------------------------------------------------------------------- domains
+RNG_SEED = 20240607
+BOXES = {"pos": (0.2, 2.5), "unit": (-0.85, 0.85), "tan": (-1.2, 1.2), "mod": (-3.0, 3.0)}
+
+
+def _ok(domain, point):
+    """Points away from kinks and singularities (by more than the difference steps): the
+    first coordinate inside the domain's box; for "mod" x / y away from integers; for "any"
+    every coordinate away from 0 and from the others (abs, relu, max, division, hypot)."""
+    x = point[0]
+    if domain in BOXES:
+        lo, hi = BOXES[domain]
+        if not lo + 1e-9 < x < hi:
+            return False
+    if domain == "mod":
+        y = point[1]
+        q = x / y
+        return abs(y) > 0.5 and abs(q - round(q)) > 0.1
+    if domain == "any":
+        far = 0.15
+        return all(abs(a) > far for a in point) and all(
+            abs(a - c) > far for i, a in enumerate(point) for c in point[i + 1:])
+    return True
+
+
+def _points(domain, n=3, seed=0, dim=2):
+    """n random points of the domain (seeded: the same points each run)."""
+    rng = np.random.default_rng(RNG_SEED + seed)
+    lo, hi = BOXES.get(domain, (-2.0, 2.0))
+    out = []
+    while len(out) < n:
+        p = tuple(float(v) for v in rng.uniform([lo] + [-2.0] * (dim - 1),
+                                                [hi] + [2.0] * (dim - 1)))
+        if _ok(domain, p):
+            out.append(p)
+    return out
+
+
+# ---------------------------------------------------------------------------- finite differences
+def _richardson(g, point, v, h=1e-3):
+    """The derivative of g (a function of a point returning a tuple) along v: central
+    differences, Richardson-extrapolated (error O(h^4))."""
+    def central(s):
+        up = g(*[p + s * d for p, d in zip(point, v)])
+        down = g(*[p - s * d for p, d in zip(point, v)])
+        return np.array([(a - b) / (2 * s) for a, b in zip(np.atleast_1d(up),
+                                                             np.atleast_1d(down))])
+    return (4 * central(h / 2) - central(h)) / 3
+
+
+# ---------------------------------------------------------------------------- the table itself
+TABLE_DOMAINS = {n: dom for n, (_, dom) in USER.items()} | TABLE_ONLY
+TABLE_DOMAINS["norm_sqrt"] = "pos"             # its operand is a sum of squares
+CUSTOM = Conventions(relu=0.5, abs=0.25, tie=0.25)   # the rules' general-convention branches
+
+
+def _table_cases():
+    """(row, number of operands): variadic rows (max, min) with 2 and 3 (another rule)."""
+    return [(n, k) for n in sorted(TABLE_DOMAINS)
+            for k in ((2, 3) if PRIMS[n].arity is None else (PRIMS[n].arity,))]
+
+
+def _operands(name, n):
+    """The operand kinds of a row: "f" a float to differentiate, "b" a bool."""
+    return ["b", "f", "f"] if name == "select" else ["f"] * n
+
+
+def _build(name, n, conventions=None):
+    """Functions of the row's operands returning, per float operand k, the partial d_k from
+    the row's rule, each also with its tangents appended (the forward pass over it)."""
+    kinds = _operands(name, n)
+    wrt = [i for i, c in enumerate(kinds) if c == "f"]
+    fns = []
+    for k in wrt:
+        params = [Value(BOOL if c == "b" else F64, f"a{i}") for i, c in enumerate(kinds)]
+        body = Block(list(params))
+        b = Builder(body, role="adjoint")
+        b.conventions = conventions
+        out = b.prim(name, *params)
+        d = PRIMS[name].partials(b, out, *params)[k]
+        d = b.const(0.0 if d is None else float(d)) if not isinstance(d, Value) else d
+        partial_ops = list(body.ops)
+        b.emit("return", [d], [])
+        fn = Function(f"d{k}_{name}", params, body)
+        fns.append((k, fn, forward(fn, wrt, 1), partial_ops))
+    return kinds, wrt, fns
+
+
+def _table_points(name, kinds):
+    pts = _points(TABLE_DOMAINS[name], 3, seed=1, dim=kinds.count("f"))
+    if kinds[0] == "b":                        # select: both branches
+        return [(c, *p) for c, p in zip((True, False, True), pts)]
+    return pts
+
+
+@pytest.mark.parametrize("conventions", [None, CUSTOM], ids=["default", "custom"])
+@pytest.mark.parametrize("name,n", _table_cases())
+def test_table_partials_and_their_tangents(name, n, conventions):
+    """From the table alone: the row's partials against central differences of its impl, the
+    tangent of each partial (the forward pass over the rule's IR: what forward over reverse
+    computes) against central differences of the partial, and the mixed partials equal."""
+    kinds, wrt, fns = _build(name, n, conventions)
+    impl = PRIMS[name].impl
+    rng = np.random.default_rng(3)
+    for point in _table_points(name, kinds):
+        mixed = {}
+        units = [[1.0 if i == j else 0.0 for i in range(len(kinds))] for j in wrt]
+        other = [0.0] * len(kinds)
+        for i in wrt:
+            other[i] = float(rng.standard_normal())
+        for k, fn, fwd, _ in fns:
+            (d,) = interpret(fn, point)
+            fd = _richardson(lambda *p: (impl(*p),), point, units[wrt.index(k)])[0]
+            assert d == pytest.approx(fd, rel=1e-7, abs=1e-9), (name, k, point, "partial")
+            for j, direction in zip(wrt + [None], units + [other]):
+                d2, t = interpret(fwd, (*point, *[direction[i] for i in wrt]))
+                assert d2 == d
+                fd2 = _richardson(lambda *p: interpret(fn, p), point, direction)[0]
+                assert t == pytest.approx(fd2, rel=1e-6, abs=1e-8), \
+                    (name, k, point, direction, "the tangent of the partial")
+                mixed[(k, j)] = t
+        for k in wrt:                  # d/dj of d_k equals d/dk of d_j
+            for j in wrt:
+                assert mixed[(k, j)] == pytest.approx(mixed[(j, k)], rel=1e-12, abs=1e-14), \
+                    (name, point, k, j, "mixed partials")
+
+
+def _straight_line(ops, point, params):
+    """Run straight-line ops: the value of each op's result, by position."""
+    env = {p.id: v for p, v in zip(params, point)}
+    values = []
+    for op in ops:
+        if op.name == "const":
+            out = op.attrs["value"]
+        else:
+            out = PRIMS[op.name].impl(*[env[a.id] for a in op.args])
+        env[op.results[0].id] = out
+        values.append(out)
+    return values
+
+
+def _derivative_free_helpers(name, n):
+    """The primitives without partials the row's rules use, checked locally constant (as
+    functions of the row's operands) at the row's points; returns their names."""
+    seen = set()
+    for conventions in (None, CUSTOM):
+        kinds, wrt, fns = _build(name, n, conventions)
+        for point in _table_points(name, kinds):
+            for k, fn, _, ops in fns:
+                here = _straight_line(ops, point, fn.params)
+                for i in wrt:
+                    for s in (1e-6, -1e-6):
+                        moved = list(point)
+                        moved[i] += s * max(1.0, abs(point[i]))
+                        there = _straight_line(ops, moved, fn.params)
+                        for op, a, c in zip(ops, here, there):
+                            p = PRIMS.get(op.name)
+                            if p is None or p.partials is not None or p.tangent is not None:
+                                continue
+                            seen.add(op.name)
+                            assert a == c, f"{name}'s rule uses {op.name} (no derivative) " \
+                                           f"where it varies: at {point}, operand {i}"
+    return seen
+
+
+def test_rules_use_derivative_free_helpers_only_where_they_are_constant():
+    """A primitive without partials inside a derivative rule is locally constant to the next
+    derivative: its value must not change when its float operands move (logpos without
+    partials would fail here, as x ** y's Hessian did)."""
+    seen = set()
+    for name, n in _table_cases():
+        seen |= _derivative_free_helpers(name, n)
+    assert {"floordiv", "tie2", "tie2t", "step", "stepc", "sign", "signc", "eq",
+            "bool_f64"} <= seen, seen
+
+
+# ---------------------------------------------------------------------------- from Python
+MODULE = """
+import math
+import numpy as np
+import adcompile as ad
+
+def f(x, y):
+    return {}
+"""
+
+
+class Program:
+    """One expression compiled once (jit=False): hvp, reverse and forward gradients."""
+
+    def __init__(self, module, wrt):
+        self.f = module.f
+        self.wrt = wrt
+        self.hvp = ad.hvp(module.f, wrt=wrt, jit=False)
+        self.grad = ad.grad(module.f, wrt=wrt, jit=False)
+        self.fgrad = ad.grad(module.f, wrt=wrt, mode="forward", jit=False)
+
+    def hv(self, x, y, v):
+        return np.atleast_1d(self.hvp(x, y, *v))
+
+    def hessian(self, x, y):
+        n = len(np.atleast_1d(self.wrt))
+        cols = [self.hv(x, y, [1.0 if i == j else 0.0 for i in range(n)]) for j in range(n)]
+        return np.stack(cols, axis=1)
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory):
+    from conftest import load_source
+    cache = {}
+    where = tmp_path_factory.mktemp("second_order")
+
+    def get(expr, wrt=(0, 1)):
+        key = (expr, wrt)
+        if key not in cache:
+            module = load_source(where, MODULE.format(expr), f"so{len(cache)}")
+            cache[key] = Program(module, wrt)
+        return cache[key]
+    return get
+
+
+def _ops_in(ir: str) -> set:
+    return set(re.findall(r"= ([a-z_0-9]+) ", ir))
+
+
+# the gradient and Hessian of each USER expression, derived by hand: (x, y) -> (g, H)
+def _unary(d1, d2):
+    return lambda x, y: (np.array([d1(x), 0.0]), np.array([[d2(x), 0.0], [0.0, 0.0]]))
+
+
+def _pow(x, y):
+    o, lx = x ** y, math.log(x)
+    return (np.array([y * x ** (y - 1), o * lx]),
+            np.array([[y * (y - 1) * x ** (y - 2), x ** (y - 1) * (1 + y * lx)],
+                      [x ** (y - 1) * (1 + y * lx), o * lx * lx]]))
+
+
+def _atan2(a, b):
+    r2 = a * a + b * b
+    return (np.array([b / r2, -a / r2]),
+            np.array([[-2 * a * b, a * a - b * b], [a * a - b * b, 2 * a * b]]) / r2 ** 2)
+
+
+def _hypot(a, b):
+    r = math.hypot(a, b)
+    return np.array([a / r, b / r]), np.array([[b * b, -a * b], [-a * b, a * a]]) / r ** 3
+
+
+def _norm(x, y):                                # sqrt(q), q = x^2 + y^2 + x^2 y^2
+    n = math.sqrt(x * x + y * y + x * x * y * y)
+    gq = np.array([2 * x + 2 * x * y * y, 2 * y + 2 * x * x * y])
+    hq = np.array([[2 + 2 * y * y, 4 * x * y], [4 * x * y, 2 + 2 * x * x]])
+    return gq / (2 * n), hq / (2 * n) - np.outer(gq, gq) / (4 * n ** 3)
+
+
+def _where(x, y):
+    if x > y:
+        return (np.array([math.cos(x) * y, math.sin(x)]),
+                np.array([[-math.sin(x) * y, math.cos(x)], [math.cos(x), 0.0]]))
+    return np.array([2 * x, -1.0]), np.array([[2.0, 0.0], [0.0, 0.0]])
+
+
+ZERO = np.zeros((2, 2))
+EXACT = {
+    "add": lambda x, y: (np.array([1.0, 1.0]), ZERO),
+    "sub": lambda x, y: (np.array([1.0, -1.0]), ZERO),
+    "mul": lambda x, y: (np.array([y, x]), np.array([[0.0, 1.0], [1.0, 0.0]])),
+    "div": lambda x, y: (np.array([1 / y, -x / y ** 2]),
+                         np.array([[0.0, -1 / y ** 2], [-1 / y ** 2, 2 * x / y ** 3]])),
+    "neg": lambda x, y: (np.array([-1.0, 0.0]), ZERO),
+    "mod": lambda x, y: (np.array([1.0, -math.floor(x / y)]), ZERO),
+    "pow": _pow, "logpos": _pow, "recippos": _pow,
+    "sin": _unary(math.cos, lambda x: -math.sin(x)),
+    "cos": _unary(lambda x: -math.sin(x), lambda x: -math.cos(x)),
+    "tan": _unary(lambda x: 1 + math.tan(x) ** 2,
+                  lambda x: 2 * math.tan(x) * (1 + math.tan(x) ** 2)),
+    "asin": _unary(lambda x: (1 - x * x) ** -0.5, lambda x: x * (1 - x * x) ** -1.5),
+    "acos": _unary(lambda x: -(1 - x * x) ** -0.5, lambda x: -x * (1 - x * x) ** -1.5),
+    "atan": _unary(lambda x: 1 / (1 + x * x), lambda x: -2 * x / (1 + x * x) ** 2),
+    "sinh": _unary(math.cosh, math.sinh), "cosh": _unary(math.sinh, math.cosh),
+    "tanh": _unary(lambda x: 1 - math.tanh(x) ** 2,
+                   lambda x: -2 * math.tanh(x) * (1 - math.tanh(x) ** 2)),
+    "exp": _unary(math.exp, math.exp), "expm1": _unary(math.exp, math.exp),
+    "log": _unary(lambda x: 1 / x, lambda x: -1 / x ** 2),
+    "log1p": _unary(lambda x: 1 / (1 + x), lambda x: -1 / (1 + x) ** 2),
+    "log2": _unary(lambda x: 1 / (x * math.log(2)), lambda x: -1 / (x * x * math.log(2))),
+    "log10": _unary(lambda x: 1 / (x * math.log(10)), lambda x: -1 / (x * x * math.log(10))),
+    "sqrt": _unary(lambda x: 0.5 / math.sqrt(x), lambda x: -0.25 * x ** -1.5),
+    "atan2": _atan2, "hypot": _hypot, "divnz": _hypot, "norm_sqrt": _norm,
+    "abs": _unary(lambda x: math.copysign(1.0, x), lambda x: 0.0),
+    "relu": _unary(lambda x: float(x > 0), lambda x: 0.0),
+    "max": lambda x, y: (np.array([float(x > y), float(x < y)]), ZERO),
+    "min": lambda x, y: (np.array([float(x < y), float(x > y)]), ZERO),
+    "select": _where, "gmul": _where,
+}
+
+# each expression as written, and multiplied by a function of both inputs (the adjoint
+# reaching the row then varies: forward over reverse differentiates adjoint * partial)
+SCALE = "(1.5 + x - 0.5 * y)"
+
+
+def _variants():
+    out = []
+    for name in sorted(USER):
+        out.append((name, "plain"))
+        out.append((name, "scaled"))
+    return out
+
+
+def _exact(name, variant, x, y):
+    g, H = EXACT[name](x, y)
+    if variant == "scaled":                      # (E L)'' = E'' L + g_E g_L^T + g_L g_E^T
+        expr = USER[name][0]
+        e = eval(expr, {"math": math, "np": np, "ad": ad, "x": x, "y": y})
+        L, gl = 1.5 + x - 0.5 * y, np.array([1.0, -0.5])
+        g, H = g * L + e * gl, H * L + np.outer(g, gl) + np.outer(gl, g)
+    return g, H
+
+
+@pytest.mark.parametrize("name,variant", _variants())
+def test_hvp_of_every_row(name, variant, program):
+    expr, domain = USER[name]
+    unary = name in UNARY and variant == "plain"
+    wrt = 0 if unary else (0, 1)
+    prog = program(expr if variant == "plain" else f"({expr}) * {SCALE}", wrt)
+    seed = 2 + 17 * sorted(USER).index(name) + (variant == "scaled")
+    rng = np.random.default_rng(seed)
+    for k, (x, y) in enumerate(_points(domain, 3, seed=seed)):
+        v = rng.standard_normal(1 if unary else 2)
+        hv = prog.hv(x, y, v)
+        _, H = _exact(name, variant, x, y)
+        H = H[:1, :1] if unary else H
+        # against the Hessian derived by hand
+        np.testing.assert_allclose(hv, H @ v, rtol=1e-9, atol=1e-11,
+                                   err_msg=f"{expr} ({variant}) at {(x, y)} v={v}")
+        # against finite differences of the reverse-mode and forward-mode gradients
+        along = [v[0], 0.0] if unary else list(v)
+        for grad in (prog.grad, prog.fgrad):
+            fd = _richardson(lambda a, b: grad(a, b), (x, y), along)
+            np.testing.assert_allclose(hv, fd, rtol=1e-6, atol=1e-8,
+                                       err_msg=f"{expr} ({variant}, {grad.mode}) at {(x, y)}")
+        # the assembled Hessian: symmetric, and equal to the exact one
+        if not unary and k == 0:
+            Hc = prog.hessian(x, y)
+            np.testing.assert_allclose(Hc, Hc.T, rtol=1e-12, atol=1e-14, err_msg=expr)
+            np.testing.assert_allclose(Hc, H, rtol=1e-9, atol=1e-11, err_msg=expr)
+    # the expression does reach the row: in the primal or in the derivative code
+    reached = _ops_in(prog.hvp.ir) | _ops_in(prog.hvp.adjoint_ir)
+    assert name in reached, f"{expr} does not reach {name}"
+
+
+def test_pow_with_the_exponent_an_input_exact(program):
+    """x ** y at (0.7, 1.3) along (1, 0): (y (y-1) x^(y-2), x^(y-1) (1 + y log x))."""
+    hv = program("x ** y").hv(0.7, 1.3, [1.0, 0.0])
+    x, y = 0.7, 1.3
+    exact = (y * (y - 1) * x ** (y - 2), x ** (y - 1) * (1 + y * math.log(x)))
+    assert hv == pytest.approx(exact, rel=1e-12)
+    assert hv == pytest.approx((0.50061, 0.48190), abs=1e-5)
+
+
+COMPOSITIONS = [  # (expression, domain): exponents that depend on the inputs, nested helpers
+    ("x ** (x * y)", "pos"),
+    ("(1.0 + x * x) ** math.sin(y)", "any"),
+    ("2.0 ** (x * y)", "any"),
+    ("x ** 3.5 + y ** -2", "pos"),
+    ("np.power(x, y) * math.exp(y * math.log(x))", "pos"),
+    ("math.hypot(x * y, x - y + 3.0)", "any"),
+    ("math.atan2(x * y, 1.0 + y * y)", "any"),
+    ("math.sqrt(1.0 + x * x) * math.log1p(y * y)", "any"),
+    ("max(x, y, 0.5 * x * y) * x", "any"),
+    ("np.linalg.norm(np.array([x, y]) * x) ** 3", "any"),
+    ("np.where(x > 0.0, math.log(1.0 + x * x), x) * np.where(y > 0.0, (1.0 + y * y) ** x, y * y)", "any"),
+    ("abs(x * y) ** 1.5 + ad.relu(x - y) ** 2", "any"),
+]
+
+
+@pytest.mark.parametrize("expr,domain", COMPOSITIONS)
+def test_hvp_of_compositions(expr, domain, program):
+    prog = program(expr)
+    rng = np.random.default_rng(7)
+    for x, y in _points(domain, 3, seed=99):
+        if expr.startswith("abs") and abs(x * y) < 0.15:       # abs(x * y)'s kink
+            continue
+        v = rng.standard_normal(2)
+        hv = prog.hv(x, y, v)
+        for grad in (prog.grad, prog.fgrad):
+            fd = _richardson(lambda a, b: grad(a, b), (x, y), v)
+            np.testing.assert_allclose(hv, fd, rtol=1e-6, atol=1e-8,
+                                       err_msg=f"{expr} ({grad.mode}) at {(x, y)}")
+        H = prog.hessian(x, y)
+        np.testing.assert_allclose(H, H.T, rtol=1e-10, atol=1e-12, err_msg=expr)
+        np.testing.assert_allclose(H @ v, hv, rtol=1e-10, atol=1e-12, err_msg=expr)
+
+
+def test_pow_written_two_ways_agrees(program):
+    """x ** y and exp(y log x): different rows, the same Hessian."""
+    a, b = program("x ** y"), program("math.exp(y * math.log(x))")
+    for x, y in _points("pos", 4, seed=5):
+        np.testing.assert_allclose(a.hessian(x, y), b.hessian(x, y), rtol=1e-10, atol=1e-12)
+
+
+def test_compiled_hvp_matches_plain_python(tmp_path):
+    """Every USER expression in one program: Numba's hvp equals jit=False's (the emitted
+    templates of the helper rows), at a point inside every domain."""
+    from conftest import load_source
+    terms = sorted({e for e, _ in USER.values()})
+    m = load_source(tmp_path, MODULE.format(" + ".join(f"({e})" for e in terms)), "allrows")
+    x, y = 0.3, 0.6
+    assert all(_ok(d, (x, y)) for _, d in USER.values())
+    for point in ((x, y), (0.45, 0.35)):
+        for v in ((0.6, -0.8), (1.0, 0.0)):
+            got = ad.hvp(m.f, wrt=(0, 1))(*point, *v)
+            want = ad.hvp(m.f, wrt=(0, 1), jit=False)(*point, *v)
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+# ---------------------------------------------------------------------------- kinks
+KINKS = [  # (expression, point): H v at a kink is finite; relu/abs/max/min's partials are
+    ("ad.relu(x)", (0.0, 1.0)),       # piecewise constant, so it is 0
+    ("ad.relu(x)", (-0.0, 1.0)),
+    ("abs(x)", (0.0, 1.0)),
+    ("abs(x)", (-0.0, 1.0)),
+    ("abs(x - y)", (0.5, 0.5)),
+    ("max(x, y)", (1.5, 1.5)),
+    ("min(x, y)", (-2.0, -2.0)),
+    ("np.maximum(x, y)", (0.0, 0.0)),
+    ("max(x, y, 1.0)", (1.0, 1.0)),
+    ("math.hypot(x, y)", (0.0, 0.0)),                     # derivative 0 at the zero vector
+    ("np.linalg.norm(np.array([x, y]))", (0.0, 0.0)),
+]
+
+
+@pytest.mark.parametrize("expr,point", KINKS)
+def test_hvp_at_kinks_is_finite_and_zero(expr, point, program):
+    prog = program(expr)
+    for v in ((1.0, 0.0), (0.0, 1.0), (0.6, -0.8)):
+        hv = prog.hv(*point, v)
+        assert np.all(np.isfinite(hv)), (expr, point, v, hv)
+        assert hv == pytest.approx((0.0, 0.0), abs=0.0), (expr, point, v, hv)
