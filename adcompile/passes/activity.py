@@ -82,30 +82,35 @@ def useful_values(fn: Function, outputs: list) -> set[int]:
 
 def conditionally_read(fn: Function) -> set[int]:
     """Ids of values that a path may leave unread: each of their uses is inside a region
-    nested below their own block (an if arm, a loop body that may run 0 times), a yield of an
-    if arm, a value operand of a select, or an operation whose result is itself conditionally
-    read. On a path that does not read such a value its adjoint is exactly 0, and its
-    partials (which may be inf or NaN there: sqrt(-1), exp(800)) must not turn 0 into NaN:
-    their products are guarded."""
+    nested below their own block (an if arm, a loop body that may run 0 times), a value
+    operand of a select, or an operation (or an if arm's yield) whose result is itself
+    conditionally read. On a path that does not read such a value its adjoint is exactly 0,
+    and its partials (which may be inf or NaN there: sqrt(-1), exp(800)) must not turn 0
+    into NaN: their products are guarded."""
     from ..ir import defining_block
-    uses: dict[int, list] = {}
+    uses: dict[int, list] = {}               # value id -> results its same-block uses make
     values = {}
     for op in walk(fn.body):
+        arm_of = op.parent.owner if op.name == "yield" and op.parent is not None else None
         for k, a in enumerate(op.args):
             values[a.id] = a
-            if op.name == "select" and k > 0 or op.name == "yield" and \
-                    getattr(op.parent.owner, "name", None) == "if":
-                continue                          # a use on one path only
-            if op.parent is defining_block(a):
-                uses.setdefault(a.id, []).append(op)
+            if op.name == "select" and k > 0:
+                continue                          # read on one path only
+            if op.parent is not defining_block(a):
+                continue                          # in a nested region: one path only
+            if arm_of is not None and getattr(arm_of, "name", None) == "if":
+                results = [arm_of.results[k]]     # read where the if's result is read
+            else:
+                results = list(op.results) if op.name in PRIMS and len(op.results) == 1 \
+                    else None                     # None: read for certain
+            uses.setdefault(a.id, []).append(results)
     conditional = set(values) - set(uses)
     changed = True
-    while changed:                                # read only by conditionally read values
+    while changed:
         changed = False
         for vid, users in uses.items():
             if vid not in conditional and all(
-                    op.name in PRIMS and len(op.results) == 1 and
-                    op.results[0].id in conditional for op in users):
+                    r is not None and all(x.id in conditional for x in r) for r in users):
                 conditional.add(vid)
                 changed = True
     return conditional
