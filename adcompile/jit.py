@@ -159,27 +159,70 @@ def _has_file(path: Path) -> bool:
     return not path.name.startswith("adcompile-nofile-")
 
 
-def load_function(path: Path, func_name: str, source: str):
+def load_function(path: Path, func_name: str, source: str, plain: bool = False):
     """Execute the generated module (from `source`, attributed to `path` so tracebacks and
-    Numba's cache find the file) and return its function (plain Python)."""
+    Numba's cache find the file) and return its function (plain Python). With plain=True
+    the module's `math` follows Numba's NumPy error model (math.sqrt(-1.0) is nan, not a
+    ValueError), so the plain-Python run computes what the compiled one does."""
     with _LOCK:
-        module = _MODULES.get(path)
+        module = _MODULES.get((path, plain))
         if module is None:
-            module = types.ModuleType("adcompile_gen_" + path.stem)
+            module = types.ModuleType("adcompile_gen_" + path.stem + ("_plain" if plain else ""))
             module.__file__ = str(path)
             exec(compile(source, str(path), "exec"), module.__dict__)
-            _MODULES[path] = module          # registered only once fully executed
+            if plain:
+                module.__dict__["math"] = _numpy_math()
+            _MODULES[(path, plain)] = module  # registered only once fully executed
             sys.modules[module.__name__] = module    # Numba's cached code refers to it
         return getattr(module, func_name)
+
+
+def _numpy_math():
+    """The math module with NumPy's (and Numba's error_model="numpy") answers outside the
+    domains: nan and inf instead of ValueError and OverflowError."""
+    import math
+    import numpy as np
+    ns = types.SimpleNamespace(**{k: getattr(math, k) for k in dir(math)
+                                  if not k.startswith("_")})
+    names = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2",
+             "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "pow": "power"}
+    for k in ("sqrt", "log", "log1p", "log2", "log10", "exp", "expm1", "sin", "cos", "tan",
+              "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh",
+              "atanh", "pow", "hypot", "fmod"):
+        ufunc = getattr(np, names.get(k, k))
+
+        def call(*a, _u=ufunc, _m=getattr(math, k)):
+            if k == "log" and len(a) == 2:
+                return _m(*a)
+            with np.errstate(all="ignore"):
+                return float(_u(*a))
+        setattr(ns, k, call)
+    return ns
+
+
+def _plain(func):
+    """Run generated code as plain Python with IEEE float semantics (x / 0.0 is inf, as in
+    the compiled code): float arguments become NumPy floats."""
+    import numpy as np
+
+    def back(v):
+        return float(v) if type(v) is np.float64 else v
+
+    def run(*args):
+        with np.errstate(all="ignore"):
+            out = func(*[np.float64(a) if type(a) is float else a for a in args])
+        return tuple(back(v) for v in out) if isinstance(out, tuple) else back(out)
+    run.py_source = func
+    return run
 
 
 def compile_function(path: Path, func_name: str, jit: bool = True, source: str | None = None):
     """The generated function, wrapped by numba.njit(cache=True) unless jit=False."""
     if source is None:
         source = path.read_bytes().decode("utf-8")
-    func = load_function(path, func_name, source)
     if not jit:
-        return func
+        return _plain(load_function(path, func_name, source, plain=True))
+    func = load_function(path, func_name, source)
     import numba
     with _LOCK:
         cached = _has_file(path) and path.exists()

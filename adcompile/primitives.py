@@ -409,6 +409,14 @@ def _times(b, factor, d):
     return b.prim("mul", factor, d)
 
 
+def guarded_times(b, t, d):
+    """t * d for a tangent or adjoint t and a partial d, with 0 * d = 0 even where d is inf
+    or NaN (a structural zero: a lane seeded 0, a value the path does not read)."""
+    if isinstance(d, Value):
+        return b.prim("gmul", t, d)
+    return _times(b, t, d)
+
+
 def _sum_terms(b, terms):
     """The sum of tangent terms (False/None for zero), or None."""
     terms = [t for t in terms if t is not None and t is not False]
@@ -441,8 +449,7 @@ def vjp(b, name: str, g, out, args, wanted, guarded: bool = False) -> list:
         else:
             combined[first] = _sum_partials(b, combined[first], d)
     if guarded:
-        return [(k, b.prim("gmul", g, d) if isinstance(d, Value) else _times(b, g, d))
-                for k, d in combined.items() if d is not None]
+        return [(k, guarded_times(b, g, d)) for k, d in combined.items() if d is not None]
     return [(k, _times(b, g, d)) for k, d in combined.items()]
 
 
@@ -453,7 +460,7 @@ def jvp(b, name: str, out, args, tangents):
     partials = PRIMS[name].partials(b, out, *args)
     total = None
     for t, d in zip(tangents, partials):
-        term = _times(b, t, d) if t is not None else None
+        term = guarded_times(b, t, d) if t is not None else None
         if term is not None:
             total = term if total is None else b.prim("add", total, term)
     return total

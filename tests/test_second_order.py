@@ -10,7 +10,9 @@ gradients stay right (x ** y: the exponent's partial o * logpos(x) once had no d
   a derivative that the rules use are locally constant where the rows are smooth;
 - from Python: for each row an expression that reaches it, at random smooth points of its
   domain: ad.hvp against finite differences of ad.grad (reverse) and of the forward-mode
-  gradient, against the Hessian derived by hand, and the Hessian symmetric;
+  gradient, against the Hessian derived by hand, and the Hessian symmetric; compositions
+  (exponents depending on the inputs), the rows inside loops (taped), Numba against plain
+  Python, and an np.where arm not taken that is NaN kept out of H v;
 - at kinks (relu and abs at 0, max/min ties, the zero vector of a norm) H v is finite (0).
 
 A row added with a derivative and no entry in USER or TABLE_ONLY fails
@@ -196,8 +198,9 @@ def _table_points(name, kinds):
 @pytest.mark.parametrize("name,n", _table_cases())
 def test_table_partials_and_their_tangents(name, n, conventions):
     """From the table alone: the row's partials and its tangent against central differences
-    of its impl, the tangent of each partial (the forward pass over the rule's IR: what forward over reverse
-    computes) against central differences of the partial, and the mixed partials equal."""
+    of its impl, the tangent of each partial (the forward pass over the rule's IR: what
+    forward over reverse computes) against central differences of the partial, and the mixed
+    partials equal."""
     kinds, wrt, fns = _build(name, n, conventions)
     impl = PRIMS[name].impl
     tangent = _tangent_fn(name, n)
@@ -496,6 +499,43 @@ def test_hvp_of_compositions(expr, domain, program):
         np.testing.assert_allclose(H @ v, hv, rtol=1e-10, atol=1e-12, err_msg=expr)
 
 
+LOOP = """
+import math
+import numpy as np
+import adcompile as ad
+
+def f(x, y):
+    s = 0.0
+    for i in range(4):
+        s = s + (x + 0.1 * i) ** (0.5 + 0.3 * math.tanh(y * s)) + math.hypot(s, y) \\
+            + np.where(s > 1.0, math.sin(s) * x, s * y)
+        s = s * 0.3 + 0.1 * ad.relu(s - 1.0) ** 2 + abs(x - s) * 0.1 + max(s, y) * 0.2 + s % 1.7
+    a = np.zeros(3)
+    for i in range(3):
+        a[i] = math.atan2(s, x + i) + math.log1p(s * s) + np.linalg.norm(np.array([s, x, i * y]))
+    return np.sum(a)
+"""
+
+
+def test_hvp_of_helper_rows_in_loops(tmp_path):
+    """The rows inside loops: their values taped for the adjoint sweep, differentiated again."""
+    from conftest import load_source
+    f = load_source(tmp_path, LOOP, "loop").f
+    hvp = ad.hvp(f, wrt=(0, 1), jit=False)
+    grads = [ad.grad(f, wrt=(0, 1), jit=False, mode=mode) for mode in ("reverse", "forward")]
+    rng = np.random.default_rng(5)
+    for point in ((0.7, 1.3), (1.1, 0.4), (0.3, 0.9)):
+        v = rng.standard_normal(2)
+        hv = np.array(hvp(*point, *v))
+        for grad in grads:
+            fd = _richardson(lambda a, b: grad(a, b), point, v, h=1e-4)
+            np.testing.assert_allclose(hv, fd, rtol=1e-6, atol=1e-8,
+                                       err_msg=f"{grad.mode} at {point}")
+        H = np.stack([hvp(*point, 1.0, 0.0), hvp(*point, 0.0, 1.0)], axis=1)
+        np.testing.assert_allclose(H, H.T, rtol=1e-10)
+        np.testing.assert_allclose(H @ v, hv, rtol=1e-10)
+
+
 def test_pow_written_two_ways_agrees(program):
     """x ** y and exp(y log x): different rows, the same Hessian."""
     a, b = program("x ** y"), program("math.exp(y * math.log(x))")
@@ -526,9 +566,7 @@ def f(x, y):
 """
 
 
-@pytest.mark.parametrize("jit", [True, pytest.param(False, marks=pytest.mark.xfail(
-    raises=ValueError, strict=True, reason="jit=False forward mode evaluates the unselected "
-    "arm's math.sqrt/math.log eagerly (reverse-mode grad does not)"))])
+@pytest.mark.parametrize("jit", [True, False])
 def test_hvp_keeps_an_unselected_nan_arm_out(jit, tmp_path):
     """np.where's arm not taken may be NaN (sqrt(-1), log(-1)); its guarded adjoint products
     (gmul) and select's tangent keep it out of H v."""
