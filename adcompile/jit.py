@@ -309,6 +309,7 @@ def run_compiled(compiled, args, path: Path):
         from numba.core.errors import NumbaError
         from .errors import AdCompileError
         if isinstance(exc, AdCompileError) or not hasattr(compiled, "py_func"):
+            _seal_new(compiled, path)        # compiled fine; the user's computation raised
             raise
         if isinstance(exc, NumbaError):
             first = str(exc).strip().splitlines()
@@ -324,12 +325,17 @@ def run_compiled(compiled, args, path: Path):
                       f"cache ({type(exc).__name__}); compiling it again", CacheWarning,
                       stacklevel=3)
         out = compiled(*args)
+    _seal_new(compiled, path)
+    return out
+
+
+def _seal_new(compiled, path: Path):
+    """Seal Numba's cache files of path when the dispatcher compiled something new."""
     if hasattr(compiled, "signatures") and _has_file(path):
         n = len(compiled.signatures)
-        if _SEALED.get(path) != n:           # new machine code was written: seal it
+        if n and _SEALED.get(path) != n:     # new machine code was written: seal it
             seal(path)
             _SEALED[path] = n
-    return out
 
 
 _SEALED: dict = {}                          # path -> signatures sealed

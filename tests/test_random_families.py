@@ -38,7 +38,7 @@ import os
 import random
 import sys
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -89,7 +89,7 @@ class Case:
     nan_wrt: tuple = ()             # (parameter, element index or None): gradient must be NaN
     finite_grad: bool = False       # every gradient must be finite
     may_refuse: bool = False        # a located "copy of" UnsupportedSyntaxError is fine
-    notes: dict = field(default_factory=dict)
+    draw_args: object = None        # Choices -> another point to check the program at
 
 
 # --------------------------------------------------------------------------------- scalars
@@ -226,8 +226,9 @@ def gen_merge(ch: Choices) -> Case:
         body.append(f"    if {scond(ch, MERGE_VARS)}:")
         body.append("        return t + a * z")
         body.append("    return b + a * z")
-    args = (ch.float(-1.5, 1.5), ch.float(-1.5, 1.5), ch.float(-1.5, 1.5))
-    return Case("merge", "\n".join(HEADER + body) + "\n", args, (0, 1, 2))
+    point = lambda ch: (ch.float(-1.5, 1.5), ch.float(-1.5, 1.5), ch.float(-1.5, 1.5))
+    return Case("merge", "\n".join(HEADER + body) + "\n", point(ch), (0, 1, 2),
+                draw_args=point)
 
 
 # --------------------------------------------------------------------------------- arrays
@@ -308,7 +309,8 @@ def gen_intidx(ch: Choices) -> Case:
                       "    s += np.sum(u * x)"]
     lines += reads
     lines.append(f"    return s + c * np.sum(w) + x[p[0]] * {ch.pick(['c', 'x[0]', '1.0'])}")
-    return Case("intidx", "\n".join(HEADER + lines) + "\n", array_args(ch), (0, 1, 2))
+    return Case("intidx", "\n".join(HEADER + lines) + "\n", array_args(ch), (0, 1, 2),
+                draw_args=array_args)
 
 
 SLICES = [("[1:]", 4), ("[:-1]", 4), ("[::2]", 3), ("[1:4]", 3), ("[::-1]", 5), ("[2:]", 3),
@@ -392,7 +394,7 @@ def gen_views(ch: Choices) -> Case:
     tail = " + np.sum(B * A)" if mats else ""
     lines.append(f"    return s + np.sum(y * x){tail}" + (f" + ({reads}) * c" if reads else ""))
     return Case("views", "\n".join(HEADER + lines) + "\n", array_args(ch), (0, 1, 2),
-                may_refuse=may_refuse)
+                may_refuse=may_refuse, draw_args=array_args)
 
 
 # ------------------------------------------------------------------------ unread values
@@ -448,8 +450,9 @@ def gen_unread(ch: Choices) -> Case:
         lines += pre + [f"    q = {danger2.replace('{u}', u2)}", f"    if {g}:",
                         f"        s = {use}", f"    elif {guard2.replace('{u}', u2)}:",
                         "        s = q * y", "    else:", f"        s = {safe}", "    return s"]
-    args = (ch.float(-1.5, 1.5), ch.float(0.5, 1.5))
-    return Case("unread", "\n".join(HEADER + lines) + "\n", args, (0, 1), finite_grad=True)
+    point = lambda ch: (ch.float(-1.5, 1.5), ch.float(0.5, 1.5))
+    return Case("unread", "\n".join(HEADER + lines) + "\n", point(ch), (0, 1),
+                finite_grad=True, draw_args=point)
 
 
 ARRAY_DANGERS = [("np.sqrt({u})", "{u} > 0.0"), ("np.log({u})", "{u} > 0.0"),
@@ -470,8 +473,9 @@ def gen_unread_array(ch: Choices) -> Case:
                   f"        if {guard.replace('{u}', ui)}:", "            s += r[i] * c",
                   "        else:", f"            s += {safe.replace('x', 'x[i]')}",
                   "    return s"]
-    args = (np.array([ch.float(-1.0, 1.0) for _ in range(N)]), ch.float(0.5, 1.5))
-    return Case("unread", "\n".join(HEADER + lines) + "\n", args, (0, 1), finite_grad=True)
+    point = lambda ch: (np.array([ch.float(-1.0, 1.0) for _ in range(N)]), ch.float(0.5, 1.5))
+    return Case("unread", "\n".join(HEADER + lines) + "\n", point(ch), (0, 1),
+                finite_grad=True, draw_args=point)
 
 
 # ----------------------------------------------------------------------------- NaN inputs
@@ -523,8 +527,9 @@ def gen_nan(ch: Choices) -> Case:
     lines = ["def f(x, y):", f"    a = {ch.pick(NAN_FIRST)}", "    b = y"]
     lines += nan_block(ch, 2, 1)
     lines.append(f"    return a + b * {ch.pick(['1.0', 'y', '0.5 * b'])}")
-    args = (math.nan, ch.float(0.5, 1.5))
-    return Case("nan", "\n".join(HEADER + lines) + "\n", args, (0, 1), nan_wrt=((0, None),))
+    point = lambda ch: (math.nan, ch.float(0.5, 1.5))
+    return Case("nan", "\n".join(HEADER + lines) + "\n", point(ch), (0, 1),
+                nan_wrt=((0, None),), draw_args=point)
 
 
 def gen_nan_array(ch: Choices) -> Case:
@@ -544,10 +549,13 @@ def gen_nan_array(ch: Choices) -> Case:
         lines += ["    s = 0.0", f"    for i in range({N}):", "        if x[i] > c:",
                   f"            s += {fi}", "        else:", "            s += x[i] * x[i] * c",
                   "    return s"]
-    x = np.array([ch.float(-1.0, 1.0) for _ in range(N)])
-    x[k] = math.nan
-    return Case("nan", "\n".join(HEADER + lines) + "\n", (x, ch.float(0.5, 1.5)), (0, 1),
-                nan_wrt=((0, k),))
+
+    def point(ch):
+        x = np.array([ch.float(-1.0, 1.0) for _ in range(N)])
+        x[k] = math.nan
+        return x, ch.float(0.5, 1.5)
+    return Case("nan", "\n".join(HEADER + lines) + "\n", point(ch), (0, 1),
+                nan_wrt=((0, k),), draw_args=point)
 
 
 GENERATORS = {"merge": gen_merge, "intidx": gen_intidx, "views": gen_views,
@@ -658,11 +666,15 @@ def same(a, b, rtol, atol):
                        atol=atol, equal_nan=True)
 
 
-def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,)):
-    """Every assertion the families make. Raises Skip when the example says nothing,
-    Refused for an accepted located refusal, AssertionError (with the program) on a bug;
-    any other exception from adcompile propagates (a bug as well)."""
-    src, f, args = case.src, module.f, case.args
+def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,), args=None,
+               fns=None):
+    """Every assertion the families make, at case.args (or args). Raises Skip when the
+    example says nothing, Refused for an accepted located refusal, AssertionError (with the
+    program) on a bug; any other exception from adcompile propagates (a bug as well).
+    `fns` keeps the compiled functions for further points of the same program."""
+    src, f = case.src, module.f
+    args = case.args if args is None else args
+    fns = {} if fns is None else fns
     ref = reference(module)
     expect = ref(*args)
     if case.nan_wrt:
@@ -675,7 +687,9 @@ def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,)):
     for mode in modes:
         for jit in jits:
             try:
-                value, grads = ad.value_and_grad(f, wrt=case.wrt, mode=mode, jit=jit)(*args)
+                if (mode, jit) not in fns:
+                    fns[mode, jit] = ad.value_and_grad(f, wrt=case.wrt, mode=mode, jit=jit)
+                value, grads = fns[mode, jit](*args)
             except ad.UnsupportedSyntaxError as exc:
                 if case.may_refuse and "copy of" in str(exc):
                     assert str(exc).startswith(module.__file__ + ":"), (str(exc), src)

@@ -1,0 +1,254 @@
+"""No foreign traceback: every crash found by trying adcompile as users would is a clear
+adcompile error (or a TypeError/ValueError for API misuse) naming the user's file and line,
+and the same checks run on every call path (first call and warm fast path)."""
+import importlib
+import os
+import sys
+import textwrap
+
+import numba
+import numpy as np
+import pytest
+
+import adcompile as ad
+
+SRC = '''
+import math
+import numba
+import numpy as np
+
+def cube(x):
+    return x ** 3
+
+def vec(x):
+    return np.sum(x * x) + x[0] ** 3
+
+@numba.njit
+def energy(q):
+    return np.sum(q * q) + q[0] ** 3
+
+@numba.njit
+def spring(d):
+    return 0.5 * d * d
+
+def uses_numba_helper(x, y):
+    return spring(x - y) + x
+
+def product(A, x):
+    return np.sum(A @ x)
+
+def broadcast(a, b):
+    return np.sum(a * b)
+
+def scaled(x, n):
+    return x * (n + 1)
+
+def count(x, n):
+    s = 0.0
+    for i in range(n):
+        s += x
+    return s
+
+def shadow_np(np, y):
+    return np * y
+
+def shadow_kernel(x, shadow_kernel_jvp, shadow_kernel_fwd, inbounds, math):
+    return x * shadow_kernel_jvp + shadow_kernel_fwd * inbounds - math
+
+def equality_branch(t):
+    if t == 0.0:
+        y = 0.0
+    else:
+        y = t
+    return y
+
+def two_conditionals(t):
+    a = t if t >= 0 else 0.0
+    b = t if t <= 0 else 0.0
+    return a + b
+'''
+
+
+@pytest.fixture(scope="module")
+def m(tmp_path_factory):
+    from conftest import load_source
+    return load_source(tmp_path_factory.mktemp("robust"), SRC, "robust_programs")
+
+
+# ---------------------------------------------------------------------------- transforms
+TRANSFORMS = {
+    "grad": lambda d: ad.grad(d)(2.0),
+    "value_and_grad": lambda d: ad.value_and_grad(d)(2.0),
+    "jvp": lambda d: ad.jvp(d, (2.0,), (1.0,)),
+    "hessian": lambda d: ad.hessian(d)(2.0),
+    "hvp": lambda d: ad.hvp(d)(2.0, 1.0),
+    "jacobian": lambda d: ad.jacobian(d)(2.0),
+    "diagnose": lambda d: ad.diagnose(d, 2.0),
+    "forward grad": lambda d: ad.grad(d, mode="forward")(2.0),
+}
+
+
+@pytest.mark.parametrize("called_first", [False, True])
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_transform_of_a_transform_is_a_clear_error(m, name, called_first):
+    """Never the derivative of the wrong function, never a TypeError/AttributeError."""
+    for inner in (ad.grad(m.cube), ad.value_and_grad(m.cube), ad.grad(m.cube, mode="forward"),
+                  ad.hvp(m.cube), ad.hessian(m.cube), ad.jacobian(m.cube)):
+        if called_first:
+            try:
+                inner(2.0) if not isinstance(inner, type(ad.hvp(m.cube))) else inner(2.0, 1.0)
+            except ad.AdCompileError:
+                pass
+        with pytest.raises(ad.AdCompileError, match="derivatives of derivatives") as info:
+            TRANSFORMS[name](inner)
+        assert str(info.value).startswith(m.__file__)
+        assert "hvp" in info.value.hint
+
+
+# ---------------------------------------------------------------------------- Numba
+def test_numba_functions_are_differentiated(m):
+    q = np.array([1.0, 2.0])
+    expect = 2 * q + np.array([3 * q[0] ** 2, 0.0])
+    assert np.allclose(ad.grad(m.energy)(q), expect)
+    assert np.allclose(ad.grad(m.energy, mode="forward")(q), expect)
+    v, t = ad.jvp(m.energy, (q,), (np.array([1.0, 0.0]),))
+    assert v == pytest.approx(6.0) and t == pytest.approx(expect[0])
+    assert np.allclose(ad.hessian(m.energy)(q), [[2 + 6 * q[0], 0.0], [0.0, 2.0]])
+    assert ad.diagnose(m.energy, q).verdict == "smooth"
+    assert ad.grad(m.uses_numba_helper, wrt=(0, 1))(2.0, 0.5) == (2.5, -1.5)
+
+
+# ---------------------------------------------------------------------------- arguments
+def _paths(g, *args):
+    """Call twice: the first call (full checks) and the warm fast path must agree."""
+    out = []
+    for _ in range(2):
+        with pytest.raises(ad.AdTypeError) as info:
+            g(*args)
+        out.append(str(info.value))
+    assert out[0] == out[1]
+    return out[0]
+
+
+def test_bad_arrays_rejected_on_every_path(m):
+    g = ad.grad(m.vec)
+    good = np.array([1.0, 2.0, 3.0])
+    assert np.allclose(g(good), 2 * good + np.array([3.0, 0.0, 0.0]))
+    msg = _paths(g, np.array([1.0, 2.0, 3.0], dtype=">f8"))
+    assert "byte order" in msg and msg.startswith(m.__file__)
+    msg = _paths(g, np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0]))
+    assert "MaskedArray" in msg
+    with pytest.warns(PendingDeprecationWarning):
+        bad = np.matrix([[1.0, 2.0], [3.0, 4.0]])
+    msg = _paths(g, bad)
+    assert "matrix" in msg
+    assert np.allclose(g(good), 2 * good + np.array([3.0, 0.0, 0.0]))   # still fine
+
+
+@pytest.mark.parametrize("n", [2 ** 63, -2 ** 63 - 1, 2 ** 64, 10 ** 30])
+def test_ints_beyond_int64_rejected_on_every_path(m, n):
+    g = ad.grad(m.count)
+    assert g(1.0, 3) == 3.0                 # the fast path is warm
+    msg = _paths(g, 1.0, n)
+    assert "64-bit" in msg and "'n'" in msg
+    for transform in (lambda: ad.jvp(m.count, (1.0, n), (1.0, 0)),
+                      lambda: ad.grad(m.count, mode="forward")(1.0, n)):
+        with pytest.raises(ad.AdTypeError, match="64-bit"):
+            transform()
+
+
+def test_int64_arithmetic_wraps_as_documented(m):
+    """An int inside the range is accepted; int64 arithmetic then wraps (docs/supported.md)."""
+    assert ad.grad(m.scaled)(1.0, 2 ** 63 - 1) == float(np.int64(-2 ** 63))
+
+
+# ---------------------------------------------------------------------------- shapes
+def test_matmul_shape_mismatch_names_the_line_and_both_shapes(m):
+    for mode in ("reverse", "forward"):
+        with pytest.raises(ad.ShapeError) as info:
+            ad.grad(m.product, mode=mode)(np.ones((2, 3)), np.ones(4))
+        msg = str(info.value)
+        assert "robust_programs.py:24:" in msg and "(2, 3)" in msg and "(4,)" in msg
+
+
+def test_broadcast_mismatch_names_both_lengths(m):
+    with pytest.raises(ad.ShapeError) as info:
+        ad.grad(m.broadcast)(np.ones(3), np.ones(4))
+    assert "robust_programs.py:27:" in str(info.value) and "3 and 4" in str(info.value)
+
+
+# ---------------------------------------------------------------------------- names
+def test_parameters_named_like_generated_names(m):
+    assert ad.grad(m.shadow_np, mode="forward")(1.0, 2.0) == 2.0
+    assert ad.grad(m.shadow_np)(1.0, 2.0) == 2.0
+    args = (1.0, 2.0, 3.0, 4.0, 5.0)
+    for mode in ("reverse", "forward"):
+        g = ad.grad(m.shadow_kernel, wrt=(0, 1, 2, 3, 4), mode=mode)(*args)
+        assert g == (2.0, 1.0, 4.0, 3.0, -1.0)
+
+
+# ---------------------------------------------------------------------------- specialise
+def test_specialise_compiles_native_code(m):
+    g = ad.grad(m.count)
+    compiled = g.specialise(x="f64", n="i64")
+    assert len(compiled.func.signatures) == 1       # compiled now, not at the first call
+    assert g(2.0, 4) == 4.0
+    assert len(compiled.func.signatures) == 1
+
+
+# ---------------------------------------------------------------------------- diagnose
+@pytest.mark.parametrize("name", ["equality_branch", "two_conditionals"])
+def test_branch_made_artifacts_are_artifacts(m, name):
+    rep = ad.diagnose(getattr(m, name), 0.0)
+    assert rep.verdict == "artifact"
+    assert rep.subgradient == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------- sources
+def test_module_constants_and_closures_are_read_when_a_transform_compiles(tmp_path):
+    from conftest import load_source
+    mod = load_source(tmp_path, "K = 2.0\n\ndef f(x):\n    return K * x * x\n\n"
+                                "def make(c):\n    def g(x):\n        return c * x * x\n"
+                                "    return g\n", "consts")
+    assert ad.grad(mod.f)(1.0) == 4.0
+    mod.K = 3.0
+    assert ad.grad(mod.f)(1.0) == 6.0                # a new transform: the new value
+    assert ad.jvp(mod.f, (1.0,), (1.0,)) == (3.0, 6.0)
+    mod.K = 5.0
+    assert ad.jvp(mod.f, (1.0,), (1.0,)) == (5.0, 10.0)
+    assert ad.diagnose(mod.f, 1.0).ad == 10.0
+    assert [ad.grad(mod.make(c))(1.0) for c in (1.0, 2.0, 3.0)] == [2.0, 4.0, 6.0]
+
+
+@pytest.mark.parametrize("edit", ["body", "rename", "moved"])
+def test_source_edited_after_import_is_detected(tmp_path, edit):
+    from conftest import load_source
+    text = "def f(x):\n    return 2.0 * x * x\n\ndef h(x):\n    return x\n"
+    mod = load_source(tmp_path, text, "edited")
+    path = mod.__file__
+    if edit == "body":
+        new = text.replace("2.0 * x * x", "2.0 * x * x * x")
+    elif edit == "rename":
+        new = "def h(x):\n    return x\n\ndef f_old(x):\n    return 2.0 * x * x\n"
+    else:
+        new = "\n\n" + text
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(new)
+    import linecache
+    linecache.checkcache(path)
+    with pytest.raises(ad.UnsupportedSyntaxError, match="changed after it was imported") as e:
+        ad.grad(mod.f)(1.0)
+    assert str(e.value).startswith(path)
+
+
+def test_file_names_with_quotes_and_backslashes(tmp_path):
+    folder = tmp_path / 'we"""ird\\N'
+    folder.mkdir()
+    path = folder / 'm\\N{x}"""q.py'
+    path.write_text("def f(x):\n    return x * x\n", encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("weird_names", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert ad.grad(mod.f)(3.0) == 6.0
+    assert ad.grad(mod.f, mode="forward")(3.0) == 6.0
+    assert ad.grad(mod.f, jit=False)(3.0) == 6.0
