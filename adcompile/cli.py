@@ -1,6 +1,9 @@
 """The `adcompile` command: inspect (reverse or --forward), grad, diagnose and demo.
 
-Exit codes: 0 success, 1 a user error (message on stderr, no traceback).
+Exit codes: 0 success; 1 an error in the user's program or at the point (an adcompile
+error naming the file and line); 2 a mistake on the command line (as argparse reports them:
+unknown options, FILE:FUNC that does not resolve, unreadable --at values); 3 `diagnose`
+found an artifact. Messages go to stderr, never with a traceback.
 """
 from __future__ import annotations
 
@@ -60,7 +63,13 @@ def parse_pairs(text: str, what: str) -> dict:
     return out
 
 
+_SPECIAL = {"nan": float("nan"), "inf": float("inf"), "+inf": float("inf"),
+            "-inf": float("-inf"), "infinity": float("inf"), "-infinity": float("-inf")}
+
+
 def parse_value(name: str, text: str):
+    if text.strip().lower() in _SPECIAL:     # as float() reads them; 1e400 is inf too
+        return _SPECIAL[text.strip().lower()]
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
@@ -87,6 +96,12 @@ def cmd_inspect(args) -> int:
     unknown = set(types) - set(g.params)
     if unknown:
         raise UsageError(f"--types names unknown parameters: {', '.join(sorted(unknown))}")
+    from .types import parse_type
+    for name, text in types.items():
+        try:
+            parse_type(text)
+        except AdCompileError as exc:
+            raise UsageError(f"--types: {exc.message}") from None
     compiled = g.specialise(**types)
     show_ir, show_adj = args.ir, args.adjoint
     if not (show_ir or show_adj):
@@ -182,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "artifacts", description="Run the nonsmooth diagnostics of FUNC at --at: "
                         "kinks hit, static findings, and a verdict. Exit status 3 when the "
                         "verdict is 'artifact' (AD's value outside the Clarke subdifferential), "
-                        "0 otherwise, 1 on a user error.")
+                        "0 otherwise, 1 on an error in the program, 2 on a command-line "
+                        "mistake.")
     dg.add_argument("target", metavar="FILE:FUNC")
     dg.add_argument("--at", required=True, help='the point, e.g. "t=0.0"')
     dg.add_argument("--wrt", default="", help="parameters (default: every float parameter)")
@@ -192,19 +208,39 @@ def build_parser() -> argparse.ArgumentParser:
     de = sub.add_parser("demo", help="the seed computation-graph example, end to end",
                         description="Compile the seeds' computation-graph example: its IR, "
                                     "the adjoint source, a finite-difference check, timings.")
-    de.add_argument("--repeat", type=int, default=200_000, help="calls per timing")
+    de.add_argument("--repeat", type=_positive_int, default=200_000,
+                    help="calls per timing (at least 1)")
     de.set_defaults(run=cmd_demo)
     return p
 
 
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+USAGE_EXIT, ERROR_EXIT = 2, 1
+
+
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:              # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
     try:
         return args.run(args)
-    except (AdCompileError, UsageError) as exc:
+    except UsageError as exc:
         print(f"adcompile: error: {exc}", file=sys.stderr)
-        return 1
+        return USAGE_EXIT
+    except AdCompileError as exc:
+        print(f"adcompile: error: {exc}", file=sys.stderr)
+        return ERROR_EXIT
 
 
 if __name__ == "__main__":  # pragma: no cover

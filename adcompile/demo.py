@@ -16,6 +16,8 @@ def seed_graph(w1, w2):
 
 def run_demo(repeat: int = 200_000, out=print) -> dict:
     import numba
+    if repeat < 1:
+        raise ValueError(f"repeat must be at least 1, got {repeat}")
 
     from .api import value_and_grad
     from .timing import per_call, richardson
@@ -41,7 +43,7 @@ def run_demo(repeat: int = 200_000, out=print) -> dict:
     kernel(*point)
     t_primal = per_call(primal, point, repeat)
     t_kernel = per_call(kernel, point, repeat)
-    t_call = per_call(vg, point, repeat // 4)
+    t_call = per_call(vg, point, max(1, repeat // 4))
     out("\ntimings per call, from Python (each includes Numba's call dispatch):")
     out(f"  compiled primal (numba.njit)           {t_primal * 1e9:8.1f} ns")
     out(f"  compiled value and gradient (kernel)   {t_kernel * 1e9:8.1f} ns   "

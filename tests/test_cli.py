@@ -1,4 +1,5 @@
 """The adcompile command: inspect, grad, demo, --help, and exit codes on user errors."""
+import math
 import os
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def test_diagnose_exit_status_gates_on_artifacts(capsys, tmp_path):
     code, out, _ = run(capsys, "diagnose", f"{prog}:zero", "--at", "t=0.5")
     assert code == 0 and "SMOOTH" in out
     code, _, err = run(capsys, "diagnose", f"{prog}:zero", "--at", "s=0.0")
-    assert code == 1 and "unknown parameters: s" in err
+    assert code == 2 and "unknown parameters: s" in err
 
 
 def test_inspect_only_ir(capsys):
@@ -99,10 +100,32 @@ def test_grad_accepts_integer_literals_for_float_parameters(capsys):
     (["grad", f"{SEED}:f", "--at", "w1=1.0,q=2"], "unknown parameters: q"),
     (["inspect", f"{SEED}:f", "--types", "w1=complex"], "unknown type"),
 ])
-def test_user_errors_exit_1_with_a_message(capsys, argv, words):
+def test_usage_errors_exit_2_with_a_message(capsys, argv, words):
     code, out, err = run(capsys, *argv)
-    assert code == 1
+    assert code == 2
     assert words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["demo", "--repeat", "0"], ["demo", "--repeat", "-5"],
+                                  ["demo", "--repeat", "x"], ["grad"], ["nosuchcommand"],
+                                  ["grad", f"{SEED}:f", "--bogus"]])
+def test_argparse_usage_errors_exit_2(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and "Traceback" not in err and "usage:" in err
+
+
+@pytest.mark.parametrize("text,check", [("nan", math.isnan), ("inf", math.isinf),
+                                        ("-inf", math.isinf), ("1e400", math.isinf)])
+def test_grad_reads_nan_and_inf_points(capsys, text, check):
+    code, out, err = run(capsys, "grad", f"{SEED}:f", "--at", f"w1={text},w2=0.5")
+    assert code == 0, err
+    value = float(out.split("value = ")[1].split()[0])
+    assert check(value) or math.isnan(value)
+
+
+def test_demo_with_one_repeat(capsys):
+    code, out, err = run(capsys, "demo", "--repeat", "1")
+    assert code == 0 and "x the primal" in out
 
 
 def test_compile_error_exit_1_names_the_file(tmp_path, capsys):
