@@ -387,6 +387,12 @@ def user_function(func):
         raise AdCompileError(
             f"{func!r} is a bound method; adcompile differentiates plain functions so far",
             hint="write a function taking the values it needs as parameters")
+    if isinstance(func, types.FunctionType) and hasattr(func, "__wrapped__"):
+        raise AdCompileError(
+            f"{func.__qualname__}() is a wrapper made by a decorator (functools.wraps); "
+            "adcompile cannot see what the wrapper does", _loc_of(func),
+            hint=f"differentiate the function itself: ad.grad({func.__name__}.__wrapped__), "
+                 "or apply the decorator after adcompile's transform")
     if not isinstance(func, types.FunctionType):
         raise AdCompileError(
             f"{func!r} is a {type(func).__name__}, not a Python function adcompile can read",

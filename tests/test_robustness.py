@@ -252,3 +252,19 @@ def test_file_names_with_quotes_and_backslashes(tmp_path):
     assert ad.grad(mod.f)(3.0) == 6.0
     assert ad.grad(mod.f, mode="forward")(3.0) == 6.0
     assert ad.grad(mod.f, jit=False)(3.0) == 6.0
+
+
+def test_decorated_wrappers_and_other_callables_are_clear_errors(tmp_path):
+    import functools
+    from conftest import load_source
+    mod = load_source(tmp_path, "def f(x):\n    return x * x\n", "wrapped")
+
+    @functools.wraps(mod.f)
+    def timed(*a):
+        return mod.f(*a)
+    with pytest.raises(ad.AdCompileError, match="wrapper made by a decorator"):
+        ad.grad(timed)(1.0)
+    for bad in (functools.partial(mod.f), np.sin, lambda x: x, 3.0):
+        with pytest.raises((ad.AdCompileError, TypeError)):
+            ad.grad(bad)(1.0)
+    assert ad.grad(timed.__wrapped__)(3.0) == 6.0
