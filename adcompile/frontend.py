@@ -397,8 +397,8 @@ class Lowerer(ArrayLowering, LazyArrays, ViewBinding, ast.NodeVisitor):
         if has_break:
             names.append(BRK)
         # a view the body only updates in place (v -= ...) stays the view: not carried
-        rebound = set(_assigned_names(node.body, augmented=False))
-        names = [n for n in names if n in rebound or not self.has_view(env0.get(n))]
+        rebinds = set(_assigned_names(node.body, augmented=False))
+        names = [n for n in names if n in rebinds or not self.has_view(env0.get(n))]
         for n in names:                        # a carried slice is copied (and checked)
             if self.has_view(env0.get(n)):
                 env0[n] = self.settle_views(env0[n], _hint(n))

@@ -85,8 +85,10 @@ def main(argv=None):
             for point in points:
                 st["points"] += 1
                 try:
-                    check_case(case, module, modes, jits, args=point, fns=fns)
+                    counts = check_case(case, module, modes, jits, args=point, fns=fns)
                     st["checked"] += 1
+                    st["fd elements"] += counts["fd"]
+                    st["fd unreliable"] += counts["fd unreliable"]
                     st["checks"] += len(modes) * len(jits)
                 except Skip:
                     st["skipped"] += 1
@@ -120,13 +122,16 @@ def main(argv=None):
           f"jit {'True and False' if args.jit else 'False'}"
           + (f" (Numba every {args.jit_every} programs)" if args.jit and args.jit_every > 1
              else "") + f", {elapsed:.0f} s")
-    cols = ["programs", "jit programs", "points", "checked", "checks", "skipped",
-            "refused (located copy of a slice)", "failed programs", "failed points"]
-    print(f"{'family':8} " + " ".join(f"{c.split(' (')[0]:>15}" for c in cols))
+    cols = ["programs", "jit programs", "points", "checked", "checks", "fd elements",
+            "fd unreliable", "skipped", "refused (located copy of a slice)",
+            "failed programs", "failed points"]
+    heads = [c.split(" (")[0] for c in cols]
+    widths = [max(len(h), 7) for h in heads]
+    print(f"{'family':8} " + " ".join(f"{h:>{w}}" for h, w in zip(heads, widths)))
     for family, st in stats.items():
         total.update(st)
-        print(f"{family:8} " + " ".join(f"{st[c]:>15}" for c in cols))
-    print(f"{'total':8} " + " ".join(f"{total[c]:>15}" for c in cols))
+        print(f"{family:8} " + " ".join(f"{st[c]:>{w}}" for c, w in zip(cols, widths)))
+    print(f"{'total':8} " + " ".join(f"{total[c]:>{w}}" for c, w in zip(cols, widths)))
     kinds = collections.Counter((f, k) for f, _, k, _ in failures)
     if failures:
         print(f"\nfailures ({len(failures)} programs, saved under {out}/):")

@@ -1,6 +1,7 @@
 """Hypothesis: random array programs (elementwise chains with broadcasting, reductions with
-and without axis, slices, indexed loops with writes into work arrays) checked against
-central differences and across jit=True/False, inputs never mutated."""
+and without axis, slices, views written through and read after writes to their base, arrays
+bound by both arms of an if, indexed loops with writes into work arrays) checked against
+central differences, across jit=True/False and reverse/forward mode, inputs never mutated."""
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
@@ -37,7 +38,8 @@ def mat_exprs(draw):
 def programs(draw):
     lines = ["import numpy as np", "", "def f(x, A, c):", "    v = x * c"]
     for k in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["vec", "mat", "loop", "slice", "rebind", "matloop"]))
+        kind = draw(st.sampled_from(["vec", "mat", "loop", "slice", "rebind", "matloop",
+                                     "view", "alias"]))
         if kind == "vec":
             lines.append(f"    v = {draw(vec_exprs())}")
         elif kind == "mat":
@@ -55,6 +57,15 @@ def programs(draw):
         elif kind == "rebind":                 # a new array every iteration
             lines += ["    for k in range(2):", "        w = np.zeros(3)",
                       "        w[1:] = v[:2] * c", f"        v = v + 0.5 * {draw(vec_exprs(1))} * w"]
+        elif kind == "view":                   # a view sees writes to its base, and back
+            lines += ["    y = v * 1.0", f"    u = y{draw(st.sampled_from(['[1:]', '[::-1]', '[:2]']))}",
+                      f"    y[1] = y[0] * {draw(st.sampled_from(['c', 'x[2]']))}",
+                      f"    u[0] += {draw(st.sampled_from(['x[2]', 'c * u[1]']))}",
+                      f"    v = y * {draw(vec_exprs(1))} + u[1]"]
+        elif kind == "alias":                  # both arms bind the same array
+            lines += ["    y = v * 1.0", f"    if {draw(st.sampled_from(['c > 0.5', 'x[0] > x[1]']))}:",
+                      "        z = y", "    else:", "        z = y", "    z[0] = x[1] * c",
+                      "    v = y + v"]
         else:                                  # products inside a loop
             lines += ["    P = A.copy()", "    for k in range(2):",
                       "        P = np.tanh(P @ A) * c", "    v = v + P[0, :] + P @ x"]
@@ -73,10 +84,13 @@ def test_random_array_program(src, seed, tmp_path_factory):
     expect = m.f(*args)
     v1, g1 = ad.value_and_grad(m.f, wrt=(0, 1, 2))(*args)
     v0, g0 = ad.value_and_grad(m.f, wrt=(0, 1, 2), jit=False)(*args)
+    vf, gf = ad.value_and_grad(m.f, wrt=(0, 1, 2), mode="forward", jit=False)(*args)
     assert np.isclose(v1, expect, rtol=1e-12, atol=1e-12), src
     assert np.isclose(v0, expect, rtol=1e-13, atol=1e-13), src
-    for a, b in zip(g1, g0):
+    assert np.isclose(vf, expect, rtol=1e-12, atol=1e-12), src
+    for a, b, c in zip(g1, g0, gf):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11, err_msg=src)
+        np.testing.assert_allclose(c, b, rtol=1e-9, atol=1e-11, err_msg="forward\n" + src)
     for i in range(3):
         fd1, fd2 = _fd(m.f, args, i, 1e-5), _fd(m.f, args, i, 1e-7)
         if np.allclose(fd1, fd2, rtol=1e-4, atol=1e-6):      # smooth here (no kink nearby)

@@ -26,9 +26,11 @@ random.Random):
            value and that derivative must be NaN (not 0, not a number)
 
 The expected value is what the Python function computes under NumPy's floating-point model
-(math.sqrt(-1.0) is nan, math.exp(800.0) is inf: the compiled code's model). With jit=False
-the generated code runs as Python and raises where Python raises; that is accepted when the
-user's function raises the same exception as plain Python.
+(math.sqrt(-1.0) is nan, math.exp(800.0) is inf: the model of compiled code, and of
+jit=False, which runs the generated source with the same semantics). Gradients are compared
+with Richardson central differences element by element where those are reliable (two step
+sizes agree, and so do the one-sided differences: no kink or branch boundary nearby), and
+across modes and jit everywhere.
 """
 from __future__ import annotations
 
@@ -73,7 +75,12 @@ class Choices:
             return self._draw(st.integers(0, 999)) < 1000 * p
         return self._rng.random() < p
 
-    def float(self, lo, hi):
+    def float(self, lo, hi, edges=()):
+        """A float in [lo, hi]; now and then exactly one of `edges` (branch boundaries,
+        the edges of a function's domain), where the checks other than central
+        differences still apply."""
+        if edges and self.bool(0.15):
+            return float(self.pick(edges))
         if self._draw:
             return self._draw(st.floats(lo, hi, allow_nan=False, allow_infinity=False))
         return self._rng.uniform(lo, hi)
@@ -131,8 +138,13 @@ def merge_arm(ch: Choices, names, pad, shared=None):
 
 
 def merge_stmt(ch: Choices, names):
-    kind = ch.pick(["swap", "assign", "copy", "pass", "swap2"])
+    kind = ch.pick(["swap", "assign", "copy", "pass", "swap2", "rotate", "pair"])
     target = ch.pick(["a", "b", "z"])
+    if kind == "rotate":
+        return ["a, b, z = z, a, b"]
+    if kind == "pair":                         # two statements; the other arm may reorder
+        src = ch.pick(["b", "y", "a * 0.5"])
+        return [f"z = {src}", f"a = {src}"] if ch.bool() else [f"a = {src}", "z = a"]
     if kind == "swap":
         return [f"a, b = b, a * {ch.pick(['2.0', '3.0', '-0.5'])}"]
     if kind == "swap2":
@@ -226,7 +238,8 @@ def gen_merge(ch: Choices) -> Case:
         body.append(f"    if {scond(ch, MERGE_VARS)}:")
         body.append("        return t + a * z")
         body.append("    return b + a * z")
-    point = lambda ch: (ch.float(-1.5, 1.5), ch.float(-1.5, 1.5), ch.float(-1.5, 1.5))
+    point = lambda ch: (ch.float(-1.5, 1.5, (0.0,)), ch.float(-1.5, 1.5),
+                        ch.float(-1.5, 1.5, (0.0, 0.5, -0.5)))
     return Case("merge", "\n".join(HEADER + body) + "\n", point(ch), (0, 1, 2),
                 draw_args=point)
 
@@ -286,7 +299,8 @@ def gen_intidx(ch: Choices) -> Case:
     last = f"p[{K - 1}]"
     reads = []
     for _ in range(ch.int(1, 3)):
-        kind = ch.pick(["nested", "matrix", "copy", "trip", "sum", "branchloop", "alias"])
+        kind = ch.pick(["nested", "matrix", "copy", "trip", "sum", "branchloop", "alias",
+                        "counter", "search", "grid"])
         if kind == "nested":
             reads += ["    for j in range(2):", f"        for k in range({N}):",
                       f"            s += x[p[0]] * w[k] * {ch.pick(['c', 'x[k]', 'w[p[0]]'])}"]
@@ -302,6 +316,22 @@ def gen_intidx(ch: Choices) -> Case:
             reads += [f"    for j in range({N}):", f"        if w[j] > {ch.pick(['0.0', 'c'])}:",
                       f"            w[j] = {aexpr(ch, ['w[j]', 'x[j]', 'c', 'x[p[0]]'], 1)}",
                       f"            p[0] = j", f"    s += w[p[0]] * x[p[0]]"]
+        elif kind == "counter":                # an int array counting in a branch
+            reads += ["    n = np.zeros(1, dtype=np.int64)", f"    for j in range({N}):",
+                      f"        if x[j] > {ch.pick(['c', '0.0', 'w[j]'])}:", "            n[0] += 1",
+                      "        else:", f"            w[n[0]] = w[n[0]] * {ch.pick(['c', 'x[j]', '0.5'])}",
+                      f"    s += x[n[0] % {N}] * w[n[0] - 1] + w[-1 - p[0]]"]
+        elif kind == "search":                 # a while loop with break finds an index
+            reads += ["    m = np.zeros(1, dtype=np.int64)", "    j = 0", f"    while j < {N}:",
+                      f"        if w[j] * x[j] > {ch.pick(['s', 'c', '0.0'])}:", "            m[0] = j",
+                      "            break", "        j += 1",
+                      f"    for k in range(m[0], {N}):", "        s += w[k] * x[m[0]]"]
+        elif kind == "grid":                   # a 2-d int array of indices
+            reads += ["    P = np.zeros((2, 2), dtype=np.int64)", "    for j in range(2):",
+                      "        for k in range(2):", "            if A[j, k] > c:",
+                      f"                P[j, k] = p[0] % 3", "            else:",
+                      "                P[j, k] = (j + k) % 3",
+                      "    s += A[P[0, 1], P[1, 0]] * x[P[1, 1]] + w[P[0, 0]]"]
         else:                                  # both arms bind the same array
             reads += ["    u = w * 1.0", f"    if {ch.pick(['c > 0.0', 'x[p[0]] > 0.0'])}:",
                       "        z = u", "    else:", "        z = u",
@@ -330,7 +360,7 @@ def gen_views(ch: Choices) -> Case:
         scal = ["x[0]", "c", "s", f"{name}[{ch.int(0, n - 1)}]", f"y[{ch.int(0, N - 1)}]"]
         kind = ch.pick(["base_write", "view_write", "view_aug", "view_whole", "base_whole",
                         "read", "sum", "view_of_view", "loop", "loop_views", "branch_write",
-                        "matrix", "chosen", "alias"])
+                        "matrix", "chosen", "alias", "slice_assign"])
         if kind == "base_write":
             lines.append(f"    y[{ch.int(0, N - 1)}] {ch.pick(['=', '+=', '*='])} {aexpr(ch, scal)}")
         elif kind == "view_write":
@@ -384,6 +414,10 @@ def gen_views(ch: Choices) -> Case:
             lines += [f"    if {ch.pick(['c > 0.0', 'x[0] > x[1]'])}:", f"        {new} = y[1:]",
                       "    else:", f"        {new} = y[:-1]"]
             views[new] = 4
+        elif kind == "slice_assign":          # write a slice of the base, read the view
+            lo = ch.int(0, 2)
+            lines.append(f"    y[{lo}:{lo + 2}] {ch.pick(['=', '+='])} "
+                         f"{ch.pick(['x[3:] * c', 'np.sin(x[:2])', 'A[0, 1:]'])}")
         elif kind == "alias":                 # both arms bind the same view
             new = f"w{len(views)}"
             lines += [f"    if {ch.pick(['c > 0.0', 'x[0] > x[1]'])}:", f"        {new} = {name}",
@@ -400,27 +434,35 @@ def gen_views(ch: Choices) -> Case:
 # ------------------------------------------------------------------------ unread values
 
 # (expression of u that may be nan or inf, the condition under which it is finite with a
-#  finite derivative)
+#  finite derivative); u is substituted in parentheses
 DANGERS = [("math.sqrt({u})", "{u} > 0.0"), ("math.log({u})", "{u} > 0.0"),
-           ("math.exp(800.0 * {u})", "{u} < 0.5"), ("math.acos({u})", "abs({u}) < 0.9"),
+           ("math.exp(800.0 * {u})", "{u} < 0.01"), ("math.acos({u})", "abs({u}) < 0.9"),
            ("math.log1p({u})", "{u} > -0.9"), ("np.sqrt({u})", "{u} > 0.0"),
-           ("math.sqrt({u}) * math.log({u})", "{u} > 0.0")]
+           ("math.sqrt({u}) * math.log({u})", "{u} > 0.0"), ("np.log({u}) * y", "{u} > 0.0")]
 ARGUMENTS = ["x", "x - y", "x * y", "y - 0.75", "a"]
+
+
+def subst(template, u):
+    return template.replace("{u}", u if u.isidentifier() else f"({u})")
 
 
 def gen_unread(ch: Choices) -> Case:
     if ch.bool(0.3):
         return gen_unread_array(ch)
+    head = []
     lines = ["def f(x, y):", f"    a = {ch.pick(['x', 'x * y', 'math.sin(x)'])}"]
     danger, guard = ch.pick(DANGERS)
     u = ch.pick(ARGUMENTS)
-    d, g = danger.replace("{u}", u), guard.replace("{u}", u)
+    d, g = subst(danger, u), subst(guard, u)
+    if ch.bool(0.15):                          # computed by a helper
+        head = ["def g(u, y):", f"    return {subst(danger, 'u')}", ""]
+        d = f"g({u}, y)"
     safe = ch.pick(["2.0 * x", "x - y", "x * y + 1.0", "math.sin(a)"])
-    use = ch.pick(["r", "r * y", "math.sin(r) * y"])
+    use = ch.pick(["r", "r * y", "math.tanh(r) * y"])
     chain = ch.bool(0.3)                       # values computed from r, also unread
     pre = [f"    r = {d}"] + (["    r = math.tanh(r) * y + r"] if chain else [])
     shape = ch.pick(["early", "ifelse", "condexpr", "loop", "while", "inloop", "elif",
-                     "two"])
+                     "two", "carried", "while_guard", "trip"])
     if shape == "early":
         lines += pre + [f"    if {g}:", f"        return {use}", f"    return {safe}"]
     elif shape == "ifelse":
@@ -438,31 +480,42 @@ def gen_unread(ch: Choices) -> Case:
                         f"            s = s * y + {safe}", "        k += 1", "    return s"]
     elif shape == "inloop":                  # made inside the loop, read in a branch
         lines += ["    s = 0.0", f"    for i in range({ch.int(1, 3)}):",
-                  f"        a = a + 0.25 * y"] + ["    " + p for p in pre] + \
+                  "        a = a + 0.25 * y"] + ["    " + p for p in pre] + \
                  [f"        if {g}:", f"            s += {use}", "    return s + a"]
     elif shape == "elif":
         lines += pre + [f"    if {g} and y > 1.0:", f"        s = {use} * 2.0",
                         f"    elif {g}:", f"        s = {use}", "    else:",
                         f"        s = {safe}", "    return s"]
-    else:                                     # two values, each read on its own path
+    elif shape == "two":                      # two values, each read on its own path
         danger2, guard2 = ch.pick(DANGERS)
         u2 = ch.pick(ARGUMENTS)
-        lines += pre + [f"    q = {danger2.replace('{u}', u2)}", f"    if {g}:",
-                        f"        s = {use}", f"    elif {guard2.replace('{u}', u2)}:",
+        lines += pre + [f"    q = {subst(danger2, u2)}", f"    if {g}:",
+                        f"        s = {use}", f"    elif {subst(guard2, u2)}:",
                         "        s = q * y", "    else:", f"        s = {safe}", "    return s"]
-    point = lambda ch: (ch.float(-1.5, 1.5), ch.float(0.5, 1.5))
-    return Case("unread", "\n".join(HEADER + lines) + "\n", point(ch), (0, 1),
+    elif shape == "carried":                  # carried by a loop that runs only if g
+        lines += pre + ["    s = y", f"    for i in range({ch.int(1, 3)} if {g} else 0):",
+                        f"        s, r = s + {use}, {ch.pick(['s', 'r * 0.5', 's * r'])}",
+                        f"    return s + {safe}"]
+    elif shape == "while_guard":
+        lines += pre + ["    s = y", "    k = 0", f"    while k < {ch.int(1, 3)} and {g}:",
+                        f"        s = s + {use}", f"        r = {ch.pick(['r * 0.5', 'r + s'])}",
+                        "        k += 1", "    return s"]
+    else:                                     # the trip count reads the value's guard
+        lines += pre + ["    s = x", f"    for i in range({ch.int(1, 3)} if {g} else 0):",
+                        f"        s = s * y + {use}", "    return s"]
+    point = lambda ch: (ch.float(-1.5, 1.5, (0.0, 0.01, 0.9, -0.9)), ch.float(0.5, 1.5, (0.75,)))
+    return Case("unread", "\n".join(HEADER + head + lines) + "\n", point(ch), (0, 1),
                 finite_grad=True, draw_args=point)
 
 
 ARRAY_DANGERS = [("np.sqrt({u})", "{u} > 0.0"), ("np.log({u})", "{u} > 0.0"),
-                 ("np.exp(800.0 * {u})", "{u} < 0.5"), ("np.sqrt({u}) * np.log({u})", "{u} > 0.0")]
+                 ("np.exp(800.0 * {u})", "{u} < 0.01"), ("np.sqrt({u}) * np.log({u})", "{u} > 0.0")]
 
 
 def gen_unread_array(ch: Choices) -> Case:
     danger, guard = ch.pick(ARRAY_DANGERS)
     u = ch.pick(["x", "x - c"])
-    d, g = danger.replace("{u}", u), guard.replace("{u}", u)
+    d, g = subst(danger, u), subst(guard, u)
     safe = ch.pick(["2.0 * x", "x * c", "np.sin(x)"])
     lines = ["def f(x, c):"]
     if ch.bool():
@@ -470,10 +523,11 @@ def gen_unread_array(ch: Choices) -> Case:
     else:
         ui = u.replace("x", "x[i]")
         lines += [f"    r = {d}", "    s = 0.0", f"    for i in range({N}):",
-                  f"        if {guard.replace('{u}', ui)}:", "            s += r[i] * c",
+                  f"        if {subst(guard, ui)}:", "            s += r[i] * c",
                   "        else:", f"            s += {safe.replace('x', 'x[i]')}",
                   "    return s"]
-    point = lambda ch: (np.array([ch.float(-1.0, 1.0) for _ in range(N)]), ch.float(0.5, 1.5))
+    point = lambda ch: (np.array([ch.float(-1.0, 1.0, (0.0, 0.01)) for _ in range(N)]),
+                        ch.float(0.5, 1.5))
     return Case("unread", "\n".join(HEADER + lines) + "\n", point(ch), (0, 1),
                 finite_grad=True, draw_args=point)
 
@@ -616,49 +670,36 @@ def reference(module):
     return ref
 
 
-def plain_exception(module, args):
-    """The exception the plain Python function raises at args, or None."""
-    try:
-        with np.errstate(all="ignore"):
-            module.f(*_copies(args))
-    except Exception as exc:       # noqa: BLE001 - the user's program, any exception
-        return type(exc)
-    return None
+def fd_elements(ref, args, i):
+    """Central differences of ref in argument i (a float or an array), element by element,
+    Richardson-extrapolated, and whether each is reliable: the extrapolations from two step
+    sizes agree and so do the one-sided differences (a kink or a jump makes them differ)."""
+    base, f0 = args[i], ref(*args)
+    scale = max(1.0, abs(f0))
 
+    def at(idx, h):
+        moved = list(args)
+        if isinstance(base, np.ndarray):
+            moved[i] = base.copy()
+            moved[i][idx] += h
+        else:
+            moved[i] = base + h
+        return ref(*moved)
 
-def _reliable_scalar(ref, args, i):
-    from adcompile.timing import richardson
-    d1, d2 = richardson(ref, args, i, 1e-3), richardson(ref, args, i, 1e-4)
-    h = 1e-6
-    up, down = list(args), list(args)
-    up[i] += h
-    down[i] -= h
-    f0 = ref(*args)
-    right, left = (ref(*up) - f0) / h, (f0 - ref(*down)) / h
-    smooth = math.isclose(right, left, rel_tol=1e-3, abs_tol=1e-4)
-    ok = smooth and math.isclose(d1, d2, rel_tol=1e-6, abs_tol=1e-8) and math.isfinite(d1)
-    return ok, d1
+    def central(idx, h):
+        return (at(idx, h) - at(idx, -h)) / (2 * h)
 
+    def rich(idx, h):
+        return (4 * central(idx, h / 2) - central(idx, h)) / 3
 
-def _reliable_array(ref, args, i):
-    """Central differences at two step sizes agree, and so do the one-sided differences of
-    every element (a kink or a jump makes them differ)."""
-    from gradcheck import fd_gradient
-    fd1, fd2 = fd_gradient(ref, args, i, 1e-5), fd_gradient(ref, args, i, 1e-7)
-    ok = np.all(np.isfinite(fd1)) and np.allclose(fd1, fd2, rtol=1e-4, atol=1e-6)
-    if ok and isinstance(args[i], np.ndarray):
-        h, f0 = 1e-6, ref(*args)
-        for idx in np.ndindex(args[i].shape):
-            up, down = list(args), list(args)
-            up[i], down[i] = args[i].copy(), args[i].copy()
-            up[i][idx] += h
-            down[i][idx] -= h
-            right, left = (ref(*up) - f0) / h, (f0 - ref(*down)) / h
-            if not math.isclose(right, left, rel_tol=1e-3, abs_tol=1e-4):
-                return False, fd1
-    elif ok:
-        ok, _ = _reliable_scalar(ref, args, i)
-    return ok, fd1
+    out, ok = np.zeros(np.shape(base)), np.zeros(np.shape(base), dtype=bool)
+    for idx in np.ndindex(np.shape(base)):
+        r1, r2 = rich(idx, 2e-4), rich(idx, 2e-5)
+        right, left = (at(idx, 1e-6) - f0) / 1e-6, (f0 - at(idx, -1e-6)) / 1e-6
+        out[idx] = r1
+        ok[idx] = (math.isfinite(r1) and math.isclose(r1, r2, rel_tol=1e-6, abs_tol=1e-8 * scale)
+                   and math.isclose(right, left, rel_tol=1e-3, abs_tol=1e-4 * scale))
+    return out, ok, scale
 
 
 def same(a, b, rtol, atol):
@@ -681,7 +722,6 @@ def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,), 
         assert math.isnan(expect), "generator: the NaN did not reach the value\n" + src
     elif not math.isfinite(expect) or abs(expect) > 1e6:
         raise Skip
-    raised = plain_exception(module, args)
     copies = _copies(args)
     results = {}
     for mode in modes:
@@ -695,12 +735,6 @@ def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,), 
                     assert str(exc).startswith(module.__file__ + ":"), (str(exc), src)
                     raise Refused(str(exc)) from None
                 raise
-            except (ValueError, OverflowError, ZeroDivisionError) as exc:
-                # jit=False runs as Python: Python's exceptions where Python raises them
-                if not jit and raised is not None and isinstance(exc, raised) and \
-                        not isinstance(exc, ad.AdCompileError):
-                    continue
-                raise
             for a, c in zip(args, copies):
                 if isinstance(a, np.ndarray):
                     assert np.array_equal(a, c, equal_nan=True), \
@@ -713,8 +747,9 @@ def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,), 
         for g0, g1 in zip(results[keys[0]], results[k]):
             assert same(g0, g1, 1e-9, 1e-11), \
                 f"{keys[0]} gives {results[keys[0]]}, {k} gives {results[k]}\n{src}"
+    counts = {"fd": 0, "fd unreliable": 0}
     if not keys:
-        return None
+        return counts
     grads = results[keys[0]]
     for i, elem in case.nan_wrt:
         g = grads[case.wrt.index(i)]
@@ -724,14 +759,16 @@ def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,), 
         for g in grads:
             assert np.all(np.isfinite(g)), f"{keys[0]}: non-finite gradient {grads}\n{src}"
     if case.nan_wrt:
-        return grads
+        return counts
     for pos, i in enumerate(case.wrt):
-        ok, fd = (_reliable_scalar if isinstance(args[i], float) else _reliable_array)(
-            ref, args, i)
-        if ok:
-            assert same(grads[pos], fd, 1e-5, 1e-6), \
-                f"{keys[0]}: d/d(arg {i}) {grads[pos]!r}, central differences {fd!r}\n{src}"
-    return grads
+        fd, ok, scale = fd_elements(ref, args, i)
+        got = np.asarray(grads[pos], dtype=float)
+        bad = ok & ~np.isclose(got, fd, rtol=1e-5, atol=1e-6 * scale)
+        assert not bad.any(), \
+            f"{keys[0]}: d/d(arg {i}) {grads[pos]!r}, central differences {fd!r}\n{src}"
+        counts["fd"] += int(ok.sum())
+        counts["fd unreliable"] += int((~ok).sum())
+    return counts
 
 
 def run_case(case: Case, directory, modes=("reverse", "forward"), jits=(False,)):
@@ -752,7 +789,8 @@ def cases(draw, family):
 
 @pytest.mark.parametrize("family", sorted(GENERATORS))
 def test_family_without_jit(family, tmp_path_factory):
-    @settings(max_examples=min(settings().max_examples, 20))
+    """Hypothesis programs of each family, both modes, the generated code run as Python."""
+    @settings(max_examples=min(settings().max_examples, 20), report_multiple_bugs=False)
     @given(case=cases(family))
     def check(case):
         run_case(case, tmp_path_factory.mktemp(family))
@@ -760,10 +798,8 @@ def test_family_without_jit(family, tmp_path_factory):
 
 
 @pytest.mark.parametrize("family", sorted(GENERATORS))
-def test_family_compiled(family, tmp_path_factory):
-    """A few programs per family compiled by Numba, both modes against no-jit."""
-    @settings(max_examples=min(settings().max_examples, 2))
-    @given(case=cases(family))
-    def check(case):
-        run_case(case, tmp_path_factory.mktemp(family), jits=(True, False))
-    check()
+def test_family_compiled(family, tmp_path):
+    """Two seeded programs per family compiled by Numba, both modes, against jit=False."""
+    for k in range(2):
+        case = GENERATORS[family](Choices(rng=random.Random(f"{family}-ci-{k}")))
+        run_case(case, tmp_path, jits=(True, False))

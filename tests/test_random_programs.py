@@ -1,5 +1,8 @@
 """Hypothesis: random programs of the scalar subset (straight-line, branches, for and while
-loops, calls) differentiated and checked against finite differences, and jit against no-jit."""
+loops, calls; arms giving a name equal values, swaps, conditional expressions) differentiated
+and checked against finite differences, jit against no-jit, reverse against forward mode.
+More families (array views, int index arrays, unread values, NaN inputs) are in
+test_random_families.py."""
 import math
 
 from hypothesis import given, strategies as st
@@ -34,8 +37,8 @@ def blocks(draw, depth, indent, loop_var=None):
     names = VARS + ([loop_var] if loop_var else [])
     lines = []
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["assign", "assign", "if", "for", "while"] if depth else
-                                    ["assign"]))
+        kind = draw(st.sampled_from(["assign", "assign", "if", "for", "while", "same", "cond"]
+                                    if depth else ["assign", "cond"]))
         pad = "    " * indent
         if kind == "assign":
             target = draw(st.sampled_from(["a", "b"]))
@@ -52,6 +55,18 @@ def blocks(draw, depth, indent, loop_var=None):
             if draw(st.booleans()):
                 lines.append(f"{pad}else:")
                 lines += draw(blocks(depth - 1, indent + 1, loop_var))
+        elif kind == "same":                    # both arms give a name equal values
+            lhs, rhs = draw(exprs(1, names)), draw(exprs(1, names))
+            arm = draw(st.sampled_from([f"a, b = b, a * {draw(st.sampled_from(['2.0', '3.0']))}",
+                                        "a = b", f"b = {draw(exprs(1, names))}", "a, b = b, a"]))
+            other = arm if draw(st.booleans()) else \
+                f"a, b = b, a * {draw(st.sampled_from(['2.0', '3.0']))}"
+            lines += [f"{pad}if {lhs} > {rhs}:", f"{pad}    {arm}", f"{pad}else:",
+                      f"{pad}    {other}"]
+        elif kind == "cond":                    # t = a; a = t if c else a
+            lhs, rhs = draw(exprs(1, names)), draw(exprs(1, names))
+            other = draw(st.sampled_from(["a", "t", draw(exprs(1, names))]))
+            lines += [f"{pad}t = a", f"{pad}a = t * b if {lhs} > {rhs} else {other} * b"]
         elif kind == "for":
             var = f"i{indent}"
             lines.append(f"{pad}for {var} in range({draw(st.integers(0, 4))}):")
@@ -106,10 +121,13 @@ def test_random_program(src, point, tmp_path_factory):
         return
     v1, g1 = ad.value_and_grad(f, wrt=(0, 1))(*point)
     v0, g0 = ad.value_and_grad(f, wrt=(0, 1), jit=False)(*point)
+    vf, gf = ad.value_and_grad(f, wrt=(0, 1), mode="forward", jit=False)(*point)
     assert math.isclose(v1, expect, rel_tol=1e-12, abs_tol=1e-12), src
     assert v0 == expect, src
-    for a, b in zip(g1, g0):
+    assert math.isclose(vf, expect, rel_tol=1e-12, abs_tol=1e-12), src
+    for a, b, c in zip(g1, g0, gf):
         assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-11), (src, g1, g0)
+        assert math.isclose(c, b, rel_tol=1e-9, abs_tol=1e-11), (src, "forward", gf, g0)
     for i in (0, 1):
         ok, fd = _fd_reliable(f, point, i)
         if ok:

@@ -111,6 +111,35 @@ def same_view_both_branches(x, c):
     y[1] = 9.0 * x[0]
     return v[0] * x[1]
 
+def shrinking_in_a_while_loop(x):
+    y = x * 1.0
+    v = y[1:]
+    k = 0
+    while k < 2:
+        v = v[1:]
+        y[k] = y[k] * 2.0
+        k += 1
+    return np.sum(v * v) + y[0]
+
+def rebound_to_other_shapes(x):
+    v = x * 1.0
+    s = 0.0
+    for i in range(3):
+        v = v[1:] * v[:-1]
+        s += np.sum(v) * (i + 1)
+    return s
+
+def chosen_by_branch_in_loop(x):
+    y = x * 1.0
+    s = 0.0
+    for i in range(4):
+        if i % 2 == 0:
+            w = y[1:]
+        else:
+            w = y[:2]
+        s += np.sum(w * w) * (i + 1)
+    return s
+
 def chosen_then_read(x, c):
     y = x * 1.0
     if c > 0.0:
@@ -137,7 +166,8 @@ A = np.array([[1.0, 0.5, -0.3], [0.2, 1.5, 0.7], [-0.4, 0.3, 2.0]])
     ("via_helper", (X,)), ("helper_returns_view", (X,)), ("view_of_view", (X,)),
     ("rows_in_loop", (A,)), ("gram_schmidt", (A,)), ("unpacked_views", (X,)),
     ("same_view_both_branches", (X, 1.0)), ("chosen_then_read", (X, 1.0)),
-    ("chosen_then_read", (X, -1.0)),
+    ("chosen_then_read", (X, -1.0)), ("shrinking_in_a_while_loop", (X,)),
+    ("rebound_to_other_shapes", (X,)), ("chosen_by_branch_in_loop", (X,)),
 ])
 def test_views_match_numpy(progs, name, args):
     check_like_numpy(getattr(progs, name), args)

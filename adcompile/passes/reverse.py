@@ -248,22 +248,13 @@ class _LoopCtx(_Ctx):
     def array_shape_source(self, v: Value) -> Value:
         """An array of the same shape as v that the reverse loop can see. Adjoint rules use
         arrays only for their shapes (element values come from recorded scalars), and writes
-        never change a shape, so an earlier version outside the loop stands in for v."""
+        never change a shape, so an earlier version outside the loop stands in for v when
+        one provably has its shape; otherwise (a name rebound to a new array each iteration,
+        `v = v[1:]`, a branch choosing between arrays) v itself is recorded."""
         seen = v
         while self.owns(v):
             owner = v.owner
-            if isinstance(owner, Block) and owner is self.fblock:
-                k = owner.args.index(v) - (1 if self.loop.name == "for" else 0)
-                v = loop_carried(self.loop)[0][k]
-            elif isinstance(owner, Block):                # a while condition argument
-                v = loop_carried(owner.owner)[0][owner.args.index(v)]
-            elif isinstance(owner, Op) and owner.name in ("store", "iadd", "copy"):
-                v = owner.args[0]
-            elif isinstance(owner, Op) and owner.name in ("if", "for", "while"):
-                k = owner.results.index(v)
-                v = (owner.regions[0].terminator.args[k] if owner.name == "if"
-                     else loop_carried(owner)[0][k])
-            elif isinstance(owner, Op) and owner.name in ("empty", "zeros", "ones", "full"):
+            if isinstance(owner, Op) and owner.name in ("empty", "zeros", "ones", "full"):
                 # made in this iteration: allocate one of the same shape again
                 args = [self.materialize(a) for a in owner.args]
                 b = self.rev.b
@@ -271,8 +262,10 @@ class _LoopCtx(_Ctx):
                     return b.emit("empty", args[1:] if owner.name == "full" else args,
                                   [v.type], {"dtype": owner.attrs.get("dtype", "f64")},
                                   hints=[v.hint]).result
-            else:
+            earlier = _same_shape_origin(v)
+            if earlier is None:
                 return self.materialize_contents(v)
+            v = earlier
         if seen is not v:
             return self.parent.materialize(v)
         return v
@@ -626,6 +619,67 @@ def _trip_count(b: Builder, bounds) -> Value:
     if is_const(lo, 0) and is_const(step, 1):
         return hi
     return b.prim("range_len", lo, hi, step, hint="n_trip")
+
+
+def _same_shape_origin(v: Value) -> Value | None:
+    """An earlier value that certainly has v's shape (one step back), or None: the array a
+    write updates, a loop's initial value when every iteration yields the carried array
+    written in place, the value both arms of an if yield."""
+    owner = v.owner
+    if isinstance(owner, Op) and owner.name in ("store", "iadd", "copy", "index_add"):
+        return owner.args[0]
+    if isinstance(owner, Block) and owner.owner is not None and \
+            owner.owner.name in ("for", "while"):
+        loop = owner.owner
+        args = loop_body(loop).args[1:] if loop.name == "for" else list(owner.args)
+        k = args.index(v)
+        return loop_carried(loop)[0][k] if _keeps_shape(loop, k) else None
+    if isinstance(owner, Op) and owner.name in ("for", "while"):
+        k = owner.results.index(v)
+        return loop_carried(owner)[0][k] if _keeps_shape(owner, k) else None
+    if isinstance(owner, Op) and owner.name == "if":
+        k = owner.results.index(v)
+        roots = {id(_root_within(blk.terminator.args[k], blk)) for blk in owner.regions}
+        if len(roots) == 1:
+            return _root_within(owner.regions[0].terminator.args[k], owner.regions[0])
+    return None
+
+
+def _root_within(v: Value, blk: Block) -> Value:
+    """Follow writes back to the array they update while they happen inside blk."""
+    while isinstance(v.owner, Op) and v.owner.name in ("store", "iadd", "copy", "index_add") \
+            and _inside(v.owner, blk):
+        v = v.owner.args[0]
+    return v
+
+
+def _inside(op: Op, blk: Block) -> bool:
+    b = op.parent
+    while b is not None:
+        if b is blk:
+            return True
+        o = b.owner
+        b = o.parent if o is not None else None
+    return False
+
+
+def _keeps_shape(loop: Op, k: int) -> bool:
+    """Does every iteration of loop yield, in slot k, its carried array (written in place)?"""
+    _, args, ys, _ = loop_carried(loop)
+    body = loop_body(loop)
+    v = ys[k]
+    for _ in range(10_000):
+        if v is args[k]:
+            return True
+        if isinstance(v.owner, Op) and (v.owner.name in ("store", "iadd", "copy", "index_add")
+                                        or v.owner.name in ("if", "for", "while")) \
+                and _inside(v.owner, body):
+            v = _same_shape_origin(v)
+            if v is None:
+                return False
+        else:
+            return False
+    return False
 
 
 def _recomputable(owner, v: Value, written=frozenset()) -> bool:
