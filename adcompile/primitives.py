@@ -460,7 +460,7 @@ def jvp(b, name: str, out, args, tangents):
     partials = PRIMS[name].partials(b, out, *args)
     total = None
     for t, d in zip(tangents, partials):
-        term = guarded_times(b, t, d) if t is not None else None
+        term = _times(b, t, d) if t is not None else None
         if term is not None:
             total = term if total is None else b.prim("add", total, term)
     return total

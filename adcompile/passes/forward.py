@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..builder import Builder
 from ..ir import Block, Function, Op, Value, loop_body, loop_carried, walk
-from ..primitives import PRIMS, guarded_times, is_differentiable
+from ..primitives import PRIMS, _times, is_differentiable
 from ..types import Array, is_float
 from .activity import active_values
 
@@ -214,9 +214,7 @@ class Forward:
         for k in range(self.width):
             total = None
             for lanes_a, d in zip(dots, partials):
-                # a lane's tangent is often exactly 0 (seeded so): 0 * inf or NaN stays 0
-                term = guarded_times(self.b, lanes_a[k], d) if lanes_a[k] is not None \
-                    else None
+                term = _times(self.b, lanes_a[k], d) if lanes_a[k] is not None else None
                 if term is not None:
                     total = term if total is None else self.b.prim("add", total, term)
             lanes.append(total)
