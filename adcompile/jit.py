@@ -192,10 +192,11 @@ def _numpy_math():
         ufunc = getattr(np, names.get(k, k))
 
         def call(*a, _u=ufunc, _m=getattr(math, k)):
-            if k == "log" and len(a) == 2:
-                return _m(*a)
-            with np.errstate(all="ignore"):
-                return float(_u(*a))
+            try:
+                return _m(*a)               # math's own result inside its domain
+            except (ValueError, OverflowError, ZeroDivisionError):
+                with np.errstate(all="ignore"):
+                    return float(_u(*a) if len(a) == _u.nin else np.log(a[0]) / np.log(a[1]))
         setattr(ns, k, call)
     return ns
 

@@ -118,7 +118,8 @@ def main(argv=None):
     elapsed = time.perf_counter() - start
 
     total = collections.Counter()
-    print(f"\nrandom programs: seed {args.seed}, modes {', '.join(modes)}, "
+    print("\ncommand: python benchmarks/long_random.py " + " ".join(argv or sys.argv[1:]))
+    print(f"random programs: seed {args.seed}, modes {', '.join(modes)}, "
           f"jit {'True and False' if args.jit else 'False'}"
           + (f" (Numba every {args.jit_every} programs)" if args.jit and args.jit_every > 1
              else "") + f", {elapsed:.0f} s")

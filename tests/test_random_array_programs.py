@@ -58,12 +58,14 @@ def programs(draw):
             lines += ["    for k in range(2):", "        w = np.zeros(3)",
                       "        w[1:] = v[:2] * c", f"        v = v + 0.5 * {draw(vec_exprs(1))} * w"]
         elif kind == "view":                   # a view sees writes to its base, and back
-            lines += ["    y = v * 1.0", f"    u = y{draw(st.sampled_from(['[1:]', '[::-1]', '[:2]']))}",
+            sl = draw(st.sampled_from(["[1:]", "[::-1]", "[:2]"]))
+            lines += ["    y = v * 1.0", f"    u = y{sl}",
                       f"    y[1] = y[0] * {draw(st.sampled_from(['c', 'x[2]']))}",
                       f"    u[0] += {draw(st.sampled_from(['x[2]', 'c * u[1]']))}",
                       f"    v = y * {draw(vec_exprs(1))} + u[1]"]
         elif kind == "alias":                  # both arms bind the same array
-            lines += ["    y = v * 1.0", f"    if {draw(st.sampled_from(['c > 0.5', 'x[0] > x[1]']))}:",
+            cond = draw(st.sampled_from(["c > 0.5", "x[0] > x[1]"]))
+            lines += ["    y = v * 1.0", f"    if {cond}:",
                       "        z = y", "    else:", "        z = y", "    z[0] = x[1] * c",
                       "    v = y + v"]
         else:                                  # products inside a loop
