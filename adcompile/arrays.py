@@ -217,9 +217,9 @@ class ArrayLowering:
             if len(args) != 3:
                 self.type_error(node, "np.clip() takes 3 arguments (x, low, high)")
             if scalar:
-                return self.b.prim("min", self.b.prim("max", args[0], args[1]), args[2])
-            low = self.elementwise("max", [args[0], args[1]], node)
-            return self.elementwise("min", [low, args[2]], node)
+                return self.b.prim("npmin", self.b.prim("npmax", args[0], args[1]), args[2])
+            low = self.elementwise("npmax", [args[0], args[1]], node)
+            return self.elementwise("npmin", [low, args[2]], node)
         if kind == "dot":
             if len(args) != 2:
                 self.type_error(node, f"{callee.label}() takes 2 arrays")

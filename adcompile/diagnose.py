@@ -296,7 +296,7 @@ def _alternatives(f, wrt, hits, values, ad_out) -> list:
     kinds = {h.primitive for h in hits}
     choices = {"relu": (0.0, 1.0) if "relu" in kinds else (0.0,),
                "abs": (-1.0, 1.0) if "abs" in kinds else (0.0,),
-               "tie": (0.0, 1.0) if kinds & {"max", "min"} else (0.5,)}
+               "tie": (0.0, 1.0) if kinds & {"max", "min", "npmax", "npmin"} else (0.5,)}
     out = [ad_out]
     for relu, ab, tie in itertools.product(*choices.values()):
         g = _build(GradFunction, f, wrt, Conventions(relu=relu, abs=ab, tie=tie))
@@ -363,7 +363,7 @@ def _convention(kink: str, conv):
         return f"relu'(0)={conv.relu:g}", [0, 1]
     if kink == "abs":
         return f"abs'(0)={conv.abs:g}", [-1, 1]
-    if kink in ("max", "min"):
+    if kink in ("max", "min", "npmax", "npmin"):
         return f"tie share {conv.tie:g}", [0, 1]
     return "derivative formula (inf at 0)", []
 

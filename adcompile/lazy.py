@@ -265,18 +265,18 @@ class LazyArrays:
         inf = float("inf") if kind == "min" else float("-inf")
         start = b.const(inf) if x.dtype == F64 else b.const(
             2 ** 63 - 1 if kind == "min" else -2 ** 63)
-        better = "gt" if kind == "max" else "lt"
+        # np.max / np.min propagate NaN: the first NaN met wins (x != x)
+        better = "npmax" if kind == "max" else "npmin"
         (m,) = self.for_nest(sizes, [start], lambda idx, c: [
-            b.prim("select", b.prim(better, b.prim("stop_gradient", full(idx)), c[0]),
-                   b.prim("stop_gradient", full(idx)), c[0])])
+            b.prim(better, b.prim("stop_gradient", full(idx)), c[0])])
         if x.dtype != F64:
             return m
         (count, share) = self.for_nest(sizes, [b.const(0.0), b.const(0.0)], lambda idx, c: [
             b.prim("add", c[0], b.prim("bool_f64", b.prim("eq", full(idx), m))),
             b.prim("add", c[1], b.prim("mul", b.prim("sub", full(idx), m),
                                        b.prim("bool_f64", b.prim("eq", full(idx), m))))])
-        finite = b.prim("lt", b.prim("abs", m), b.const(float("inf")))
-        spread = b.prim("add", m, b.prim("div", share, count))   # == m; carries the adjoint
+        finite = b.prim("ne", b.prim("abs", m), b.const(float("inf")))   # NaN: spread, so
+        spread = b.prim("add", m, b.prim("div", share, count))   # its derivative is NaN too
         return b.prim("select", finite, spread, m, hint=kind)
 
     # ------------------------------------------------------------------ products

@@ -265,6 +265,18 @@ row("max", None, max, "max({*})", _arith, _tie_weights("max"),
 row("min", None, min, "min({*})", _arith, _tie_weights("min"),
     kink=Kink("tie", "two arguments equal the minimum", convention="split evenly",
               alternatives=("all to one argument",), hit="tie"), directional="min_dir")
+def _np_extreme(kind):
+    """np.maximum / np.minimum of two numbers: NaN if either is NaN (Python's max(a, b)
+    keeps a when b is NaN)."""
+    better = (lambda a, c: a > c) if kind == "max" else (lambda a, c: a < c)
+    return lambda a, c: a if better(a, c) or a != a else c
+
+
+_NP_EXTREME = {"npmax": ("max", ">"), "npmin": ("min", "<")}
+for _name, (_kind, _op) in _NP_EXTREME.items():
+    row(_name, 2, _np_extreme(_kind), "{0} if {0} %s {1} or {0} != {0} else {1}" % _op,
+        _arith, _tie_weights(_kind), kink=PRIMS[_kind].kink, directional=_name + "_dir",
+        doc=f"np.{_kind}imum(a, b): NaN-propagating; ties split evenly")
 row("tie2", 2, lambda a, c: 1.0 if a > c else (0.5 if a == c else (0.0 if a < c else _NAN)),
     "1.0 if {0} > {1} else (0.5 if {0} == {1} else (0.0 if {0} < {1} else np.nan))", _float,
     doc="the share of max(a, c)'s adjoint that goes to a (ties split evenly)")
@@ -290,6 +302,10 @@ row("max_dir", 4, lambda a, c, da, dc: max(a, c), "max({0}, {1})", _float,
 row("min_dir", 4, lambda a, c, da, dc: min(a, c), "min({0}, {1})", _float,
     lambda b, o, a, c, da, dc: (b.prim("dtie", c, a, dc, da), b.prim("dtie", a, c, da, dc),
                                 None, None), kink=Kink("tie", "a == b"))
+for _name in _NP_EXTREME:                      # the same, with np.maximum's NaN rule
+    _plain = PRIMS[_name]
+    row(_name + "_dir", 4, lambda a, c, da, dc, _f=_plain.impl: _f(a, c), _plain.emit, _float,
+        PRIMS[_NP_EXTREME[_name][0] + "_dir"].partials, kink=Kink("tie", "a == b"))
 row("dtie", 4, lambda a, c, da, dc: 1.0 if a > c or (a == c and da > dc) else (
     0.5 if a == c and da == dc else (0.0 if a <= c else _NAN)),
     "1.0 if {0} > {1} or ({0} == {1} and {2} > {3}) else (0.5 if {0} == {1} and {2} == {3} "

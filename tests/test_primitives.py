@@ -23,6 +23,11 @@ SPELLING = {
     "hypot": ("math.hypot(x, y)", None), "abs": ("abs(x)", None),
     "relu": ("ad.relu(x)", None), "max": ("max(x, y)", None), "min": ("min(x, y)", None),
     "select": ("np.where(x > y, x * y, x - y)", None),
+    "npmax": ("np.maximum(x, y)", None), "npmin": ("np.minimum(x, y)", None),
+    # rows reached through other rows' derivatives (first order: the rows they serve)
+    "logpos": ("x ** y", "pos"), "recippos": ("x ** y", "pos"),
+    "divnz": ("math.hypot(x, y)", None), "norm_sqrt": ("np.linalg.norm(np.array([x, y]))", None),
+    "gmul": ("np.where(x > y, math.sin(x) * y, x - y)", None),
 }
 POINTS = {
     None: [(0.7, -1.3), (-0.4, 0.9), (1.9, 2.6)],
@@ -40,7 +45,7 @@ ALTERNATIVES = {  # NumPy spellings that must reach the same primitive
 
 # the directional variants of relu/abs/max/min exist only in grad(nonsmooth="directional")
 # builds; tests/test_diagnose.py checks them against the ordinary gradient and at kinks
-INTERNAL = {"relu_dir", "abs_dir", "max_dir", "min_dir"}
+INTERNAL = {"relu_dir", "abs_dir", "max_dir", "min_dir", "npmax_dir", "npmin_dir"}
 
 
 def test_every_differentiable_primitive_is_covered():
@@ -52,9 +57,14 @@ def test_directional_variants_have_the_plain_values_and_partials_off_kinks():
     for name, plain in (("relu_dir", "relu"), ("abs_dir", "abs")):
         for x, d in ((0.7, -1.0), (-0.4, 1.0), (0.0, 1.0), (0.0, -1.0), (-0.0, 0.5)):
             assert PRIMS[name].impl(x, d) == PRIMS[plain].impl(x)
-    for name, plain in (("max_dir", "max"), ("min_dir", "min")):
+    for name, plain in (("max_dir", "max"), ("min_dir", "min"), ("npmax_dir", "npmax"),
+                        ("npmin_dir", "npmin")):
         for a, c in ((0.7, -1.3), (-0.4, 0.9), (1.0, 1.0)):
             assert PRIMS[name].impl(a, c, 1.0, -1.0) == PRIMS[plain].impl(a, c)
+    for name in ("npmax", "npmin", "npmax_dir", "npmin_dir"):    # NaN in either place
+        extra = (1.0, -1.0) if name.endswith("_dir") else ()
+        assert math.isnan(PRIMS[name].impl(math.nan, 1.0, *extra))
+        assert math.isnan(PRIMS[name].impl(1.0, math.nan, *extra))
     # the partials' primitives, off and at the kinks
     assert [PRIMS["dstep"].impl(x, d) for x, d in ((0.5, -1), (-0.5, 1), (0.0, 1), (0.0, -1))] \
         == [1.0, 0.0, 1.0, 0.0]

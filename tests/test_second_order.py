@@ -50,6 +50,7 @@ USER = {
     "atan2": ("math.atan2(x, y)", "any"), "hypot": ("math.hypot(x, y)", "any"),
     "abs": ("abs(x)", "any"), "relu": ("ad.relu(x)", "any"),
     "max": ("max(x, y)", "any"), "min": ("min(x, y)", "any"),
+    "npmax": ("np.maximum(x, y)", "any"), "npmin": ("np.minimum(x, y)", "any"),
     # helper rows, reached through the derivative rules of user-level rows
     "logpos": ("x ** y", "pos"),                   # pow's partial in the exponent
     "recippos": ("x ** y", "pos"),                 # logpos's partial
@@ -66,7 +67,7 @@ TABLE_ONLY = {
 # variants of relu/abs/max/min, built only by grad(nonsmooth="directional"), a first-order
 # gradient (hvp never builds them); their partials dstep/dsign/dtie have no derivative, and
 # tests/test_diagnose.py checks them against the ordinary gradient and at kinks
-EXCLUDED = {"relu_dir", "abs_dir", "max_dir", "min_dir"}
+EXCLUDED = {"relu_dir", "abs_dir", "max_dir", "min_dir", "npmax_dir", "npmin_dir"}
 
 UNARY = {n for n, (e, _) in USER.items() if not re.search(r"\by\b", e)}   # f(x) only: wrt=0
 
@@ -397,6 +398,8 @@ EXACT = {
     "relu": _unary(lambda x: float(x > 0), lambda x: 0.0),
     "max": lambda x, y: (np.array([float(x > y), float(x < y)]), ZERO),
     "min": lambda x, y: (np.array([float(x < y), float(x > y)]), ZERO),
+    "npmax": lambda x, y: (np.array([float(x > y), float(x < y)]), ZERO),
+    "npmin": lambda x, y: (np.array([float(x < y), float(x > y)]), ZERO),
     "select": _where, "gmul": _where,
 }
 

@@ -338,7 +338,7 @@ def directional_gradient(fn: Function, wrt: list[int], conventions=None,
     plain = {p.directional: name for name, p in PRIMS.items() if p.directional}
     for op in walk(vg.body):               # the values need no tangent: only the partials
         if op.name in plain:               # (dstep, dsign, dtie) read it
-            op.args = op.args[:len(op.args) // 2 if op.name in ("max_dir", "min_dir") else 1]
+            op.args = op.args[:len(op.args) // 2 if PRIMS[op.name].arity == 4 else 1]
             op.name = plain[op.name]
     return dce(vg)
 
