@@ -127,8 +127,12 @@ class ArrayLowering:
                                    "of several arrays (chosen by a branch, or rebound in a loop)",
                              "write into a copy made here: y = y.copy(), then y[...] = ...")
         if int(key[len(OBJ):]) in self.shared["view_copies"]:
-            self.unsupported(node, "writing through a name bound to a slice is not supported",
-                             "write into the original array: A[i, j] = ... or A[i, :] = ...")
+            self.unsupported(node, "writing through this name is not supported: it holds a "
+                                   "copy of a slice (the slice is chosen by a branch or carried "
+                                   "by a loop), so the write would not reach the base array "
+                                   "as it does through NumPy's view",
+                             "write into the original array where the slice is taken "
+                             "(y[1:][0] = ..., y[i, :] = ...), or copy explicitly with .copy()")
         return key
 
     def _element_view(self, base, target):
@@ -146,6 +150,9 @@ class ArrayLowering:
         from .lazy import ArrayExpr
         if isinstance(value, tuple):
             self.type_error(target, "cannot assign a tuple into an array")
+        if isinstance(value, ArrayExpr) and key in self.objects_read(value):
+            # y[1:] = y[:-1], v += v[::-1]: NumPy reads every element before writing any
+            value = self.as_expr(self.materialize(value))
         if isinstance(value, ArrayExpr):
             if value.ndim > len(dims):
                 self.type_error(target, "the value has more dimensions than the target")
@@ -169,6 +176,17 @@ class ArrayLowering:
         self.adopt(key, new)
 
     # ------------------------------------------------------------------ construction
+    def objects_read(self, x) -> set:
+        """The array objects a lazy expression reads."""
+        from .lazy import Leaf, Map, View
+        if isinstance(x, Leaf):
+            return {self.obj_key(x.arr)}
+        if isinstance(x, View):
+            return {self.obj_key(x.base)}
+        if isinstance(x, Map):
+            return set().union(*[self.objects_read(o) for o in x.operands])
+        return set()
+
     def reduce_call(self, kind, node, args, keywords):
         """np.sum/mean/prod/max/min(x[, axis=k]) and the same methods of arrays."""
         axis = None

@@ -361,14 +361,14 @@ class Lowerer(ArrayLowering, LazyArrays, ViewBinding, ast.NodeVisitor):
             if n.startswith(OBJ):
                 self.adopt(n, merged[n])
         self.env.update(merged)
-        for n, tree in trees:
-            self.mark_copies([flatten(te.get(n)) if n in te else [],
-                              flatten(ee.get(n)) if n in ee else []], flatten(merged[n]))
         for n, key in fresh.items():
             if key == "new":
                 self.new_object(merged[n])
             elif key is not None:
                 self.adopt(key, merged[n])
+        for n, tree in trees:                  # after the objects: a copy is not writable
+            self.mark_copies([flatten(te.get(n)) if n in te else [],
+                              flatten(ee.get(n)) if n in ee else []], flatten(merged[n]))
 
     def coerce_tree(self, value, tree) -> list:
         """Flatten `value` to the leaf types of `tree` (undef where missing, int -> float)."""

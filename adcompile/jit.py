@@ -192,11 +192,12 @@ def _numpy_math():
         ufunc = getattr(np, names.get(k, k))
 
         def call(*a, _u=ufunc, _m=getattr(math, k)):
-            try:
-                return _m(*a)               # math's own result inside its domain
+            try:                            # math's own result inside its domain, as a
+                return np.float64(_m(*a))   # NumPy float: 0.5 / sqrt(0.0) is inf, no raise
             except (ValueError, OverflowError, ZeroDivisionError):
                 with np.errstate(all="ignore"):
-                    return float(_u(*a) if len(a) == _u.nin else np.log(a[0]) / np.log(a[1]))
+                    return np.float64(_u(*a) if len(a) == _u.nin else
+                                      np.log(a[0]) / np.log(a[1]))
         setattr(ns, k, call)
     return ns
 

@@ -54,6 +54,9 @@ class Prim:
     jvp_array: Callable | None = None  # (b, out, args, dots, attrs) -> tangent or None, for
     #   array primitives (forward mode); dots holds one tangent per operand (None for zero)
     directional: str | None = None    # its variant whose kink follows a tangent's sign
+    finite_partials: bool = False     # partials are finite wherever the operands are (so an
+    #   adjoint of 0 times them stays 0 with no guard: add, mul, sin, ...); False for rows
+    #   singular or overflowing at finite operands (sqrt at 0, exp(800), 1/x)
     tangent: Callable | None = None   # (b, out, args, tangents) -> tangent, where the sum of
     #   partial * tangent would not do (select: the tangent of the branch taken, so an
     #   unselected NaN stays out)
@@ -640,6 +643,14 @@ _ARRAY_TANGENTS = {
 }
 for _name, _rule in _ARRAY_TANGENTS.items():
     PRIMS[_name] = replace(PRIMS[_name], jvp_array=_rule)
+
+
+# rows whose partials are finite wherever their operands are finite
+_FINITE_PARTIALS = ("add", "sub", "mul", "neg", "to_f64", "sin", "cos", "atan", "tanh", "abs",
+                    "relu", "max", "min", "npmax", "npmin", "select", "hypot", "relu_dir",
+                    "abs_dir", "max_dir", "min_dir", "npmax_dir", "npmin_dir", "gmul")
+for _name in _FINITE_PARTIALS:
+    PRIMS[_name] = replace(PRIMS[_name], finite_partials=True)
 
 
 def is_differentiable(name: str) -> bool:

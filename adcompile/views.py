@@ -66,6 +66,9 @@ class ViewBinding:
         if info is not None and isinstance(target, Value):
             self.shared["copies"][target.id] = ViewCopy(info.base, self.env.get(info.base),
                                                         info.text)
+            obj = self.shared["obj_of"].get(target.id)
+            if obj is not None:                  # writes through it would be lost: refused
+                self.shared["view_copies"].add(obj)
 
     def mark_copies(self, sources, targets):
         """targets hold copies where any of the parallel `sources` lists do."""

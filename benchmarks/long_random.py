@@ -12,8 +12,8 @@ program with Numba (the others are still checked without it).
 Failures (a wrong number, a disagreement between modes or jit, a NaN where a number is
 expected or the reverse, an exception that is not an adcompile.AdCompileError, or an
 adcompile error on a program of the subset) are written to --out, one directory per program:
-prog.py (the program), args.txt (the point) and error.txt; the exit status is 1 when any
-program failed.
+prog.py (the program), args.txt (the point), error.txt, and repro.py, which regenerates the
+program from its seed and checks it again; the exit status is 1 when any program failed.
 """
 from __future__ import annotations
 
@@ -35,7 +35,35 @@ import numpy as np  # noqa: E402
 
 import adcompile as ad  # noqa: E402
 from conftest import load_source  # noqa: E402
-from test_random_families import GENERATORS, Choices, Refused, Skip, check_case  # noqa: E402
+from test_random_families import GENERATORS, Choices, Refused, Skip, check_case, \
+    generate  # noqa: E402
+
+
+REPRO = '''"""Regenerate {family} program {seed} (the generators of this checkout) and check it
+at the saved point, with and without Numba: python repro.py"""
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, "{tests}")
+import numpy as np  # noqa: E402
+import test_random_families as T  # noqa: E402
+from conftest import load_source  # noqa: E402
+
+here = Path(__file__).parent
+case = T.generate("{family}", T.Choices(rng=random.Random("{family}-{seed}")))
+assert case.src == (here / "prog.py").read_text(), "the generators changed since the run"
+args = eval((here / "args.txt").read_text(), {{"np": np, "nan": np.nan, "inf": np.inf}})
+module = load_source(here, case.src, "prog_check")
+print(T.check_case(case, module, jits=(True, False), args=args, edge={edge}))
+'''
+
+
+def exact_repr(point) -> str:
+    """The point as Python source that rebuilds it exactly: (np.array([...]), 0.5, ...)."""
+    items = [f"np.array({a.tolist()!r})" if isinstance(a, np.ndarray) else repr(float(a))
+             for a in point]
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
 def classify(exc) -> str:
@@ -69,26 +97,28 @@ def main(argv=None):
     failures = []
     start = time.perf_counter()
     for family in args.families.split(","):
-        gen = GENERATORS[family]
         for k in range(args.programs):
             seed = args.seed * 1_000_003 + k
             ch = Choices(rng=random.Random(f"{family}-{seed}"))
-            case = gen(ch)
+            case = generate(family, ch)
             jits = (True, False) if args.jit and k % args.jit_every == 0 else (False,)
             st = stats[family]
             st["programs"] += 1
             st["jit programs"] += jits[0] is True
             module = load_source(work, case.src, f"{family}_{seed}")
             fns = {}
-            points = [case.args] + [case.draw_args(ch) for _ in range(args.points - 1)]
+            points = [(case.args, case.edge)] + [case.another_point(ch)
+                                                 for _ in range(args.points - 1)]
             failed = False
-            for point in points:
+            for point, edge in points:
                 st["points"] += 1
                 try:
-                    counts = check_case(case, module, modes, jits, args=point, fns=fns)
+                    counts = check_case(case, module, modes, jits, args=point, fns=fns,
+                                        edge=edge)
                     st["checked"] += 1
                     st["fd elements"] += counts["fd"]
                     st["fd unreliable"] += counts["fd unreliable"]
+                    st["edge points"] += counts["edge points"]
                     st["checks"] += len(modes) * len(jits)
                 except Skip:
                     st["skipped"] += 1
@@ -104,8 +134,10 @@ def main(argv=None):
                         where = out / f"{family}-{seed}"
                         where.mkdir(parents=True, exist_ok=True)
                         (where / "prog.py").write_text(case.src)
-                        (where / "args.txt").write_text(
-                            repr(tuple(point)).replace("array(", "np.array(") + "\n")
+                        (where / "args.txt").write_text(exact_repr(point) + "\n")
+                        (where / "repro.py").write_text(REPRO.format(
+                            tests=HERE.parent / "tests", family=family, seed=seed,
+                            edge=edge))
                         (where / "error.txt").write_text(
                             f"{kind}\n{''.join(traceback.format_exception(exc))}")
                         failures.append((family, seed, kind, str(exc).splitlines()[0][:160]))
@@ -123,8 +155,8 @@ def main(argv=None):
           f"jit {'True and False' if args.jit else 'False'}"
           + (f" (Numba every {args.jit_every} programs)" if args.jit and args.jit_every > 1
              else "") + f", {elapsed:.0f} s")
-    cols = ["programs", "jit programs", "points", "checked", "checks", "fd elements",
-            "fd unreliable", "skipped", "refused (located copy of a slice)",
+    cols = ["programs", "jit programs", "points", "checked", "checks", "edge points",
+            "fd elements", "fd unreliable", "skipped", "refused (located copy of a slice)",
             "failed programs", "failed points"]
     heads = [c.split(" (")[0] for c in cols]
     widths = [max(len(h), 7) for h in heads]

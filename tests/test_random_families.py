@@ -70,6 +70,7 @@ class Choices:
 
     def __init__(self, draw=None, rng: random.Random | None = None):
         self._draw, self._rng = draw, rng
+        self.edges_drawn = 0
 
     def pick(self, seq):
         seq = list(seq)
@@ -86,8 +87,10 @@ class Choices:
     def float(self, lo, hi, edges=()):
         """A float in [lo, hi]; now and then exactly one of `edges` (branch boundaries,
         the edges of a function's domain), where the checks other than central
-        differences still apply."""
-        if edges and self.bool(0.15):
+        differences still apply (at a boundary the path a point takes may differ from its
+        neighbours', whatever the step)."""
+        if edges and self.bool(0.1):
+            self.edges_drawn += 1
             return float(self.pick(edges))
         if self._draw:
             return self._draw(st.floats(lo, hi, allow_nan=False, allow_infinity=False))
@@ -105,6 +108,13 @@ class Case:
     finite_grad: bool = False       # every gradient must be finite
     may_refuse: bool = False        # a located "copy of" UnsupportedSyntaxError is fine
     draw_args: object = None        # Choices -> another point to check the program at
+    edge: bool = False              # args has a value on an edge: no central differences
+
+    def another_point(self, ch: Choices):
+        """(args, edge): a new point for the program."""
+        before = ch.edges_drawn
+        args = self.draw_args(ch)
+        return args, ch.edges_drawn > before
 
 
 # --------------------------------------------------------------------------------- scalars
@@ -725,13 +735,14 @@ def same(a, b, rtol, atol):
 
 
 def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,), args=None,
-               fns=None):
+               fns=None, edge=None):
     """Every assertion the families make, at case.args (or args). Raises Skip when the
     example says nothing, Refused for an accepted located refusal, AssertionError (with the
     program) on a bug; any other exception from adcompile propagates (a bug as well).
     `fns` keeps the compiled functions for further points of the same program."""
     src, f = case.src, module.f
-    args = case.args if args is None else args
+    if args is None:
+        args, edge = case.args, case.edge
     fns = {} if fns is None else fns
     ref = reference(module)
     expect = ref(*args)
@@ -771,7 +782,7 @@ def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,), 
                 g0, g1 = g0[keep], g1[keep]
             assert same(g0, g1, 1e-9, 1e-11), \
                 f"{keys[0]} gives {results[keys[0]]}, {k} gives {results[k]}\n{src}"
-    counts = {"fd": 0, "fd unreliable": 0}
+    counts = {"fd": 0, "fd unreliable": 0, "edge points": int(bool(edge))}
     if not keys:
         return counts
     grads = results[keys[0]]
@@ -782,7 +793,7 @@ def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,), 
     if case.finite_grad:
         for g in grads:
             assert np.all(np.isfinite(g)), f"{keys[0]}: non-finite gradient {grads}\n{src}"
-    if case.nan_wrt:
+    if case.nan_wrt or edge:
         return counts
     for pos, i in enumerate(case.wrt):
         fd, ok, scale = fd_elements(ref, args, i)
@@ -795,9 +806,11 @@ def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,), 
     return counts
 
 
-def run_case(case: Case, directory, modes=("reverse", "forward"), jits=(False,)):
+def run_case(case: Case, directory, modes=("reverse", "forward"), jits=(False,), name=None):
+    """Write the program to directory (a file name of its own: adcompile reads the source),
+    import it and check it; None when the example is skipped or refused."""
     from conftest import load_source
-    module = load_source(directory, case.src, f"{case.family}prog")
+    module = load_source(directory, case.src, name or f"{case.family}prog")
     try:
         return check_case(case, module, modes, jits)
     except (Skip, Refused):
@@ -806,19 +819,35 @@ def run_case(case: Case, directory, modes=("reverse", "forward"), jits=(False,))
 
 # ------------------------------------------------------------------------ hypothesis tests
 
+def generate(family, ch: Choices) -> Case:
+    case = GENERATORS[family](ch)
+    case.edge = ch.edges_drawn > 0
+    return case
+
+
 @st.composite
 def cases(draw, family):
-    return GENERATORS[family](Choices(draw=draw))
+    return generate(family, Choices(draw=draw))
 
 
 @pytest.mark.parametrize("family", sorted(GENERATORS))
 def test_family_without_jit(family, tmp_path_factory):
     """Hypothesis programs of each family, both modes, the generated code run as Python."""
-    @settings(max_examples=min(settings().max_examples, 20), report_multiple_bugs=False)
+    @settings(report_multiple_bugs=False)
     @given(case=cases(family))
     def check(case):
         run_case(case, tmp_path_factory.mktemp(family))
     check()
+
+
+@pytest.mark.parametrize("family", sorted(GENERATORS))
+def test_family_seeded(family, tmp_path):
+    """40 programs per family from the seeded generator (the long run's, see
+    benchmarks/long_random.py), both modes, without Numba: larger programs than hypothesis
+    tends to draw, the same ones on every run."""
+    for k in range(40):
+        case = generate(family, Choices(rng=random.Random(f"{family}-{k}")))
+        run_case(case, tmp_path, jits=(False,), name=f"{family}{k}")
 
 
 COMPILED = {"merge": 2, "intidx": 1, "views": 1, "unread": 2, "nan": 2}
@@ -828,12 +857,12 @@ COMPILED = {"merge": 2, "intidx": 1, "views": 1, "unread": 2, "nan": 2}
 def test_family_compiled(family, tmp_path):
     """Seeded programs of each family compiled by Numba, both modes, against jit=False."""
     for k in range(COMPILED[family]):
-        case = GENERATORS[family](Choices(rng=random.Random(f"{family}-ci-{k}")))
-        run_case(case, tmp_path, jits=(True, False))
+        case = generate(family, Choices(rng=random.Random(f"{family}-ci-{k}")))
+        run_case(case, tmp_path, jits=(True, False), name=f"{family}{k}")
 
 
-# Minimised programs the generators found (see docs/random-programs.md). Each is checked
-# exactly like a generated program; strict xfail: remove the mark when the bug is fixed.
+# Minimised programs the generators found (see docs/random-programs.md), each a bug now
+# fixed; checked exactly like a generated program.
 REPROS = {
     "unread_array_element_reverse_nan": (
         "def f(x):\n    r = np.sqrt(x)\n    if x[0] > 0.0:\n        return r[0]\n"
@@ -858,7 +887,6 @@ REPROS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="open adcompile bugs found by the random families")
 @pytest.mark.parametrize("name", sorted(REPROS))
 def test_minimised_repro(name, tmp_path):
     src, args, wrt = REPROS[name]

@@ -1,7 +1,7 @@
 """Activity analysis: which float values depend on the parameters we differentiate."""
 from __future__ import annotations
 
-from ..ir import Function, loop_carried, walk
+from ..ir import Function, loop_body, loop_carried, walk
 from ..primitives import PRIMS, is_differentiable
 from ..types import is_float
 
@@ -81,36 +81,76 @@ def useful_values(fn: Function, outputs: list) -> set[int]:
 
 
 def conditionally_read(fn: Function) -> set[int]:
-    """Ids of values that a path may leave unread: each of their uses is inside a region
-    nested below their own block (an if arm, a loop body that may run 0 times), a value
-    operand of a select, or an operation (or an if arm's yield) whose result is itself
-    conditionally read. On a path that does not read such a value its adjoint is exactly 0,
-    and its partials (which may be inf or NaN there: sqrt(-1), exp(800)) must not turn 0
-    into NaN: their products are guarded."""
+    """Ids of values that a path may leave unread. A use leaves its operand possibly unread
+    when it is inside a region nested below the operand's block (an if arm, a loop body that
+    may run 0 times), a value operand of a select, a value written into an array (the
+    element's adjoint is 0 when nothing reads it), an operation or an if arm's yield whose
+    result is itself possibly unread, or a loop's initial or yielded value when the loop's
+    block argument or result is possibly unread (0 iterations, the last iteration). A value
+    is possibly unread when all its uses are such. On a path that does not read such a
+    value its adjoint is exactly 0, and its partials (inf or NaN there: sqrt(-1), exp(800))
+    must not turn 0 into NaN: their products are guarded."""
     from ..ir import defining_block
-    uses: dict[int, list] = {}               # value id -> results its same-block uses make
+    uses: dict[int, list] = {}     # value id -> per use: None (read), ("all"|"any", values)
     values = {}
     for op in walk(fn.body):
-        arm_of = op.parent.owner if op.name == "yield" and op.parent is not None else None
+        for v in op.results + [a for blk in op.regions for a in blk.args]:
+            values[v.id] = v                      # a value nothing reads is unread
+        owner = op.parent.owner if op.name == "yield" and op.parent is not None else None
+        carried = _carried_slots(op)
         for k, a in enumerate(op.args):
             values[a.id] = a
-            if op.name == "select" and k > 0:
-                continue                          # read on one path only
+            if op.name == "select" and k > 0 or op.name in _WRITES and k == 1 or \
+                    op.name == "array_of":
+                continue                          # read on one path, or as an element
             if op.parent is not defining_block(a):
                 continue                          # in a nested region: one path only
-            if arm_of is not None and getattr(arm_of, "name", None) == "if":
-                results = [arm_of.results[k]]     # read where the if's result is read
+            if owner is not None and owner.name == "if":
+                use = ("all", [owner.results[k]])  # read where the if's result is read
+            elif owner is not None and owner.name in ("for", "while") and \
+                    op.parent is loop_body(owner):
+                use = _next_readers(owner, k)     # the next iteration's argument, or result
+            elif k in carried:
+                use = _next_readers(op, carried[k], first=True)
+            elif op.name in PRIMS and len(op.results) == 1:
+                use = ("all", list(op.results))
             else:
-                results = list(op.results) if op.name in PRIMS and len(op.results) == 1 \
-                    else None                     # None: read for certain
-            uses.setdefault(a.id, []).append(results)
+                use = None                        # read for certain
+            uses.setdefault(a.id, []).append(use)
     conditional = set(values) - set(uses)
     changed = True
     while changed:
         changed = False
         for vid, users in uses.items():
-            if vid not in conditional and all(
-                    r is not None and all(x.id in conditional for x in r) for r in users):
+            if vid not in conditional and all(u is not None and (
+                    all if u[0] == "all" else any)(x.id in conditional for x in u[1])
+                    for u in users):
                 conditional.add(vid)
                 changed = True
     return conditional
+
+
+_WRITES = ("store", "index_add", "iadd", "full")
+
+
+def _carried_slots(op) -> dict:
+    """For a loop op: operand index -> carried slot of its initial values."""
+    if op.name == "for":
+        return {3 + k: k for k in range(len(op.args) - 3)}
+    if op.name == "while":
+        return {k: k for k in range(len(op.args))}
+    return {}
+
+
+def _next_readers(loop, k: int, first: bool = False):
+    """A loop's initial (first=True) or yielded value of slot k is read where the loop's
+    block argument (the next iteration) or its result (no further iteration) is read."""
+    from ..ir import loop_body as body_of
+    body = body_of(loop)
+    args = body.args[1:] if loop.name == "for" else list(body.args)
+    if k >= len(args):                            # a while loop's keep-going flag
+        return None
+    targets = [args[k], loop.results[k]]
+    if loop.name == "while":
+        targets.append(loop.regions[0].args[k])  # read by the condition
+    return ("any", targets)

@@ -486,9 +486,17 @@ class Reverse:
             args = [ctx.materialize(a) for a in op.args]
             out = ctx.materialize(y)
             wanted = {k for k, a in enumerate(op.args) if a.id in self.active}
-            for k, contrib in vjp(b, op.name, g, out, args, wanted,
-                                  y.id in self.conditional):
+            for k, contrib in vjp(b, op.name, g, out, args, wanted, self.guarded(op)):
                 ctx.add_adj(op.args[k], contrib)
+
+    def guarded(self, op: Op) -> bool:
+        """Must op's adjoint products absorb a 0 adjoint? When its result may be unread on
+        the path taken (the adjoint is then exactly 0) and a partial may be inf or NaN:
+        the row can be singular or overflow, or an operand may be unread too."""
+        if op.result.id not in self.conditional:
+            return False
+        return not PRIMS[op.name].finite_partials or \
+            any(a.id in self.conditional for a in op.args)
 
     def record_hit(self, site, g, ctx: _Ctx):
         """Diagnostic build: row site.index of the kinks table counts the hits of the site
