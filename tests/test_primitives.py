@@ -27,7 +27,7 @@ SPELLING = {
     # rows reached through other rows' derivatives (first order: the rows they serve)
     "logpos": ("x ** y", "pos"), "recippos": ("x ** y", "pos"),
     "divnz": ("math.hypot(x, y)", None), "norm_sqrt": ("np.linalg.norm(np.array([x, y]))", None),
-    "gmul": ("np.where(x > y, math.sin(x) * y, x - y)", None),
+    "gmul": ("np.where(x > y, np.sqrt(x) * y, x - y)", "pos"),
 }
 POINTS = {
     None: [(0.7, -1.3), (-0.4, 0.9), (1.9, 2.6)],

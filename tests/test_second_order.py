@@ -57,7 +57,8 @@ USER = {
     "divnz": ("math.hypot(x, y)", "any"),          # hypot's and norm_sqrt's partials
     "norm_sqrt": ("np.linalg.norm(np.array([x, y, x * y]))", "any"),
     "select": ("np.where(x > y, math.sin(x) * y, x * x - y)", "any"),
-    "gmul": ("np.where(x > y, math.sin(x) * y, x * x - y)", "any"),  # a select's arms
+    # a select's arm whose row can be singular: its adjoint products are guarded
+    "gmul": ("np.where(x > y, np.sqrt(x) * y, x * x - y)", "pos"),
 }
 # rows no Python expression differentiates twice: checked from the table only
 TABLE_ONLY = {
@@ -367,6 +368,14 @@ def _where(x, y):
     return np.array([2 * x, -1.0]), np.array([[2.0, 0.0], [0.0, 0.0]])
 
 
+def _where_sqrt(x, y):
+    if x > y:
+        r = math.sqrt(x)
+        return (np.array([0.5 / r * y, r]),
+                np.array([[-0.25 * y * x ** -1.5, 0.5 / r], [0.5 / r, 0.0]]))
+    return np.array([2 * x, -1.0]), np.array([[2.0, 0.0], [0.0, 0.0]])
+
+
 ZERO = np.zeros((2, 2))
 EXACT = {
     "add": lambda x, y: (np.array([1.0, 1.0]), ZERO),
@@ -400,7 +409,7 @@ EXACT = {
     "min": lambda x, y: (np.array([float(x < y), float(x > y)]), ZERO),
     "npmax": lambda x, y: (np.array([float(x > y), float(x < y)]), ZERO),
     "npmin": lambda x, y: (np.array([float(x < y), float(x > y)]), ZERO),
-    "select": _where, "gmul": _where,
+    "select": _where, "gmul": _where_sqrt,
 }
 
 # each expression as written, and multiplied by a function of both inputs (the adjoint

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..ir import Function, loop_body, loop_carried, walk
 from ..primitives import PRIMS, is_differentiable
-from ..types import is_float
+from ..types import F64, is_float
 
 
 def active_values(fn: Function, wrt: list, propagates=is_differentiable) -> set[int]:
@@ -154,3 +154,38 @@ def _next_readers(loop, k: int, first: bool = False):
     if loop.name == "while":
         targets.append(loop.regions[0].args[k])  # read by the condition
     return ("any", targets)
+
+
+def suspect_values(fn: Function, conditional: set) -> set[int]:
+    """Ids of values that may be inf or NaN although every value the path reads is finite:
+    results of rows without finite partials (sqrt of a negative, exp overflowing, 1/0) that
+    the path may leave unread, and whatever is computed from such values (through any op,
+    a branch or a loop). An op whose result may be unread needs guarded adjoint products
+    only if a partial can be non-finite: its row's, or a suspect operand's."""
+    suspect: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for op in walk(fn.body):
+            flows = []                           # (value, the values it is made from)
+            if op.name in PRIMS and len(op.results) == 1:
+                r = op.results[0]
+                if r.id in conditional and r.type == F64 and PRIMS[op.name].partials is \
+                        not None and not PRIMS[op.name].finite_partials:   # scalar math
+                    flows.append((r, None))      # (reads and array ops move values only)
+                flows.append((r, op.args))
+            elif op.name == "if":
+                for k, r in enumerate(op.results):
+                    flows.append((r, [blk.terminator.args[k] for blk in op.regions]))
+            elif op.name in ("for", "while"):
+                inits, args, ys, results = loop_carried(op)
+                for k, a in enumerate(args):
+                    flows += [(a, [inits[k], ys[k]]), (results[k], [ys[k]])]
+                    if op.name == "while":
+                        flows.append((op.regions[0].args[k], [inits[k], ys[k]]))
+            for v, sources in flows:
+                if v.id not in suspect and (sources is None or
+                                            any(s.id in suspect for s in sources)):
+                    suspect.add(v.id)
+                    changed = True
+    return suspect

@@ -23,7 +23,7 @@ from ..ir import Block, Function, Op, Value, defining_block, loop_body, loop_car
 from ..primitives import PRIMS, vjp
 from ..types import BOOL, F64, I64, Array
 from ..arrays import mutable_array_versions
-from .activity import active_values, conditionally_read, useful_values
+from .activity import active_values, conditionally_read, suspect_values, useful_values
 from .cse import cse
 from .dce import dce
 from .fold import drop_invariant_carries, fold_outer_reads
@@ -373,6 +373,7 @@ class Reverse:
                                                               if p.id in varied}
         self.written = mutable_array_versions(self.fwd)
         self.conditional = conditionally_read(self.fwd)
+        self.suspect = suspect_values(self.fwd, self.conditional)
         self.b = Builder(self.fwd.body, role="adjoint")
         self.b.conventions = conventions
         self.groups = itertools.count()
@@ -496,7 +497,7 @@ class Reverse:
         if op.result.id not in self.conditional:
             return False
         return not PRIMS[op.name].finite_partials or \
-            any(a.id in self.conditional for a in op.args)
+            any(a.id in self.suspect for a in op.args)
 
     def record_hit(self, site, g, ctx: _Ctx):
         """Diagnostic build: row site.index of the kinks table counts the hits of the site
