@@ -19,7 +19,8 @@ import itertools
 
 from ..builder import Builder
 from ..errors import AdTypeError
-from ..ir import Block, Function, Op, Value, defining_block, loop_body, loop_carried
+from ..ir import Block, Function, Op, Value, defining_block, is_ancestor, loop_body, \
+    loop_carried
 from ..primitives import PRIMS, vjp
 from ..types import BOOL, F64, I64, Array
 from ..arrays import mutable_array_versions
@@ -663,13 +664,7 @@ def _root_within(v: Value, blk: Block) -> Value:
 
 
 def _inside(op: Op, blk: Block) -> bool:
-    b = op.parent
-    while b is not None:
-        if b is blk:
-            return True
-        o = b.owner
-        b = o.parent if o is not None else None
-    return False
+    return is_ancestor(blk, op.parent)
 
 
 def _keeps_shape(loop: Op, k: int) -> bool:
