@@ -104,6 +104,7 @@ class Names:
         self.members: dict[int, list] = {}
         self.name: dict[int, str] = {}
         self.taken: set[str] = set(RESERVED)
+        self.suffix: dict[str, int] = {}        # base -> the last suffix tried
         self.fn = fn
 
     def find(self, v: Value) -> Value:
@@ -171,21 +172,23 @@ class Names:
         root = self.find(v)
         if root.id in self.name:
             return self.name[root.id]
-        base = _identifier(_best_hint(self.group(root)) or "tmp")
-        name, n = base, 0
-        while name in self.taken:
-            n += 1
-            name = f"{base}_{n}"
-        self.taken.add(name)
+        name = self._unused(_identifier(_best_hint(self.group(root)) or "tmp"))
         self.name[root.id] = name
         return name
 
     def fresh(self, base: str) -> str:
-        base = _identifier(base)
-        name, n = base, 0
+        return self._unused(_identifier(base))
+
+    def _unused(self, base: str) -> str:
+        """base, or base_1, base_2, ...: the first not taken. The probing resumes where the
+        last one for this base stopped, so naming n values is linear, not quadratic."""
+        name, n = base, self.suffix.get(base, 0)
+        if n:
+            name = f"{base}_{n}"
         while name in self.taken:
             n += 1
             name = f"{base}_{n}"
+        self.suffix[base] = n
         self.taken.add(name)
         return name
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..arrays import mutable_array_versions
 from ..ir import Function, Op, Value, loop_carried, walk
+from ..types import F64
 
 
 def drop_invariant_carries(fn: Function) -> Function:
@@ -29,6 +30,34 @@ def drop_invariant_carries(fn: Function) -> Function:
         for init, a, y, r in zip(inits, args, ys, results):
             if resolve(y) is a:
                 subst[a.id] = subst[r.id] = init
+    if subst:
+        for op in walk(fn.body):
+            op.args = [resolve(a) for a in op.args]
+    return fn
+
+
+def fold_identities(fn: Function) -> Function:
+    """x * 1.0 -> x (exact in IEEE arithmetic, -0.0 and NaN included). The builder folds it
+    as ops are made; this catches the ones that appear when a loop-invariant adjoint (the
+    1.0 seeding the output) replaces a carried value: `t_bar = 1.0 * (t + t)`."""
+    from ..builder import is_const
+    subst: dict = {}
+
+    def resolve(v: Value) -> Value:
+        while v.id in subst:
+            v = subst[v.id]
+        return v
+
+    for op in walk(fn.body):
+        op.args = [resolve(a) for a in op.args]
+        if op.name == "mul" and len(op.args) == 2 and op.results[0].type == F64:
+            x, y = op.args
+            for a, b in ((x, y), (y, x)):
+                if is_const(b, 1.0) and a.type == F64:
+                    subst[op.results[0].id] = a
+                    if not a.hint and isinstance(a.owner, Op) and a.owner.role == "adjoint":
+                        a.hint = op.results[0].hint    # keep the name: t_bar
+                    break
     if subst:
         for op in walk(fn.body):
             op.args = [resolve(a) for a in op.args]
@@ -68,4 +97,4 @@ def _read_product(read: Op, a: Value, b: Value):
     read.name, read.args, read.attrs = "mul", [ai.result, bj.result], {}
 
 
-__all__ = ["drop_invariant_carries", "fold_outer_reads"]
+__all__ = ["drop_invariant_carries", "fold_identities", "fold_outer_reads"]

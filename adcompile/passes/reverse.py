@@ -27,7 +27,7 @@ from ..arrays import mutable_array_versions
 from .activity import active_values, conditionally_read, suspect_values, useful_values
 from .cse import cse
 from .dce import dce
-from .fold import drop_invariant_carries, fold_outer_reads
+from .fold import drop_invariant_carries, fold_identities, fold_outer_reads
 from .kinks import sites as kink_sites
 from .order import forward_commuting_loops
 
@@ -433,7 +433,7 @@ class Reverse:
                 g = top.get_adj(p)
                 grads.append(g if g is not None else self.zero(p, top))
         fn.body.append(Op("return", list(outs) + grads, [], loc=None))
-        fn = dce(drop_invariant_carries(dce(cse(fn))))
+        fn = dce(fold_identities(drop_invariant_carries(dce(cse(fn)))))
         return dce(forward_commuting_loops(fold_outer_reads(fn)))
 
     # -------------------------------------------------------------------- sweeps
