@@ -26,7 +26,8 @@ SPELLING = {
     "npmax": ("np.maximum(x, y)", None), "npmin": ("np.minimum(x, y)", None),
     # rows reached through other rows' derivatives (first order: the rows they serve)
     "logpos": ("x ** y", "pos"), "recippos": ("x ** y", "pos"),
-    "divnz": ("math.hypot(x, y)", None), "norm_sqrt": ("np.linalg.norm(np.array([x, y]))", None),
+    "divnz": ("math.hypot(x, y)", None),
+    "norm_sqrt": ("np.linalg.norm(np.array([x, y]))", "pos"),     # sqrt of a sum of squares
     "gmul": ("np.where(x > y, np.sqrt(x) * y, x - y)", "pos"),
 }
 POINTS = {
