@@ -12,11 +12,9 @@ import numpy as np
 from .codegen import generate_module
 from .conventions import Conventions
 from .errors import AdCompileError, AdTypeError, Loc
-from .frontend import build_function
 from .irprint import format_function
 from .jit import compile_function, run_compiled, write_module
-from .passes.checks import hoist_checks
-from .passes.reverse import reverse
+from . import pipeline
 from .types import BOOL, F64, I64, Array, is_float
 
 
@@ -226,10 +224,10 @@ class GradFunction:
         return all(s.unchanged() for c in self._cache.values() for s in c.scopes)
 
     def _compile(self, types: tuple) -> Compiled:
-        primal = build_function(self.func, list(types))
+        primal = pipeline.primal(self.func, types)
         if self.mode == "forward":
             return self._compile_forward(primal, types)
-        vg = hoist_checks(reverse(primal, list(self.wrt), self.conventions))
+        vg = pipeline.value_and_gradient(primal, self.wrt, self.conventions)
         return self._emit(primal, vg, f"{primal.name}_vg", types,
                           f"value and gradient with respect to {self._wrt_names()}",
                           self.params)
@@ -238,13 +236,13 @@ class GradFunction:
         """The forward-mode gradient (out_ndim None) or Jacobian of an output of out_ndim
         dimensions: the tangent kernel and the generated driver seeding its directions."""
         from .drivers import forward_driver
-        from .passes.forward import forward, tangent_params
+        from .passes.forward import tangent_params
         from .passes.reverse import check_scalar_output
         if out_ndim is None:
             check_scalar_output(primal, primal.results)
         scalars = all(not isinstance(types[i], Array) for i in self.wrt)
         width = min(len(self.wrt), 8) if scalars else 4
-        tangent = hoist_checks(forward(primal, list(self.wrt), width, self.conventions))
+        tangent = pipeline.tangent(primal, self.wrt, width, self.conventions)
         what = "gradient" if out_ndim is None else "Jacobian"
         kernel = f"{primal.name}_jvp"
         name = f"{primal.name}_fwd" if out_ndim is None else f"{primal.name}_jacfwd"
@@ -357,10 +355,9 @@ class DirectionalGradFunction(GradFunction):
                              compiled)
 
     def _compile(self, types: tuple) -> Compiled:
-        from .passes.forward import directional_gradient, tangent_params
-        primal = build_function(self.func, list(types))
-        vg = hoist_checks(directional_gradient(primal, list(self.wrt), self.conventions,
-                                               self.width))
+        from .passes.forward import tangent_params
+        primal = pipeline.primal(self.func, types)
+        vg = pipeline.directional(primal, self.wrt, self.conventions, self.width)
         return self._emit(primal, vg, f"{primal.name}_dir", types,
                           f"value and gradient with respect to {self._wrt_names()}, kinks "
                           "resolved along the direction (x_dot, ...)",

@@ -102,6 +102,8 @@ def cmd_inspect(args) -> int:
             parse_type(text)
         except AdCompileError as exc:
             raise UsageError(f"--types: {exc.message}") from None
+    if args.after:
+        return _inspect_after(g, types, args.after)
     compiled = g.specialise(**types)
     show_ir, show_adj = args.ir, args.adjoint
     if not (show_ir or show_adj):
@@ -112,6 +114,29 @@ def cmd_inspect(args) -> int:
         print()
     if show_adj:
         print(compiled.source, end="")
+    return 0
+
+
+def _inspect_after(g, types, after: str) -> int:
+    """Print the IR after each named pass (or `all`) of the pipeline that compiles g."""
+    from . import pipeline
+    names = [s.strip() for s in after.split(",") if s.strip()]
+    known = set(pipeline.PASSES) | set(pipeline.STAGES) | {"all"}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"--after: unknown pass {unknown[0]!r}; the passes are "
+                         f"{', '.join(sorted(known - {'all'}))}, or all")
+    saved = os.environ.get("ADCOMPILE_PRINT_AFTER")
+    os.environ["ADCOMPILE_PRINT_AFTER"] = ",".join(names)
+    try:
+        with pipeline.collect_prints() as texts:
+            g.specialise(**types)
+    finally:
+        if saved is None:
+            del os.environ["ADCOMPILE_PRINT_AFTER"]
+        else:
+            os.environ["ADCOMPILE_PRINT_AFTER"] = saved
+    print("\n".join(texts), end="")
     return 0
 
 
@@ -184,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--adjoint", action="store_true", help="print the generated source")
     ins.add_argument("--forward", action="store_true", help="forward mode: the generated "
                      "source is the tangent code and its gradient driver")
+    ins.add_argument("--after", default="", metavar="PASS", help="print the IR after these "
+                     "passes of the pipeline (comma-separated, or all): frontend, cse, dce, "
+                     "reverse, forward, fold_identities, hoist_checks, ... "
+                     "(docs/design.md lists them)")
     ins.set_defaults(run=cmd_inspect)
     gr = sub.add_parser("grad", help="evaluate the value and gradient at a point",
                         description="Compile FUNC's gradient and evaluate it at --at.")

@@ -125,19 +125,17 @@ class _Diagnostic(GradFunction):
         super().__init__(func, wrt, True, True, "reverse", conventions)
 
     def _compile(self, types):
-        from .frontend import build_function
-        from .passes.checks import hoist_checks
+        from . import pipeline
         from .passes.activity import active_values
         from .passes.kinks import (aligned_kinks, equality_branches, jumps_and_branches, sites,
                                    sqrt_of_squares)
-        from .passes.reverse import reverse
-        primal = build_function(self.func, list(types))
+        primal = pipeline.primal(self.func, types)
         found = sites(primal)
         active = active_values(primal, [primal.params[i] for i in self.wrt])
         switches = jumps_and_branches(primal, active)
         equalities = equality_branches(primal, active)
         roots = sqrt_of_squares(primal)
-        vg = hoist_checks(reverse(primal, list(self.wrt), self.conventions, diagnostics=True))
+        vg = pipeline.value_and_gradient(primal, self.wrt, self.conventions, diagnostics=True)
         c = self._emit(primal, vg, f"{primal.name}_diag", types,
                        "value, gradient and the table of kink hits (diagnostic build)",
                        self.params + ["kinks"])

@@ -1002,10 +1002,7 @@ def _lower(src, func, names, arg_types, copied) -> Function:
     with b.located(None):
         b.loc = None
         b.emit("return", leaves, [])
-    from .passes.cse import cse
-    from .passes.dce import dce
-    fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc)
-    return dce(cse(fn))     # share repeated reads; drop flags and carried names nothing reads
+    return Function(src.name, params, body, src.filename, shape_of(result), src.loc)
 
 
 # ------------------------------------------------------------------------- helpers

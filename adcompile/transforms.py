@@ -17,10 +17,9 @@ from .api import GradFunction, _clean, typed_values
 from .errors import AdCompileError, AdTypeError
 from .ir import Op, Value
 from .jit import run_compiled
-from .passes.checks import hoist_checks
-from .passes.dce import dce
-from .passes.forward import forward, tangent_params
-from .passes.reverse import check_scalar_output, reverse
+from . import pipeline
+from .passes.forward import tangent_params
+from .passes.reverse import check_scalar_output
 from .types import F64, Array, is_float
 
 
@@ -38,13 +37,12 @@ class _Transform(GradFunction):
 # ---------------------------------------------------------------------------- jvp
 class _Jvp(_Transform):
     def _compile(self, types):
-        from .frontend import build_function
-        primal = build_function(self.func, list(types))
+        primal = pipeline.primal(self.func, types)
         for r in primal.results:
             if not is_float(r.type):
                 raise AdTypeError(f"jvp: {primal.name}() returns a {r.type}; jvp needs float "
                                   "or float-array outputs", primal.result_loc or primal.loc)
-        tangent = hoist_checks(forward(primal, list(self.wrt), 1))
+        tangent = pipeline.tangent(primal, self.wrt, 1)
         return self._emit(primal, tangent, f"{primal.name}_jvp", types,
                           "value and tangent (forward mode)",
                           self.params + tangent_params(self.params, self.wrt, 1),
@@ -102,8 +100,7 @@ def jvp(f, primals, tangents, *, jit: bool = True):
 # ---------------------------------------------------------------------------- jacobian
 class _Jacobian(_Transform):
     def _compile(self, types):
-        from .frontend import build_function
-        primal = build_function(self.func, list(types))
+        primal = pipeline.primal(self.func, types)
         outs = primal.results
         if len(outs) != 1 or not is_float(outs[0].type):
             raise AdTypeError(f"jacobian: {primal.name}() must return one float or float "
@@ -132,7 +129,7 @@ class _Jacobian(_Transform):
             primal.body.ops.insert(len(primal.body.ops) - 1, dot)
             dot.parent = primal.body
             ret.args = [dot.result]
-        vjp = hoist_checks(reverse(primal, list(self.wrt)))
+        vjp = pipeline.value_and_gradient(primal, self.wrt)
         c = self._emit(primal, vjp, f"{primal.name}_vjp", types,
                        "a vector-Jacobian product w^T J (reverse mode)",
                        self.params + (["w"] if isinstance(out_t, Array) else []))
@@ -179,14 +176,9 @@ def jacobian(func=None, *, wrt=0, mode: str = "reverse", jit: bool = True):
 # ---------------------------------------------------------------------------- hvp, hessian
 class _Hvp(_Transform):
     def _compile(self, types):
-        from .frontend import build_function
-        primal = build_function(self.func, list(types))
+        primal = pipeline.primal(self.func, types)
         check_scalar_output(primal, primal.results)
-        vg = reverse(primal, list(self.wrt))          # value, gradient
-        hv = forward(vg, list(self.wrt), 1)           # ... and their tangents along x_dot
-        ret = hv.body.ops[-1]
-        ret.args = ret.args[1 + len(self.wrt):]       # <grad f, x_dot>, then H x_dot
-        hv = hoist_checks(dce(hv))
+        hv = pipeline.hvp(primal, self.wrt)           # <grad f, x_dot>, then H x_dot
         return self._emit(primal, hv, f"{primal.name}_hvp", types,
                           "Hessian-vector product H x_dot: the tangent (forward mode) of the "
                           "gradient (reverse mode) along x_dot",

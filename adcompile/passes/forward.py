@@ -344,10 +344,9 @@ def directional_gradient(fn: Function, wrt: list[int], conventions=None,
 
 
 def forward(fn: Function, wrt: list[int], width: int = 1, conventions=None) -> Function:
-    """fn and its tangents along `width` directions per differentiated parameter."""
-    from .dce import dce
-    from .cse import cse
-    return dce(cse(Forward(fn, wrt, width, conventions).run()))
+    """fn and its tangents along `width` directions per differentiated parameter (raw:
+    pipeline.FORWARD_CLEANUP simplifies it)."""
+    return Forward(fn, wrt, width, conventions).run()
 
 
 __all__ = ["forward", "directional_gradient", "tangent_params"]

@@ -25,11 +25,7 @@ from ..primitives import PRIMS, vjp
 from ..types import BOOL, F64, I64, Array
 from ..arrays import mutable_array_versions
 from .activity import active_values, conditionally_read, suspect_values, useful_values
-from .cse import cse
-from .dce import dce
-from .fold import drop_invariant_carries, fold_identities, fold_outer_reads
 from .kinks import sites as kink_sites
-from .order import forward_commuting_loops
 
 
 # ---------------------------------------------------------------------------- cloning
@@ -433,8 +429,7 @@ class Reverse:
                 g = top.get_adj(p)
                 grads.append(g if g is not None else self.zero(p, top))
         fn.body.append(Op("return", list(outs) + grads, [], loc=None))
-        fn = dce(fold_identities(drop_invariant_carries(dce(cse(fn)))))
-        return dce(forward_commuting_loops(fold_outer_reads(fn)))
+        return fn          # raw: pipeline.REVERSE_CLEANUP makes it what codegen writes
 
     # -------------------------------------------------------------------- sweeps
     def reverse_block(self, fblock: Block, ctx: _Ctx):

@@ -1,0 +1,134 @@
+"""The passes and the pipelines built from them: the one place that chains passes.
+
+Every entry point (grad, value_and_grad, the forward-mode gradient, jvp, jacobian, hvp, the
+directional and diagnostic builds) asks this module for the IR it compiles; nothing else
+runs a pass after another. The frontend hands over raw IR; the derivative passes (reverse,
+forward) produce raw IR; the clean-ups below make it what codegen writes.
+
+| pipeline | IR it gives | passes (after the frontend or derivative pass) |
+|---|---|---|
+| primal | the user's function | simplify |
+| value_and_gradient | value and gradient (reverse mode) | simplify, reverse, reverse clean-up, finish |
+| tangent | value and tangents along `width` directions | simplify, forward, forward clean-up, finish |
+| hvp | H v: forward over reverse | simplify, reverse, reverse clean-up, forward, forward clean-up, finish |
+| directional | value and a directional subgradient | simplify, forward (directional), reverse, plain kinks, reverse clean-up, finish |
+| diagnostic | value, gradient and the kink-hit table | simplify, reverse (diagnostics), reverse clean-up, finish |
+
+Environment: ADCOMPILE_VERIFY=1 runs `verify()` after every pass (the tests set it);
+ADCOMPILE_PRINT_AFTER=pass[,pass...] (or `all`) prints the IR after those passes to stderr
+(`adcompile inspect --after PASS` prints it to stdout).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from .ir import Function
+from .irprint import format_function
+from .passes.checks import hoist_checks
+from .passes.cse import cse
+from .passes.dce import dce
+from .passes.fold import drop_invariant_carries, fold_identities, fold_outer_reads
+from .passes.order import forward_commuting_loops
+
+PASSES = {
+    "cse": cse,                          # one value for repeated pure expressions
+    "dce": dce,                          # drop what nothing reads (flags, carried names, tapes)
+    "drop_invariant_carries": drop_invariant_carries,    # read what a loop never changes
+    "fold_identities": fold_identities,  # x * 1.0 -> x
+    "fold_outer_reads": fold_outer_reads,  # outer(a, b)[i, j] -> a[i] * b[j]
+    "forward_commuting_loops": forward_commuting_loops,  # adjoint loops that commute run forwards
+    "hoist_checks": hoist_checks,        # one bounds check before a loop instead of per access
+}
+SIMPLIFY = ("cse", "dce")
+REVERSE_CLEANUP = ("cse", "dce", "drop_invariant_carries", "fold_identities", "dce",
+                   "fold_outer_reads", "forward_commuting_loops", "dce")
+FORWARD_CLEANUP = ("cse", "dce")
+FINISH = ("hoist_checks",)
+
+# passes that print their output when asked, besides those of PASSES
+STAGES = ("frontend", "reverse", "forward", "directional")
+
+_printed: list | None = None             # inspect --after collects here instead of stderr
+
+
+def _watch(stage: str, fn: Function) -> Function:
+    """After a pass: verify (ADCOMPILE_VERIFY), print (ADCOMPILE_PRINT_AFTER)."""
+    if os.environ.get("ADCOMPILE_VERIFY", "") not in ("", "0"):
+        from .verify import verify
+        verify(fn)
+    wanted = os.environ.get("ADCOMPILE_PRINT_AFTER", "")
+    if wanted and (wanted == "all" or stage in wanted.split(",")):
+        text = f"# IR after {stage}\n{format_function(fn)}\n"
+        if _printed is not None:
+            _printed.append(text)
+        else:
+            sys.stderr.write(text)
+    return fn
+
+
+def run(names, fn: Function) -> Function:
+    """Apply the named passes in order (verifying and printing as asked)."""
+    for name in names:
+        fn = _watch(name, PASSES[name](fn))
+    return fn
+
+
+# ---------------------------------------------------------------------------- pipelines
+def primal(func, types: list) -> Function:
+    """The user's function for these parameter types, simplified."""
+    from .frontend import build_function
+    return run(SIMPLIFY, _watch("frontend", build_function(func, list(types))))
+
+
+def value_and_gradient(fn: Function, wrt: list, conventions=None,
+                       diagnostics: bool = False) -> Function:
+    """The fused value-and-gradient function of primal IR fn (diagnostics: the kink-hit
+    table as an extra parameter and result)."""
+    from .passes.reverse import reverse
+    vg = _watch("reverse", reverse(fn, list(wrt), conventions, diagnostics))
+    return run(REVERSE_CLEANUP + FINISH, vg)
+
+
+def tangent(fn: Function, wrt: list, width: int = 1, conventions=None) -> Function:
+    """fn and its tangents along `width` directions per differentiated parameter."""
+    from .passes.forward import forward
+    return run(FORWARD_CLEANUP + FINISH, _watch("forward", forward(fn, list(wrt), width,
+                                                                    conventions)))
+
+
+def hvp(fn: Function, wrt: list) -> Function:
+    """H x_dot for float-valued fn: the tangent (forward mode) of the gradient (reverse
+    mode) along x_dot; returns <grad f, x_dot> and then H x_dot per parameter."""
+    from .passes.forward import forward
+    from .passes.reverse import reverse
+    vg = run(REVERSE_CLEANUP, _watch("reverse", reverse(fn, list(wrt))))
+    hv = _watch("forward", forward(vg, list(wrt), 1))
+    ret = hv.body.ops[-1]
+    ret.args = ret.args[1 + len(wrt):]
+    return run(FORWARD_CLEANUP + FINISH, hv)
+
+
+def directional(fn: Function, wrt: list, conventions=None, width: int = 1) -> Function:
+    """Value and gradient whose kinks are resolved along `width` directions (parameters
+    x_dot, ...): see passes.forward.directional_gradient."""
+    from .passes.forward import directional_gradient
+    vg = _watch("directional", directional_gradient(fn, list(wrt), conventions, width))
+    return run(REVERSE_CLEANUP + FINISH, vg)
+
+
+class collect_prints:
+    """`with collect_prints() as texts:` gathers ADCOMPILE_PRINT_AFTER's output."""
+
+    def __enter__(self) -> list:
+        global _printed
+        self.saved, _printed = _printed, []
+        return _printed
+
+    def __exit__(self, *exc):
+        global _printed
+        _printed = self.saved
+
+
+__all__ = ["PASSES", "STAGES", "run", "primal", "value_and_gradient", "tangent", "hvp",
+           "directional", "collect_prints"]
