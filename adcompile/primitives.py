@@ -352,7 +352,8 @@ row("index_add", None, _index_add, "{0}[{rest2}] += {1}", _same_as_first, inplac
     vjp_array=lambda b, G, out, acc, g, *idx: [("set", G), ("add", b.prim("index", G, *idx))]
     + [None] * len(idx),
     doc="x_bar[i] += g, updating the accumulator in place")
-row("zeros_like", 1, lambda a: np.zeros_like(a, dtype=np.float64), "np.zeros_like({0})", lambda a: Array(F64, a.type.ndim), cost=E,
+row("zeros_like", 1, lambda a: np.zeros_like(a, dtype=np.float64), "np.zeros_like({0})",
+    lambda a: Array(F64, a.type.ndim, a.type.ones), cost=E,
     doc="a fresh zero gradient shaped like an array")
 row("len", 1, len, "len({0})", _int)
 row("dim", 2, lambda a, k: a.shape[k], "{0}.shape[{1}]", _int, doc="x.shape[k]")
