@@ -487,14 +487,21 @@ def jvp(b, name: str, out, args, tangents):
 
 
 # ---------------------------------------------------------------------------- array helpers
-def _same_size(a, b):
-    if a != b:
-        raise ValueError("operands could not be broadcast together")
-    return a
+def _runtime(name: str):
+    """The interpreter's implementation of a check: the runtime helper compiled code calls
+    (adcompile/runtime.py: one definition, the same errors), imported on first use (it
+    needs Numba)."""
+    def call(*args, where="", has_start=True, has_stop=True, **_):
+        from . import runtime
+        helper = getattr(runtime, name)
+        if name in ("slice_start", "slice_len"):
+            return helper(*args, has_start, has_stop)
+        return helper(*args, where)
+    return call
 
 
-row("same_size", 2, _same_size, "same_size({0}, {1}, {where!r})", _int,
-    doc="a dimension two broadcast operands share; a mismatch raises naming the user's line")
+row("same_size", 2, _runtime("same_size"), "same_size({0}, {1}, {where!r})", _int,
+    takes_attrs=True, doc="a dimension two broadcast operands share; a mismatch raises naming the user's line")
 row("select", 3, lambda c, a, b: a if c else b, "{1} if {0} else {2}",
     lambda c, a, b, **_: promote(a.type, b.type) if a.type != b.type else a.type,
     lambda b, o, c, x, y: (None, b.prim("bool_f64", c), b.prim("bool_f64", b.prim("not", c))),
@@ -507,43 +514,18 @@ row("gmul", 2, lambda g, d: g * d if g != 0.0 else 0.0, "{0} * {1} if {0} != 0.0
         ts[0] is not None and b.prim("gmul", ts[0], args[1]),
         ts[1] is not None and b.prim("gmul", args[0], ts[1])]),
     doc="g * d, and 0 where the adjoint g is 0 (d may be inf or NaN on a path not taken)")
-def _adjust(start, stop, step, n, has_start=True, has_stop=True):
-    """Python's slice bounds for a sequence of length n: (start, length)."""
-    sl = slice(start if has_start else None, stop if has_stop else None, step)
-    r = range(n)[sl]
-    return r.start, len(r)
-
-
-def _wrap_index(i, n):
-    if i >= n or i < -n:
-        raise IndexError("index out of range")
-    return i + n if i < 0 else i
-
-
-row("slice_start", 4, lambda *a, **k: _adjust(*a, **k)[0],
+row("slice_start", 4, _runtime("slice_start"),
     "slice_start({0}, {1}, {2}, {3}, {has_start}, {has_stop})", _int, takes_attrs=True,
     fold=False, doc="start of x[a:b:c] with Python's rules")
-row("slice_len", 4, lambda *a, **k: _adjust(*a, **k)[1],
+row("slice_len", 4, _runtime("slice_len"),
     "slice_len({0}, {1}, {2}, {3}, {has_start}, {has_stop})", _int, takes_attrs=True,
     doc="length of x[a:b:c] with Python's rules")
-row("wrap_index", 2, _wrap_index, "wrap_index({0}, {1}, {where!r})", _int,
-    doc="an index into a view: checked, negatives counted from the end")
-def _check_range(lo, hi, n):
-    if hi > lo and hi > n:
-        raise IndexError("index out of range")
-    return hi
-
-
-row("check_range", 3, _check_range, "check_range({0}, {1}, {2}, {where!r})", _int,
-    doc="range(lo, hi) indexes an axis of length n (checked once, before the loop)")
-def _check_at(i, n, lo, hi):
-    if hi > lo and (i >= n or i < -n):
-        raise IndexError("index out of range")
-    return i
-
-
-row("check_at", 4, _check_at, "check_at({0}, {1}, {2}, {3}, {where!r})", _int,
-    doc="i indexes an axis of length n, checked once before a loop range(lo, hi) that runs")
+row("wrap_index", 2, _runtime("wrap_index"), "wrap_index({0}, {1}, {where!r})", _int,
+    takes_attrs=True, doc="an index into a view: checked, negatives counted from the end")
+row("check_range", 3, _runtime("check_range"), "check_range({0}, {1}, {2}, {where!r})",
+    _int, takes_attrs=True, doc="range(lo, hi) indexes an axis of length n (checked once, before the loop)")
+row("check_at", 4, _runtime("check_at"), "check_at({0}, {1}, {2}, {3}, {where!r})", _int,
+    takes_attrs=True, doc="i indexes an axis of length n, checked once before a loop range(lo, hi) that runs")
 row("stop_gradient", 1, lambda x: x, "{0}", _same_as_first,
     doc="x, treated as a constant by differentiation")
 
