@@ -22,6 +22,7 @@ _PREC = {"or": 3, "and": 4, "not": 5, "lt": 6, "le": 6, "gt": 6, "ge": 6, "eq": 
          "pow": 14, "relu": 1, "step": 1, "logpos": 1, "bool_f64": 1, "bool_i64": 1, "tie2": 1,
          "select": 1, "stop_gradient": 1, "scaled": 12, "matmul": 12}
 _ATOM = 16
+_CHECKS = ("check_range", "check_at", "same_size", "wrap_index")
 
 
 def _top_level(template: str) -> str:
@@ -293,6 +294,9 @@ class Emitter:
         text, _ = self.prim_expr(op)
         if PRIMS[op.name].inplace:          # the result is the updated first operand
             self.emit(depth, text)
+            return
+        if op.name in _CHECKS and not self.uses.get(op.result.id):
+            self.emit(depth, text)          # a check run for its error only: a statement
             return
         self.emit(depth, f"{self.name(op.result)} = {text}")
 
