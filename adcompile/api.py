@@ -376,6 +376,15 @@ def user_function(func):
             hint="for second derivatives of f use ad.hvp(f) or ad.hessian(f) on f itself")
     py = getattr(func, "py_func", None)        # numba.njit / numba.jit: its Python source
     if isinstance(py, types.FunctionType):
+        func = py
+    from .resolve import is_user_function
+    if isinstance(func, types.FunctionType) and not is_user_function(func):
+        raise AdCompileError(
+            f"{func.__module__}.{func.__qualname__} is a library function; adcompile "
+            "differentiates your functions and the library calls of its table, not a "
+            "library's own source", hint="call it from a function of yours if it is in "
+            "docs/supported.md, or write the computation out")
+    if isinstance(py, types.FunctionType):
         return py
     if not callable(func):
         raise AdCompileError(f"{func!r} is not a function", hint="pass a function defined "

@@ -297,10 +297,17 @@ def supported_names(module) -> list[str]:
     return sorted(c.label for c in _CALLEES.values() if c.label.startswith(prefix) and prefix)
 
 
+# libraries whose Python functions are never compiled from their source: a call that is not
+# a row of the table is an error naming it (np.eye's source is not a differentiable program)
+_LIBRARIES = ("numpy", "scipy", "math", "numba", "adcompile")
+
+
 def is_user_function(obj) -> bool:
-    if isinstance(obj, types.FunctionType):
-        return True
-    return hasattr(obj, "py_func") and isinstance(obj.py_func, types.FunctionType)  # numba njit
+    func = obj if isinstance(obj, types.FunctionType) else getattr(obj, "py_func", None)
+    if not isinstance(func, types.FunctionType):
+        return False
+    module = (getattr(func, "__module__", None) or "").split(".")[0]
+    return module not in _LIBRARIES
 
 
 def unwrap_user_function(obj):
