@@ -175,8 +175,7 @@ class GradFunction:
                               exc.hint) from None
 
     def _def_loc(self) -> Loc | None:
-        code = getattr(self.func, "__code__", None)
-        return Loc(code.co_filename, code.co_firstlineno, 0) if code else None
+        return _loc_of(self.func)
 
     def _bind(self, args, kwargs) -> list:
         try:

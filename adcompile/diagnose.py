@@ -199,7 +199,7 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
         # takes, which at a boundary need not be a piece the direction enters; use limits
         # of gradients along random directions instead (x + h v, extrapolated from 2h)
         subs = [s for s in (_limit_along(grad_at, x0, v) for v in _ball(rng, n, 4, 1.0))
-                if s is not None] or subs[:0]
+                if s is not None]
     subgradient = _shape_like(subs[0], values, idx, diag.single) if subs else None
     point = {probe.params[i]: values[i] for i in range(len(values))}
     rep = Report(f.__name__, point, "smooth", ad_out, subgradient, hits, static)

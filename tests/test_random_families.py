@@ -382,7 +382,7 @@ def gen_views(ch: Choices) -> Case:
         scal = ["x[0]", "c", "s", f"{name}[{ch.int(0, n - 1)}]", f"y[{ch.int(0, N - 1)}]"]
         kind = ch.pick(["base_write", "view_write", "view_aug", "view_whole", "base_whole",
                         "read", "sum", "view_of_view", "loop", "loop_views", "branch_write",
-                        "matrix", "chosen", "alias", "slice_assign"])
+                        "matrix", "chosen", "alias", "slice_assign", "shrink"])
         if kind == "base_write":
             k, op = ch.int(0, N - 1), ch.pick(["=", "+=", "*="])
             lines.append(f"    y[{k}] {op} {aexpr(ch, scal)}")
@@ -411,6 +411,11 @@ def gen_views(ch: Choices) -> Case:
             lines += ["    for i in range(3):", "        u = y[i:]",
                       f"        s += u[0] * {ch.pick(['c', 'x[i]', 'u[1]'])}",
                       f"        y[i + 1] {ch.pick(['+=', '='])} u[0] * {ch.pick(['c', '0.5'])}"]
+        elif kind == "shrink":                # a carried array rebound to a new shape
+            loop = ch.pick(["for k in range(2):", "k = 0\n    while k < 2:"])
+            lines += ["    wv = y * 1.0", f"    {loop}",
+                      f"        wv = wv[1:] * {ch.pick(['c', '0.5', 'wv[:-1]'])}",
+                      "        s += wv[0]" + ("\n        k += 1" if "while" in loop else "")]
         elif kind == "branch_write":
             lines += [f"    if {ch.pick(['c > 0.0', 'x[0] > x[1]', f'{name}[0] > 0.0'])}:",
                       f"        y[{ch.int(0, N - 1)}] = {aexpr(ch, scal)}", "    else:",
@@ -560,7 +565,8 @@ def gen_unread_array(ch: Choices) -> Case:
 # ----------------------------------------------------------------------------- NaN inputs
 
 NAN_FIRST = ["math.sin(x)", "math.tanh(x)", "x * x", "math.exp(-x * x)",
-             "math.sqrt(1.0 + x * x)", "abs(x) * y", "max(x, 0.5)", "math.atan(x)",
+             "math.sqrt(1.0 + x * x)", "abs(x) * y", "max(x, 0.5)", "np.maximum(0.5, x)",
+             "np.minimum(x, 0.5) * y", "math.atan(x)",
              "helper(x)", "math.log(1.0 + x * x)", "min(x, -0.5) * y"]
 NAN_KEEP = ["math.sin(a)", "math.tanh(a) * b", "a * a + b", "2.0 * a - b", "a + 0.5 * math.cos(b)",
             "abs(a)", "max(a, 0.5)", "helper(a) + b", "a / (1.0 + b * b)", "math.atan2(a, 1.5)"]
