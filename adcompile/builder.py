@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from .errors import AdCompileError, Loc
-from .ir import Block, Op, Value, parent_op
+from .ir import Block, Op, Value, make_op, parent_op
 from .primitives import PRIMS
 from .types import BOOL, F64, I64
 
@@ -58,9 +58,12 @@ class Builder:
     def emit(self, name, args, result_types, attrs=None, regions=None, hints=None) -> Op:
         hints = hints or [""] * len(result_types)
         results = [Value(t, h) for t, h in zip(result_types, hints)]
-        op = Op(name, list(args), results, dict(attrs or {}), list(regions or []), self.loc,
-                self.role)
+        op = make_op(name, args, results, attrs, regions, self.loc, self.role)
         return self.block.append(op)
+
+    def emit_region(self, cls, args, result_types, attrs=None, regions=None, hints=None):
+        """A region op of class cls (ir.IfOp, ForOp, WhileOp)."""
+        return self.emit(cls.NAME, args, result_types, attrs, regions, hints)
 
     def const(self, value, type_=None, hint="") -> Value:
         if type_ is None:

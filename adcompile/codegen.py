@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-from .ir import Block, Function, Op, Value, loop_carried, walk
+from .ir import Block, ForOp, Function, IfOp, Op, Value, WhileOp, walk
 from .names import Names
 from .primitives import PRIMS
 from .types import F64, I64, NUMPY_DTYPE, ZERO, Array
@@ -178,7 +178,14 @@ class Emitter:
             if op.name == "return":
                 self.emit(depth, "return " + ", ".join(self.expr(v)[0] for v in op.args))
                 continue
-            getattr(self, "op_" + op.name, self.op_prim)(op, depth)
+            if isinstance(op, IfOp):
+                self.op_if(op, depth)
+            elif isinstance(op, ForOp):
+                self.op_for(op, depth)
+            elif isinstance(op, WhileOp):
+                self.op_while(op, depth)
+            else:
+                getattr(self, "op_" + op.name, self.op_prim)(op, depth)
         if len(self.lines) == start:
             self.emit(depth, "pass")
 
@@ -311,10 +318,10 @@ class Emitter:
         rhs = ", ".join(self.expr(s)[0] for _, s in pairs)
         self.emit(depth, f"{lhs} = {rhs}")
 
-    def op_if(self, op: Op, depth: int):
-        cond = self.expr(op.args[0])[0]
+    def op_if(self, op: IfOp, depth: int):
+        cond = self.expr(op.cond)[0]
         self.emit(depth, f"if {cond}:")
-        then_blk, else_blk = op.regions
+        then_blk, else_blk = op.then_block, op.else_block
         self.region(then_blk, op.results, depth + 1)
         mark = len(self.lines)
         self.emit(depth, "else:")
@@ -333,22 +340,22 @@ class Emitter:
         if len(self.lines) == start:
             self.emit(depth, "pass")
 
-    def op_for(self, op: Op, depth: int):
-        inits, args, ys, _ = loop_carried(op)
+    def op_for(self, op: ForOp, depth: int):
+        inits, args, ys, _ = op.carried
         self.assign_many(depth, args, inits)
-        lo, hi, step = (self.expr(v) for v in op.args[:3])
+        lo, hi, step = (self.expr(v) for v in op.bounds)
         if step[0] == "1":
             bounds = hi[0] if lo[0] == "0" else f"{lo[0]}, {hi[0]}"
         else:
             bounds = f"{lo[0]}, {hi[0]}, {step[0]}"
-        body = op.regions[0]
-        self.emit(depth, f"for {self.name(body.args[0])} in range({bounds}):")
+        body = op.body
+        self.emit(depth, f"for {self.name(op.index)} in range({bounds}):")
         self.loop_body(op, body, args, depth + 1)
 
-    def op_while(self, op: Op, depth: int):
-        inits, args, ys, _ = loop_carried(op)
+    def op_while(self, op: WhileOp, depth: int):
+        inits, args, ys, _ = op.carried
         self.assign_many(depth, args, inits)
-        cond_blk, body = op.regions
+        cond_blk, body = op.cond_block, op.body
         saved, self.lines = self.lines, []
         self.last_comment = None
         self.block(cond_blk, depth + 1)
@@ -369,8 +376,8 @@ class Emitter:
         if self.lines[-1:] == ["    " * depth + "pass"] and len(self.lines) == start + 1:
             self.lines.pop()
         ys = body.terminator.args
-        if op.attrs.get("exit"):
-            keep = ys[-1]
+        if op.has_exit:
+            keep = op.keep_going
             owner = keep.owner
             if isinstance(owner, Op) and owner.name == "not" and keep.id in self.pending:
                 stop = self.pending.pop(keep.id)[0][len("not "):]

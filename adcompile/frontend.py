@@ -15,12 +15,13 @@ import types
 import numpy as np
 
 from . import resolve
-from .arrays import OBJ, ArrayLowering, written_array_objects
+from .arrays import OBJ, ArrayLowering
+from .passes.buffers import written_array_objects
 from .builder import Builder, const_value
 from .lazy import ArrayExpr, LazyArrays, Leaf, View
 from .views import ViewBinding
 from .errors import AdTypeError, Loc, UnknownFunctionError, UnsupportedSyntaxError
-from .ir import Block, Function, Value
+from .ir import Block, ForOp, Function, IfOp, Value, WhileOp
 from .types import BOOL, F64, I64, Array, is_scalar, promote
 from .valuetree import Slot, flatten, map_tree, shape_of, unflatten
 
@@ -353,7 +354,8 @@ class Lowerer(ArrayLowering, LazyArrays, ViewBinding, ast.NodeVisitor):
         with self.b.at(eb):
             self.b.emit("yield", yields_e, [])
         hints = [s.hint for _, tree in trees for s in flatten(tree)]
-        op = self.b.emit("if", [cond], [v.type for v in yields_t], regions=[tb, eb], hints=hints)
+        op = self.b.emit_region(IfOp, [cond], [v.type for v in yields_t], regions=[tb, eb],
+                                hints=hints)
         results = list(op.results)
         for n, tree in trees:
             k = len(flatten(tree))
@@ -452,9 +454,10 @@ class Lowerer(ArrayLowering, LazyArrays, ViewBinding, ast.NodeVisitor):
         hints = [a.hint for a in (body.args[1:] if bounds else body.args)]
         types_ = [v.type for v in inits]
         if bounds is not None:
-            op = self.b.emit("for", bounds + inits, types_, {"exit": exits}, [body], hints)
+            op = self.b.emit_region(ForOp, bounds + inits, types_, {"exit": exits}, [body], hints)
         else:
-            op = self.b.emit("while", inits, types_, {"exit": exits}, [cond_blk, body], hints)
+            op = self.b.emit_region(WhileOp, inits, types_, {"exit": exits}, [cond_blk, body],
+                                    hints)
         results = list(op.results)
         follows = self.followed_objects(env0, names, trees)
         for n in names:

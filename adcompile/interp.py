@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ir import Block, Function
+from .ir import Block, ForOp, Function, IfOp, WhileOp
 from .primitives import PRIMS
 from .types import ZERO, Array, NUMPY_DTYPE
 
@@ -37,11 +37,11 @@ def _run(blk: Block, env: dict, tapes: _Tapes) -> list:
             out = [op.attrs["value"]]
         elif name == "undef":
             out = [_zero(op.results[0].type)]
-        elif name == "if":
-            out = _run(op.regions[0] if args[0] else op.regions[1], env, tapes)
-        elif name == "for":
+        elif isinstance(op, IfOp):
+            out = _run(op.then_block if args[0] else op.else_block, env, tapes)
+        elif isinstance(op, ForOp):
             out = _for(op, args, env, tapes)
-        elif name == "while":
+        elif isinstance(op, WhileOp):
             out = _while(op, args, env, tapes)
         elif name.startswith("tape_"):
             out = _tape(op, args, tapes)
@@ -64,24 +64,23 @@ def _step(body, block_args, carried, env, tapes, exits):
 
 def _for(op, args, env, tapes):
     lo, hi, step, *carried = args
-    body = op.regions[0]
     for i in range(lo, hi, step):
-        carried, going = _step(body, body.args, [i] + carried, env, tapes, op.attrs.get("exit"))
-        carried = carried[:len(args) - 3]
+        env[op.index.id] = i
+        carried, going = _step(op.body, op.carried_args, carried, env, tapes, op.has_exit)
         if not going:
             break
     return carried
 
 
 def _while(op, args, env, tapes):
-    cond, body = op.regions
+    cond, body = op.cond_block, op.body
     carried = args
     while True:
         for a, v in zip(cond.args, carried):
             env[a.id] = v
         if not _run(cond, env, tapes)[0]:
             break
-        carried, going = _step(body, body.args, carried, env, tapes, op.attrs.get("exit"))
+        carried, going = _step(body, op.carried_args, carried, env, tapes, op.has_exit)
         if not going:
             break
     return carried

@@ -20,7 +20,6 @@ from .types import BOOL, I64, Array, Scalar
 
 _ids = itertools.count()
 
-REGION_OPS = ("if", "for", "while")
 EFFECT_OPS = ("tape_reserve", "tape_store", "tape_advance", "tape_retreat")
 
 
@@ -57,6 +56,165 @@ class Op:
         return self.results[0]
 
 
+class RegionOp(Op):
+    """An op owning regions: the interface passes use to walk, reverse, linearise and print
+    structured control flow without knowing which construct it is."""
+
+    @property
+    def carried(self) -> tuple[list, list, list, list]:
+        """(inits, body block args, body yields, results) of the values the op carries."""
+        raise NotImplementedError
+
+    @property
+    def operand_blocks(self) -> list:
+        """The regions whose block arguments receive the carried values."""
+        return []
+
+    def flows(self):
+        """(value, source) pairs: a value the op defines (a result, a block argument) and a
+        value it may be on entry (an operand, a yield): the data flow through the op."""
+        raise NotImplementedError
+
+
+class IfOp(RegionOp):
+    """if: args [cond]; regions [then, else] (no block arguments); each yields the results."""
+    NAME = "if"
+
+    @property
+    def cond(self) -> Value:
+        return self.args[0]
+
+    @property
+    def then_block(self) -> Block:
+        return self.regions[0]
+
+    @property
+    def else_block(self) -> Block:
+        return self.regions[1]
+
+    @property
+    def carried(self):
+        return [], [], [], self.results
+
+    def flows(self):
+        for k, r in enumerate(self.results):
+            for blk in self.regions:
+                yield r, blk.terminator.args[k]
+
+
+class LoopOp(RegionOp):
+    """A loop: carried values enter as inits, flow through the body's block arguments and
+    yields, and leave as results. With attrs exit=True the body yields one more bool (False
+    leaves the loop); attrs counter=k: result k counts the iterations (the reverse pass)."""
+    n_bounds = 0               # leading args that are not carried (for: lo, hi, step)
+    n_index = 0                # leading body args that are not carried (for: the index)
+
+    @property
+    def body(self) -> Block:
+        return self.regions[-1]
+
+    @property
+    def inits(self) -> list:
+        return self.args[self.n_bounds:]
+
+    @property
+    def carried_args(self) -> list:
+        return self.body.args[self.n_index:]
+
+    @property
+    def carried(self):
+        inits = self.inits
+        n = len(inits)
+        return inits, self.carried_args, self.body.terminator.args[:n], self.results[:n]
+
+    def flows(self):
+        inits, args, ys, results = self.carried
+        conds = self.cond_block.args if isinstance(self, WhileOp) else ()
+        for k, a in enumerate(args):
+            yield a, inits[k]
+            yield a, ys[k]
+            yield results[k], inits[k]          # the loop may run 0 times
+            yield results[k], ys[k]
+            if conds:
+                yield conds[k], inits[k]
+                yield conds[k], ys[k]
+                yield a, conds[k]
+
+    @property
+    def keep_going(self) -> Value | None:
+        """The body's extra yield that leaves the loop when False (exit=True), else None."""
+        return self.body.terminator.args[-1] if self.attrs.get("exit") else None
+
+    @property
+    def has_exit(self) -> bool:
+        return bool(self.attrs.get("exit"))
+
+
+class ForOp(LoopOp):
+    """for: args [lo, hi, step, *inits]; region body(i, *carried) yields carried [+ keep_going]."""
+    NAME = "for"
+    n_bounds = 3
+    n_index = 1
+
+    @property
+    def bounds(self) -> list:
+        return self.args[:3]
+
+    @bounds.setter
+    def bounds(self, values) -> None:
+        self.args[:3] = list(values)
+
+    @property
+    def index(self) -> Value:
+        return self.body.args[0]
+
+    @property
+    def operand_blocks(self) -> list:
+        return [self.body]
+
+
+class WhileOp(LoopOp):
+    """while: args [*inits]; regions cond(*carried) yields [bool], body(*carried) yields
+    carried [+ keep_going]."""
+    NAME = "while"
+
+    @property
+    def cond_block(self) -> Block:
+        return self.regions[0]
+
+    @property
+    def operand_blocks(self) -> list:
+        return [self.cond_block, self.body]
+
+
+_REGION_CLASSES = {cls.NAME: cls for cls in (IfOp, ForOp, WhileOp)}
+
+
+def make_op(name, args, results, attrs=None, regions=None, loc=None, role="primal") -> Op:
+    """An op of the class its name calls for (IfOp, ForOp, WhileOp, else Op)."""
+    cls = _REGION_CLASSES.get(name, Op)
+    return cls(name, list(args), list(results), dict(attrs or {}), list(regions or []), loc, role)
+
+
+def has_own_class(op: Op) -> bool:
+    """False for a region op built as a plain Op (not through make_op)."""
+    return type(op) is _REGION_CLASSES.get(op.name, type(op))
+
+
+def is_loop(op) -> bool:
+    return isinstance(op, LoopOp)
+
+
+def is_region(op) -> bool:
+    return isinstance(op, RegionOp)
+
+
+def enclosing_loop(block: Block) -> LoopOp | None:
+    """The loop whose body `block` is, or None."""
+    op = block.owner
+    return op if isinstance(op, LoopOp) and block is op.body else None
+
+
 @dataclass(eq=False)
 class Block:
     args: list = field(default_factory=list)
@@ -78,18 +236,6 @@ class Block:
         self.ops.append(op)
         return op
 
-    def insert_after(self, anchor: Op | None, new_ops: list) -> None:
-        """Insert ops after `anchor` (None: at the start of the block)."""
-        at = 0 if anchor is None else self.ops.index(anchor) + 1
-        for op in new_ops:
-            op.parent = self
-        self.ops[at:at] = new_ops
-
-    def add_arg(self, v: Value) -> Value:
-        v.owner = self
-        self.args.append(v)
-        return v
-
 
 @dataclass(eq=False)
 class Function:
@@ -104,6 +250,100 @@ class Function:
     @property
     def results(self) -> list:
         return self.body.terminator.args
+
+
+class Rewriter:
+    """The one way passes change IR in place: every mutation keeps the owner links (a value's
+    defining op or block, an op's block, a block's op) consistent."""
+
+    @staticmethod
+    def insert(block: Block, at: int, ops: list) -> None:
+        for op in ops:
+            op.parent = block
+        block.ops[at:at] = ops
+
+    def insert_before(self, anchor: Op, ops: list) -> None:
+        self.insert(anchor.parent, anchor.parent.ops.index(anchor), ops)
+
+    def insert_after(self, anchor: Op, ops: list) -> None:
+        self.insert(anchor.parent, anchor.parent.ops.index(anchor) + 1, ops)
+
+    @classmethod
+    def insert_at_start(cls, block: Block, ops: list) -> None:
+        cls.insert(block, 0, ops)
+
+    @classmethod
+    def insert_before_terminator(cls, block: Block, ops: list) -> None:
+        cls.insert(block, len(block.ops) - 1, ops)
+
+    @staticmethod
+    def erase(op: Op) -> None:
+        op.parent.ops.remove(op)
+        op.parent = None
+
+    @staticmethod
+    def add_block_arg(block: Block, v: Value, index: int | None = None) -> Value:
+        v.owner = block
+        block.args.insert(len(block.args) if index is None else index, v)
+        return v
+
+    @staticmethod
+    def add_result(op: Op, v: Value, index: int | None = None) -> Value:
+        v.owner = op
+        op.results.insert(len(op.results) if index is None else index, v)
+        return v
+
+    @staticmethod
+    def replace_all_uses(old: Value, new: Value, root: Block) -> None:
+        """Every use of `old` in `root` (nested regions included) reads `new` instead."""
+        for op in walk(root):
+            if any(a is old for a in op.args):
+                op.args = [new if a is old else a for a in op.args]
+
+    def add_loop_carry(self, loop: LoopOp, init: Value, hint: str = "") -> tuple:
+        """Carry one more value through `loop`: returns (body argument, result); the caller
+        sets the body's yield with `set_carry_yield`. The new carry goes after the existing
+        ones (before the exit flag and any counter)."""
+        n = len(loop.inits)
+        loop.args.append(init)
+        arg = self.add_block_arg(loop.body, Value(init.type, hint), loop.n_index + n)
+        if isinstance(loop, WhileOp):
+            self.add_block_arg(loop.cond_block, Value(init.type, hint), n)
+        res = self.add_result(loop, Value(init.type, hint), n)
+        return arg, res
+
+    @staticmethod
+    def keep_results(op: IfOp, keep: list) -> None:
+        """Keep only the if's results at positions `keep` (and the arms' yields of them)."""
+        for region in op.regions:
+            y = region.terminator
+            y.args = [y.args[k] for k in keep]
+        op.results = [op.results[k] for k in keep]
+
+    @staticmethod
+    def keep_carries(loop: LoopOp, keep: list) -> None:
+        """Keep only the carried values at positions `keep` (inits, block arguments, yields,
+        results); the exit flag stays, and the iteration counter (attrs counter) follows."""
+        n = len(loop.results)
+        y = loop.body.terminator
+        y.args = [y.args[k] for k in keep] + y.args[n:]
+        loop.results = [loop.results[k] for k in keep]
+        nb, ni = loop.n_bounds, loop.n_index
+        loop.args = loop.args[:nb] + [loop.args[nb + k] for k in keep]
+        for blk in loop.operand_blocks:
+            head = blk.args[:ni] if blk is loop.body else []
+            blk.args = head + [blk.args[len(head) + k] for k in keep]
+        if "counter" in loop.attrs:
+            c = loop.attrs["counter"]
+            if c in keep:
+                loop.attrs["counter"] = keep.index(c)
+            else:
+                del loop.attrs["counter"]
+
+    @staticmethod
+    def yield_new_carry(loop: LoopOp, v: Value) -> None:
+        """The body's yield of the carry `add_loop_carry` added last."""
+        loop.body.terminator.args.insert(len(loop.inits) - 1, v)
 
 
 def walk(block: Block):
@@ -135,24 +375,10 @@ def is_ancestor(outer: Block, inner: Block) -> bool:
     return False
 
 
-def loop_carried(op: Op) -> tuple[list, list, list, list]:
-    """(inits, body block args, body yields, results) for the carried values of a loop op."""
-    if op.name == "for":
-        body = op.regions[0]
-        inits, args = op.args[3:], body.args[1:]
-    else:
-        body = op.regions[1]
-        inits, args = op.args, body.args
-    n = len(inits)
-    return inits, args, body.terminator.args[:n], op.results[:n]
-
-
-def loop_body(op: Op) -> Block:
-    return op.regions[0] if op.name == "for" else op.regions[1]
-
-
 def tape_type(t: Scalar) -> Array:
     return Array(t, 1)
 
 
-__all__ = ["Value", "Op", "Block", "Function", "walk", "REGION_OPS", "EFFECT_OPS", "BOOL", "I64"]
+__all__ = ["Value", "Op", "RegionOp", "IfOp", "LoopOp", "ForOp", "WhileOp", "Block", "Function",
+           "Rewriter", "make_op", "is_loop", "is_region", "enclosing_loop", "walk", "EFFECT_OPS",
+           "BOOL", "I64"]

@@ -1,7 +1,7 @@
 """Textual form of the IR (what `f.ir` shows): one op a line, regions indented."""
 from __future__ import annotations
 
-from .ir import Block, Function, Op, Value
+from .ir import Block, ForOp, Function, IfOp, LoopOp, Op, Value, WhileOp
 
 
 class Namer:
@@ -52,33 +52,31 @@ def _op(op: Op, nm: Namer, lines: list, depth: int):
     pad = "  " * depth
     where = f"  # {op.loc.short()}" if op.loc else ""
     role = "" if op.role == "primal" else f" [{op.role}]"
-    if op.name == "if":
-        head = f"{pad}{_defs(nm, op)}if {nm(op.args[0])} -> ({_types(op)}){role} {{{where}"
+    if isinstance(op, IfOp):
+        head = f"{pad}{_defs(nm, op)}if {nm(op.cond)} -> ({_types(op)}){role} {{{where}"
         lines.append(head)
-        _block(op.regions[0], nm, lines, depth + 1)
+        _block(op.then_block, nm, lines, depth + 1)
         lines.append(f"{pad}}} else {{")
-        _block(op.regions[1], nm, lines, depth + 1)
+        _block(op.else_block, nm, lines, depth + 1)
         lines.append(f"{pad}}}")
         return
-    if op.name in ("for", "while"):
-        body = op.regions[-1]
-        carried = body.args[1:] if op.name == "for" else body.args
-        inits = op.args[3:] if op.name == "for" else op.args
+    if isinstance(op, LoopOp):
+        body, carried, inits = op.body, op.carried_args, op.inits
         defs = _defs(nm, op)
         iters = ", ".join(f"{nm.define(a)} = {nm(i)}" for a, i in zip(carried, inits))
         exit_ = " exit" if op.attrs.get("exit") else ""
-        if op.name == "for":
-            idx = nm.define(body.args[0])
-            head = f"{defs}for {idx} in range({_args(nm, op.args[:3])}) iter({iters})"
+        if isinstance(op, ForOp):
+            idx = nm.define(op.index)
+            head = f"{defs}for {idx} in range({_args(nm, op.bounds)}) iter({iters})"
         else:
-            cond = op.regions[0]
+            cond = op.cond_block
             for a, c in zip(cond.args, carried):
                 nm.names[a.id] = nm.names[c.id]
             head = f"{defs}while iter({iters})"
         lines.append(f"{pad}{head} -> ({_types(op)}){exit_}{role} {{{where}")
-        if op.name == "while":
+        if isinstance(op, WhileOp):
             lines.append(f"{pad}  cond {{")
-            _block(op.regions[0], nm, lines, depth + 2)
+            _block(op.cond_block, nm, lines, depth + 2)
             lines.append(f"{pad}  }}")
         _block(body, nm, lines, depth + 1)
         lines.append(f"{pad}}}")

@@ -16,7 +16,7 @@ import ast
 from dataclasses import dataclass, field
 
 from .builder import const_value
-from .ir import Block, Value
+from .ir import Block, ForOp, Value
 from .primitives import PRIMS
 from .types import BOOL, F64, I64, Array, is_scalar
 
@@ -194,7 +194,7 @@ class LazyArrays:
             with b.at(blk):
                 out = level(k + 1, idx + [blk.args[0]], list(blk.args[1:]))
                 b.emit("yield", out, [])
-            op = b.emit("for", [b.const(0), dims[k], b.const(1)] + list(carried),
+            op = b.emit_region(ForOp, [b.const(0), dims[k], b.const(1)] + list(carried),
                         [c.type for c in carried], {"exit": False}, [blk],
                         [c.hint for c in carried])
             return list(op.results)

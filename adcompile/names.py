@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import keyword
 
-from .ir import Block, Function, Op, Value, loop_carried
+from .ir import Block, Function, IfOp, LoopOp, Op, Value, WhileOp
 
 
 RESERVED = {"math", "np", "numba", "grow_tape", "inbounds", "same_size", "slice_len",
@@ -76,9 +76,9 @@ class Layout:
             (pop, pri), (uop, uri) = pctx[i], uctx[i]
             if pop is not uop:
                 break
-            if pop.name in ("for", "while") and not _inside(vctx, pop):
+            if isinstance(pop, LoopOp) and not _inside(vctx, pop):
                 return True                     # reached again through the loop's back edge
-            if pri != uri and pop.name == "if":
+            if pri != uri and isinstance(pop, IfOp):
                 return False                    # the other arm of the same if
         return upos > ppos
 
@@ -135,9 +135,9 @@ class Names:
     def _coalesce_block(self, blk: Block, is_named):
         uses = self.layout.uses
         for op in blk.ops:
-            if op.name in ("for", "while"):
-                inits, args, _, results = loop_carried(op)
-                cond_args = op.regions[0].args if op.name == "while" else []
+            if isinstance(op, LoopOp):
+                inits, args, _, results = op.carried
+                cond_args = op.cond_block.args if isinstance(op, WhileOp) else []
                 for k, (a, r) in enumerate(zip(args, results)):
                     self.union(a, r, force=True)
                     if cond_args:
@@ -148,12 +148,12 @@ class Names:
                         self.union(a, init)         # parameters keep their own names
             for region in op.regions:
                 self._coalesce_block(region, is_named)
-            if op.name in ("for", "while"):
-                _, args, ys, _ = loop_carried(op)
+            if isinstance(op, LoopOp):
+                _, args, ys, _ = op.carried
                 for a, y in zip(args, ys):
                     if self._mergeable_yield(y, op):
                         self.union(a, y)
-            elif op.name == "if":
+            elif isinstance(op, IfOp):
                 for blk_ in op.regions:
                     for r, y in zip(op.results, blk_.terminator.args):
                         if self._mergeable_yield(y, op) and y.owner is not None \

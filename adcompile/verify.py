@@ -4,7 +4,7 @@ Passes must leave the IR verifiable; tests call verify() after every pass.
 """
 from __future__ import annotations
 
-from .ir import Block, Function, Op
+from .ir import Block, ForOp, Function, IfOp, LoopOp, Op, WhileOp, has_own_class
 from .primitives import PRIMS
 from .types import BOOL, I64
 
@@ -51,19 +51,19 @@ def _types(vals):
 
 
 def _check_op(op: Op, seen: set) -> None:
-    if op.name == "if":
-        if len(op.regions) != 2 or op.args[0].type != BOOL:
+    if not has_own_class(op):
+        _fail(op, "a region op built without ir.make_op (no IfOp/ForOp/WhileOp class)")
+    if isinstance(op, IfOp):
+        if len(op.regions) != 2 or op.cond.type != BOOL:
             _fail(op, "if needs a bool condition and two regions")
         for blk in op.regions:
             _block(blk, seen, "yield")
             if _types(blk.terminator.args) != _types(op.results):
                 _fail(op, "branch yields do not match the if's results")
-    elif op.name in ("for", "while"):
-        body = op.regions[-1]
-        inits = op.args[3:] if op.name == "for" else op.args
-        carried = body.args[1:] if op.name == "for" else body.args
-        if op.name == "for" and (len(op.regions) != 1 or _types(op.args[:3]) != [I64] * 3
-                                 or body.args[0].type != I64):
+    elif isinstance(op, LoopOp):
+        body, inits, carried = op.body, op.inits, op.carried_args
+        if isinstance(op, ForOp) and (len(op.regions) != 1 or _types(op.bounds) != [I64] * 3
+                                      or op.index.type != I64):
             _fail(op, "for needs integer bounds and an integer index")
         if _types(inits) != _types(carried) or _types(carried) != _types(op.results):
             _fail(op, "loop-carried types disagree between inits, block args and results")
@@ -72,8 +72,8 @@ def _check_op(op: Op, seen: set) -> None:
         want = _types(op.results) + ([BOOL] if op.attrs.get("exit") else [])
         if ys != want:
             _fail(op, f"loop body yields {ys}, expected {want}")
-        if op.name == "while":
-            cond = op.regions[0]
+        if isinstance(op, WhileOp):
+            cond = op.cond_block
             if _types(cond.args) != _types(carried):
                 _fail(op, "while condition block arguments disagree with the carried values")
             _block(cond, seen, "yield")

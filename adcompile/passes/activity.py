@@ -1,7 +1,7 @@
 """Activity analysis: which float values depend on the parameters we differentiate."""
 from __future__ import annotations
 
-from ..ir import Function, loop_body, loop_carried, walk
+from ..ir import Function, IfOp, LoopOp, RegionOp, WhileOp, defining_block, enclosing_loop, walk
 from ..primitives import PRIMS, is_differentiable
 from ..types import F64, is_float
 
@@ -25,19 +25,10 @@ def active_values(fn: Function, wrt: list, propagates=is_differentiable) -> set[
             if op.name in PRIMS:
                 if propagates(op.name) and any(a.id in active for a in op.args):
                     mark(op.result)
-            elif op.name == "if":
-                for k, r in enumerate(op.results):
-                    if any(blk.terminator.args[k].id in active for blk in op.regions):
-                        mark(r)
-            elif op.name in ("for", "while"):
-                inits, args, ys, results = loop_carried(op)
-                cond_args = op.regions[0].args if op.name == "while" else [None] * len(args)
-                for init, a, y, r, c in zip(inits, args, ys, results, cond_args):
-                    if init.id in active or y.id in active:
-                        mark(a)
-                        mark(r)
-                        if c is not None:
-                            mark(c)
+            elif isinstance(op, RegionOp):
+                for v, source in op.flows():
+                    if source.id in active:
+                        mark(v)
     return active
 
 
@@ -63,14 +54,14 @@ def useful_values(fn: Function, outputs: list) -> set[int]:
                 if is_differentiable(op.name) and op.results and op.results[0].id in useful:
                     for a in op.args:
                         mark(a)
-            elif op.name == "if":
+            elif isinstance(op, IfOp):
                 for k, r in enumerate(op.results):
                     if r.id in useful:
                         for blk in op.regions:
                             mark(blk.terminator.args[k])
-            elif op.name in ("for", "while"):
-                inits, args, ys, results = loop_carried(op)
-                cond_args = op.regions[0].args if op.name == "while" else [None] * len(args)
+            elif isinstance(op, LoopOp):
+                inits, args, ys, results = op.carried
+                cond_args = op.cond_block.args if isinstance(op, WhileOp) else [None] * len(args)
                 for init, a, y, r, c in zip(inits, args, ys, results, cond_args):
                     if r.id in useful or a.id in useful or (c is not None and c.id in useful):
                         mark(init)
@@ -90,7 +81,6 @@ def conditionally_read(fn: Function) -> set[int]:
     is possibly unread when all its uses are such. On a path that does not read such a
     value its adjoint is exactly 0, and its partials (inf or NaN there: sqrt(-1), exp(800))
     must not turn 0 into NaN: their products are guarded."""
-    from ..ir import defining_block
     uses: dict[int, list] = {}     # value id -> per use: None (read), ("all"|"any", values)
     values = {}
     for op in walk(fn.body):
@@ -105,10 +95,9 @@ def conditionally_read(fn: Function) -> set[int]:
                 continue                          # read on one path, or as an element
             if op.parent is not defining_block(a):
                 continue                          # in a nested region: one path only
-            if owner is not None and owner.name == "if":
+            if isinstance(owner, IfOp):
                 use = ("all", [owner.results[k]])  # read where the if's result is read
-            elif owner is not None and owner.name in ("for", "while") and \
-                    op.parent is loop_body(owner):
+            elif owner is not None and enclosing_loop(op.parent) is owner:
                 use = _next_readers(owner, k)     # the next iteration's argument, or result
             elif k in carried:
                 use = _next_readers(op, carried[k], first=True)
@@ -135,24 +124,20 @@ _WRITES = ("store", "index_add", "iadd", "full")
 
 def _carried_slots(op) -> dict:
     """For a loop op: operand index -> carried slot of its initial values."""
-    if op.name == "for":
-        return {3 + k: k for k in range(len(op.args) - 3)}
-    if op.name == "while":
-        return {k: k for k in range(len(op.args))}
+    if isinstance(op, LoopOp):
+        return {op.n_bounds + k: k for k in range(len(op.inits))}
     return {}
 
 
 def _next_readers(loop, k: int, first: bool = False):
     """A loop's initial (first=True) or yielded value of slot k is read where the loop's
     block argument (the next iteration) or its result (no further iteration) is read."""
-    from ..ir import loop_body as body_of
-    body = body_of(loop)
-    args = body.args[1:] if loop.name == "for" else list(body.args)
-    if k >= len(args):                            # a while loop's keep-going flag
+    args = loop.carried_args
+    if k >= len(args):                            # a loop's keep-going flag
         return None
     targets = [args[k], loop.results[k]]
-    if loop.name == "while":
-        targets.append(loop.regions[0].args[k])  # read by the condition
+    if isinstance(loop, WhileOp):
+        targets.append(loop.cond_block.args[k])  # read by the condition
     return ("any", targets)
 
 
@@ -174,15 +159,8 @@ def suspect_values(fn: Function, conditional: set) -> set[int]:
                         not None and not PRIMS[op.name].finite_partials:   # scalar math
                     flows.append((r, None))      # (reads and array ops move values only)
                 flows.append((r, op.args))
-            elif op.name == "if":
-                for k, r in enumerate(op.results):
-                    flows.append((r, [blk.terminator.args[k] for blk in op.regions]))
-            elif op.name in ("for", "while"):
-                inits, args, ys, results = loop_carried(op)
-                for k, a in enumerate(args):
-                    flows += [(a, [inits[k], ys[k]]), (results[k], [ys[k]])]
-                    if op.name == "while":
-                        flows.append((op.regions[0].args[k], [inits[k], ys[k]]))
+            elif isinstance(op, RegionOp):
+                flows += [(v, [source]) for v, source in op.flows()]
             for v, sources in flows:
                 if v.id not in suspect and (sources is None or
                                             any(s.id in suspect for s in sources)):

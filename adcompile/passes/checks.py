@@ -13,7 +13,7 @@ writes, so an array carried through the loop is checked through its value before
 from __future__ import annotations
 
 from ..builder import Builder, const_value
-from ..ir import Block, Function, Op, Value, loop_carried, walk
+from ..ir import Block, ForOp, Function, LoopOp, Op, Rewriter, Value, enclosing_loop, walk
 
 
 def hoist_checks(fn: Function) -> Function:
@@ -21,16 +21,15 @@ def hoist_checks(fn: Function) -> Function:
     for op in list(walk(fn.body)):
         if op.name not in ("index", "store") or "where" not in op.attrs or op.role != "primal":
             continue
-        loop = op.parent.owner
-        if loop is None or loop.name != "for" or op.parent is not loop.regions[0] or \
-                loop.attrs.get("exit") or const_value(loop.args[2]) != 1:
+        loop = enclosing_loop(op.parent)
+        if not isinstance(loop, ForOp) or loop.has_exit or const_value(loop.bounds[2]) != 1:
             continue
         arr = _outside(op.args[0], loop)
         if arr is None:
             continue
         first = 2 if op.name == "store" else 1
         safe = set(op.attrs.get("safe", ()))
-        lo = const_value(loop.args[0])
+        lo = const_value(loop.bounds[0])
         for k, idx in enumerate(op.args[first:]):
             shift = _counter_shift(idx, loop)
             if shift is not None and isinstance(lo, int) and lo + shift >= 0:
@@ -49,9 +48,9 @@ def hoist_checks(fn: Function) -> Function:
     return fn
 
 
-def _counter_shift(idx: Value, loop: Op):
+def _counter_shift(idx: Value, loop: ForOp):
     """c when idx is the loop counter plus a constant c (i, i + 1, i - 2), else None."""
-    counter = loop.regions[0].args[0]
+    counter = loop.index
     if idx is counter:
         return 0
     owner = idx.owner
@@ -81,13 +80,12 @@ def _outside(arr: Value, loop: Op):
         if not _inside(arr, loop):
             return arr
         owner = arr.owner
-        if isinstance(owner, Block) and owner.owner is not None and \
-                owner.owner.name in ("for", "while"):
+        if isinstance(owner, Block) and isinstance(owner.owner, LoopOp):
             carrier = owner.owner
-            args = owner.args[1:] if carrier.name == "for" else owner.args
+            args = owner.args[carrier.n_index:] if owner is carrier.body else owner.args
             if arr not in args:
                 return None
-            arr = loop_carried(carrier)[0][args.index(arr)]
+            arr = carrier.inits[args.index(arr)]
         elif isinstance(owner, Op) and owner.name in ("store", "iadd", "copy"):
             arr = owner.args[0]
         else:
@@ -95,18 +93,16 @@ def _outside(arr: Value, loop: Op):
     return None
 
 
-def _insert_check(loop: Op, arr: Value, k: int, idx: Value, kind: str, where: str):
-    parent = loop.parent
+def _insert_check(loop: ForOp, arr: Value, k: int, idx: Value, kind: str, where: str):
     tmp = Block()
     b = Builder(tmp, loop.loc)
     n = b.prim("dim", arr, b.const(k))
     how, shift = kind
     if how == "range":                        # indices lo + shift ... hi - 1 + shift
-        lo, hi = loop.args[0], loop.args[1]
+        lo, hi = loop.bounds[:2]
         if shift:
             lo, hi = b.prim("add", lo, b.const(shift)), b.prim("add", hi, b.const(shift))
         b.prim("check_range", lo, hi, n, where=where)
     else:
-        b.prim("check_at", idx, n, loop.args[0], loop.args[1], where=where)
-    at = parent.ops.index(loop)
-    parent.insert_after(parent.ops[at - 1] if at else None, tmp.ops)
+        b.prim("check_at", idx, n, *loop.bounds[:2], where=where)
+    Rewriter().insert_before(loop, tmp.ops)

@@ -6,7 +6,7 @@ reads the same slot, so the reverse pass may tape eagerly and let this pass drop
 """
 from __future__ import annotations
 
-from ..ir import Block, Function, Op, Value, loop_body, walk
+from ..ir import Block, ForOp, Function, IfOp, LoopOp, Op, Rewriter, Value, WhileOp, walk
 
 
 class _Marker:
@@ -35,16 +35,16 @@ class _Marker:
         if id(op) in self.ops:
             return
         self.ops.add(id(op))
-        if op.name == "if":
-            self.value(op.args[0])
-        elif op.name == "for":
-            for a in op.args[:3]:
+        if isinstance(op, IfOp):
+            self.value(op.cond)
+        elif isinstance(op, ForOp):
+            for a in op.bounds:
                 self.value(a)
-        elif op.name == "while":
-            self.value(op.regions[0].terminator.args[0])
-        if op.name in ("for", "while") and op.attrs.get("exit"):
-            self.value(loop_body(op).terminator.args[-1])
-        if op.name not in ("if", "for", "while"):
+        elif isinstance(op, WhileOp):
+            self.value(op.cond_block.terminator.args[0])
+        if isinstance(op, LoopOp) and op.has_exit:
+            self.value(op.keep_going)
+        if not isinstance(op, (IfOp, LoopOp)):
             for a in op.args:
                 self.value(a)
         if op.name == "tape_load":
@@ -69,9 +69,8 @@ class _Marker:
             return
         self.carried.add((id(op), k))
         self.op_live(op)
-        inits = op.args[3:] if op.name == "for" else op.args
-        self.value(inits[k])
-        self.value(loop_body(op).terminator.args[k])
+        self.value(op.inits[k])
+        self.value(op.body.terminator.args[k])
 
     def run(self, roots):
         for v in roots:
@@ -82,20 +81,18 @@ class _Marker:
             if isinstance(owner, Op):
                 self.op_live(owner)
                 k = owner.results.index(v)
-                if owner.name == "if":
+                if isinstance(owner, IfOp):
                     for blk in owner.regions:
                         self.value(blk.terminator.args[k])
-                elif owner.name in ("for", "while"):
+                elif isinstance(owner, LoopOp):
                     self.carry(owner, k)
             elif isinstance(owner, Block) and owner.owner is not None:
                 loop = owner.owner
                 k = owner.args.index(v)
-                if loop.name == "for":
-                    if k == 0:
-                        self.op_live(loop)
-                        continue
-                    k -= 1
-                self.carry(loop, k)
+                if owner is loop.body and k < loop.n_index:
+                    self.op_live(loop)              # the loop index
+                    continue
+                self.carry(loop, k - (loop.n_index if owner is loop.body else 0))
 
 
 def dce(fn: Function) -> Function:
@@ -113,33 +110,12 @@ def _sweep(blk: Block, m: _Marker):
             continue
         if id(op) not in m.ops:
             continue
-        if op.name == "if":
-            keep = [k for k, r in enumerate(op.results) if r.id in m.values]
-            for region in op.regions:
-                y = region.terminator
-                y.args = [y.args[k] for k in keep]
-            op.results = [op.results[k] for k in keep]
-        elif op.name in ("for", "while"):
-            _sweep_loop(op, m)
+        if isinstance(op, IfOp):
+            Rewriter.keep_results(op, [k for k, r in enumerate(op.results) if r.id in m.values])
+        elif isinstance(op, LoopOp):
+            Rewriter.keep_carries(op, [k for k in range(len(op.results))
+                                       if (id(op), k) in m.carried])
         for region in op.regions:
             _sweep(region, m)
         kept.append(op)
     blk.ops = kept
-
-
-def _sweep_loop(op: Op, m: _Marker):
-    n = len(op.results)
-    keep = [k for k in range(n) if (id(op), k) in m.carried]
-    body = loop_body(op)
-    y = body.terminator
-    extra = y.args[n:]
-    y.args = [y.args[k] for k in keep] + extra
-    op.results = [op.results[k] for k in keep]
-    if op.name == "for":
-        op.args = op.args[:3] + [op.args[3 + k] for k in keep]
-        body.args = body.args[:1] + [body.args[1 + k] for k in keep]
-    else:
-        op.args = [op.args[k] for k in keep]
-        body.args = [body.args[k] for k in keep]
-        cond = op.regions[0]
-        cond.args = [cond.args[k] for k in keep]

@@ -10,8 +10,8 @@
 """
 from __future__ import annotations
 
-from ..arrays import mutable_array_versions
-from ..ir import Function, Op, Value, loop_carried, walk
+from .buffers import mutable_array_versions
+from ..ir import ForOp, Function, Op, Rewriter, Value, make_op, walk
 from ..types import F64
 
 
@@ -24,9 +24,9 @@ def drop_invariant_carries(fn: Function) -> Function:
         return v
 
     for op in reversed(list(walk(fn.body))):        # inner loops first
-        if op.name != "for":
+        if not isinstance(op, ForOp):
             continue
-        inits, args, ys, results = loop_carried(op)
+        inits, args, ys, results = op.carried
         for init, a, y, r in zip(inits, args, ys, results):
             if resolve(y) is a:
                 subst[a.id] = subst[r.id] = init
@@ -89,11 +89,9 @@ def fold_outer_reads(fn: Function) -> Function:
 def _read_product(read: Op, a: Value, b: Value):
     """read = outer[i, j]  ->  a[i] * b[j], in place of the read."""
     i, j = read.args[1:]
-    ai, bj = (Op("index", [arr, k], [Value(arr.type.dtype)], loc=read.loc, role=read.role)
+    ai, bj = (make_op("index", [arr, k], [Value(arr.type.dtype)], loc=read.loc, role=read.role)
               for arr, k in ((a, i), (b, j)))
-    blk = read.parent
-    at = blk.ops.index(read)
-    blk.insert_after(blk.ops[at - 1] if at else None, [ai, bj])
+    Rewriter().insert_before(read, [ai, bj])
     read.name, read.args, read.attrs = "mul", [ai.result, bj.result], {}
 
 

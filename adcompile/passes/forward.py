@@ -22,7 +22,7 @@ of every float result.
 from __future__ import annotations
 
 from ..builder import Builder
-from ..ir import Block, Function, Op, Value, loop_body, loop_carried, walk
+from ..ir import Block, Function, IfOp, LoopOp, Op, Rewriter, Value, make_op, walk
 from ..primitives import PRIMS, _times, is_differentiable
 from ..types import Array, is_float
 from .activity import active_values
@@ -112,9 +112,9 @@ class Forward:
                     self.ret(op)
                 elif op.name == "yield":
                     raise AssertionError("yields are handled by their region op")
-                elif op.name == "if":
+                elif isinstance(op, IfOp):
                     self.branch(op)
-                elif op.name in ("for", "while"):
+                elif isinstance(op, LoopOp):
                     self.loop(op)
                 elif op.name in ("tape_store", "tape_load"):
                     self.tape(op)
@@ -123,7 +123,7 @@ class Forward:
 
     def clone(self, op: Op, args, regions=(), extra_results=()) -> Op:
         results = [Value(r.type, r.hint) for r in op.results] + list(extra_results)
-        new = Op(op.name, args, results, dict(op.attrs), list(regions), op.loc, op.role)
+        new = make_op(op.name, args, results, op.attrs, regions, op.loc, op.role)
         for r, n in zip(op.results, new.results):
             self.vmap[r.id] = n
         return self.b.block.append(new)
@@ -196,9 +196,7 @@ class Forward:
             for k in reversed(keys[:-1]):      # the first nonzero lane decides
                 key = self.b.prim("select", self.b.prim("ne", k, 0.0), k, key)
             extra = [key, self.b.const(0.0)] if len(dots) == 2 else [key]
-        blk = self.b.block
-        at = blk.ops.index(new)
-        blk.insert_after(blk.ops[at - 1] if at else None, tmp.ops)
+        Rewriter().insert_before(new, tmp.ops)
         new.name = PRIMS[op.name].directional
         new.args = new.args + extra
 
@@ -262,17 +260,17 @@ class Forward:
             extra += lanes
         return extra
 
-    def loop(self, op: Op):
-        inits, args, ys, results = loop_carried(op)
+    def loop(self, op: LoopOp):
+        inits, args, ys, results = op.carried
         keep = [j for j, a in enumerate(args) if self.holds_tangent(a)]
         with self.b.located(op.loc, _role(op)):
             init_dots = [self.materialize(inits[j], self.lanes(inits[j])[k])
                          for j in keep for k in range(self.width)]
         regions = []
-        tail = 1 if op.attrs.get("exit") else 0
+        tail = 1 if op.has_exit else 0
         for region in op.regions:
-            is_body = region is loop_body(op)
-            head = region.args[:1] if op.name == "for" else []
+            is_body = region is op.body
+            head = region.args[:op.n_index] if is_body else []
             carried = region.args[len(head):]
             new_args = [Value(a.type, a.hint) for a in region.args]
             for a, n in zip(region.args, new_args):
@@ -292,7 +290,7 @@ class Forward:
                     blk.append(Op("yield", [self.new(a) for a in y.args], [], loc=y.loc,
                                   role=y.role))
             regions.append(blk)
-        bounds = [self.new(a) for a in op.args[:3]] if op.name == "for" else []
+        bounds = [self.new(a) for a in op.args[:op.n_bounds]]
         new_inits = [self.new(a) for a in inits] + init_dots
         extra = self._tangent_results(op, keep)
         self.clone(op, bounds + new_inits, regions, extra)

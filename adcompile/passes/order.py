@@ -15,23 +15,23 @@ point sums then differ from the reversed order by rounding only.
 from __future__ import annotations
 
 from ..builder import const_value
-from ..ir import EFFECT_OPS, Block, Function, Op, Value, loop_carried, walk
+from ..ir import EFFECT_OPS, Block, ForOp, Function, IfOp, Op, Rewriter, Value, WhileOp, walk
 from ..primitives import PRIMS
 from ..types import I64
 
 
 def forward_commuting_loops(fn: Function) -> Function:
     for op in list(walk(fn.body)):
-        if op.name == "for" and op.attrs.get("reversed") and _commutes(op):
+        if isinstance(op, ForOp) and op.attrs.get("reversed") and _commutes(op):
             _run_forwards(op)
     return fn
 
 
-def _commutes(loop: Op) -> bool:
-    _, args, ys, _ = loop_carried(loop)
+def _commutes(loop: ForOp) -> bool:
+    _, args, ys, _ = loop.carried
     origin = {a.id: k for k, a in enumerate(args)}
     seen = _Accumulation(origin)
-    if not seen.block(loop.regions[0]):
+    if not seen.block(loop.body):
         return False
     for k, y in enumerate(ys):
         if y is not args[k] and seen.origin.get(y.id) != k:
@@ -51,13 +51,13 @@ class _Accumulation:
         for op in blk.ops:
             if op.name == "yield":
                 continue
-            if op.name in EFFECT_OPS or op.name == "while":
+            if op.name in EFFECT_OPS or isinstance(op, WhileOp):
                 return False
-            if op.name == "for" and not self.nested_loop(op):
+            if isinstance(op, ForOp) and not self.nested_loop(op):
                 return False
-            if op.name == "if" and not self.branch(op):
+            if isinstance(op, IfOp) and not self.branch(op):
                 return False
-            if op.name not in ("for", "if") and not self.prim(op):
+            if not isinstance(op, (ForOp, IfOp)) and not self.prim(op):
                 return False
         return True
 
@@ -78,13 +78,13 @@ class _Accumulation:
         self.changed.add(slot)
         return True
 
-    def nested_loop(self, op: Op) -> bool:
-        inits, args, ys, results = loop_carried(op)
-        self.read.update(self.origin[a.id] for a in op.args[:3] if a.id in self.origin)
+    def nested_loop(self, op: ForOp) -> bool:
+        inits, args, ys, results = op.carried
+        self.read.update(self.origin[a.id] for a in op.bounds if a.id in self.origin)
         for a, init in zip(args, inits):
             if init.id in self.origin:
                 self.origin[a.id] = self.origin[init.id]
-        if not self.block(op.regions[0]):
+        if not self.block(op.body):
             return False
         for init, y, r in zip(inits, ys, results):
             s = self.origin.get(init.id)
@@ -94,7 +94,7 @@ class _Accumulation:
                 self.origin[r.id] = s
         return True
 
-    def branch(self, op: Op) -> bool:
+    def branch(self, op: IfOp) -> bool:
         self.read.update(self.origin[a.id] for a in op.args if a.id in self.origin)
         if not all(self.block(arm) for arm in op.regions):
             return False
@@ -108,9 +108,9 @@ class _Accumulation:
         return True
 
 
-def _run_forwards(loop: Op):
+def _run_forwards(loop: ForOp):
     """for j in range(n - 1, -1, -1) -> for j in range(0, n, 1)."""
-    last = loop.args[0]
+    last = loop.bounds[0]
     first = last.owner
     new = [_const(loop, 0), _const(loop, 1)]
     if isinstance(first, Op) and first.name == "sub" and const_value(first.args[1]) == 1:
@@ -121,10 +121,8 @@ def _run_forwards(loop: Op):
     else:
         new.append(Op("add", [last, new[1].result], [Value(I64)], loc=loop.loc, role=loop.role))
         n = new[-1].result
-    blk = loop.parent
-    at = blk.ops.index(loop)
-    blk.insert_after(blk.ops[at - 1] if at else None, new)
-    loop.args[:3] = [new[0].result, n, new[1].result]
+    Rewriter().insert_before(loop, new)
+    loop.bounds = [new[0].result, n, new[1].result]
     del loop.attrs["reversed"]
 
 

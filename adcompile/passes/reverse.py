@@ -19,11 +19,11 @@ import itertools
 
 from ..builder import Builder
 from ..errors import AdTypeError
-from ..ir import Block, Function, Op, Value, defining_block, is_ancestor, loop_body, \
-    loop_carried
+from ..ir import Block, ForOp, Function, IfOp, LoopOp, Op, Rewriter, Value, WhileOp, \
+    defining_block, is_ancestor, is_region, make_op
 from ..primitives import PRIMS, vjp
 from ..types import BOOL, F64, I64, Array
-from ..arrays import mutable_array_versions
+from .buffers import mutable_array_versions
 from .activity import active_values, conditionally_read, suspect_values, useful_values
 from .kinks import sites as kink_sites
 
@@ -55,37 +55,23 @@ def _clone_ops(src: Block, dst: Block, vmap: dict):
         results = [Value(r.type, r.hint) for r in op.results]
         for r, n in zip(op.results, results):
             vmap[r.id] = n
-        new = Op(op.name, args, results, dict(op.attrs), regions, op.loc, op.role)
+        new = make_op(op.name, args, results, op.attrs, regions, op.loc, op.role)
         dst.append(new)
-        if op.name == "while" or (op.name == "for" and op.attrs.get("exit")):
-            _add_counter(new, dst)
+        if isinstance(new, WhileOp) or (isinstance(new, ForOp) and new.has_exit):
+            _add_counter(new)
 
 
-def _add_counter(op: Op, parent: Block):
+def _add_counter(op: LoopOp):
     """Carry an iteration count through the loop (the reverse sweep runs that many times)."""
-    b = Builder(parent, op.loc)
-    zero = Op("const", [], [Value(I64, "n_iter")], {"value": 0}, loc=op.loc)
-    parent.insert_after(parent.ops[parent.ops.index(op) - 1] if parent.ops.index(op) else None,
-                        [zero])
+    rw = Rewriter()
+    zero = make_op("const", [], [Value(I64, "n_iter")], {"value": 0}, loc=op.loc)
+    rw.insert_before(op, [zero])
     n = len(op.results)
-    body = loop_body(op)
-    arg = Value(I64, "n_iter")
-    y = body.terminator
-    body.args.insert(len(body.args) - 0, arg)
-    arg.owner = body
-    if op.name == "while":
-        carg = Value(I64, "n_iter")
-        op.regions[0].args.append(carg)
-        carg.owner = op.regions[0]
-    with b.at(body), b.located(op.loc, "tape"):
-        body.ops.pop()                     # re-append the yield after the increment
-        nxt = b.prim("add", arg, 1, hint="n_iter")
-        body.append(y)
-    y.args.insert(n, nxt)
-    op.args.append(zero.result)
-    res = Value(I64, "n_iter")
-    res.owner = op
-    op.results.append(res)
+    arg, _ = rw.add_loop_carry(op, zero.result, "n_iter")
+    tmp = Block()
+    nxt = Builder(tmp, op.loc, "tape").prim("add", arg, 1, hint="n_iter")
+    rw.insert_before_terminator(op.body, tmp.ops)
+    rw.yield_new_carry(op, nxt)
     op.attrs["counter"] = n
 
 
@@ -105,7 +91,7 @@ class _Ctx:
             if blk is self.fblock:
                 return True
             op = blk.owner
-            if op is None or op.name != "if":
+            if not isinstance(op, IfOp):
                 return False
             blk = op.parent
         return False
@@ -141,10 +127,13 @@ class _TopCtx(_Ctx):
             return v
         key = ("snapshot", v.id)
         if key not in self.rev.exports:
-            snap = Op("copy", [v], [Value(v.type, v.hint)], loc=None, role="tape")
+            snap = make_op("copy", [v], [Value(v.type, v.hint)], role="tape")
             self.rev.exports[key] = snap.result
             owner = v.owner
-            self.fblock.insert_after(owner if isinstance(owner, Op) else None, [snap])
+            if isinstance(owner, Op):
+                Rewriter().insert_after(owner, [snap])
+            else:
+                Rewriter.insert_at_start(self.fblock, [snap])
         return self.rev.exports[key]
 
 
@@ -189,8 +178,8 @@ class _IfCtx(_Ctx):
 
 
 class _LoopCtx(_Ctx):
-    def __init__(self, rev, loop: Op, rblock: Block, prologue: Block, parent):
-        super().__init__(rev, loop_body(loop), rblock, parent)
+    def __init__(self, rev, loop: LoopOp, rblock: Block, prologue: Block, parent):
+        super().__init__(rev, loop.body, rblock, parent)
         self.loop = loop
         self.prologue = prologue
         self.memo: dict[int, Value] = {}
@@ -227,8 +216,8 @@ class _LoopCtx(_Ctx):
             return self.memo[v.id]
         b = self.rev.b
         owner = v.owner
-        if isinstance(owner, Block) and self.loop.name == "for" and v is owner.args[0]:
-            lo, step = (self.parent.materialize(a) for a in self.loop.args[0:3:2])
+        if isinstance(self.loop, ForOp) and v is self.loop.index:
+            lo, step = (self.parent.materialize(a) for a in self.loop.bounds[0:3:2])
             with b.at(self.prologue), b.located(self.loop.loc, "restore"):
                 out = b.prim("add", lo, b.prim("mul", self.index, step), hint=v.hint)
         elif _recomputable(owner, v, self.written_here()) and \
@@ -307,7 +296,7 @@ class _LoopCtx(_Ctx):
         b = self.rev.b
         slot = self.slots
         self.slots += 1
-        label = self.loop.regions[-1].args[0].hint if self.loop.name == "for" else "while"
+        label = self.loop.index.hint if isinstance(self.loop, ForOp) else "while"
         label = "loop" if label.startswith("_") else label
         attrs = {"group": self.group, "slot": slot, "name": v.hint, "label": label}
         body = self.fblock
@@ -316,17 +305,18 @@ class _LoopCtx(_Ctx):
         new_ops = []
         stored = v
         if snapshot:
-            copy = Op("copy", [v], [Value(v.type, v.hint)], loc=self.loop.loc, role="tape")
+            copy = make_op("copy", [v], [Value(v.type, v.hint)], loc=self.loop.loc, role="tape")
             new_ops.append(copy)
             stored = copy.result
-        new_ops.append(Op("tape_store", [stored], [], dict(attrs), loc=self.loop.loc,
-                          role="tape"))
+        new_ops.append(make_op("tape_store", [stored], [], attrs, loc=self.loop.loc,
+                               role="tape"))
         owner = v.owner
+        rw = Rewriter()
         if isinstance(owner, Block):           # a carried value: record it on entry
             at = max((i for i, o in enumerate(body.ops) if o.name == "tape_reserve"), default=-1)
-            body.insert_after(body.ops[at] if at >= 0 else None, new_ops)
+            rw.insert(body, at + 1, new_ops)
         else:
-            body.insert_after(owner, new_ops)
+            rw.insert_after(owner, new_ops)
         with b.at(self.prologue), b.located(self.loop.loc, "restore"):
             return b.emit("tape_load", [], [v.type], dict(attrs), hints=[v.hint]).result
 
@@ -336,18 +326,17 @@ class _LoopCtx(_Ctx):
         body, loop = self.fblock, self.loop
         b = self.rev.b
         tmp = Block()
-        if loop.name == "for":                 # trip count known at entry: reserve it once
-            parent = loop.parent
+        rw = Rewriter()
+        if isinstance(loop, ForOp):            # trip count known at entry: reserve it once
             with b.at(tmp), b.located(loop.loc, "tape"):
-                b.emit("tape_reserve", [_trip_count(b, loop.args[:3])], [], g)
-            at = parent.ops.index(loop)
-            parent.insert_after(parent.ops[at - 1] if at else None, tmp.ops)
+                b.emit("tape_reserve", [_trip_count(b, loop.bounds)], [], g)
+            rw.insert_before(loop, tmp.ops)
         else:                                  # while: grow as the iterations come
             with b.at(tmp), b.located(loop.loc, "tape"):
                 b.emit("tape_reserve", [b.const(1)], [], g)
-            body.insert_after(None, tmp.ops)
-        adv = Op("tape_advance", [], [], dict(g), loc=loop.loc, role="tape")
-        body.insert_after(body.ops[-2] if len(body.ops) > 1 else None, [adv])
+            rw.insert_at_start(body, tmp.ops)
+        adv = make_op("tape_advance", [], [], g, loc=loop.loc, role="tape")
+        rw.insert_before_terminator(body, [adv])
 
 
 # ---------------------------------------------------------------------------- the pass
@@ -360,8 +349,7 @@ class Reverse:
             self.sites = {id(s.op): s for s in kink_sites(self.fwd)}
             self.kinks = Value(Array(F64, 2), "kinks")
             self.fwd.params.append(self.kinks)
-            self.fwd.body.args.append(self.kinks)
-            self.kinks.owner = self.fwd.body
+            Rewriter.add_block_arg(self.fwd.body, self.kinks)
             self.wrt.append(self.kinks)
         # values needing adjoints: varied by the parameters and useful to the output
         varied = active_values(self.fwd, self.wrt)
@@ -387,7 +375,7 @@ class Reverse:
         while defining_block(v) is not block:
             blk = defining_block(v)
             op = blk.owner
-            if op is None or op.name != "if":
+            if not isinstance(op, IfOp):
                 raise AssertionError(f"cannot lift {v!r} out of {op and op.name}")
             key = (id(op), v.id)
             if key not in self.exports:
@@ -403,13 +391,10 @@ class Reverse:
             if region is blk:
                 y.args.append(v)
             else:
-                u = Op("undef", [], [Value(v.type, v.hint)], loc=op.loc, role="tape")
-                region.insert_after(region.ops[-2] if len(region.ops) > 1 else None, [u])
+                u = make_op("undef", [], [Value(v.type, v.hint)], loc=op.loc, role="tape")
+                Rewriter.insert_before_terminator(region, [u])
                 y.args.append(u.result)
-        r = Value(v.type, v.hint)
-        r.owner = op
-        op.results.append(r)
-        return r
+        return Rewriter.add_result(op, Value(v.type, v.hint))
 
     def run(self) -> Function:
         fn = self.fwd
@@ -428,15 +413,15 @@ class Reverse:
             for p in self.wrt:
                 g = top.get_adj(p)
                 grads.append(g if g is not None else self.zero(p, top))
-        fn.body.append(Op("return", list(outs) + grads, [], loc=None))
+        fn.body.append(make_op("return", list(outs) + grads, []))
         return fn          # raw: pipeline.REVERSE_CLEANUP makes it what codegen writes
 
     # -------------------------------------------------------------------- sweeps
     def reverse_block(self, fblock: Block, ctx: _Ctx):
         for op in list(reversed(fblock.ops)):
-            if op.name == "if":
+            if isinstance(op, IfOp):
                 self.reverse_if(op, ctx)
-            elif op.name in ("for", "while"):
+            elif isinstance(op, LoopOp):
                 self.reverse_loop(op, ctx)
             elif op.name in PRIMS:
                 self.reverse_prim(op, ctx)
@@ -531,7 +516,7 @@ class Reverse:
             return
         outer = {vid: sub.touched[vid] for _, sub in arms for vid in sub.touched}
         with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
-            cond = ctx.materialize(op.args[0])
+            cond = ctx.materialize(op.cond)
         for rblk, sub in arms:
             with b.at(rblk), b.located(op.loc, "adjoint"):
                 ys = []
@@ -545,13 +530,13 @@ class Reverse:
                 b.emit("yield", ys, [])
         with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
             hints = [_bar(outer[vid]) for vid in keys]
-            rif = b.emit("if", [cond], [outer[vid].type for vid in keys],
-                         regions=[a for a, _ in arms], hints=hints)
+            rif = b.emit_region(IfOp, [cond], [outer[vid].type for vid in keys],
+                                regions=[a for a, _ in arms], hints=hints)
         for vid, r in zip(keys, rif.results):
             ctx.set_adj(outer[vid], r)
 
-    def reverse_loop(self, op: Op, ctx: _Ctx):
-        inits, args, ys, results = loop_carried(op)
+    def reverse_loop(self, op: LoopOp, ctx: _Ctx):
+        inits, args, ys, results = op.carried
         ncar = op.attrs.get("counter", len(results))
         carried = [k for k in range(ncar) if results[k].id in self.active]
         seeds = {k: ctx.get_adj(results[k]) for k in carried}
@@ -560,7 +545,7 @@ class Reverse:
         b = self.b
         rbody, prologue = Block(), Block()
         sub = _LoopCtx(self, op, rbody, prologue, ctx)
-        hint = op.regions[0].args[0].hint if op.name == "for" else "k"
+        hint = op.index.hint if isinstance(op, ForOp) else "k"
         j = Value(I64, "j" if hint.startswith("_") else hint)
         sub.index = j
         cbar_args = [Value(args[k].type, _bar(args[k])) for k in carried]
@@ -576,29 +561,26 @@ class Reverse:
             b.emit("yield", new_cbar + [sub.adj[v.id] for v, _, _ in sub.free], [])
         head = []
         if sub.slots:
-            head.append(Op("tape_retreat", [], [], {"group": sub.group}, loc=op.loc,
-                           role="restore"))
-        rbody.ops[0:0] = head + prologue.ops
-        for o in rbody.ops:
-            o.parent = rbody
+            head.append(make_op("tape_retreat", [], [], {"group": sub.group}, loc=op.loc,
+                                role="restore"))
+        Rewriter.insert(rbody, 0, head + prologue.ops)
         # the trip count of the forward loop, and the reverse loop over it
         with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
             if "counter" in op.attrs:
                 n = ctx.materialize(op.results[op.attrs["counter"]])
             else:
-                n = _trip_count(b, [ctx.materialize(a) for a in op.args[:3]])
+                n = _trip_count(b, [ctx.materialize(a) for a in op.bounds])
             inits_r = []
             for k in carried:
                 g = seeds[k]
                 inits_r.append(g if g is not None else self.zero(results[k], ctx))
             inits_r += [init for _, _, init in sub.free]
-            rbody.args = [j] + cbar_args + [arg for _, arg, _ in sub.free]
-            for a in rbody.args:
-                a.owner = rbody
+            for a in [j] + cbar_args + [arg for _, arg, _ in sub.free]:
+                Rewriter.add_block_arg(rbody, a)
             lo = b.prim("sub", n, 1)
             hints = [a.hint for a in rbody.args[1:]]
-            rloop = b.emit("for", [lo, b.const(-1), b.const(-1)] + inits_r,
-                           [v.type for v in inits_r], {"reversed": True}, [rbody], hints)
+            rloop = b.emit_region(ForOp, [lo, b.const(-1), b.const(-1)] + inits_r,
+                                  [v.type for v in inits_r], {"reversed": True}, [rbody], hints)
         res = rloop.results
         # accumulators of outer adjoints started from their values before the loop, so they
         # replace them; the carried adjoints then flow into the initial values
@@ -633,16 +615,15 @@ def _same_shape_origin(v: Value) -> Value | None:
     owner = v.owner
     if isinstance(owner, Op) and owner.name in ("store", "iadd", "copy", "index_add"):
         return owner.args[0]
-    if isinstance(owner, Block) and owner.owner is not None and \
-            owner.owner.name in ("for", "while"):
+    if isinstance(owner, Block) and isinstance(owner.owner, LoopOp):
         loop = owner.owner
-        args = loop_body(loop).args[1:] if loop.name == "for" else list(owner.args)
+        args = loop.carried_args if owner is loop.body else list(owner.args)
         k = args.index(v)
-        return loop_carried(loop)[0][k] if _keeps_shape(loop, k) else None
-    if isinstance(owner, Op) and owner.name in ("for", "while"):
+        return loop.inits[k] if _keeps_shape(loop, k) else None
+    if isinstance(owner, LoopOp):
         k = owner.results.index(v)
-        return loop_carried(owner)[0][k] if _keeps_shape(owner, k) else None
-    if isinstance(owner, Op) and owner.name == "if":
+        return owner.inits[k] if _keeps_shape(owner, k) else None
+    if isinstance(owner, IfOp):
         k = owner.results.index(v)
         roots = {id(_root_within(blk.terminator.args[k], blk)) for blk in owner.regions}
         if len(roots) == 1:
@@ -662,16 +643,16 @@ def _inside(op: Op, blk: Block) -> bool:
     return is_ancestor(blk, op.parent)
 
 
-def _keeps_shape(loop: Op, k: int) -> bool:
+def _keeps_shape(loop: LoopOp, k: int) -> bool:
     """Does every iteration of loop yield, in slot k, its carried array (written in place)?"""
-    _, args, ys, _ = loop_carried(loop)
-    body = loop_body(loop)
+    _, args, ys, _ = loop.carried
+    body = loop.body
     v = ys[k]
     for _ in range(10_000):
         if v is args[k]:
             return True
         if isinstance(v.owner, Op) and (v.owner.name in ("store", "iadd", "copy", "index_add")
-                                        or v.owner.name in ("if", "for", "while")) \
+                                        or is_region(v.owner)) \
                 and _inside(v.owner, body):
             v = _same_shape_origin(v)
             if v is None:
