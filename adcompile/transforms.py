@@ -15,7 +15,7 @@ import numpy as np
 
 from .api import GradFunction, _clean, typed_values
 from .errors import AdCompileError, AdTypeError
-from .ir import Op, Value
+from .ir import Op, Rewriter, Value
 from .jit import run_compiled
 from . import pipeline
 from .passes.forward import tangent_params
@@ -122,12 +122,10 @@ class _Jacobian(_Transform):
                                   primal.result_loc or primal.loc)
             w = Value(out_t, "w")
             primal.params.append(w)
-            primal.body.args.append(w)
-            w.owner = primal.body
+            Rewriter.add_block_arg(primal.body, w)
             ret = primal.body.ops[-1]
             dot = Op("matmul", [ret.args[0], w], [Value(F64, "out")], {}, loc=ret.loc)
-            primal.body.ops.insert(len(primal.body.ops) - 1, dot)
-            dot.parent = primal.body
+            Rewriter.insert_before_terminator(primal.body, [dot])
             ret.args = [dot.result]
         vjp = pipeline.value_and_gradient(primal, self.wrt)
         c = self._emit(primal, vjp, f"{primal.name}_vjp", types,

@@ -296,7 +296,7 @@ class _LoopCtx(_Ctx):
         b = self.rev.b
         slot = self.slots
         self.slots += 1
-        label = self.loop.index.hint if isinstance(self.loop, ForOp) else "while"
+        label = self.loop.index.hint if isinstance(self.loop, ForOp) else type(self.loop).NAME
         label = "loop" if label.startswith("_") else label
         attrs = {"group": self.group, "slot": slot, "name": v.hint, "label": label}
         body = self.fblock
