@@ -65,6 +65,14 @@ class Builder:
         """A region op of class cls (ir.IfOp, ForOp, WhileOp)."""
         return self.emit(cls.NAME, args, result_types, attrs, regions, hints)
 
+    def trip_count(self, bounds) -> Value:
+        """Iterations of range(lo, hi, step); plain hi for range(hi) (a negative hi runs
+        none: a count that may be negative)."""
+        lo, hi, step = bounds
+        if is_const(lo, 0) and is_const(step, 1):
+            return hi
+        return self.prim("range_len", lo, hi, step, hint="n_trip")
+
     def const(self, value, type_=None, hint="") -> Value:
         if type_ is None:
             type_ = BOOL if isinstance(value, bool) else I64 if isinstance(value, int) else F64

@@ -67,6 +67,7 @@ class Emitter:
         self.uses = self.names.layout.uses
         self.pending: dict[int, tuple] = {}     # value id -> (expr, precedence)
         self.tapes: dict = {}                   # (group, slot) -> array name
+        self.allocated: set = set()             # tapes made at their final size (exact)
         self.pointers: dict = {}                # group -> pointer name
         self.last_comment = None
         self.group_slots: dict = {}             # group -> {slot: tape_store op}
@@ -129,6 +130,8 @@ class Emitter:
         for group, ptr in self.pointers.items():
             out.append(f"    {ptr} = 0")
         for (group, slot), (arr, dtype) in self.tapes.items():
+            if arr in self.allocated:
+                continue
             if isinstance(dtype, Array):          # arrays: a list, one entry per iteration
                 empty = "(" + "0, " * dtype.ndim + ")"
                 out.append(f"    {arr} = [np.empty({empty}, {NUMPY_DTYPE[dtype.dtype]})]")
@@ -415,10 +418,17 @@ class Emitter:
         ptr = self.pointer(op)
         count = self.expr(op.args[0])[0]
         need = f"{ptr} + {count}"
-        arrays = [self.tape(store, store.args[0].type) for _, store in
-                  sorted(self.group_slots.get(op.attrs["group"], {}).items())
+        stores = [store for _, store in sorted(self.group_slots.get(op.attrs["group"],
+                                                                     {}).items())
                   if not isinstance(store.args[0].type, Array)]
+        arrays = [self.tape(store, store.args[0].type) for store in stores]
         if not arrays:
+            return
+        if op.attrs.get("exact"):             # reserved once (passes/tapes.py): final size
+            for store, arr in zip(stores, arrays):
+                self.allocated.add(arr)
+                self.emit(depth, f"{arr} = np.empty({count}, "
+                                 f"{NUMPY_DTYPE[store.args[0].type]})")
             return
         self.emit(depth, f"if {need} > {arrays[0]}.shape[0]:")
         for arr in arrays:

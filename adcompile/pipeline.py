@@ -30,6 +30,7 @@ from .passes.cse import cse
 from .passes.dce import dce
 from .passes.fold import drop_invariant_carries, fold_identities, fold_outer_reads
 from .passes.order import forward_commuting_loops
+from .passes.tapes import size_tapes
 
 PASSES = {
     "cse": cse,                          # one value for repeated pure expressions
@@ -39,10 +40,11 @@ PASSES = {
     "fold_outer_reads": fold_outer_reads,  # outer(a, b)[i, j] -> a[i] * b[j]
     "forward_commuting_loops": forward_commuting_loops,  # adjoint loops that commute run forwards
     "hoist_checks": hoist_checks,        # one bounds check before a loop instead of per access
+    "size_tapes": size_tapes,            # reserve tapes once, at their final size when known
 }
-SIMPLIFY = ("cse", "dce")
+SIMPLIFY = ("cse", "fold_identities", "dce")
 REVERSE_CLEANUP = ("cse", "dce", "drop_invariant_carries", "fold_identities", "dce",
-                   "fold_outer_reads", "forward_commuting_loops", "dce")
+                   "fold_outer_reads", "forward_commuting_loops", "dce", "size_tapes")
 FORWARD_CLEANUP = ("cse", "dce")
 FINISH = ("hoist_checks",)
 

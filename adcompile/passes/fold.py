@@ -37,9 +37,11 @@ def drop_invariant_carries(fn: Function) -> Function:
 
 
 def fold_identities(fn: Function) -> Function:
-    """x * 1.0 -> x (exact in IEEE arithmetic, -0.0 and NaN included). The builder folds it
-    as ops are made; this catches the ones that appear when a loop-invariant adjoint (the
-    1.0 seeding the output) replaces a carried value: `t_bar = 1.0 * (t + t)`."""
+    """x * 1.0 -> x (exact in IEEE arithmetic, -0.0 and NaN included), and same_size(n, n)
+    -> n (a shape checked against itself). The builder folds both as ops are made; this
+    catches the ones that appear later: a loop-invariant adjoint (the 1.0 seeding the
+    output) replacing a carried value, `t_bar = 1.0 * (t + t)`; two reads of one shape
+    merged by cse, `h * h`."""
     from ..builder import is_const
     subst: dict = {}
 
@@ -50,7 +52,9 @@ def fold_identities(fn: Function) -> Function:
 
     for op in walk(fn.body):
         op.args = [resolve(a) for a in op.args]
-        if op.name == "mul" and len(op.args) == 2 and op.results[0].type == F64:
+        if op.name == "same_size" and _checked_equal(*op.args):
+            subst[op.results[0].id] = op.args[0]
+        elif op.name == "mul" and len(op.args) == 2 and op.results[0].type == F64:
             x, y = op.args
             for a, b in ((x, y), (y, x)):
                 if is_const(b, 1.0) and a.type == F64:
@@ -62,6 +66,15 @@ def fold_identities(fn: Function) -> Function:
         for op in walk(fn.body):
             op.args = [resolve(a) for a in op.args]
     return fn
+
+
+def _checked_equal(a: Value, b: Value) -> bool:
+    """Is a known to equal b: the same value, or a same_size check that compared them?"""
+    for x, y in ((a, b), (b, a)):
+        if x is y or (isinstance(x.owner, Op) and x.owner.name == "same_size"
+                      and any(y is z for z in x.owner.args)):
+            return True
+    return False
 
 
 def fold_outer_reads(fn: Function) -> Function:

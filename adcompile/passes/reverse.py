@@ -329,7 +329,7 @@ class _LoopCtx(_Ctx):
         rw = Rewriter()
         if isinstance(loop, ForOp):            # trip count known at entry: reserve it once
             with b.at(tmp), b.located(loop.loc, "tape"):
-                b.emit("tape_reserve", [_trip_count(b, loop.bounds)], [], g)
+                b.emit("tape_reserve", [b.trip_count(loop.bounds)], [], g)
             rw.insert_before(loop, tmp.ops)
         else:                                  # while: grow as the iterations come
             with b.at(tmp), b.located(loop.loc, "tape"):
@@ -569,7 +569,7 @@ class Reverse:
             if "counter" in op.attrs:
                 n = ctx.materialize(op.results[op.attrs["counter"]])
             else:
-                n = _trip_count(b, [ctx.materialize(a) for a in op.bounds])
+                n = b.trip_count([ctx.materialize(a) for a in op.bounds])
             inits_r = []
             for k in carried:
                 g = seeds[k]
@@ -597,15 +597,6 @@ def _operands(ctx, op: Op) -> list:
     reads = op.name == "index" or op.name in PRIMS and PRIMS[op.name].needs_contents
     return [ctx.materialize_contents(a) if reads and isinstance(a.type, Array)
             else ctx.materialize(a) for a in op.args]
-
-
-def _trip_count(b: Builder, bounds) -> Value:
-    """Iterations of range(lo, hi, step); plain hi for range(hi) (a negative hi runs none)."""
-    from ..builder import is_const
-    lo, hi, step = bounds
-    if is_const(lo, 0) and is_const(step, 1):
-        return hi
-    return b.prim("range_len", lo, hi, step, hint="n_trip")
 
 
 def _same_shape_origin(v: Value) -> Value | None:
