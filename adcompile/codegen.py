@@ -461,7 +461,7 @@ def generate_module(fn: Function, func_name: str, origin: str, what: str,
     imports = [f"import {m}\n" for m in ("math",) if f"{m}." in body]
     if "np." in body:
         imports.append("\nimport numpy as np\n" if imports else "import numpy as np\n")
-    used = [h for h in RUNTIME_HELPERS if re.search(rf"\b{h}\(", body)]
+    used = [h for h in RUNTIME_HELPERS if h + "(" in body and re.search(rf"\b{h}\(", body)]
     if used:
         imports.append(f"\nfrom adcompile.runtime import {', '.join(used)}\n")
     return HEADER.format(origin=_in_docstring(origin), what=_in_docstring(what),

@@ -43,7 +43,7 @@ PASSES = {
     "size_tapes": size_tapes,            # reserve tapes once, at their final size when known
 }
 SIMPLIFY = ("cse", "fold_identities", "dce")
-REVERSE_CLEANUP = ("cse", "dce", "drop_invariant_carries", "fold_identities", "dce",
+REVERSE_CLEANUP = ("cse", "drop_invariant_carries", "fold_identities", "dce",
                    "fold_outer_reads", "forward_commuting_loops", "dce", "size_tapes")
 FORWARD_CLEANUP = ("cse", "dce")
 FINISH = ("hoist_checks",)

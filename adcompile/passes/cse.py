@@ -16,14 +16,17 @@ def cse(fn: Function) -> Function:
 
 
 def _key(op, subst):
-    attrs = tuple(sorted((k, repr(v)) for k, v in op.attrs.items() if k != "where"))
     if op.name == "const":
         return ("const", op.results[0].type, repr(op.attrs["value"]))
+    attrs = tuple(sorted((k, repr(v)) for k, v in op.attrs.items() if k != "where")) \
+        if op.attrs else ()
     return (op.name, tuple(a.id for a in op.args), attrs, op.results[0].type)
 
 
 def _block(blk: Block, table: dict, subst: dict):
-    kept = []
+    """Values of blk replaced by equal earlier ones in `table` (visible from here); the
+    entries blk adds are removed when it ends (one table, not a copy per region)."""
+    kept, added = [], []
     for op in blk.ops:
         op.args = [subst.get(a.id, a) for a in op.args]
         # an op making an array makes a new buffer: two equal ones are still two arrays
@@ -36,7 +39,10 @@ def _block(blk: Block, table: dict, subst: dict):
                 subst[op.results[0].id] = prev
                 continue
             table[key] = op.results[0]
+            added.append(key)
         for region in op.regions:
-            _block(region, dict(table), subst)
+            _block(region, table, subst)
         kept.append(op)
     blk.ops = kept
+    for key in added:
+        del table[key]

@@ -78,13 +78,13 @@ def _checked_equal(a: Value, b: Value) -> bool:
 
 
 def fold_outer_reads(fn: Function) -> Function:
+    outers = [op for op in walk(fn.body) if op.name == "outer"]
+    if not outers:
+        return fn
     uses: dict = {}
-    outers = []
     for op in walk(fn.body):
         for k, a in enumerate(op.args):
             uses.setdefault(a.id, []).append((op, k))
-        if op.name == "outer":
-            outers.append(op)
     mutable = None
     for op in outers:
         reads = uses.get(op.result.id, [])
