@@ -11,7 +11,7 @@ forward) produce raw IR; the clean-ups below make it what codegen writes.
 | value_and_gradient | value and gradient (reverse mode) | simplify, reverse, reverse clean-up, finish |
 | tangent | value and tangents along `width` directions | simplify, forward, forward clean-up, finish |
 | hvp | H v: forward over reverse | simplify, reverse, reverse clean-up, forward, forward clean-up, finish |
-| directional | value and a directional subgradient | simplify, forward (directional), reverse, plain kinks, reverse clean-up, finish |
+| directional | value and a directional subgradient | simplify, directional tangent, dce, reverse, plain_kinks, reverse clean-up, finish |
 | diagnostic | value, gradient and the kink-hit table | simplify, reverse (diagnostics), reverse clean-up, finish |
 
 Environment: ADCOMPILE_VERIFY=1 runs `verify()` after every pass (the tests set it);
@@ -29,6 +29,7 @@ from .passes.checks import hoist_checks
 from .passes.cse import cse
 from .passes.dce import dce
 from .passes.fold import drop_invariant_carries, fold_identities, fold_outer_reads
+from .passes.forward import plain_kinks
 from .passes.order import forward_commuting_loops
 from .passes.tapes import size_tapes
 
@@ -39,7 +40,8 @@ PASSES = {
     "fold_identities": fold_identities,  # x * 1.0 -> x
     "fold_outer_reads": fold_outer_reads,  # outer(a, b)[i, j] -> a[i] * b[j]
     "forward_commuting_loops": forward_commuting_loops,  # adjoint loops that commute run forwards
-    "hoist_checks": hoist_checks,        # one bounds check before a loop instead of per access
+    "hoist_checks": hoist_checks,
+    "plain_kinks": plain_kinks,          # directional relu/abs/max/min back to plain ones        # one bounds check before a loop instead of per access
     "size_tapes": size_tapes,            # reserve tapes once, at their final size when known
 }
 SIMPLIFY = ("cse", "fold_identities", "dce")
@@ -113,10 +115,13 @@ def hvp(fn: Function, wrt: list) -> Function:
 
 def directional(fn: Function, wrt: list, conventions=None, width: int = 1) -> Function:
     """Value and gradient whose kinks are resolved along `width` directions (parameters
-    x_dot, ...): see passes.forward.directional_gradient."""
-    from .passes.forward import directional_gradient
-    vg = _watch("directional", directional_gradient(fn, list(wrt), conventions, width))
-    return run(REVERSE_CLEANUP + FINISH, vg)
+    x_dot, ...): see passes.forward.directional_tangent."""
+    from .passes.forward import directional_tangent
+    from .passes.reverse import reverse
+    steered = run(("dce",), _watch("directional", directional_tangent(
+        fn, list(wrt), conventions, width)))
+    vg = _watch("reverse", reverse(steered, list(wrt), conventions))
+    return run(("plain_kinks",) + REVERSE_CLEANUP + FINISH, vg)
 
 
 class collect_prints:

@@ -320,25 +320,30 @@ def tangent_params(params: list, wrt, width: int) -> list:
     return [f"{params[i]}_dot" + (f"_{k}" if k else "") for i in wrt for k in range(width)]
 
 
-def directional_gradient(fn: Function, wrt: list[int], conventions=None,
-                         width: int = 1) -> Function:
-    """Value and gradient whose kinks are resolved along a direction: the tangent along the
-    direction (parameters x_dot, ...) decides each tie; then the reverse sweep, whose partials
-    at the kinks read those decisions. The gradient of the piece the direction enters: a
-    Bouligand (so Clarke) subgradient for piecewise-smooth programs. width=2: a second
-    direction breaks the ties the first leaves (lexicographic)."""
-    from .dce import dce
-    from .reverse import reverse
+def directional_tangent(fn: Function, wrt: list[int], conventions=None,
+                        width: int = 1) -> Function:
+    """The first half of a gradient whose kinks are resolved along a direction: fn's value,
+    with each relu/abs/max/min replaced by its directional variant reading the tangent
+    along the direction (parameters x_dot, ...), which decides each tie; the tangent itself
+    is not returned (it only steers the choices). Reverse mode over this, then
+    `plain_kinks`, gives the gradient of the piece the direction enters: a Bouligand (so
+    Clarke) subgradient for piecewise-smooth programs. width=2: a second direction breaks
+    the ties the first leaves (lexicographic). pipeline.directional chains them."""
     tangent = Forward(fn, wrt, width, conventions, directional=True).run()
     ret = tangent.body.ops[-1]
-    ret.args = ret.args[:1]                # the value; its tangent only steered the choices
-    vg = reverse(dce(tangent), wrt, conventions)
+    ret.args = ret.args[:1]
+    return tangent
+
+
+def plain_kinks(fn: Function) -> Function:
+    """Directional variants back to plain relu/abs/max/min where only their values are
+    needed: after the reverse pass only the partials (dstep, dsign, dtie) read the tangent."""
     plain = {p.directional: name for name, p in PRIMS.items() if p.directional}
-    for op in walk(vg.body):               # the values need no tangent: only the partials
-        if op.name in plain:               # (dstep, dsign, dtie) read it
+    for op in walk(fn.body):
+        if op.name in plain:
             op.args = op.args[:len(op.args) // 2 if PRIMS[op.name].arity == 4 else 1]
             op.name = plain[op.name]
-    return dce(vg)
+    return fn
 
 
 def forward(fn: Function, wrt: list[int], width: int = 1, conventions=None) -> Function:
@@ -347,4 +352,4 @@ def forward(fn: Function, wrt: list[int], width: int = 1, conventions=None) -> F
     return Forward(fn, wrt, width, conventions).run()
 
 
-__all__ = ["forward", "directional_gradient", "tangent_params"]
+__all__ = ["forward", "directional_tangent", "plain_kinks", "tangent_params"]
