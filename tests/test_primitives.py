@@ -47,7 +47,7 @@ ALTERNATIVES = {  # NumPy spellings that must reach the same primitive
     "np.hypot(x, y)": None, "np.log1p(x)": "pos", "x ** 3": None, "x ** -2": "pos",
     "np.arcsinh(x)": None, "np.arccosh(x)": "above1", "np.arctanh(x)": "unit",
     "np.deg2rad(x)": None, "np.radians(x)": None, "np.rad2deg(x)": None,
-    "np.degrees(x)": None, "math.cbrt(x)": "pos",
+    "np.degrees(x)": None, **({"math.cbrt(x)": "pos"} if hasattr(math, "cbrt") else {}),
 }
 
 

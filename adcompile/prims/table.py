@@ -129,7 +129,7 @@ def version() -> int:
 
 def _label(obj) -> str:
     """How users write a callable: math.sin, np.sin, abs."""
-    module = getattr(obj, "__module__", None) or "numpy"
+    module = getattr(obj, "__module__", None) or ""
     name = obj.__name__
     if module == "math":
         return f"math.{name}"
@@ -137,7 +137,7 @@ def _label(obj) -> str:
         return name
     if module.split(".")[0] == "numpy":
         return f"np.{name}"
-    return f"{module}.{name}"
+    return f"{module}.{name}" if module else name
 
 
 def _maps(obj) -> bool:
