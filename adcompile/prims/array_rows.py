@@ -13,7 +13,7 @@ from ..types import F64, I64, NUMPY_DTYPE, Array, promote
 from .bind import dot, on, outer, where
 from .emit import ATOM, COND, Emit, call, cond, infix, template
 from .rules import array_adjoint, each_direction, scatter, sum_terms
-from .scalar import E, _float, _int
+from .scalar_rows import E, _float, _int
 from .table import Kink, row
 
 
