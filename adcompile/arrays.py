@@ -206,53 +206,14 @@ class ArrayLowering:
                             "use max(a, b) / min(a, b) for numbers")
         return self.reduction(kind, x, axis, node)
 
-    def array_call(self, callee, node, args):
-        """A math function applied to arrays: elementwise (lazy, fused into loops)."""
-        label, kind = callee.label, callee.kind
-        takes_arrays = label.startswith("np.") or label in ("abs", "adcompile.relu")
-        simple = {"unary": callee.prim, "binary": callee.prim, "fpow": "pow", "fabs": "abs",
-                  "abs": "abs", "npminmax": callee.prim}
-        if not takes_arrays or kind not in simple and kind != "square":
-            self.unsupported(node, f"{label}() does not take arrays",
-                             "use the NumPy function (np.sin, np.maximum, ...) or a loop")
-        if kind == "square":
-            return self.elementwise("mul", [args[0], args[0]], node)
-        if callee.prim in ("floor", "ceil", "round"):
-            self.unsupported(node, f"{label}() of an array is not supported",
-                             "use np.floor / np.ceil / np.round")
-        return self.elementwise(simple[kind], args, node)
-
     def array_function(self, callee, node, args):
-        kind = callee.kind
-        scalar = not any(self.is_array(a) for a in args)
-        if kind == "where":
-            if len(args) != 3:
-                self.type_error(node, "np.where() takes 3 arguments (condition, a, b)")
-            if scalar:
-                return self.b.prim("select", self.truth(args[0], node), args[1], args[2])
-            return self.elementwise("select", args, node)
-        if kind == "clip":
-            if len(args) != 3:
-                self.type_error(node, "np.clip() takes 3 arguments (x, low, high)")
-            if scalar:
-                return self.b.prim("npmin", self.b.prim("npmax", args[0], args[1]), args[2])
-            low = self.elementwise("npmax", [args[0], args[1]], node)
-            return self.elementwise("npmin", [low, args[2]], node)
-        if kind == "dot":
-            if len(args) != 2:
-                self.type_error(node, f"{callee.label}() takes 2 arrays")
-            if not all(self.is_array(a) for a in args):
-                return self.elementwise("mul", args, node) if any(
-                    self.is_array(a) for a in args) else self.b.prim("mul", *args)
-            return self.matmul(args[0], args[1], node)
-        if kind == "outer":
-            return self.outer(args[0], args[1], node)
-        if kind == "norm":
-            if len(args) != 1 or not self.is_array(args[0]):
-                self.type_error(node, "np.linalg.norm() takes one array")
-            sq = self.elementwise("mul", [args[0], args[0]], node)
-            return self.b.prim("norm_sqrt", self.reduction("sum", sq, None, node))
-        raise AssertionError(kind)
+        """np.clip(x, low, high): np.minimum(np.maximum(x, low), high), elementwise."""
+        if len(args) != 3:
+            self.type_error(node, "np.clip() takes 3 arguments (x, low, high)")
+        if not any(self.is_array(a) for a in args):
+            return self.b.prim("npmin", self.b.prim("npmax", args[0], args[1]), args[2])
+        low = self.elementwise("npmax", [args[0], args[1]], node)
+        return self.elementwise("npmin", [low, args[2]], node)
 
     def construct(self, callee, node, args):
         """np.zeros/ones/empty/full/*_like/arange/array/copy."""

@@ -22,6 +22,7 @@ from .lazy import ArrayExpr, LazyArrays, Leaf, View
 from .views import ViewBinding
 from .errors import AdTypeError, Loc, UnknownFunctionError, UnsupportedSyntaxError
 from .ir import Block, ForOp, Function, IfOp, Value, WhileOp
+from .prims.bind import Binding, Call
 from .types import BOOL, F64, I64, Array, is_scalar, promote
 from .valuetree import Slot, flatten, map_tree, shape_of, unflatten
 
@@ -840,69 +841,30 @@ class Lowerer(ArrayLowering, LazyArrays, ViewBinding, ast.NodeVisitor):
                                    self.loc(node), hint)
 
     def call_primitive(self, callee, node):
+        if isinstance(callee, Binding):       # a row of the primitive table: its binder
+            return callee.bind(self, Call(self, callee, node))
         if callee.kind == "construct":
             args = [] if callee.prim == "array" else [self.expr(a) for a in node.args]
             return self.construct(callee, node, args)
         if callee.kind == "reduce":
             return self.reduce_call(callee.prim, node, [self.expr(a) for a in node.args],
                                     node.keywords)
-        if callee.kind in ("where", "clip", "dot", "outer", "norm"):
+        if callee.kind == "clip":
             if node.keywords:
                 self.unsupported(node, f"{callee.label}() keyword arguments are not supported")
             return self.array_function(callee, node, [self.expr(a) for a in node.args])
         if node.keywords:
             self.unsupported(node, f"{callee.label}() does not take keyword arguments here")
-        kind, label = callee.kind, callee.label
-        if kind == "range":
+        if callee.kind == "range":
             self.unsupported(node, "range() can only be used as the iterable of a for loop")
-        if kind == "cast" and callee.prim == "to_f64" and len(node.args) == 1 and \
-                isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-            try:
-                return self.b.const(float(node.args[0].value))     # float("inf"), float("nan")
-            except ValueError:
-                self.type_error(node, f"float() cannot read {node.args[0].value!r}")
-        args = [self.expr(a) for a in node.args]
-        for a, v in zip(node.args, args):
-            if isinstance(v, tuple) and kind != "len":
-                self.type_error(a, f"{label}() does not take a tuple argument")
-        if kind != "len" and any(self.is_array(a) for a in args):
-            return self.array_call(callee, node, args)
-        want = {"unary": 1, "binary": 2, "fpow": 2, "pow": 2, "fabs": 1, "abs": 1, "cast": 1,
-                "npminmax": 2, "square": 1, "len": 1}.get(kind)
-        if kind == "round" or callee.label in ("math.log", "math.hypot"):
-            want = (1, 2)
-        if kind == "minmax":
-            if len(args) < 2:
-                self.type_error(node, f"{label}() of one argument (an iterable) is not "
-                                      "supported", f"write {label}(a, b, ...)")
-            return self.b.prim(callee.prim, *args)
-        if want is not None and len(args) not in (want if isinstance(want, tuple) else (want,)):
-            self.type_error(node, f"{label}() takes {want} argument(s), got {len(args)}")
-        if kind == "len":
-            if isinstance(args[0], tuple):
-                return self.b.const(len(args[0]))
-            if self.is_array(args[0]):
-                return self.as_expr(args[0]).dims(self)[0]
-            self.type_error(node, "len() of a number is not defined")
-        if callee.label == "math.log" and len(args) == 2:       # log(x, base)
-            return self.b.prim("div", self.b.prim("log", args[0]), self.b.prim("log", args[1]))
-        if callee.label == "math.hypot" and len(args) == 1:
-            return self.b.prim("abs", self.convert(args[0], F64))
-        if kind in ("fpow", "fabs", "npminmax"):
-            args = [self.convert(a, F64) for a in args]
-            return self.b.prim(callee.prim, *args)
-        if kind == "square":
-            return self.b.prim("mul", args[0], args[0])
-        if kind == "round":
-            if len(args) == 2:
-                return self.b.prim("roundn", self.convert(args[0], F64), args[1])
-            return self.b.prim("round", args[0]) if args[0].type == F64 else args[0]
-        if kind == "cast" and args[0].type == {"to_f64": F64, "to_i64": I64,
-                                                "to_bool": BOOL}[callee.prim]:
-            return args[0]
-        if kind in ("unary",) and callee.prim in ("floor", "ceil") and args[0].type != F64:
-            return self.convert(args[0], I64)
-        return self.b.prim(callee.prim, *args)
+        args = [self.expr(a) for a in node.args]               # len(x)
+        if len(args) != 1:
+            self.type_error(node, f"{callee.label}() takes 1 argument(s), got {len(args)}")
+        if isinstance(args[0], tuple):
+            return self.b.const(len(args[0]))
+        if self.is_array(args[0]):
+            return self.as_expr(args[0]).dims(self)[0]
+        self.type_error(node, "len() of a number is not defined")
 
     def call_user(self, func, node):
         try:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import keyword
 
 from .ir import Block, Function, IfOp, LoopOp, Op, Value, WhileOp
+from .prims import runtime_helpers
 
 
-RESERVED = {"math", "np", "numba", "grow_tape", "inbounds", "same_size", "slice_len",
-            "slice_start", "wrap_index", "check_range", "check_at", "checked_matmul", "outer",
-            "float", "int", "bool", "abs", "max", "min",
-            "round", "len", "range", "True", "False", "None", "print"}
+TAPE_HELPERS = ("grow_tape",)     # the runtime helper codegen's own tape code calls
+# names generated code uses: modules, builtins, and the runtime helpers it imports (those the
+# rows' emitters call, and the tapes' own)
+RESERVED = {"math", "np", "numba", "float", "int", "bool", "abs", "max", "min", "round", "len",
+            "range", "True", "False", "None", "print", *TAPE_HELPERS} | runtime_helpers()
 
 
 class Layout:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import Loc, UnsupportedSyntaxError
+from .primitives import PRIMS, version as table_version
 
 
 @dataclass
@@ -207,54 +208,20 @@ def _same_code(a, b) -> bool:
 # ------------------------------------------------------------------------- callables
 @dataclass(frozen=True)
 class Callee:
-    """What a called name means: a primitive family handled by the frontend."""
-    kind: str           # the frontend's handler key, e.g. "unary", "minmax", "cast", "user"
+    """A called name the frontend itself lowers (range, len, array construction, reductions,
+    np.clip); calls answered by a row of the primitive table are the row's Bindings."""
+    kind: str           # the frontend's handler key: "range", "len", "construct", "reduce", ...
     prim: str = ""
     label: str = ""     # how the user wrote it, for messages
 
 
-_UNARY = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "expm1",
-          "log", "log1p", "log2", "log10", "sqrt"]
-_NP_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan"}
-
-
 def _table() -> dict:
-    t = {}
-    for name in _UNARY:
-        t[getattr(math, name)] = Callee("unary", name, f"math.{name}")
-        np_name = _NP_NAMES.get(name, name)
-        t[getattr(np, np_name)] = Callee("unary", name, f"np.{np_name}")
+    """Callable -> what a call of it means: the rows' bindings, then the constructs the
+    frontend lowers itself."""
+    t = {b.obj: b for p in PRIMS.values() for b in p.bindings}
     t.update({
-        math.atan2: Callee("binary", "atan2", "math.atan2"),
-        np.arctan2: Callee("binary", "atan2", "np.arctan2"),
-        math.hypot: Callee("binary", "hypot", "math.hypot"),
-        np.hypot: Callee("binary", "hypot", "np.hypot"),
-        math.pow: Callee("fpow", "pow", "math.pow"),
-        np.power: Callee("fpow", "pow", "np.power"),
-        builtins.pow: Callee("pow", "pow", "pow"),
-        math.fabs: Callee("fabs", "abs", "math.fabs"),
-        np.fabs: Callee("fabs", "abs", "np.fabs"),
-        builtins.abs: Callee("abs", "abs", "abs"),
-        np.abs: Callee("fabs", "abs", "np.abs"),
-        math.floor: Callee("unary", "floor", "math.floor"),
-        math.ceil: Callee("unary", "ceil", "math.ceil"),
-        np.floor: Callee("unary", "ffloor", "np.floor"),
-        np.ceil: Callee("unary", "fceil", "np.ceil"),
-        np.round: Callee("unary", "fround", "np.round"),
-        np.rint: Callee("unary", "fround", "np.rint"),
-        builtins.round: Callee("round", "round", "round"),
-        np.sign: Callee("unary", "sign", "np.sign"),
-        builtins.max: Callee("minmax", "max", "max"),
-        builtins.min: Callee("minmax", "min", "min"),
-        np.maximum: Callee("npminmax", "npmax", "np.maximum"),
-        np.minimum: Callee("npminmax", "npmin", "np.minimum"),
-        builtins.float: Callee("cast", "to_f64", "float"),
-        np.float64: Callee("cast", "to_f64", "np.float64"),
-        builtins.int: Callee("cast", "to_i64", "int"),
-        np.int64: Callee("cast", "to_i64", "np.int64"),
-        builtins.bool: Callee("cast", "to_bool", "bool"),
-        np.square: Callee("square", "mul", "np.square"),
         builtins.range: Callee("range", "", "range"),
+        builtins.len: Callee("len", "", "len"),
         **{getattr(np, n): Callee("construct", n, f"np.{n}") for n in (
             "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
             "arange", "array", "copy")},
@@ -262,39 +229,33 @@ def _table() -> dict:
             "sum", "mean", "prod", "max", "min")},
         np.amax: Callee("reduce", "max", "np.amax"),
         np.amin: Callee("reduce", "min", "np.amin"),
-        np.where: Callee("where", "select", "np.where"),
         np.clip: Callee("clip", "", "np.clip"),
-        np.dot: Callee("dot", "matmul", "np.dot"),
-        np.matmul: Callee("dot", "matmul", "np.matmul"),
-        np.outer: Callee("outer", "outer", "np.outer"),
-        np.linalg.norm: Callee("norm", "", "np.linalg.norm"),
-        builtins.len: Callee("len", "", "len"),
     })
-    from .functions import relu
-    t[relu] = Callee("unary", "relu", "adcompile.relu")
     return t
 
 
-_CALLEES: dict | None = None
+_CALLEES: tuple | None = None                  # (table version, callable -> callee)
 
 
-def callee_of(obj) -> Callee | None:
+def _callees() -> dict:
     global _CALLEES
-    if _CALLEES is None:
-        _CALLEES = _table()
+    if _CALLEES is None or _CALLEES[0] != table_version():
+        _CALLEES = (table_version(), _table())
+    return _CALLEES[1]
+
+
+def callee_of(obj):
+    """The Binding (a row of the primitive table) or Callee a called object means, or None."""
     try:
-        return _CALLEES.get(obj)
+        return _callees().get(obj)
     except TypeError:       # unhashable
         return None
 
 
 def supported_names(module) -> list[str]:
     """The supported functions of a module, for 'did you mean' lists in errors."""
-    global _CALLEES
-    if _CALLEES is None:
-        _CALLEES = _table()
     prefix = {math: "math.", np: "np."}.get(module, "")
-    return sorted(c.label for c in _CALLEES.values() if c.label.startswith(prefix) and prefix)
+    return sorted(c.label for c in _callees().values() if c.label.startswith(prefix) and prefix)
 
 
 # libraries whose Python functions are never compiled from their source: a call that is not

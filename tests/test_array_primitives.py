@@ -13,6 +13,8 @@ UNARY = {  # spelling, domain
     "np.log1p(x)": "pos", "np.log2(x)": "pos", "np.log10(x)": "pos", "np.sqrt(x)": "pos",
     "np.abs(x)": None, "np.fabs(x)": None, "np.square(x)": None, "-x": None,
     "ad.relu(x)": None, "abs(x)": None, "np.sign(x) * x": None, "np.floor(x) + x": None,
+    "np.cbrt(x)": None, "np.arcsinh(x)": None, "np.arccosh(x)": "above1",
+    "np.arctanh(x)": "unit", "np.deg2rad(x)": None, "np.rad2deg(x)": None,
 }
 BINARY = ["x + y", "x - y", "x * y", "x / (1.0 + y * y)", "x ** 2 * y", "np.maximum(x, y)",
           "np.minimum(x, y)", "np.arctan2(x, y)", "np.hypot(x, y)", "np.power(np.abs(x) + 1.0, y)",
@@ -30,6 +32,8 @@ def _array(shape, domain, rng):
         a = a * 0.6
     elif domain == "small":
         a = a * 0.8
+    elif domain == "above1":
+        a = np.abs(a) + 1.2
     a[np.abs(a - np.round(a)) < 0.05] += 0.1     # keep away from the jumps of floor/sign
     return a
 

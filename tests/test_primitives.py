@@ -29,18 +29,25 @@ SPELLING = {
     "divnz": ("math.hypot(x, y)", None),
     "norm_sqrt": ("np.linalg.norm(np.array([x, y]))", "pos"),     # sqrt of a sum of squares
     "gmul": ("np.where(x > y, np.sqrt(x) * y, x - y)", "pos"),
+    "cbrt": ("np.cbrt(x)", None), "asinh": ("math.asinh(x)", None),
+    "acosh": ("math.acosh(x)", "above1"), "atanh": ("math.atanh(x)", "unit"),
+    "deg2rad": ("math.radians(x)", None), "rad2deg": ("math.degrees(x)", None),
 }
 POINTS = {
     None: [(0.7, -1.3), (-0.4, 0.9), (1.9, 2.6)],
     "pos": [(0.7, 1.3), (2.5, 0.4), (0.2, -0.6)],
     "unit": [(0.3, 1.0), (-0.6, 1.0), (0.85, 1.0)],
     "mod": [(5.3, 1.7), (-2.2, 0.9), (0.4, -1.1)],
+    "above1": [(1.7, 1.3), (2.5, 0.4), (1.2, -0.6)],
 }
 ALTERNATIVES = {  # NumPy spellings that must reach the same primitive
     "np.sin(x)": None, "np.arcsin(x)": "unit", "np.arctan2(x, y)": None, "np.power(x, y)": "pos",
     "np.maximum(x, y)": None, "np.abs(x)": None, "np.fabs(x)": None, "math.fabs(x)": None,
     "math.pow(x, y)": "pos", "pow(x, y)": "pos", "np.square(x)": None, "np.exp(x)": None,
     "np.hypot(x, y)": None, "np.log1p(x)": "pos", "x ** 3": None, "x ** -2": "pos",
+    "np.arcsinh(x)": None, "np.arccosh(x)": "above1", "np.arctanh(x)": "unit",
+    "np.deg2rad(x)": None, "np.radians(x)": None, "np.rad2deg(x)": None,
+    "np.degrees(x)": None, **({"math.cbrt(x)": "pos"} if hasattr(math, "cbrt") else {}),
 }
 
 

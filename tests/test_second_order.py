@@ -51,6 +51,9 @@ USER = {
     "abs": ("abs(x)", "any"), "relu": ("ad.relu(x)", "any"),
     "max": ("max(x, y)", "any"), "min": ("min(x, y)", "any"),
     "npmax": ("np.maximum(x, y)", "any"), "npmin": ("np.minimum(x, y)", "any"),
+    "cbrt": ("np.cbrt(x)", "any"), "asinh": ("math.asinh(x)", "any"),
+    "acosh": ("math.acosh(x + 1.5)", "pos"), "atanh": ("np.arctanh(x)", "unit"),
+    "deg2rad": ("math.radians(x)", "any"), "rad2deg": ("np.degrees(x)", "any"),
     # helper rows, reached through the derivative rules of user-level rows
     "logpos": ("x ** y", "pos"),                   # pow's partial in the exponent
     "recippos": ("x ** y", "pos"),                 # logpos's partial
@@ -88,7 +91,8 @@ def test_every_differentiable_row_is_covered():
 
 # ---------------------------------------------------------------------------- domains
 RNG_SEED = 20240607
-BOXES = {"pos": (0.2, 2.5), "unit": (-0.85, 0.85), "tan": (-1.2, 1.2), "mod": (-3.0, 3.0)}
+BOXES = {"pos": (0.2, 2.5), "unit": (-0.85, 0.85), "tan": (-1.2, 1.2), "mod": (-3.0, 3.0),
+         "above1": (1.1, 3.0)}
 
 
 def _ok(domain, point):
@@ -139,6 +143,7 @@ def _richardson(g, point, v, h=1e-3):
 # ---------------------------------------------------------------------------- the table itself
 TABLE_DOMAINS = {n: dom for n, (_, dom) in USER.items()} | TABLE_ONLY
 TABLE_DOMAINS["norm_sqrt"] = "pos"             # its operand is a sum of squares
+TABLE_DOMAINS["acosh"] = "above1"              # USER shifts its operand: acosh(x + 1.5)
 CUSTOM = Conventions(relu=0.5, abs=0.25, tie=0.25)   # the rules' general-convention branches
 
 
@@ -263,7 +268,7 @@ def _derivative_free_helpers(name, n):
                         there = _straight_line(ops, moved, fn.params)
                         for op, a, c in zip(ops, here, there):
                             p = PRIMS.get(op.name)
-                            if p is None or p.partials is not None or p.tangent is not None:
+                            if p is None or p.partials is not None or p.jvp is not None:
                                 continue
                             seen.add(op.name)
                             assert a == c, f"{name}'s rule uses {op.name} (no derivative) " \
@@ -410,6 +415,13 @@ EXACT = {
     "npmax": lambda x, y: (np.array([float(x > y), float(x < y)]), ZERO),
     "npmin": lambda x, y: (np.array([float(x < y), float(x > y)]), ZERO),
     "select": _where, "gmul": _where_sqrt,
+    "cbrt": _unary(lambda x: 1 / (3 * np.cbrt(x) ** 2), lambda x: -2 / (9 * np.cbrt(x) ** 5)),
+    "asinh": _unary(lambda x: (1 + x * x) ** -0.5, lambda x: -x * (1 + x * x) ** -1.5),
+    "acosh": _unary(lambda x: ((x + 1.5) ** 2 - 1) ** -0.5,
+                    lambda x: -(x + 1.5) * ((x + 1.5) ** 2 - 1) ** -1.5),
+    "atanh": _unary(lambda x: 1 / (1 - x * x), lambda x: 2 * x / (1 - x * x) ** 2),
+    "deg2rad": _unary(lambda x: math.pi / 180, lambda x: 0.0),
+    "rad2deg": _unary(lambda x: 180 / math.pi, lambda x: 0.0),
 }
 
 # each expression as written, and multiplied by a function of both inputs (the adjoint

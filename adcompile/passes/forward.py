@@ -5,11 +5,10 @@ differentiated parameter, its tangent along each direction ("lane"): `x_dot` for
 lane, `x_dot_1`, `x_dot_2`, ... for the others. One sweep evaluates the primal once and all
 lanes, so a forward-mode gradient over n inputs takes ceil(n / width) sweeps.
 
-- scalar primitives: tangent = sum of partial * operand tangent, the partials from the
-  primitive table (computed once, shared by the lanes);
-- array primitives (element reads and writes, copies, sums, matrix products) have linear
-  tangent rules in the primitive table (`jvp_array`): a write `y[i] = v` writes
-  `y_dot[i] = v_dot`;
+- every primitive by its row's JVP rule (prims/rules.py): for scalar rows the sum of partial *
+  operand tangent, the partials computed once and shared by the lanes; array rows (element
+  reads and writes, copies, sums, matrix products) have linear rules of their own: a write
+  `y[i] = v` writes `y_dot[i] = v_dot`;
 - `if`: the arms yield their tangents too; loops carry the tangents of what they carry.
 Zero tangents are not built (None) until something must hold one (a loop-carried slot, an
 array written later, a returned value). The output is ordinary IR: it composes with the
@@ -23,7 +22,7 @@ from __future__ import annotations
 
 from ..builder import Builder
 from ..ir import Block, Function, IfOp, LoopOp, Op, Rewriter, Value, make_op, walk
-from ..primitives import PRIMS, _times, is_differentiable
+from ..primitives import PRIMS
 from ..types import Array, is_float
 from .activity import active_values
 
@@ -39,7 +38,7 @@ def _role(op: Op) -> str:
 
 
 def _propagates(name: str) -> bool:
-    return is_differentiable(name) or PRIMS[name].jvp_array is not None
+    return PRIMS[name].jvp is not None
 
 
 # ---------------------------------------------------------------------------- the pass
@@ -138,14 +137,12 @@ class Forward:
         if r is None or not self.holds_tangent(r):
             return
         dots = [self.lanes(a) for a in op.args]
+        # the extra operands of a directional variant (the directions' key): no tangent
+        dots += [[None] * self.width] * (len(new.args) - len(args))
         with self.b.located(op.loc, _role(op)):
-            rule = PRIMS[op.name].jvp_array
-            if rule is not None:
-                lanes = [rule(self.b, new.results[0], args, [d[k] for d in dots], op.attrs)
-                         for k in range(self.width)]
-            else:
-                lanes = self.scalar_lanes(new, new.results[0], new.args, dots + [
-                    [None] * self.width] * (len(new.args) - len(args)))
+            lanes = PRIMS[new.name].jvp(self.b, new.results[0], new.args,
+                                        [[d[k] for d in dots] for k in range(self.width)],
+                                        new.attrs)
         for k, t in enumerate(lanes):
             if t is not None and t.hint == "":
                 t.hint = _tangent_name(r, k)
@@ -199,24 +196,6 @@ class Forward:
         Rewriter().insert_before(new, tmp.ops)
         new.name = PRIMS[op.name].directional
         new.args = new.args + extra
-
-    def scalar_lanes(self, op: Op, out: Value, args, dots) -> list:
-        if not any(d is not None for lanes in dots for d in lanes):
-            return [None] * self.width
-        rule = PRIMS[op.name].tangent
-        if rule is not None:                   # the row's own tangent rule (select)
-            return [rule(self.b, out, args, [lanes_a[k] for lanes_a in dots])
-                    for k in range(self.width)]
-        partials = PRIMS[op.name].partials(self.b, out, *args)
-        lanes = []
-        for k in range(self.width):
-            total = None
-            for lanes_a, d in zip(dots, partials):
-                term = _times(self.b, lanes_a[k], d) if lanes_a[k] is not None else None
-                if term is not None:
-                    total = term if total is None else self.b.prim("add", total, term)
-            lanes.append(total)
-        return lanes
 
     def ret(self, op: Op):
         outs = [self.new(a) for a in op.args]

@@ -21,7 +21,7 @@ from ..builder import Builder
 from ..errors import AdTypeError
 from ..ir import Block, ForOp, Function, IfOp, LoopOp, Op, Rewriter, Value, WhileOp, \
     defining_block, is_ancestor, is_region, make_op
-from ..primitives import PRIMS, vjp
+from ..primitives import PRIMS
 from ..types import BOOL, F64, I64, Array
 from .buffers import mutable_array_versions
 from .activity import active_values, conditionally_read, suspect_values, useful_values
@@ -436,40 +436,10 @@ class Reverse:
             return
         if self.sites is not None and id(op) in self.sites:
             self.record_hit(self.sites[id(op)], g, ctx)
-        b = self.b
-        if p.vjp_into is not None:
-            target = op.args[0]
-            if target.id not in self.active:
-                return
-            with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
-                acc = ctx.get_adj(target)
-                if acc is None:
-                    acc = self.zero(target, ctx)
-                args = [target] + [ctx.materialize(a) for a in op.args[1:]]
-                ctx.set_adj(target, p.vjp_into(b, acc, g, None, *args))
+        if p.vjp is None:
             return
-        if p.vjp_array is not None:
-            with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
-                args = [(ctx.materialize_contents(a) if p.needs_contents else a)
-                        if isinstance(a.type, Array) else ctx.materialize(a) for a in op.args]
-                extra = {"fresh": True} if op.attrs.get("fresh") else {}
-                for a, res in zip(op.args, p.vjp_array(b, g, None, *args, **extra)):
-                    if res is None or a.id not in self.active:
-                        continue
-                    how, val = res
-                    if how == "set" and ctx.get_adj(a) is None:
-                        ctx.set_adj(a, val)
-                    else:
-                        ctx.add_adj(a, val)
-            return
-        if p.partials is None:
-            return
-        with b.at(ctx.rblock), b.located(op.loc, "adjoint"):
-            args = [ctx.materialize(a) for a in op.args]
-            out = ctx.materialize(y)
-            wanted = {k for k, a in enumerate(op.args) if a.id in self.active}
-            for k, contrib in vjp(b, op.name, g, out, args, wanted, self.guarded(op)):
-                ctx.add_adj(op.args[k], contrib)
+        with self.b.at(ctx.rblock), self.b.located(op.loc, "adjoint"):
+            p.vjp(self.b, _OpAdjoint(self, ctx, op, g))
 
     def guarded(self, op: Op) -> bool:
         """Must op's adjoint products absorb a 0 adjoint? When its result may be unread on
@@ -589,6 +559,48 @@ class Reverse:
         for k, r in zip(carried, res):
             if inits[k].id in self.active:
                 ctx.add_adj(inits[k], r)
+
+
+class _OpAdjoint:
+    """One op as its row's VJP rule sees it (prims/rules.py): the incoming adjoint, the
+    operands as the adjoint sweep reads them, and their adjoints."""
+
+    def __init__(self, rev, ctx, op: Op, g: Value):
+        self.rev, self.ctx, self.op, self.g = rev, ctx, op, g
+        self.n, self.attrs = len(op.args), op.attrs
+
+    def operand(self, k: int) -> Value:
+        return self.op.args[k]
+
+    def arg(self, k: int) -> Value:
+        """Operand k in the adjoint sweep: a number recomputed or read back; an array as
+        itself, or with its contents as they were when the row's adjoint reads them."""
+        a = self.op.args[k]
+        if not isinstance(a.type, Array):
+            return self.ctx.materialize(a)
+        return self.ctx.materialize_contents(a) if PRIMS[self.op.name].needs_contents else a
+
+    def out(self) -> Value:
+        return self.ctx.materialize(self.op.result)
+
+    def active(self, k: int) -> bool:
+        return self.op.args[k].id in self.rev.active
+
+    @property
+    def guarded(self) -> bool:
+        return self.rev.guarded(self.op)
+
+    def get(self, k: int):
+        return self.ctx.get_adj(self.op.args[k])
+
+    def set(self, k: int, value: Value):
+        self.ctx.set_adj(self.op.args[k], value)
+
+    def add(self, k: int, value: Value):
+        self.ctx.add_adj(self.op.args[k], value)
+
+    def zero(self, k: int) -> Value:
+        return self.rev.zero(self.op.args[k], self.ctx)
 
 
 def _operands(ctx, op: Op) -> list:

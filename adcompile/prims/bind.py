@@ -1,0 +1,234 @@
+"""How a call in the user's code reaches a row: bindings and binders.
+
+A binding is one Python callable a row answers to (math.tanh, np.tanh), the label users write
+it with (for messages), whether it maps over arrays, and its binder: `bind(low, call)` checks
+the call's arguments and keywords and builds the row's op. `low` is the frontend's lowerer
+(low.b builds IR; low.convert, low.elementwise, low.truth, low.type_error, low.unsupported);
+`call` is a Call. `standard(arity)` is the default: no keywords, the row's arity, the row
+mapped over arrays (fused into loops by lazy.py) when the binding maps; the others below are
+the spellings that need more (math.log(x, base), round(x, n), math.hypot(x), casts, ...).
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Callable
+
+from ..types import BOOL, F64, I64
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A Python callable a row answers to (filled in by table.row)."""
+    obj: object
+    label: str = ""                  # how users write it, for messages: "np.arcsin"
+    bind: Callable | None = None     # (low, call) -> the value of the call
+    arrays: bool | None = None       # maps over arrays (None: the row's elementwise, for
+    #                                  callables outside math and the builtins)
+    row: str = ""                    # the row's name
+
+    kind = "row"                     # the frontend's callee kinds: a row of the table
+
+    @property
+    def prim(self) -> str:
+        return self.row
+
+
+def on(obj, label: str = "", bind: Callable | None = None, arrays: bool | None = None):
+    """A binding with its own label, binder or array behaviour, for a row's `bindings`."""
+    return Binding(obj, label, bind, arrays)
+
+
+class Call:
+    """One call of a binding in the user's code, as its binder sees it."""
+
+    def __init__(self, low, binding: Binding, node: ast.Call):
+        self.low, self.binding, self.node = low, binding, node
+        self.label, self.row = binding.label, binding.row
+        self._args = None
+
+    def no_keywords(self, what: str = "does not take keyword arguments here"):
+        if self.node.keywords:
+            self.low.unsupported(self.node, f"{self.label}() {what}")
+
+    @property
+    def args(self) -> list:
+        """The arguments' values (a tuple argument is an error)."""
+        if self._args is None:
+            self._args = [self.low.expr(a) for a in self.node.args]
+            for a, v in zip(self.node.args, self._args):
+                if isinstance(v, tuple):
+                    self.low.type_error(a, f"{self.label}() does not take a tuple argument")
+        return self._args
+
+    def values(self) -> list:
+        """The arguments' values, tuples left to the binder."""
+        return [self.low.expr(a) for a in self.node.args]
+
+    def takes(self, want, args):
+        """Check the number of arguments: an int, or a tuple of the numbers allowed."""
+        if len(args) not in (want if isinstance(want, tuple) else (want,)):
+            self.low.type_error(self.node, f"{self.label}() takes {want} argument(s), "
+                                           f"got {len(args)}")
+
+    def over_arrays(self, args, prim: str | None = None, operands=None):
+        """The row (or `prim`) mapped over the arrays among args, or None for numbers only;
+        an error when this binding takes numbers only."""
+        if not any(self.low.is_array(a) for a in args):
+            return None
+        if not self.binding.arrays:
+            self.low.unsupported(self.node, f"{self.label}() does not take arrays",
+                                 "use the NumPy function (np.sin, np.maximum, ...) or a loop")
+        return self.low.elementwise(prim or self.row, operands or args, self.node)
+
+    def prim(self, *args, prim: str | None = None):
+        return self.low.b.prim(prim or self.row, *args)
+
+
+# ---------------------------------------------------------------------------- binders
+def standard(arity, convert=None):
+    """The row's own arity (None: two or more, as max and min); float operands first when
+    `convert` (math.pow, np.abs: a float result for int arguments)."""
+    def bind(low, call):
+        call.no_keywords()
+        args = call.args
+        mapped = call.over_arrays(args)
+        if mapped is not None:
+            return mapped
+        if arity is None:
+            if len(args) < 2:
+                low.type_error(call.node, f"{call.label}() of one argument (an iterable) is "
+                                          "not supported", f"write {call.label}(a, b, ...)")
+        else:
+            call.takes(arity, args)
+        if convert is not None:
+            args = [low.convert(a, convert) for a in args]
+        return call.prim(*args)
+    return bind
+
+
+def as_float(arity):
+    return standard(arity, F64)
+
+
+def int_result(low, call):
+    """math.floor / math.ceil: an int; of an int, the int itself."""
+    call.no_keywords()
+    args = call.args
+    call.over_arrays(args)
+    call.takes(1, args)
+    if args[0].type != F64:
+        return low.convert(args[0], I64)
+    return call.prim(args[0])
+
+
+def square(low, call):
+    """np.square(x): x * x."""
+    call.no_keywords()
+    args = call.args
+    mapped = call.over_arrays(args, operands=args[:1] * 2)
+    if mapped is not None:
+        return mapped
+    call.takes(1, args)
+    return call.prim(args[0], args[0])
+
+
+def log_base(low, call):
+    """math.log(x) and math.log(x, base) = log(x) / log(base)."""
+    call.no_keywords()
+    args = call.args
+    call.over_arrays(args)
+    call.takes((1, 2), args)
+    if len(args) == 2:
+        return low.b.prim("div", call.prim(args[0]), call.prim(args[1]))
+    return call.prim(args[0])
+
+
+def hypot_1_or_2(low, call):
+    """math.hypot(x, y), and math.hypot(x) = |x|."""
+    call.no_keywords()
+    args = call.args
+    call.over_arrays(args)
+    call.takes((1, 2), args)
+    if len(args) == 1:
+        return low.b.prim("abs", low.convert(args[0], F64))
+    return call.prim(*args)
+
+
+def round_n(low, call):
+    """round(x): an int (an int stays itself); round(x, n): a float (the roundn row)."""
+    call.no_keywords()
+    args = call.args
+    call.over_arrays(args)
+    call.takes((1, 2), args)
+    if len(args) == 2:
+        return low.b.prim("roundn", low.convert(args[0], F64), args[1])
+    return call.prim(args[0]) if args[0].type == F64 else args[0]
+
+
+_TYPES = {"to_f64": F64, "to_i64": I64, "to_bool": BOOL}
+
+
+def cast(low, call):
+    """float(x), int(x), bool(x): x itself when it has the type; float("inf") a constant."""
+    call.no_keywords()
+    node = call.node
+    if call.row == "to_f64" and len(node.args) == 1 and isinstance(node.args[0], ast.Constant) \
+            and isinstance(node.args[0].value, str):
+        try:
+            return low.b.const(float(node.args[0].value))     # float("inf"), float("nan")
+        except ValueError:
+            low.type_error(node, f"float() cannot read {node.args[0].value!r}")
+    args = call.args
+    call.over_arrays(args)
+    call.takes(1, args)
+    if args[0].type == _TYPES[call.row]:
+        return args[0]
+    return call.prim(args[0])
+
+
+def where(low, call):
+    """np.where(c, a, b): select, elementwise over arrays."""
+    call.no_keywords("keyword arguments are not supported")
+    args = call.values()
+    if len(args) != 3:
+        low.type_error(call.node, f"{call.label}() takes 3 arguments (condition, a, b)")
+    if not any(low.is_array(a) for a in args):
+        return call.prim(low.truth(args[0], call.node), args[1], args[2])
+    return low.elementwise(call.row, args, call.node)
+
+
+def dot(low, call):
+    """np.dot / np.matmul: a matrix product of arrays (with a number: a product)."""
+    call.no_keywords("keyword arguments are not supported")
+    args = call.values()
+    if len(args) != 2:
+        low.type_error(call.node, f"{call.label}() takes 2 arrays")
+    if not all(low.is_array(a) for a in args):
+        return low.elementwise("mul", args, call.node) if any(
+            low.is_array(a) for a in args) else low.b.prim("mul", *args)
+    return low.matmul(args[0], args[1], call.node)
+
+
+def outer(low, call):
+    """np.outer(a, b) of two 1-d arrays."""
+    call.no_keywords("keyword arguments are not supported")
+    args = call.values()
+    if len(args) != 2:
+        low.type_error(call.node, "np.outer() takes two 1-d arrays")
+    return low.outer(args[0], args[1], call.node)
+
+
+def norm(low, call):
+    """np.linalg.norm(x): the square root of the sum of squares (norm_sqrt: derivative 0 at
+    the zero vector)."""
+    call.no_keywords("keyword arguments are not supported")
+    args = call.values()
+    if len(args) != 1 or not low.is_array(args[0]):
+        low.type_error(call.node, "np.linalg.norm() takes one array")
+    sq = low.elementwise("mul", [args[0], args[0]], call.node)
+    return call.prim(low.reduction("sum", sq, None, call.node))
+
+
+__all__ = ["Binding", "on", "Call", "standard", "as_float", "int_result", "square",
+           "log_base", "hypot_1_or_2", "round_n", "cast", "where", "dot", "outer", "norm"]
