@@ -105,3 +105,13 @@ def test_the_rewriter_keeps_links_consistent():
     verify(fn)
     rw.keep_carries(loop, [1])
     assert loop.carried_args == [arg] and loop.results == [res]
+
+
+def test_every_subpackage_is_installed():
+    """`pip install .` (not editable) ships every package directory pyproject lists."""
+    import tomllib
+    with open(os.path.join(os.path.dirname(ROOT), "pyproject.toml"), "rb") as fh:
+        listed = set(tomllib.load(fh)["tool"]["setuptools"]["packages"])
+    found = {os.path.relpath(d, os.path.dirname(ROOT)).replace(os.sep, ".")
+             for d, _, files in os.walk(ROOT) if "__init__.py" in files}
+    assert found <= listed, f"add {sorted(found - listed)} to pyproject.toml's packages"
