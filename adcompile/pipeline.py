@@ -31,11 +31,13 @@ from .passes.dce import dce
 from .passes.fold import drop_invariant_carries, fold_identities, fold_outer_reads
 from .passes.forward import plain_kinks
 from .passes.order import forward_commuting_loops
+from .passes.stores import drop_dead_zeroing
 from .passes.tapes import size_tapes
 
 PASSES = {
     "cse": cse,                          # one value for repeated pure expressions
     "dce": dce,                          # drop what nothing reads (flags, carried names, tapes)
+    "drop_dead_zeroing": drop_dead_zeroing,  # an adjoint element zeroed after its last read
     "drop_invariant_carries": drop_invariant_carries,    # read what a loop never changes
     "fold_identities": fold_identities,  # x * 1.0 -> x
     "fold_outer_reads": fold_outer_reads,  # outer(a, b)[i, j] -> a[i] * b[j]
@@ -45,7 +47,7 @@ PASSES = {
     "size_tapes": size_tapes,            # reserve tapes once, at their final size when known
 }
 SIMPLIFY = ("cse", "fold_identities", "dce")
-REVERSE_CLEANUP = ("cse", "drop_invariant_carries", "fold_identities", "dce",
+REVERSE_CLEANUP = ("cse", "drop_dead_zeroing", "drop_invariant_carries", "fold_identities", "dce",
                    "fold_outer_reads", "forward_commuting_loops", "dce", "size_tapes")
 FORWARD_CLEANUP = ("cse", "dce")
 FINISH = ("hoist_checks",)
