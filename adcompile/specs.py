@@ -31,6 +31,7 @@ class Transform:
     call: calling.Convention
     conventions: Conventions | None = None    # the derivatives used at kinks
     width: int = 1                       # directions per sweep, where the build chooses none
+    mode: str = "reverse"                # how the derivative is swept (reverse, forward)
 
 
 def _wrt_names(t) -> str:
@@ -99,7 +100,7 @@ def gradient(with_value: bool = False, mode: str = "reverse", conventions=None) 
     _check_conventions(conventions)
     build = _reverse_gradient if mode == "reverse" else _forward_gradient
     return Transform("value_and_grad" if with_value else "grad", build,
-                     calling.Gradient(with_value), conventions)
+                     calling.Gradient(with_value), conventions, mode=mode)
 
 
 def directional(with_value: bool = False, conventions=None, width: int = 1) -> Transform:
@@ -123,7 +124,7 @@ def _jvp(t, types) -> Build:
 
 
 def jvp() -> Transform:
-    return Transform("jvp", _jvp, calling.Jvp())
+    return Transform("jvp", _jvp, calling.Jvp(), mode="forward")
 
 
 def _jacobian_primal(t, types):
@@ -160,7 +161,7 @@ def _jacobian_reverse(t, types) -> Build:
 def jacobian(mode: str = "reverse") -> Transform:
     _check_mode(mode)
     return Transform("jacobian", _jacobian_reverse if mode == "reverse" else _jacobian_forward,
-                     calling.Jacobian())
+                     calling.Jacobian(), mode=mode)
 
 
 # ---------------------------------------------------------------------------- hvp, hessian
@@ -188,11 +189,11 @@ def _hessian(t, types) -> Build:
 
 
 def hvp() -> Transform:
-    return Transform("hvp", _hvp, calling.Hvp())
+    return Transform("hvp", _hvp, calling.Hvp(), mode="forward over reverse")
 
 
 def hessian() -> Transform:
-    return Transform("hessian", _hessian, calling.Hessian())
+    return Transform("hessian", _hessian, calling.Hessian(), mode="forward over reverse")
 
 
 __all__ = ["Transform", "gradient", "directional", "jvp", "jacobian", "hvp", "hessian"]

@@ -196,6 +196,15 @@ class Transformed:
         (value, *gradients) out. Callable from Python and from other numba.njit code."""
         return self._current().func
 
+    @property
+    def mode(self) -> str:
+        return self.transform.mode
+
+    @property
+    def conventions(self):
+        """The derivatives used at kinks (None: the defaults)."""
+        return self.transform.conventions
+
     def __repr__(self) -> str:
         wrt = ", ".join(self.params[i] for i in self.wrt)
         return f"<adcompile {self.transform.name} of {self.func.__name__} wrt ({wrt})>"
