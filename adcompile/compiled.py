@@ -12,6 +12,7 @@ is not is replaced by an empty one, so the next call compiles what the function 
 """
 from __future__ import annotations
 
+import inspect
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -99,21 +100,47 @@ class Specialisations:
             all(c.current() for c in list(self.by_types.values()))
 
 
-_SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # func -> {key: entry}
+class _Record:
+    """What transforms of one function made at every call share: its signature and the
+    specialisations of each (transform, wrt, jit)."""
+
+    def __init__(self, func):
+        self.made_from = _made_from(func)
+        self.signature = inspect.signature(func)
+        self.entries: dict = {}
+
+
+def _made_from(func) -> tuple:
+    return (getattr(func, "__code__", None), getattr(func, "__defaults__", None),
+            getattr(func, "__kwdefaults__", None))
+
+
+_SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # func -> _Record
 _LOCK = threading.RLock()
+
+
+def shared_signature(func) -> inspect.Signature:
+    """func's signature, computed once while its code and defaults stay."""
+    return _record(func).signature
 
 
 def shared(func, key) -> Specialisations:
     """The specialisations transforms of func with this key share (a current entry)."""
     with _LOCK:
-        try:
-            table = _SHARED.setdefault(func, {})
-        except TypeError:                   # not weakly referable: kept by the caller only
-            return Specialisations(getattr(func, "__code__", None))
-        entry = table.get(key)
+        record = _record(func)
+        entry = record.entries.get(key)
         if entry is None or not entry.current(func):
-            entry = table[key] = Specialisations(getattr(func, "__code__", None))
+            entry = record.entries[key] = Specialisations(getattr(func, "__code__", None))
         return entry
 
 
-__all__ = ["Build", "Compiled", "compile_build", "Specialisations", "shared"]
+def _record(func) -> _Record:
+    with _LOCK:
+        record = _SHARED.get(func)
+        if record is None or any(a is not b for a, b in zip(record.made_from,
+                                                             _made_from(func))):
+            record = _SHARED[func] = _Record(func)
+        return record
+
+
+__all__ = ["Build", "Compiled", "compile_build", "Specialisations", "shared", "shared_signature"]

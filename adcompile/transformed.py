@@ -13,6 +13,7 @@ from .arguments import (_I64_MAX, _I64_MIN, _array_key, _clean, _loc_of, _normal
                         _type_of_annotation, typed_values, user_function)
 from .compiled import Compiled, Specialisations, compile_build
 from .compiled import shared as shared_specialisations
+from .compiled import shared_signature
 from .errors import AdCompileError, AdTypeError, Loc
 from .jit import run_compiled
 from .types import BOOL, I64, is_float
@@ -32,7 +33,7 @@ class Transformed:
         self.func = func
         self.transform = transform
         self.jit = jit
-        self.signature = inspect.signature(func)
+        self.signature = shared_signature(func) if shared else inspect.signature(func)
         self.params = list(self.signature.parameters)
         if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
                for p in self.signature.parameters.values()):
@@ -48,7 +49,8 @@ class Transformed:
             Specialisations(getattr(func, "__code__", None))
         self._last: Compiled | None = None
         self._adcompile_wrapped = func
-        functools.update_wrapper(self, func)
+        if not shared:                       # made for the caller: looks like func
+            functools.update_wrapper(self, func)
 
     # -- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
