@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from . import specs
 from .calling import Gradient
-from .arguments import (_clean, _loc_of, _normalise_wrt, arg_type, typed_values,  # noqa: F401
-                        user_function)
+from .arguments import arg_type, typed_values, user_function
 from .errors import AdCompileError
 from .transformed import Transformed
 
@@ -61,3 +60,7 @@ def value_and_grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse",
     if func is None:
         return lambda f: _make(f, wrt, jit, True, mode, conventions, nonsmooth, seed)
     return _make(func, wrt, jit, True, mode, conventions, nonsmooth, seed)
+
+
+__all__ = ["grad", "value_and_grad", "GradFunction", "arg_type", "typed_values",
+           "user_function"]

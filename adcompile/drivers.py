@@ -189,7 +189,7 @@ def _forward_loop(d: _Driver, kernel, wrt, width, jacobian) -> Function:
             b.prim("store", v[0], value, *index(q, k))])[0]
 
     def sweep(start, carried):
-        value, acc, seed = carried[0], carried[1:1 + len(ps)], carried[1 + len(ps):]
+        acc, seed = carried[1:1 + len(ps)], carried[1 + len(ps):]
         ks = [b.prim("add", start, j, hint=f"k{j}") for j in range(width)]
         lanes = []
         for q, p in enumerate(ps):
