@@ -46,14 +46,14 @@ class Gradient(Convention):
 
 @dataclass(frozen=True)
 class Directional(Gradient):
-    """A gradient whose kinks are resolved along `width` random directions per
-    differentiated parameter, drawn from the transform's generator at every call."""
-    width: int = 1
+    """A gradient whose kinks are resolved along random directions (the transform's width
+    per differentiated parameter), drawn from the callable's generator at every call."""
     fast = False
 
     def extra(self, t, compiled, values, rest) -> list:
         return [t.rng.standard_normal(np.shape(values[i])) if isinstance(compiled.types[i], Array)
-                else float(t.rng.standard_normal()) for i in t.wrt for _ in range(self.width)]
+                else float(t.rng.standard_normal()) for i in t.wrt
+                for _ in range(t.transform.width)]
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ def directional(with_value: bool = False, conventions=None, width: int = 1) -> T
     a second direction breaks the ties the first leaves)."""
     _check_conventions(conventions)
     return Transform("value_and_grad" if with_value else "grad", _directional,
-                     calling.Directional(with_value, width), conventions, width)
+                     calling.Directional(with_value), conventions, width)
 
 
 # ---------------------------------------------------------------------------- jvp, jacobian
