@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-from .ir import Block, ForOp, Function, IfOp, Op, Value, WhileOp, walk
+from .ir import Block, ForOp, Function, IfOp, LoopOp, Op, Value, WhileOp, walk
 from .names import TAPE_HELPERS, Names
 from .prims import PRIMS, runtime_helpers as prim_helpers
 from .prims.emit import ATOM, NEG_LITERAL
@@ -54,8 +54,14 @@ class Emitter:
         self.pointers: dict = {}                # group -> pointer name
         self.last_comment = None
         self.group_slots: dict = {}             # group -> {slot: tape_store op}
+        self.callees: list[Function] = []       # the functions `call` ops call, in order
         for op in walk(fn.body):
-            if op.name == "tape_store":
+            if op.name == "call":
+                callee = op.attrs["callee"]
+                if all(c is not callee for c in self.callees):
+                    self.callees.append(callee)
+                self.names.taken.add(callee.name)   # no local hides a function called
+            elif op.name == "tape_store":
                 self.group_slots.setdefault(op.attrs["group"], {})[op.attrs["slot"]] = op
             elif op.name in PRIMS and PRIMS[op.name].inplace:
                 # the update happens in place: nothing may read the old version afterwards
@@ -100,6 +106,8 @@ class Emitter:
     def function(self, name: str) -> str:
         params = ", ".join(self.name(p) for p in self.fn.params)
         self.lines.append(f"def {name}({params}):")
+        for line in self.fn.doc.splitlines():
+            self.emit(1, f"# {line}")
         body_at = len(self.lines)
         self.block(self.fn.body, 1)
         decls = self.tape_declarations()
@@ -193,8 +201,11 @@ class Emitter:
             if len(users) != 1 or id(users[0]) not in index:
                 continue
             user = users[0]
-            if user.name == "return" and len(user.args) > 1:
+            if user.name in ("return", "call") and len(user.args) > 1:
                 continue                      # name each returned value: value, x_bar, ...
+            if self.callees and isinstance(user, LoopOp) and any(
+                    v is op.result for v in user.inits):
+                continue                      # a driver names each value its loops carry
             j = index[id(user)]
             if user.name in PRIMS:
                 if PRIMS[user.name].inplace and user.args[0] is op.result:
@@ -309,6 +320,12 @@ class Emitter:
             self.emit(depth, "pass")
         self.last_comment = None
 
+    def op_call(self, op: Op, depth: int):
+        """results = callee(args): a function of the same module (unused results are _)."""
+        args = ", ".join(self.expr(a)[0] for a in op.args)
+        lhs = ", ".join(self.name(r) if self.uses.get(r.id) else "_" for r in op.results)
+        self.emit(depth, f"{lhs} = {op.attrs['callee'].name}({args})")
+
     # ---------------------------------------------------------------- tapes
     def pointer(self, op: Op) -> str:
         g = op.attrs["group"]
@@ -364,17 +381,23 @@ class Emitter:
 
 def generate_module(fn: Function, func_name: str, origin: str, what: str,
                     params: list[str] | None = None) -> str:
-    """The full module source defining `func_name` from IR function `fn`."""
+    """The full module source defining `func_name` from IR function `fn`, after the
+    functions it calls (each `register_jitable`, so Numba compiles them into its caller)."""
     em = Emitter(fn, params)
     body = em.function(func_name)
-    imports = [f"import {m}\n" for m in ("math",) if f"{m}." in body]
-    if "np." in body:
+    kernels = [Emitter(c).function(c.name) for c in em.callees]   # kernels call no one
+    text = "".join(kernels) + body
+    imports = [f"import {m}\n" for m in ("math",) if f"{m}." in text]
+    if "np." in text:
         imports.append("\nimport numpy as np\n" if imports else "import numpy as np\n")
-    used = [h for h in runtime_helpers() if h + "(" in body and re.search(rf"\b{h}\(", body)]
+    used = [h for h in runtime_helpers() if h + "(" in text and re.search(rf"\b{h}\(", text)]
     if used:
         imports.append(f"\nfrom adcompile.runtime import {', '.join(used)}\n")
+    if kernels:
+        imports.append("from numba.extending import register_jitable\n")
     return HEADER.format(origin=_in_docstring(origin), what=_in_docstring(what),
-                         imports="".join(imports)) + "\n\n" + body
+                         imports="".join(imports)) + "\n\n" + \
+        "".join(f"@register_jitable\n{k}\n\n" for k in kernels) + body
 
 
 def _one_line(text: str) -> str:

@@ -19,8 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .api import DirectionalGradFunction, GradFunction, _clean
+from .arguments import _clean
+from .calling import KinkTable
+from .compiled import Build
 from .errors import AdCompileError
+from .specs import Transform, gradient
+from .specs import directional as _directional
+from .transformed import Transformed
 from .types import is_float
 
 VERDICTS = ("smooth", "kink", "artifact", "singular", "discontinuous", "inconclusive")
@@ -117,32 +122,32 @@ def _fmt(v) -> str:
 
 
 # ---------------------------------------------------------------------------- compiling
-class _Diagnostic(GradFunction):
+def _diagnostic_build(t, types) -> Build:
     """The diagnostic build of value_and_grad: one more argument (the zero table of hits)
-    and one more result (the table filled in)."""
+    and one more result (the table filled in); the analyses' findings as its facts."""
+    from . import pipeline
+    from .passes.activity import active_values
+    from .passes.kinks import (aligned_kinks, equality_branches, jumps_and_branches, sites,
+                               sqrt_of_squares)
+    primal = pipeline.primal(t.func, types)
+    found = sites(primal)
+    active = active_values(primal, [primal.params[i] for i in t.wrt])
+    facts = {"sites": found, "switches": jumps_and_branches(primal, active),
+             "equalities": equality_branches(primal, active), "roots": sqrt_of_squares(primal)}
+    vg = pipeline.value_and_gradient(primal, t.wrt, t.transform.conventions, diagnostics=True)
+    facts["aligned"] = aligned_kinks(primal, found)
+    return Build(primal, vg, f"{primal.name}_diag",
+                 "value, gradient and the table of kink hits (diagnostic build)",
+                 tuple(t.params) + ("kinks",), facts)
 
-    def __init__(self, func, wrt, conventions=None):
-        super().__init__(func, wrt, True, True, "reverse", conventions)
 
-    def _compile(self, types):
-        from . import pipeline
-        from .passes.activity import active_values
-        from .passes.kinks import (aligned_kinks, equality_branches, jumps_and_branches, sites,
-                                   sqrt_of_squares)
-        primal = pipeline.primal(self.func, types)
-        found = sites(primal)
-        active = active_values(primal, [primal.params[i] for i in self.wrt])
-        switches = jumps_and_branches(primal, active)
-        equalities = equality_branches(primal, active)
-        roots = sqrt_of_squares(primal)
-        vg = pipeline.value_and_gradient(primal, self.wrt, self.conventions, diagnostics=True)
-        c = self._emit(primal, vg, f"{primal.name}_diag", types,
-                       "value, gradient and the table of kink hits (diagnostic build)",
-                       self.params + ["kinks"])
-        c.sites = found
-        c.aligned = aligned_kinks(primal, found)
-        c.switches, c.equalities, c.roots = switches, equalities, roots
-        return c
+def diagnostic(conventions=None) -> Transform:
+    """The diagnostic build as a transform: called, it returns (value, *gradients, table)."""
+    return Transform("diagnostic build", _diagnostic_build, KinkTable(), conventions)
+
+
+def _Diagnostic(func, wrt, conventions=None, shared: bool = False) -> Transformed:
+    return Transformed(func, diagnostic(conventions), wrt, True, shared=shared)
 
 
 # ---------------------------------------------------------------------------- the check
@@ -157,25 +162,23 @@ def diagnose(f, *args, wrt=None, conventions=None, samples: int = 0, seed: int =
 
 
 def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
-    from .jit import run_compiled
-    probe = GradFunction(f, 0, True, True, "reverse", conventions)
+    probe = Transformed(f, gradient(True, "reverse", conventions), 0)
     types, values = probe._typed(probe._bind(args, kwargs))
     if wrt is None:
         wrt = tuple(i for i, t in enumerate(types) if is_float(t))
         if not wrt:
             raise AdCompileError(f"diagnose: {f.__name__}() has no float parameter at this point")
         wrt = wrt[0] if len(wrt) == 1 else wrt
-    diag = _build(_Diagnostic, f, wrt, conventions)
+    diag = _Diagnostic(f, wrt, conventions, shared=True)
     compiled = diag._specialise(types)
-    table0 = np.zeros((max(len(compiled.sites), 1), 4))
-    out = run_compiled(compiled.func, values + [table0], compiled.path)
+    out = diag.run(compiled, values)
     value, grads, table = out[0], list(out[1:-1]), out[-1]
     idx = list(diag.wrt)
     ad_out = grads[0] if diag.single else tuple(grads)
     flat_ad = _flatten(grads)
     hits = _hits(compiled, table, conventions)
     static = _static(compiled)
-    plain = _build(GradFunction, f, wrt, conventions)
+    plain = _build(gradient(True, "reverse", conventions), f, wrt)
 
     def grad_at(xflat):
         vals = _unflatten(values, idx, xflat)
@@ -188,13 +191,12 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
     # directional subgradients: kinks resolved by the sign of a random direction's tangent
     # inside the compiled sweep (grad(f, nonsmooth="directional")); each is a true subgradient
     # of piecewise-smooth programs. The first is reported; all join the sampled gradients.
-    directional = _build(DirectionalGradFunction, f, wrt, conventions)
-    directional.rng = np.random.default_rng(seed)
+    directional = _build(_directional(False, conventions, width=2), f, wrt, seed=seed)
     subs = []
     for _ in range(4):
         d = directional(*values)
         subs.append(_flatten(list(d) if isinstance(d, tuple) else [d]))
-    if compiled.switches:
+    if compiled.facts["switches"]:
         # branches on differentiated floats: the compiled sweep takes the branch the point
         # takes, which at a boundary need not be a piece the direction enters; use limits
         # of gradients along random directions instead (x + h v, extrapolated from 2h)
@@ -210,7 +212,7 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
         rep.summary = "AD gives inf/nan" + (
             f": {bad[0].text} at its singular point ({bad[0].where()})" if bad else "")
         return rep
-    if not nonzero and not compiled.switches:
+    if not nonzero and not compiled.facts["switches"]:
         rep.summary = "no kink is hit with a nonzero adjoint: AD gives the gradient"
         return rep
     m = samples or min(n + 1, 64) + 8
@@ -266,24 +268,10 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
 
 
 # ---------------------------------------------------------------------------- helpers
-_BUILDS: dict = {}
-
-
-def _build(cls, f, wrt, conventions):
-    """The compiled builds a diagnosis uses, kept across calls (each compiles per types)."""
-    key = (cls, f, wrt, conventions)
-    if key in _BUILDS and not _BUILDS[key].is_current():
-        del _BUILDS[key]                       # a module constant or closure value changed
-    while len(_BUILDS) > 64:
-        del _BUILDS[next(iter(_BUILDS))]
-    if key not in _BUILDS:
-        if cls is _Diagnostic:
-            _BUILDS[key] = _Diagnostic(f, wrt, conventions)
-        elif cls is DirectionalGradFunction:      # lexicographic: a second direction
-            _BUILDS[key] = DirectionalGradFunction(f, wrt, True, False, conventions, width=2)
-        else:
-            _BUILDS[key] = GradFunction(f, wrt, True, True, "reverse", conventions)
-    return _BUILDS[key]
+def _build(transform, f, wrt, seed=None) -> Transformed:
+    """A build a diagnosis uses: its compiled code is shared by every diagnosis of f
+    (compiled.shared: kept while f lives and its constants and closure values hold)."""
+    return Transformed(f, transform, wrt, True, shared=True, seed=seed)
 
 
 def _alternatives(f, wrt, hits, values, ad_out) -> list:
@@ -297,7 +285,7 @@ def _alternatives(f, wrt, hits, values, ad_out) -> list:
                "tie": (0.0, 1.0) if kinds & {"max", "min", "npmax", "npmin"} else (0.5,)}
     out = [ad_out]
     for relu, ab, tie in itertools.product(*choices.values()):
-        g = _build(GradFunction, f, wrt, Conventions(relu=relu, abs=ab, tie=tie))
+        g = _build(gradient(True, "reverse", Conventions(relu=relu, abs=ab, tie=tie)), f, wrt)
         _, val = g(*values)
         if not any(_same(val, o) for o in out):
             out.append(val)
@@ -317,7 +305,7 @@ def _singular(primitive: str) -> bool:
 def _hits(compiled, table, conventions=None) -> list:
     from .conventions import DEFAULT
     out = []
-    for s in compiled.sites:
+    for s in compiled.facts["sites"]:
         count, adj, _mag, argsum = table[s.index]
         if count == 0:
             continue
@@ -368,14 +356,14 @@ def _convention(kink: str, conv):
 
 def _static(compiled) -> list:
     out = []
-    for op in compiled.equalities:
+    for op in compiled.facts["equalities"]:
         out.append(Finding("ADC202", "warning", "a float equality decides the program's path: "
                            "it holds on a set of measure zero, where the derivative is that of "
                            "the branch taken", _loc(op)))
-    for op in compiled.roots:
+    for op in compiled.facts["roots"]:
         out.append(Finding("ADC203", "warning", "sqrt of a square is abs() with an infinite "
                            "derivative at 0 (nan through the chain rule): write abs(x)", _loc(op)))
-    for group in compiled.aligned:
+    for group in compiled.facts["aligned"]:
         locs = ", ".join(f"{s.op.loc.short()}:{s.op.loc.col + 1}" for s in group)
         names = " and ".join(_call_text(s.op.loc, s.op.name) or s.op.name for s in group)
         first = group[0].op.loc

@@ -1,120 +1,308 @@
-"""Generated drivers around a forward-mode (tangent) kernel.
+"""Drivers: IR functions that call a derivative kernel and assemble what it gives.
 
-A forward-mode gradient or Jacobian seeds the tangent kernel with `width` basis directions
-per sweep and collects the output tangents; the driver is generated Python compiled with the
-kernel (the kernel is `register_jitable`, so Numba inlines it), so the whole gradient is one
-compiled call. Coordinates are numbered across the differentiated parameters in wrt order
-(arrays in C order).
+- forward(): the forward-mode gradient (or Jacobian). The tangent kernel is seeded with
+  `width` unit directions per sweep and the output tangents are collected. Coordinates are
+  numbered across the differentiated parameters in wrt order (arrays in C order). When every
+  differentiated parameter is a float the sweeps are known when compiling: each seeds
+  constants and no loop is needed.
+- rows(): the reverse-mode Jacobian of a 1-d output: the vector-Jacobian product w^T J once
+  per output, w each unit vector (dot_output() makes <F(x), w> for the reverse pass).
+- hessian(): the Hessian, H e_k for each unit vector e_k by the Hessian-vector product kernel.
+
+A driver calls its kernels with `call` ops, so codegen writes it like any other function and
+writes the kernels into the same module (`register_jitable`): the whole derivative is one
+compiled call.
 """
 from __future__ import annotations
 
-from .codegen import generate_module
-from .types import Array
+from dataclasses import replace
+
+from .builder import Builder
+from .ir import Block, ForOp, Function, IfOp, Op, Rewriter, Value
+from .passes.forward import tangent_params
+from .types import F64, I64, Array
 
 
-def kernel_module(fn, kernel: str, origin: str, what: str, params: list, driver: str = "") -> str:
-    """The module source of tangent kernel `kernel` (callable from njit code) plus a driver."""
-    src = generate_module(fn, kernel, origin, what, params=params)
-    head, _, body = src.partition(f"\ndef {kernel}(")
-    imports = ["from numba.extending import register_jitable"]
-    if "import numpy as np" not in head and "np." in driver:
-        imports.insert(0, "import numpy as np")
-    src = head.rstrip("\n") + "\n" + "\n".join(imports) + \
-        f"\n\n\n@register_jitable\ndef {kernel}(" + body
-    return src + ("\n\n" + driver if driver else "")
+class _Driver:
+    """A driver function being built: its parameters are the user's."""
+
+    def __init__(self, name: str, primal: Function, names: list, doc: str):
+        self.params = [Value(p.type, n) for p, n in zip(primal.params, names)]
+        self.fn = Function(name, self.params, Block(list(self.params)), primal.filename,
+                           None, primal.loc, primal.result_loc, doc)
+        self.b = Builder(self.fn.body)
+
+    def call(self, kernel: Function, args: list, hints: list) -> list:
+        """kernel(*args): its results."""
+        b = self.b
+        args = [b.as_value(a) for a in args]
+        op = b.emit("call", args, [r.type for r in kernel.results], {"callee": kernel},
+                    hints=hints)
+        return op.results
+
+    def loop(self, lo, hi, carried: list, body, step=1, hint="i") -> list:
+        """for i in range(lo, hi, step), carrying values: body(i, values) -> new values."""
+        b = self.b
+        blk = Block([Value(I64, hint)] + [Value(v.type, v.hint) for v in carried])
+        with b.at(blk):
+            b.emit("yield", body(blk.args[0], list(blk.args[1:])), [])
+        bounds = [b.as_value(x) for x in (lo, hi, step)]
+        op = b.emit_region(ForOp, bounds + list(carried), [v.type for v in carried],
+                           regions=[blk], hints=[v.hint for v in carried])
+        return op.results
+
+    def when(self, cond: Value, carried: list, then) -> list:
+        """if cond: values = then(values) (an if yielding the new values or the old)."""
+        b = self.b
+        arms = Block(), Block()
+        with b.at(arms[0]):
+            b.emit("yield", then(list(carried)), [])
+        with b.at(arms[1]):
+            b.emit("yield", list(carried), [])
+        op = b.emit_region(IfOp, [cond], [v.type for v in carried], regions=list(arms),
+                           hints=[v.hint for v in carried])
+        return op.results
+
+    def dims(self, arr: Value) -> list:
+        return [self.b.prim("dim", arr, k, hint=f"n_{arr.hint}" if arr.type.ndim == 1
+                            else f"n{k}_{arr.hint}") for k in range(arr.type.ndim)]
+
+    def unravel(self, flat: Value, dims: list) -> list:
+        """The C-order multi-index of a flat index into an array of these dimensions."""
+        b, idx, rest = self.b, [], flat
+        for n in reversed(dims[1:]):
+            idx.append(b.prim("mod", rest, n))
+            rest = b.prim("floordiv", rest, n)
+        return [rest] + idx[::-1]
+
+    def copy_into(self, acc: Value, src: Value, before=(), after=(), when=None) -> Value:
+        """acc[*before, *o, *after] = src[*o] for every index o of src; only if `when` (a
+        bool: the outer loop runs no iteration otherwise). `after` may be a function
+        building the index where it is used (inside the loops)."""
+        b, m = self.b, src.type.ndim if isinstance(src.type, Array) else 0
+
+        def level(k, acc, o):
+            if k == m:
+                value = b.prim("index", src, *o) if m else src
+                tail = after() if callable(after) else after
+                return b.prim("store", acc, value, *before, *o, *tail)
+            n = b.prim("dim", src, k)
+            if k == 0 and when is not None:
+                n = b.prim("select", when, n, 0)
+            return self.loop(0, n, [acc], lambda i, vals: [level(k + 1, vals[0], o + [i])],
+                             hint="o")[0]
+        return level(0, acc, [])
+
+    def finish(self, results: list) -> Function:
+        self.b.emit("return", results, [])
+        return self.fn
 
 
-class _Locals:
-    """Names of the driver's locals, clear of the user's parameter names."""
-
-    def __init__(self, params):
-        self.taken = set(params)
-        self.names: dict = {}
-
-    def __getitem__(self, key: str) -> str:
-        if key not in self.names:
-            name = key
-            while name in self.taken:
-                name += "_"
-            self.taken.add(name)
-            self.names[key] = name
-        return self.names[key]
+def _size(d: _Driver, dims: list, hint: str) -> Value:
+    size = dims[0]
+    for k, n in enumerate(dims[1:]):
+        size = d.b.prim("mul", size, n, hint=hint if k == len(dims) - 2 else "")
+    return size
 
 
-def _seed_lines(L, wrt_names, types, value: str) -> list:
-    lines = []
-    k, lane = L["k"], L["lane"]
-    for p, t in zip(wrt_names, types):
-        at = L[p + "_at"]
-        if isinstance(t, Array):
-            lines += [f"        if {at} <= {k} < {at} + {p}.size:",
-                      f"            {L[p + '_seed']}[{lane}, {k} - {at}] = {value}"]
-        else:
-            lines += [f"        if {k} == {at}:", f"            {L[p + '_dots']}[{lane}] = {value}"]
-    return lines
-
-
-def forward_driver(name: str, kernel: str, params: list, wrt: list, types: list, width: int,
-                   out_ndim: int = 0) -> str:
-    """def name(*params): value and the gradient (or Jacobian, for an array output) of the
-    kernel's function by forward mode, `width` directions per sweep."""
-    from .names import RESERVED
-    safe = _Locals(sorted(RESERVED) + [name, kernel])    # parameters named np, f_jvp, ...
-    params = [safe[p] for p in params]
-    L = _Locals(params + [name, kernel, "np"])
-    wrt_names = [params[i] for i in wrt]
-    wrt_types = [types[i] for i in wrt]
-    jacobian = out_ndim > 0
+# ---------------------------------------------------------------------------- forward mode
+def forward(primal: Function, kernel: Function, wrt: list, width: int, names: list,
+            jacobian: bool = False) -> Function:
+    """def f_fwd(*params) (f_jacfwd for a Jacobian): the value and the gradient (or the
+    Jacobian, out.shape + x.shape per parameter) of primal by the tangent kernel, `width`
+    unit directions per sweep."""
+    kernel.name = f"{primal.name}_jvp"
+    for p, n in zip(kernel.params, list(names) + tangent_params(names, wrt, width)):
+        p.hint = n
     what = "Jacobian" if jacobian else "gradient"
-    k, lane, start, out, value = L["k"], L["lane"], L["start"], L["out"], L["value"]
-    n_in, acc = L["n_in"], L["out_dots" if jacobian else "grad"]
-    lines = [f"def {name}({', '.join(params)}):",
-             f"    # forward-mode {what}: {width} directions (x_dot, x_dot_1, ...) per sweep of "
-             f"{kernel}, seeded with unit vectors"]
-    at = "0"
-    for p, t in zip(wrt_names, wrt_types):
-        p_at, dots = L[p + "_at"], L[p + "_dots"]
-        lines.append(f"    {p_at} = {at}")
-        if isinstance(t, Array):
-            lines += [f"    {dots} = np.zeros(({width},) + {p}.shape)",
-                      f"    {L[p + '_seed']} = {dots}.reshape({width}, {p}.size)"]
-            at = f"{p_at} + {p}.size"
-        else:
-            lines.append(f"    {dots} = np.zeros({width})")
-            at = f"{p_at} + 1"
-    lanes = [f"{L[p + '_dots']}[{j}]" for p in wrt_names for j in range(width)]
-    lines += [f"    {n_in} = {at}",
-              f"    {value} = np.zeros({(0,) * out_ndim})" if jacobian else f"    {value} = 0.0",
-              f"    {acc} = np.zeros((1, {n_in}))" if jacobian else f"    {acc} = np.zeros({n_in})",
-              f"    for {start} in range(0, max({n_in}, 1), {width}):",
-              f"        for {lane} in range({width}):",
-              f"            {k} = {start} + {lane}"]
-    lines += ["    " + ln for ln in _seed_lines(L, wrt_names, wrt_types, "1.0")]
-    lines += [f"        {out} = {kernel}({', '.join(params + lanes)})",
-              f"        {value} = {out}[0]"]
-    if jacobian:
-        lines += [f"        if {start} == 0:",
-                  f"            {acc} = np.zeros(({value}.size, {n_in}))"]
-    lines += [f"        for {lane} in range({width}):",
-              f"            {k} = {start} + {lane}",
-              f"            if {k} < {n_in}:",
-              f"                {acc}[:, {k}] = {out}[1 + {lane}].ravel()" if jacobian else
-              f"                {acc}[{k}] = {out}[1 + {lane}]"]
-    lines += ["    " + ln for ln in _seed_lines(L, wrt_names, wrt_types, "0.0")]
-    results = []
-    for p, t in zip(wrt_names, wrt_types):
-        p_at = L[p + "_at"]
-        if jacobian:
-            shape = f"{value}.shape + {p}.shape" if isinstance(t, Array) else f"{value}.shape"
-            part = (f"{acc}[:, {p_at}:{p_at} + {p}.size].copy().reshape({shape})"
-                    if isinstance(t, Array) else f"{acc}[:, {p_at}].copy().reshape({shape})")
-        else:
-            part = (f"{acc}[{p_at}:{p_at} + {p}.size].copy().reshape({p}.shape)"
-                    if isinstance(t, Array) else f"{acc}[{p_at}]")
-        results.append(L["d_" + p])
-        lines.append(f"    {results[-1]} = {part}")
-    lines.append(f"    return {value}, {', '.join(results)}")
-    return "\n".join(lines) + "\n"
+    doc = (f"forward-mode {what}: {width} directions ({kernel.params[len(names)].hint}, ...) "
+           f"per sweep of {kernel.name}, seeded with unit vectors")
+    d = _Driver(f"{primal.name}_{'jacfwd' if jacobian else 'fwd'}", primal, names, doc)
+    if all(not isinstance(d.params[i].type, Array) for i in wrt):
+        return _forward_unrolled(d, kernel, wrt, width, jacobian)
+    return _forward_loop(d, kernel, wrt, width, jacobian)
 
 
-__all__ = ["kernel_module", "forward_driver"]
+def _forward_unrolled(d: _Driver, kernel, wrt, width, jacobian) -> Function:
+    """Float parameters only: sweep s seeds coordinates s*width ... with constants."""
+    b, n = d.b, len(wrt)
+    value, parts = None, []
+    for start in range(0, n, width):
+        seeds = [1.0 if q == start + j else 0.0 for q in range(n) for j in range(width)]
+        hints = ["value"] + [f"d_{d.params[wrt[start + j]].hint}" if start + j < n else
+                             "tangent" for j in range(width)]
+        outs = d.call(kernel, d.params + seeds, hints)
+        value = outs[0]
+        for j in range(min(width, n - start)):
+            t = outs[1 + j]
+            parts.append(b.prim("copy", t, hint=t.hint) if jacobian and
+                         isinstance(t.type, Array) else t)
+    return d.finish([value] + parts)
+
+
+def _forward_loop(d: _Driver, kernel, wrt, width, jacobian) -> Function:
+    """Some parameter is an array: a loop over sweeps, each seeding the next `width`
+    coordinates (1.0 in lane j at coordinate start + j) and clearing them afterwards."""
+    b = d.b
+    ps = [d.params[i] for i in wrt]
+    dims = {p.id: d.dims(p) if isinstance(p.type, Array) else [] for p in ps}
+    at = [b.const(0)]                      # coordinates of p: at[q] <= k < at[q + 1]
+    for q, p in enumerate(ps):
+        size = 1 if not dims[p.id] else _size(d, dims[p.id], f"n_{p.hint}")
+        hint = f"{ps[q + 1].hint}_at" if q + 1 < len(ps) else "n_in"
+        at.append(b.prim("add", at[q], size, hint=hint))
+    out_t = kernel.results[0].type
+    m = out_t.ndim if jacobian and isinstance(out_t, Array) else 0
+    accs = []
+    for p in ps:                           # the gradient or Jacobian blocks, d_x ...
+        if m:                              # allocated once the output's shape is known
+            accs.append(b.prim("zeros", *[0] * (m + len(dims[p.id])), hint=f"d_{p.hint}"))
+        elif dims[p.id]:
+            accs.append(b.prim("zeros", *dims[p.id], hint=f"d_{p.hint}"))
+        else:
+            accs.append(b.const(0.0, hint=f"d_{p.hint}"))
+    lane_names = tangent_params([p.hint for p in ps], range(len(ps)), width)
+    seeds = [b.prim("zeros", *dims[p.id], hint=lane_names[q * width + j])
+             for q, p in enumerate(ps) if dims[p.id] for j in range(width)]
+    seed_of = {}                           # (q, j) -> position in seeds
+    for q, p in enumerate(ps):
+        for j in range(width):
+            if dims[p.id]:
+                seed_of[q, j] = len(seed_of)
+
+    def inside(q, k):
+        """Is coordinate k one of parameter q's?"""
+        if not dims[ps[q].id]:
+            return b.prim("eq", k, at[q])
+        below = b.prim("lt", k, at[q + 1])
+        return below if q == 0 else b.prim("and", b.prim("le", at[q], k), below)
+
+    def index(q, k):
+        """Parameter q's multi-index of coordinate k (only when inside(q, k))."""
+        if not dims[ps[q].id]:
+            return []
+        return d.unravel(b.prim("sub", k, at[q], hint="i"), dims[ps[q].id])
+
+    def mark(seed, q, k, value):
+        """seed[index(q, k)] = value where coordinate k is parameter q's."""
+        return d.when(inside(q, k), [seed], lambda v: [
+            b.prim("store", v[0], value, *index(q, k))])[0]
+
+    def sweep(start, carried):
+        acc, seed = carried[1:1 + len(ps)], carried[1 + len(ps):]
+        ks = [b.prim("add", start, j, hint=f"k{j}") for j in range(width)]
+        lanes = []
+        for q, p in enumerate(ps):
+            for j in range(width):
+                if dims[p.id]:
+                    s = seed_of[q, j]
+                    seed[s] = mark(seed[s], q, ks[j], 1.0)
+                    lanes.append(seed[s])
+                else:
+                    lanes.append(b.prim("bool_f64", b.prim("eq", ks[j], at[q]),
+                                        hint=lane_names[q * width + j]))
+        outs = d.call(kernel, d.params + lanes, ["value"] + ["tangent"] * width)
+        ts = outs[1:]
+        if m:                              # the output's shape is known after the first sweep
+            acc = [b.prim("select", b.prim("eq", start, 0), b.prim(
+                "zeros", *[b.prim("dim", ts[0], k) for k in range(m)], *dims[p.id]), a,
+                hint=a.hint) for a, p in zip(acc, ps)]
+        for j in range(width):
+            for q, p in enumerate(ps):
+                if m:                      # acc[o..., index] = t[o...], o over the output
+                    acc[q] = d.copy_into(acc[q], ts[j], when=inside(q, ks[j]),
+                                         after=lambda q=q, j=j: index(q, ks[j]))
+                elif dims[p.id]:           # acc[index] = t, and the seed cleared
+                    s = seed_of[q, j]
+                    acc[q], seed[s] = d.when(inside(q, ks[j]), [acc[q], seed[s]], lambda v, q=q,
+                                             j=j: _collect(b, v, ts[j], index(q, ks[j])))
+                    continue
+                else:
+                    acc[q] = b.prim("select", inside(q, ks[j]), ts[j], acc[q],
+                                    hint=acc[q].hint)
+                if dims[p.id]:
+                    s = seed_of[q, j]
+                    seed[s] = mark(seed[s], q, ks[j], 0.0)
+        return [outs[0]] + acc + seed
+
+    one = b.prim("max", at[-1], 1)
+    value0 = b.undef(out_t, hint="value")
+    done = d.loop(0, one, [value0] + accs + seeds, sweep, step=width, hint="start")
+    return d.finish(done[:1 + len(ps)])
+
+
+def _collect(b: Builder, v: list, t: Value, idx: list) -> list:
+    return [b.prim("store", v[0], t, *idx), b.prim("store", v[1], 0.0, *idx)]
+
+
+# ---------------------------------------------------------------------------- reverse mode
+def dot_output(fn: Function) -> Function:
+    """<F(x), w> for fn returning a 1-d array: a new last parameter w (in place)."""
+    ret = fn.body.ops[-1]
+    w = Value(ret.args[0].type, "w")
+    fn.params.append(w)
+    Rewriter.add_block_arg(fn.body, w)
+    dot = Op("matmul", [ret.args[0], w], [Value(F64, "out")], {}, loc=ret.loc)
+    Rewriter.insert_before_terminator(fn.body, [dot])
+    ret.args = [dot.result]
+    return fn
+
+
+def rows(primal: Function, vjp: Function, wrt: list, names: list) -> Function:
+    """def f_jacrev(*params): the value and the Jacobian (one row per output) of primal,
+    returning a 1-d array, by the vector-Jacobian product kernel vjp(*params, w)."""
+    value = replace(primal, name=f"{primal.name}_value")
+    vjp.name = f"{primal.name}_vjp"
+    for p, n in zip(vjp.params, list(names) + ["w"]):
+        p.hint = n
+    d = _Driver(f"{primal.name}_jacrev", primal, names,
+                f"reverse-mode Jacobian: row i is w^T J with w the i-th unit vector, by "
+                f"{vjp.name}")
+    b = d.b
+    ps = [d.params[i] for i in wrt]
+    y = d.call(value, d.params, ["value"])[0]
+    n_out = b.prim("dim", y, 0, hint="n_out")
+    w0 = b.prim("zeros", n_out, hint="w")
+    dims = {p.id: d.dims(p) if isinstance(p.type, Array) else [] for p in ps}
+    jac = [b.prim("zeros", n_out, *dims[p.id], hint=f"d_{p.hint}") for p in ps]
+
+    def row(i, carried):
+        w = b.prim("store", carried[0], 1.0, i)
+        outs = d.call(vjp, d.params + [w], ["value"] + [f"{p.hint}_bar" for p in ps])
+        w = b.prim("store", w, 0.0, i)
+        return [w] + [d.copy_into(J, g, before=[i]) for J, g in zip(carried[1:], outs[1:])]
+    done = d.loop(0, n_out, [w0] + jac, row)
+    return d.finish([y] + done[1:])
+
+
+# ---------------------------------------------------------------------------- hessian
+def hessian(primal: Function, hvp: Function, wrt: list, names: list) -> Function:
+    """def f_hessian(*params): the Hessian of primal with respect to parameter wrt[0]
+    (x.shape + x.shape for an array x), one Hessian-vector product per unit vector."""
+    hvp.name = f"{primal.name}_hvp"
+    for p, n in zip(hvp.params, list(names) + tangent_params(names, wrt, 1)):
+        p.hint = n
+    d = _Driver(f"{primal.name}_hessian", primal, names,
+                f"Hessian: column k is H e_k, e_k the k-th unit vector, by {hvp.name}")
+    b = d.b
+    x = d.params[wrt[0]]
+    hint = f"{x.hint}_dot"
+    if not isinstance(x.type, Array):
+        return d.finish([d.call(hvp, d.params + [1.0], ["", "hessian"])[1]])
+    dims = d.dims(x)
+    H0 = b.prim("zeros", *dims, *dims, hint="hessian")
+    e0 = b.prim("zeros", *dims, hint=hint)
+
+    def level(k, carried, at):
+        if k == len(dims):
+            e = b.prim("store", carried[1], 1.0, *at)
+            hv = d.call(hvp, d.params + [e], ["", f"{x.hint}_bar_dot"])[1]
+            e = b.prim("store", e, 0.0, *at)
+            return [d.copy_into(carried[0], hv, after=at), e]
+        return d.loop(0, dims[k], carried, lambda i, vals: level(k + 1, vals, at + [i]),
+                      hint="k")
+    H = level(0, [H0, e0], [])[0]
+    return d.finish([H])
+
+
+__all__ = ["forward", "rows", "dot_output", "hessian"]

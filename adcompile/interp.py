@@ -43,6 +43,8 @@ def _run(blk: Block, env: dict, tapes: _Tapes) -> list:
             out = _for(op, args, env, tapes)
         elif isinstance(op, WhileOp):
             out = _while(op, args, env, tapes)
+        elif name == "call":
+            out = list(interpret(op.attrs["callee"], args))
         elif name.startswith("tape_"):
             out = _tape(op, args, tapes)
         elif PRIMS[name].takes_attrs:

@@ -6,8 +6,10 @@ Structured control flow, as in MLIR's scf dialect:
   while  args [*inits];                     regions cond(*carried) yields [bool],
                                                     body(*carried) yields carried [+ keep_going]
 A loop whose attrs has exit=True yields one extra bool: False leaves the loop (break / return).
-Every other op is a primitive from primitives.py or one of: const, undef, yield, return, and the
-tape ops the reverse pass inserts (tape_reserve, tape_store, tape_advance, tape_retreat, tape_load).
+Every other op is a primitive from primitives.py or one of: const, undef, yield, return, the
+tape ops the reverse pass inserts (tape_reserve, tape_store, tape_advance, tape_retreat, tape_load),
+and `call` (attrs callee: a Function): results = the callee's results on args (drivers call the
+kernels they seed; codegen writes the callee as a function of the same module).
 """
 from __future__ import annotations
 
@@ -246,6 +248,7 @@ class Function:
     result_tree: Any = None    # nesting of the returned values: None (one value) or a tuple tree
     loc: Loc | None = None
     result_loc: Loc | None = None   # where the (first) return statement is
+    doc: str = ""              # a comment codegen writes at the top of the function's body
 
     @property
     def results(self) -> list:

@@ -84,6 +84,8 @@ def _op(op: Op, nm: Namer, lines: list, depth: int):
     attrs = ""
     if op.name == "const":
         attrs = f" {op.attrs['value']!r}"
+    elif op.name == "call":
+        attrs = f" @{op.attrs['callee'].name}"
     elif any(k != "where" for k in op.attrs):       # where: the message of a checked read
         attrs = " {" + ", ".join(f"{k}={v}" for k, v in sorted(op.attrs.items())
                                  if k != "where") + "}"

@@ -13,6 +13,11 @@ forward) produce raw IR; the clean-ups below make it what codegen writes.
 | hvp | H v: forward over reverse | simplify, reverse, reverse clean-up, forward, forward clean-up, finish |
 | directional | value and a directional subgradient | simplify, directional tangent, dce, reverse, plain_kinks, reverse clean-up, finish |
 | diagnostic | value, gradient and the kink-hit table | simplify, reverse (diagnostics), reverse clean-up, finish |
+| forward_derivative | a driver: the gradient or Jacobian by `width` seeded directions per sweep | tangent, then drivers.forward |
+| reverse_jacobian | a driver: the Jacobian of a 1-d output, one vector-Jacobian product per row | value_and_gradient of <F, w>, then drivers.rows |
+| hessian | a driver: H e_k for each unit vector | hvp, then drivers.hessian |
+
+Drivers are IR functions that `call` the kernel they seed (drivers.py): codegen writes both.
 
 Environment: ADCOMPILE_VERIFY=1 runs `verify()` after every pass (the tests set it);
 ADCOMPILE_PRINT_AFTER=pass[,pass...] (or `all`) prints the IR after those passes to stderr
@@ -53,7 +58,7 @@ FORWARD_CLEANUP = ("cse", "dce")
 FINISH = ("hoist_checks",)
 
 # passes that print their output when asked, besides those of PASSES
-STAGES = ("frontend", "reverse", "forward", "directional")
+STAGES = ("frontend", "reverse", "forward", "directional", "driver")
 
 _printed: list | None = None             # inspect --after collects here instead of stderr
 
@@ -126,6 +131,32 @@ def directional(fn: Function, wrt: list, conventions=None, width: int = 1) -> Fu
     return run(("plain_kinks",) + REVERSE_CLEANUP + FINISH, vg)
 
 
+# ---------------------------------------------------------------------------- drivers
+def forward_derivative(fn: Function, wrt: list, width: int, names: list, conventions=None,
+                       jacobian: bool = False) -> Function:
+    """The forward-mode gradient (or Jacobian) of fn: a driver seeding `width` unit
+    directions per sweep of the tangent kernel (parameter names: names)."""
+    from . import drivers
+    kernel = tangent(fn, wrt, width, conventions)
+    return _watch("driver", drivers.forward(fn, kernel, list(wrt), width, names, jacobian))
+
+
+def reverse_jacobian(fn: Function, again: Function, wrt: list, names: list) -> Function:
+    """The Jacobian of fn (a 1-d output) by reverse mode: a driver running the
+    vector-Jacobian product of <F(x), w> once per output. `again`: another build of fn,
+    which becomes that product (fn itself is the driver's first call, for the value)."""
+    from . import drivers
+    vjp = value_and_gradient(drivers.dot_output(again), wrt)
+    return _watch("driver", drivers.rows(fn, vjp, list(wrt), names))
+
+
+def hessian(fn: Function, wrt: list, names: list) -> Function:
+    """The Hessian of float-valued fn with respect to parameter wrt[0]: a driver running
+    the Hessian-vector product once per unit vector."""
+    from . import drivers
+    return _watch("driver", drivers.hessian(fn, hvp(fn, wrt), list(wrt), names))
+
+
 class collect_prints:
     """`with collect_prints() as texts:` gathers ADCOMPILE_PRINT_AFTER's output."""
 
@@ -140,4 +171,4 @@ class collect_prints:
 
 
 __all__ = ["PASSES", "STAGES", "run", "primal", "value_and_gradient", "tangent", "hvp",
-           "directional", "collect_prints"]
+           "directional", "forward_derivative", "reverse_jacobian", "hessian", "collect_prints"]

@@ -44,9 +44,12 @@ class Scope(Mapping):
     Records what it was asked for, so a cached transform can tell when a value changed."""
 
     def __init__(self, func, code):
-        self.func, self.code = func, code
+        # the closure's cells and the globals, not the function: a cache keyed by the
+        # function that keeps Scopes keeps no reference to it (compiled.shared)
+        self.code = code
+        self.closure = getattr(func, "__closure__", None)
         self.globals = getattr(func, "__globals__", {})
-        self.cells = _cells(func, code)
+        self.cells = _cells(self.closure, code)
         self.reads: dict = {}
         for recorder in _RECORDERS:
             recorder.append(self)
@@ -67,7 +70,7 @@ class Scope(Mapping):
 
     def unchanged(self) -> bool:
         """Does every name read still hold the same value (closure cells and globals)?"""
-        cells = _cells(self.func, self.code)
+        cells = _cells(self.closure, self.code)
         for name, old in self.reads.items():
             new = cells[name] if name in cells else self.globals.get(name, _MISSING)
             if new is old:
@@ -78,9 +81,9 @@ class Scope(Mapping):
         return True
 
 
-def _cells(func, code) -> dict:
+def _cells(closure, code) -> dict:
     out = {}
-    for name, cell in zip(code.co_freevars if code else (), func.__closure__ or ()):
+    for name, cell in zip(code.co_freevars if code else (), closure or ()):
         try:
             out[name] = cell.cell_contents
         except ValueError:                     # a free variable not bound yet

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .ir import Block, ForOp, Function, IfOp, LoopOp, Op, WhileOp, has_own_class
 from .primitives import PRIMS
-from .types import BOOL, I64
+from .types import BOOL, I64, Array
 
 
 class VerifyError(Exception):
@@ -50,6 +50,12 @@ def _types(vals):
     return [v.type for v in vals]
 
 
+def _kinds(vals):
+    """Types up to what is known of array shapes (a call passes arrays of the parameter's
+    dtype and rank; the callee may know more of their shape)."""
+    return [(v.type.dtype, v.type.ndim) if isinstance(v.type, Array) else v.type for v in vals]
+
+
 def _check_op(op: Op, seen: set) -> None:
     if not has_own_class(op):
         _fail(op, "a region op built without ir.make_op (no IfOp/ForOp/WhileOp class)")
@@ -79,6 +85,13 @@ def _check_op(op: Op, seen: set) -> None:
             _block(cond, seen, "yield")
             if _types(cond.terminator.args) != [BOOL]:
                 _fail(op, "while condition must yield one bool")
+    elif op.name == "call":
+        callee = op.attrs.get("callee")
+        if not isinstance(callee, Function):
+            _fail(op, "call needs a callee function")
+        if _kinds(op.args) != _kinds(callee.params) or \
+                _kinds(op.results) != _kinds(callee.results):
+            _fail(op, f"arguments or results disagree with {callee.name}'s signature")
     elif op.name in PRIMS:
         p = PRIMS[op.name]
         if p.arity is not None and len(op.args) != p.arity:

@@ -24,7 +24,8 @@ import numpy_workloads as NW  # noqa: E402
 import workloads as W  # noqa: E402
 from adcompile.api import arg_type  # noqa: E402
 from adcompile.timing import side_by_side  # noqa: E402
-from adcompile.transforms import _Jvp  # noqa: E402
+from adcompile.specs import jvp as jvp_transform  # noqa: E402
+from adcompile.transformed import Transformed  # noqa: E402
 
 RNG = np.random.default_rng(0)
 CASES = [  # name, function, arguments, float parameters, calls per timing
@@ -59,7 +60,7 @@ def main():
         primal(*args)
         dots = tuple(_direction(args[i]) for i in wrt)
         types = [arg_type(str(i), a) for i, a in enumerate(args)]
-        jk = _Jvp(func, wrt).specialise(*types).func      # value and tangent, one sweep
+        jk = Transformed(func, jvp_transform(), wrt).specialise(*types).func   # one sweep
         jargs = args + dots
         jk(*jargs)
         hv = ad.hvp(func, wrt=wrt)

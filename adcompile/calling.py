@@ -1,0 +1,150 @@
+"""Calling conventions: how a call of a transformed function maps to its compiled entry.
+
+A convention says which of the call's arguments are the user function's parameters (the
+values the entry is specialised on), what the transform passes after them (directions,
+tangents, a table), and how the entry's results are packaged for the caller. Every method
+receives the Transformed being called (`t`: its func, params, wrt, single, rng).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import AdCompileError
+from .types import Array
+
+
+@dataclass(frozen=True)
+class Convention:
+    """The call's arguments are the parameters (bound like Python binds them: keywords and
+    defaults); the entry's results are returned as they are."""
+    fast = True      # arguments are exactly the parameters: remember them by Python type
+
+    def inputs(self, t, args, kwargs) -> tuple:
+        """(the values of the user's parameters, the rest of the call for extra())."""
+        return t._bind(args, kwargs), None
+
+    def extra(self, t, compiled, values, rest) -> list:
+        """The arguments the entry takes after the user's parameters."""
+        return []
+
+    def package(self, t, out, compiled):
+        return out
+
+
+@dataclass(frozen=True)
+class Gradient(Convention):
+    """The entry returns (value, *gradients): gradients, or (value, gradients); one
+    gradient for one parameter in wrt, else a tuple of them."""
+    with_value: bool = False
+
+    def package(self, t, out, compiled):
+        grads = out[1] if t.single else out[1:]
+        return (out[0], grads) if self.with_value else grads
+
+
+@dataclass(frozen=True)
+class Directional(Gradient):
+    """A gradient whose kinks are resolved along random directions (the transform's width
+    per differentiated parameter), drawn from the callable's generator at every call."""
+    fast = False
+
+    def extra(self, t, compiled, values, rest) -> list:
+        return [t.rng.standard_normal(np.shape(values[i])) if isinstance(compiled.types[i], Array)
+                else float(t.rng.standard_normal()) for i in t.wrt
+                for _ in range(t.transform.width)]
+
+
+@dataclass(frozen=True)
+class Jacobian(Convention):
+    """The entry returns (value, *Jacobian blocks): one block, or a tuple of them."""
+
+    def package(self, t, out, compiled):
+        jac = out[1:]
+        return jac[0] if t.single else tuple(jac)
+
+
+@dataclass(frozen=True)
+class Jvp(Convention):
+    """jvp(f, primals, tangents): the tangents of the float arguments follow them; the
+    entry returns the outputs, then their tangents."""
+    fast = False
+
+    def extra(self, t, compiled, values, tangents) -> list:
+        dots = []
+        for i in t.wrt:
+            d = tangents[i]
+            if isinstance(compiled.types[i], Array):
+                d = np.asarray(d, dtype=np.float64)
+                if d.shape != np.shape(values[i]):
+                    raise AdCompileError(
+                        f"jvp: the tangent of argument {i} has shape {d.shape}, the argument "
+                        f"{np.shape(values[i])}")
+                dots.append(np.ascontiguousarray(d))
+            else:
+                dots.append(float(d))
+        return dots
+
+    def package(self, t, out, compiled):
+        n = compiled.n_out
+        if n == 1:
+            return out[0], out[1]
+        return tuple(out[:n]), tuple(out[n:])
+
+
+@dataclass(frozen=True)
+class Hvp(Convention):
+    """hvp(f)(*args, *v): the arguments, then one direction per differentiated parameter;
+    the entry returns <grad f, v>, then H v per parameter."""
+    fast = False
+
+    def inputs(self, t, args, kwargs) -> tuple:
+        n = len(t.params)
+        if kwargs or len(args) != n + len(t.wrt):
+            raise AdCompileError(
+                f"hvp of {t.func.__name__}(): pass its {n} arguments, then one direction "
+                f"per differentiated parameter ({len(t.wrt)})")
+        return list(args[:n]), args[n:]
+
+    def extra(self, t, compiled, values, directions) -> list:
+        dirs = []
+        for i, v in zip(t.wrt, directions):
+            if isinstance(compiled.types[i], Array):
+                v = np.ascontiguousarray(v, dtype=np.float64)
+                if v.shape != np.shape(values[i]):
+                    raise AdCompileError(
+                        f"hvp: direction for {t.params[i]!r} has shape {v.shape}, the "
+                        f"argument {np.shape(values[i])}")
+            else:
+                v = float(v)
+            dirs.append(v)
+        return dirs
+
+    def package(self, t, out, compiled):
+        return out[1] if t.single else tuple(out[1:])
+
+
+@dataclass(frozen=True)
+class Hessian(Convention):
+    """One differentiated parameter; the entry returns the Hessian."""
+
+    def inputs(self, t, args, kwargs) -> tuple:
+        if not t.single:
+            raise AdCompileError("hessian takes one parameter in wrt",
+                                 hint="use hvp for several parameters")
+        return t._bind(args, kwargs), None
+
+
+@dataclass(frozen=True)
+class KinkTable(Convention):
+    """The diagnostic build: a zero table of kink hits (one row per site) follows the
+    parameters; the entry returns (value, *gradients, the table filled in)."""
+    fast = False
+
+    def extra(self, t, compiled, values, rest) -> list:
+        return [np.zeros((max(len(compiled.facts["sites"]), 1), 4))]
+
+
+__all__ = ["Convention", "Gradient", "Directional", "Jacobian", "Jvp", "Hvp", "Hessian",
+           "KinkTable"]

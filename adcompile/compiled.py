@@ -1,0 +1,146 @@
+"""Compiled specialisations: what a transform's pipeline gives for one signature (Build),
+what compiling it gives (Compiled), and where they are kept (Specialisations).
+
+A transform object (grad(f), jacobian(f), ...) keeps its own Specialisations: from argument
+types to Compiled, pinned for the object's life. Transforms made anew at every call
+(jvp(f, ...), diagnose's builds) share theirs through `shared(func, key)`: a
+WeakKeyDictionary on the user function, so an entry lives no longer than the function and
+holds no reference to it (Compiled keeps Scopes, which keep cells and globals, not the
+function). A shared entry is current while the function runs the same code and every module
+constant and closure value its builds read still holds (resolve.Scope.unchanged); one that
+is not is replaced by an empty one, so the next call compiles what the function means now.
+"""
+from __future__ import annotations
+
+import inspect
+import threading
+import weakref
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from .codegen import generate_module
+from .ir import Function, walk
+from .irprint import format_function
+from .jit import compile_function, write_module
+
+
+@dataclass(frozen=True)
+class Build:
+    """What a transform's pipeline gives for one specialisation."""
+    primal: Function          # the user's function, typed
+    entry: Function           # what is compiled: a kernel, or a driver that calls kernels
+    name: str                 # the entry's Python name
+    what: str                 # what it computes (for the generated module's docstring)
+    params: tuple             # Python names of the entry's parameters
+    facts: dict = field(default_factory=dict)   # what analyses found (diagnose: kink sites)
+
+
+@dataclass(frozen=True, eq=False)
+class Compiled:
+    """One specialisation: the IRs, the generated source and the callable."""
+    types: tuple              # IR types of the user's parameters
+    ir: str                   # the user's function, typed SSA IR
+    adjoint_ir: str           # the IR compiled (the kernels a driver calls, then the driver)
+    source: str               # the generated module
+    path: object              # its file
+    func: object              # its entry, compiled (numba.njit, or plain Python)
+    n_out: int                # how many values the user's function returns
+    entry_types: tuple        # IR types of the entry's parameters
+    scopes: tuple             # the module and closure names the builds read (resolve.Scope)
+    facts: MappingProxyType   # Build.facts
+
+    def __getattr__(self, name):
+        """The facts read as attributes (compiled.sites); nothing is attached later."""
+        facts = self.__dict__.get("facts")
+        if facts is not None and name in facts:
+            return facts[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def current(self) -> bool:
+        return all(s.unchanged() for s in self.scopes)
+
+
+def compile_build(build: Build, types: tuple, jit: bool, scopes) -> Compiled:
+    """Generate the module of build.entry (and the kernels it calls), write it to the cache
+    and compile its entry."""
+    primal = build.primal
+    where = primal.loc.short() if primal.loc else primal.name
+    source = generate_module(build.entry, build.name, f"{where} ({primal.name})", build.what,
+                             params=list(build.params))
+    path = write_module(source, build.name)
+    func = compile_function(path, build.name, jit, source)
+    return Compiled(tuple(types), format_function(primal), _format_all(build.entry), source,
+                    path, func, len(primal.results), tuple(p.type for p in build.entry.params),
+                    tuple(scopes), MappingProxyType(dict(build.facts)))
+
+
+def _format_all(fn: Function) -> str:
+    """The IR of fn after that of the functions it calls."""
+    texts = []
+    for op in walk(fn.body):
+        if op.name == "call" and op.attrs["callee"] is not fn:
+            text = format_function(op.attrs["callee"])
+            if text not in texts:
+                texts.append(text)
+    return "\n\n".join(texts + [format_function(fn)])
+
+
+# ---------------------------------------------------------------------------- where they live
+class Specialisations:
+    """Compiled specialisations of one transform of one function: by the IR types of the
+    arguments, and by their Python types (the fast path of a call)."""
+
+    def __init__(self, code=None):
+        self.code = code                     # the function's code when the entry was made
+        self.by_types: dict = {}
+        self.fast: dict = {}
+
+    def current(self, func) -> bool:
+        return getattr(func, "__code__", None) is self.code and \
+            all(c.current() for c in list(self.by_types.values()))
+
+
+class _Record:
+    """What transforms of one function made at every call share: its signature and the
+    specialisations of each (transform, wrt, jit)."""
+
+    def __init__(self, func):
+        self.made_from = _made_from(func)
+        self.signature = inspect.signature(func)
+        self.entries: dict = {}
+
+
+def _made_from(func) -> tuple:
+    return (getattr(func, "__code__", None), getattr(func, "__defaults__", None),
+            getattr(func, "__kwdefaults__", None))
+
+
+_SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # func -> _Record
+_LOCK = threading.RLock()
+
+
+def shared_signature(func) -> inspect.Signature:
+    """func's signature, computed once while its code and defaults stay."""
+    return _record(func).signature
+
+
+def shared(func, key) -> Specialisations:
+    """The specialisations transforms of func with this key share (a current entry)."""
+    with _LOCK:
+        record = _record(func)
+        entry = record.entries.get(key)
+        if entry is None or not entry.current(func):
+            entry = record.entries[key] = Specialisations(getattr(func, "__code__", None))
+        return entry
+
+
+def _record(func) -> _Record:
+    with _LOCK:
+        record = _SHARED.get(func)
+        if record is None or any(a is not b for a, b in zip(record.made_from,
+                                                             _made_from(func))):
+            record = _SHARED[func] = _Record(func)
+        return record
+
+
+__all__ = ["Build", "Compiled", "compile_build", "Specialisations", "shared", "shared_signature"]

@@ -1,0 +1,199 @@
+"""The transforms: each is a pipeline (how one specialisation is built, from pipeline.py)
+plus a calling convention (calling.py). Transformed (transformed.py) is the one callable
+that runs any of them.
+
+    grad = gradient()                        # Transform("grad", _reverse_gradient, Gradient())
+    Transformed(f, grad, wrt=0)(1.5)         # what ad.grad(f)(1.5) does
+
+A build takes the Transformed (its func, params, wrt and transform) and the parameter types,
+and returns a compiled.Build: the user's IR, the IR to compile (a kernel, or a driver calling
+kernels), its name and what it computes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from . import calling, pipeline
+from .compiled import Build
+from .conventions import Conventions
+from .errors import AdCompileError, AdTypeError
+from .types import Array, is_float
+
+
+@dataclass(frozen=True)
+class Transform:
+    """A transform: `build(t, types) -> Build` for one specialisation, and the calling
+    convention mapping a call to the compiled entry. Hashable: transforms of one function
+    made alike share compiled code (compiled.shared)."""
+    name: str                            # grad, value_and_grad, jvp, jacobian, hvp, ...
+    build: Callable
+    call: calling.Convention
+    conventions: Conventions | None = None    # the derivatives used at kinks
+    width: int = 1                       # directions per sweep, where the build chooses none
+    mode: str = "reverse"                # how the derivative is swept (reverse, forward)
+
+
+def _wrt_names(t) -> str:
+    return ", ".join(t.params[i] for i in t.wrt)
+
+
+def _tangent_names(t, width: int) -> tuple:
+    from .passes.forward import tangent_params
+    return tuple(t.params) + tuple(tangent_params(t.params, t.wrt, width))
+
+
+def _check_conventions(conventions):
+    if conventions is not None and not isinstance(conventions, Conventions):
+        raise AdCompileError(f"conventions={conventions!r}: pass an adcompile.Conventions",
+                             hint="e.g. ad.Conventions(relu=1.0, abs=0.0, tie=0.5)")
+
+
+def _check_mode(mode: str):
+    if mode not in ("reverse", "forward"):
+        raise AdCompileError(f"mode={mode!r}: choose 'reverse' or 'forward'",
+                             hint="reverse mode costs a few primal evaluations whatever "
+                                  "the number of inputs; forward mode one per few inputs")
+
+
+# ---------------------------------------------------------------------------- gradients
+def _reverse_gradient(t, types) -> Build:
+    primal = pipeline.primal(t.func, types)
+    vg = pipeline.value_and_gradient(primal, t.wrt, t.transform.conventions)
+    return Build(primal, vg, f"{primal.name}_vg",
+                 f"value and gradient with respect to {_wrt_names(t)}", tuple(t.params))
+
+
+def _forward(t, types, primal, jacobian: bool) -> Build:
+    """The forward-mode gradient, or the Jacobian of a float or array output: the tangent
+    kernel and the driver seeding its directions."""
+    scalars = all(not isinstance(types[i], Array) for i in t.wrt)
+    width = min(len(t.wrt), 8) if scalars else 4
+    array_out = isinstance(primal.results[0].type, Array)
+    driver = pipeline.forward_derivative(primal, t.wrt, width, list(t.params),
+                                         t.transform.conventions, jacobian and array_out)
+    what = "Jacobian" if jacobian and array_out else "gradient"
+    return Build(primal, driver, driver.name,
+                 f"tangents along {width} directions per sweep; {driver.name} below is the "
+                 f"{what} with respect to {_wrt_names(t)} by forward mode", tuple(t.params))
+
+
+def _forward_gradient(t, types) -> Build:
+    from .passes.reverse import check_scalar_output
+    primal = pipeline.primal(t.func, types)
+    check_scalar_output(primal, primal.results)
+    return _forward(t, types, primal, jacobian=False)
+
+
+def _directional(t, types) -> Build:
+    width = t.transform.width
+    primal = pipeline.primal(t.func, types)
+    vg = pipeline.directional(primal, t.wrt, t.transform.conventions, width)
+    return Build(primal, vg, f"{primal.name}_dir",
+                 f"value and gradient with respect to {_wrt_names(t)}, kinks resolved along "
+                 "the direction (x_dot, ...)", _tangent_names(t, width))
+
+
+def gradient(with_value: bool = False, mode: str = "reverse", conventions=None) -> Transform:
+    """grad (value_and_grad with with_value) by reverse or forward mode."""
+    _check_mode(mode)
+    _check_conventions(conventions)
+    build = _reverse_gradient if mode == "reverse" else _forward_gradient
+    return Transform("value_and_grad" if with_value else "grad", build,
+                     calling.Gradient(with_value), conventions, mode=mode)
+
+
+def directional(with_value: bool = False, conventions=None, width: int = 1) -> Transform:
+    """grad(f, nonsmooth="directional"): kinks resolved along random directions (width 2:
+    a second direction breaks the ties the first leaves)."""
+    _check_conventions(conventions)
+    return Transform("value_and_grad" if with_value else "grad", _directional,
+                     calling.Directional(with_value), conventions, width)
+
+
+# ---------------------------------------------------------------------------- jvp, jacobian
+def _jvp(t, types) -> Build:
+    primal = pipeline.primal(t.func, types)
+    for r in primal.results:
+        if not is_float(r.type):
+            raise AdTypeError(f"jvp: {primal.name}() returns a {r.type}; jvp needs float "
+                              "or float-array outputs", primal.result_loc or primal.loc)
+    tangent = pipeline.tangent(primal, t.wrt, 1)
+    return Build(primal, tangent, f"{primal.name}_jvp", "value and tangent (forward mode)",
+                 _tangent_names(t, 1))
+
+
+def jvp() -> Transform:
+    return Transform("jvp", _jvp, calling.Jvp(), mode="forward")
+
+
+def _jacobian_primal(t, types):
+    primal = pipeline.primal(t.func, types)
+    outs = primal.results
+    if len(outs) != 1 or not is_float(outs[0].type):
+        raise AdTypeError(f"jacobian: {primal.name}() must return one float or float "
+                          "array", primal.result_loc or primal.loc)
+    return primal
+
+
+def _jacobian_forward(t, types) -> Build:
+    return _forward(t, types, _jacobian_primal(t, types), jacobian=True)
+
+
+def _jacobian_reverse(t, types) -> Build:
+    """A vector-Jacobian product: reverse mode of <F(x), w>, w each unit output vector."""
+    primal = _jacobian_primal(t, types)
+    out_t = primal.results[0].type
+    if not isinstance(out_t, Array):
+        vg = pipeline.value_and_gradient(primal, t.wrt)
+        return Build(primal, vg, f"{primal.name}_vjp",
+                     "a vector-Jacobian product w^T J (reverse mode)", tuple(t.params))
+    if out_t.ndim != 1:
+        raise AdTypeError("jacobian(mode='reverse') takes functions returning a float "
+                          "or a 1-d array; use mode='forward'", primal.result_loc or primal.loc)
+    driver = pipeline.reverse_jacobian(primal, pipeline.primal(t.func, types), t.wrt,
+                                       list(t.params))
+    return Build(primal, driver, driver.name,
+                 f"the Jacobian with respect to {_wrt_names(t)}: a vector-Jacobian product "
+                 "w^T J (reverse mode) per row", tuple(t.params))
+
+
+def jacobian(mode: str = "reverse") -> Transform:
+    _check_mode(mode)
+    return Transform("jacobian", _jacobian_reverse if mode == "reverse" else _jacobian_forward,
+                     calling.Jacobian(), mode=mode)
+
+
+# ---------------------------------------------------------------------------- hvp, hessian
+def _scalar_primal(t, types):
+    from .passes.reverse import check_scalar_output
+    primal = pipeline.primal(t.func, types)
+    check_scalar_output(primal, primal.results)
+    return primal
+
+
+def _hvp(t, types) -> Build:
+    primal = _scalar_primal(t, types)
+    hv = pipeline.hvp(primal, t.wrt)           # <grad f, x_dot>, then H x_dot
+    return Build(primal, hv, f"{primal.name}_hvp",
+                 "Hessian-vector product H x_dot: the tangent (forward mode) of the gradient "
+                 "(reverse mode) along x_dot", _tangent_names(t, 1))
+
+
+def _hessian(t, types) -> Build:
+    primal = _scalar_primal(t, types)
+    driver = pipeline.hessian(primal, t.wrt, list(t.params))
+    return Build(primal, driver, driver.name,
+                 f"the Hessian with respect to {_wrt_names(t)}: Hessian-vector products "
+                 "H e_k (forward over reverse mode), one per unit vector e_k", tuple(t.params))
+
+
+def hvp() -> Transform:
+    return Transform("hvp", _hvp, calling.Hvp(), mode="forward over reverse")
+
+
+def hessian() -> Transform:
+    return Transform("hessian", _hessian, calling.Hessian(), mode="forward over reverse")
+
+
+__all__ = ["Transform", "gradient", "directional", "jvp", "jacobian", "hvp", "hessian"]

@@ -1,0 +1,215 @@
+"""Transformed: a user function under a transform (specs.py), compiled once per
+argument-type signature. grad, value_and_grad, jvp, jacobian, hvp, hessian and diagnose's
+builds are all Transformed objects; what differs is their Transform."""
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+
+import numpy as np
+
+from .arguments import (_I64_MAX, _I64_MIN, _array_key, _clean, _loc_of, _normalise_wrt,
+                        _type_of_annotation, typed_values, user_function)
+from .compiled import Compiled, Specialisations, compile_build
+from .compiled import shared as shared_specialisations
+from .compiled import shared_signature
+from .errors import AdCompileError, AdTypeError, Loc
+from .jit import run_compiled
+from .types import BOOL, I64, is_float
+
+_COMPILE_LOCK = threading.RLock()
+
+
+class Transformed:
+    """`transform` of `func` with respect to the parameters wrt (names or indices; a tuple
+    gives a tuple of derivatives). With shared=True the compiled specialisations are those
+    of every transform of func made alike (compiled.shared), else this object's own; seed:
+    the random generator of a convention that draws directions."""
+
+    def __init__(self, func, transform, wrt=0, jit: bool = True, *, shared: bool = False,
+                 seed=None):
+        func = user_function(func)
+        self.func = func
+        self.transform = transform
+        self.jit = jit
+        self.signature = shared_signature(func) if shared else inspect.signature(func)
+        self.params = list(self.signature.parameters)
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in self.signature.parameters.values()):
+            from .frontend import check_signature
+            from .resolve import function_source
+            try:
+                check_signature(function_source(func))
+            except AdCompileError as exc:
+                raise _clean(exc) from None
+        self.wrt, self.single = _normalise_wrt(wrt, self.params, func)
+        self.rng = None if seed is None else np.random.default_rng(seed)
+        self._specs = shared_specialisations(func, (transform, self.wrt, jit)) if shared else \
+            Specialisations(getattr(func, "__code__", None))
+        self._last: Compiled | None = None
+        self._adcompile_wrapped = func
+        if not shared:                       # made for the caller: looks like func
+            functools.update_wrapper(self, func)
+
+    # -- calling -------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if not kwargs:                       # the fast path: no binding, no conversions
+            key = tuple(map(type, args))
+            fast = self._specs.fast
+            compiled = fast.get(key)
+            if compiled is None and np.ndarray in key:
+                compiled = fast.get(tuple(map(_array_key, args)))
+            if compiled is not None and int in key and not all(
+                    _I64_MIN <= a <= _I64_MAX for a in args if type(a) is int):
+                compiled = None                  # the full check names the parameter
+            if compiled is not None:
+                self._last = compiled
+                return self.transform.call.package(self, compiled.func(*args), compiled)
+        try:
+            return self._call(args, kwargs)
+        except AdCompileError as exc:        # the user's call is where the error belongs
+            raise _clean(exc) from None
+
+    def _call(self, args, kwargs):
+        call = self.transform.call
+        values, rest = call.inputs(self, args, kwargs)
+        types, values = self._typed(values)
+        compiled = self._specialise(types)
+        out = self.run(compiled, values, rest)
+        if call.fast and not kwargs and len(args) == len(self.params):
+            if all(type(a) in (float, int, bool) for a in args):
+                self._specs.fast[tuple(map(type, args))] = compiled
+            elif all(type(a) in (float, int, bool, np.ndarray) for a in args):
+                self._specs.fast[tuple(map(_array_key, args))] = compiled
+        return out
+
+    def run(self, compiled: Compiled, values: list, rest=None):
+        """Call the compiled entry on the parameters' values (and what the calling
+        convention adds from `rest`); the result packaged by the convention."""
+        call = self.transform.call
+        extra = call.extra(self, compiled, values, rest)
+        return call.package(self, run_compiled(compiled.func, values + extra, compiled.path),
+                            compiled)
+
+    def _typed(self, values) -> tuple:
+        """typed_values for this function's parameters; a bad argument names the function."""
+        try:
+            return typed_values(self.params, values)
+        except AdTypeError as exc:           # point at the function the argument was for
+            raise AdTypeError(f"{self.func.__name__}(): {exc.message}", self._def_loc(),
+                              exc.hint) from None
+
+    def _def_loc(self) -> Loc | None:
+        return _loc_of(self.func)
+
+    def _bind(self, args, kwargs) -> list:
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise AdTypeError(f"{self.func.__name__}(): {exc}", self._def_loc()) from None
+        bound.apply_defaults()
+        return [bound.arguments[n] for n in self.params]
+
+    # -- compiling -----------------------------------------------------------------------
+    @property
+    def _cache(self) -> dict:
+        """The compiled specialisations, by the IR types of the parameters."""
+        return self._specs.by_types
+
+    def _specialise(self, types: tuple) -> Compiled:
+        by_types = self._specs.by_types
+        compiled = by_types.get(types)
+        if compiled is None:
+            with _COMPILE_LOCK:                  # first calls from several threads: one
+                compiled = by_types.get(types)   # compiles, the others wait for it
+                if compiled is None:
+                    compiled = by_types[types] = self._compile(types)
+        self._last = compiled
+        return compiled
+
+    def _compile(self, types: tuple) -> Compiled:
+        """Check the differentiated parameters are floats; build (recording the module and
+        closure names read) and compile."""
+        for i in self.wrt:
+            if not is_float(types[i]):
+                what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
+                raise AdTypeError(
+                    f"cannot differentiate {self.func.__name__}() with respect to "
+                    f"parameter {self.params[i]!r}: it was given {what}", self._def_loc(),
+                    hint=f"pass a float for {self.params[i]!r} (e.g. 3.0 rather than 3), "
+                         "or leave it out of wrt")
+        from .resolve import recording
+        with recording() as scopes:
+            build = self.transform.build(self, types)
+        return compile_build(build, types, self.jit, scopes)
+
+    def is_current(self) -> bool:
+        """Do the module constants and closure values its compiled code read still hold
+        the values they had (and does the function run the same code)?"""
+        return self._specs.current(self.func)
+
+    def specialise(self, *types, **named) -> Compiled:
+        """Compile for explicit parameter types (F64/I64/BOOL or 'f64'/'int'...) without calling."""
+        from .types import parse_type
+        chosen = {}
+        for name, p in self.signature.parameters.items():
+            chosen[name] = _type_of_annotation(p)
+        for name, t in zip(self.params, types):
+            chosen[name] = t
+        chosen.update(named)
+        ts = tuple(parse_type(t) if isinstance(t, str) else t for t in
+                   (chosen[n] for n in self.params))
+        try:
+            compiled = self._specialise(ts)
+        except AdCompileError as exc:
+            raise _clean(exc) from None
+        if self.jit:                          # native code now, not at the first call
+            from .jit import compile_signature
+            compile_signature(compiled.func, compiled.entry_types, compiled.path)
+        return compiled
+
+    def _current(self) -> Compiled:
+        return self._last if self._last is not None else self.specialise()
+
+    @property
+    def source(self) -> str:
+        """The generated Python source (last signature called)."""
+        return self._current().source
+
+    @property
+    def ir(self) -> str:
+        """The typed SSA IR of the user's function (last signature called)."""
+        return self._current().ir
+
+    @property
+    def adjoint_ir(self) -> str:
+        """The IR compiled: the derivative (and the driver calling it, where there is one)."""
+        return self._current().adjoint_ir
+
+    @property
+    def source_path(self):
+        """The generated file (content-hashed, in the cache directory)."""
+        return self._current().path
+
+    @property
+    def kernel(self):
+        """The compiled function itself (last signature called): positional arguments in,
+        (value, *gradients) out. Callable from Python and from other numba.njit code."""
+        return self._current().func
+
+    @property
+    def mode(self) -> str:
+        return self.transform.mode
+
+    @property
+    def conventions(self):
+        """The derivatives used at kinks (None: the defaults)."""
+        return self.transform.conventions
+
+    def __repr__(self) -> str:
+        wrt = ", ".join(self.params[i] for i in self.wrt)
+        return f"<adcompile {self.transform.name} of {self.func.__name__} wrt ({wrt})>"
+
+
+__all__ = ["Transformed"]
