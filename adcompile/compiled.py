@@ -16,6 +16,7 @@ import inspect
 import threading
 import weakref
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 
 from .codegen import generate_module
@@ -39,8 +40,8 @@ class Build:
 class Compiled:
     """One specialisation: the IRs, the generated source and the callable."""
     types: tuple              # IR types of the user's parameters
-    ir: str                   # the user's function, typed SSA IR
-    adjoint_ir: str           # the IR compiled (the kernels a driver calls, then the driver)
+    primal_fn: Function       # the user's function, typed SSA IR (printed on demand: .ir)
+    entry_fn: Function        # the IR compiled (.adjoint_ir: with the kernels it calls)
     source: str               # the generated module
     path: object              # its file
     func: object              # its entry, compiled (numba.njit, or plain Python)
@@ -56,6 +57,16 @@ class Compiled:
             return facts[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    @cached_property
+    def ir(self) -> str:
+        """The user's function as typed SSA IR text."""
+        return format_function(self.primal_fn)
+
+    @cached_property
+    def adjoint_ir(self) -> str:
+        """The IR compiled, as text: the kernels a driver calls, then the driver."""
+        return _format_all(self.entry_fn)
+
     def current(self) -> bool:
         return all(s.unchanged() for s in self.scopes)
 
@@ -69,7 +80,7 @@ def compile_build(build: Build, types: tuple, jit: bool, scopes) -> Compiled:
                              params=list(build.params))
     path = write_module(source, build.name)
     func = compile_function(path, build.name, jit, source)
-    return Compiled(tuple(types), format_function(primal), _format_all(build.entry), source,
+    return Compiled(tuple(types), primal, build.entry, source,
                     path, func, len(primal.results), tuple(p.type for p in build.entry.params),
                     tuple(scopes), MappingProxyType(dict(build.facts)))
 

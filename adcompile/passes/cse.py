@@ -17,10 +17,11 @@ def cse(fn: Function) -> Function:
 
 def _key(op, subst):
     if op.name == "const":
-        return ("const", op.results[0].type, repr(op.attrs["value"]))
+        v = op.attrs["value"]         # 0.0 and -0.0 stay apart, and so do NaNs (by repr)
+        return ("const", op.results[0].type, v if v and v == v else repr(v))
     attrs = tuple(sorted((k, repr(v)) for k, v in op.attrs.items() if k != "where")) \
         if op.attrs else ()
-    return (op.name, tuple(a.id for a in op.args), attrs, op.results[0].type)
+    return (op.name, tuple([a.id for a in op.args]), attrs, op.results[0].type)
 
 
 def _block(blk: Block, table: dict, subst: dict):
