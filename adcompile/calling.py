@@ -72,19 +72,8 @@ class Jvp(Convention):
     fast = False
 
     def extra(self, t, compiled, values, tangents) -> list:
-        dots = []
-        for i in t.wrt:
-            d = tangents[i]
-            if isinstance(compiled.types[i], Array):
-                d = np.asarray(d, dtype=np.float64)
-                if d.shape != np.shape(values[i]):
-                    raise AdCompileError(
-                        f"jvp: the tangent of argument {i} has shape {d.shape}, the argument "
-                        f"{np.shape(values[i])}")
-                dots.append(np.ascontiguousarray(d))
-            else:
-                dots.append(float(d))
-        return dots
+        return [_direction(tangents[i], compiled.types[i], values[i],
+                           f"jvp: the tangent of argument {i}") for i in t.wrt]
 
     def package(self, t, out, compiled):
         n = compiled.n_out
@@ -108,21 +97,23 @@ class Hvp(Convention):
         return list(args[:n]), args[n:]
 
     def extra(self, t, compiled, values, directions) -> list:
-        dirs = []
-        for i, v in zip(t.wrt, directions):
-            if isinstance(compiled.types[i], Array):
-                v = np.ascontiguousarray(v, dtype=np.float64)
-                if v.shape != np.shape(values[i]):
-                    raise AdCompileError(
-                        f"hvp: direction for {t.params[i]!r} has shape {v.shape}, the "
-                        f"argument {np.shape(values[i])}")
-            else:
-                v = float(v)
-            dirs.append(v)
-        return dirs
+        return [_direction(v, compiled.types[i], values[i],
+                           f"hvp: direction for {t.params[i]!r}")
+                for i, v in zip(t.wrt, directions)]
 
     def package(self, t, out, compiled):
         return out[1] if t.single else tuple(out[1:])
+
+
+def _direction(d, type_, value, what: str):
+    """A direction for a parameter of IR type `type_` with argument `value`: a float, or a
+    contiguous float array shaped like the argument (else an error saying `what`)."""
+    if not isinstance(type_, Array):
+        return float(d)
+    d = np.ascontiguousarray(d, dtype=np.float64)
+    if d.shape != np.shape(value):
+        raise AdCompileError(f"{what} has shape {d.shape}, the argument {np.shape(value)}")
+    return d
 
 
 @dataclass(frozen=True)

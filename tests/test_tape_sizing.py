@@ -6,20 +6,11 @@ import numpy as np
 import pytest
 
 import adcompile as ad
-from test_arrays import _fd
+from gradcheck import check_modes
 
 
 def _check(func, args, wrt, **types):
-    src = ad.value_and_grad(func, wrt=wrt).specialise(**types).source
-    for jit in (True, False):
-        _, grads = ad.value_and_grad(func, wrt=wrt, jit=jit)(*args)
-        grads = grads if isinstance(grads, tuple) else (grads,)
-        fwd = ad.grad(func, wrt=wrt, jit=jit, mode="forward")(*args)
-        fwd = fwd if isinstance(fwd, tuple) else (fwd,)
-        for i, g, f in zip(wrt, grads, fwd):
-            np.testing.assert_allclose(g, _fd(func, args, i), rtol=1e-6, atol=1e-8)
-            np.testing.assert_allclose(g, f, rtol=1e-10, atol=1e-12)
-    return src
+    return check_modes(func, args, wrt, **types)
 
 
 NESTED = """
