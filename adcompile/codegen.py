@@ -201,7 +201,7 @@ class Emitter:
             if len(users) != 1 or id(users[0]) not in index:
                 continue
             user = users[0]
-            if user.name in ("return", "call") and len(user.args) > 1:
+            if user.name in ("return", "call") and len(user.args) > 1 and op.name != "lane":
                 continue                      # name each returned value: value, x_bar, ...
             if self.callees and isinstance(user, LoopOp) and any(
                     v is op.result for v in user.inits):

@@ -120,7 +120,87 @@ def forward(primal: Function, kernel: Function, wrt: list, width: int, names: li
     d = _Driver(f"{primal.name}_{'jacfwd' if jacobian else 'fwd'}", primal, names, doc)
     if all(not isinstance(d.params[i].type, Array) for i in wrt):
         return _forward_unrolled(d, kernel, wrt, width, jacobian)
+    out_t = kernel.results[0].type
+    if not (jacobian and isinstance(out_t, Array)):
+        return _forward_lanes(d, kernel, wrt, width)
     return _forward_loop(d, kernel, wrt, width, jacobian)
+
+
+def _coordinates(d: _Driver, ps: list):
+    """(dims per parameter id, at): parameter q's coordinates are at[q] <= k < at[q + 1]."""
+    b = d.b
+    dims = {p.id: d.dims(p) if isinstance(p.type, Array) else [] for p in ps}
+    at = [b.const(0)]
+    for q, p in enumerate(ps):
+        size = 1 if not dims[p.id] else _size(d, dims[p.id], f"n_{p.hint}")
+        hint = f"{ps[q + 1].hint}_at" if q + 1 < len(ps) else "n_in"
+        at.append(b.prim("add", at[q], size, hint=hint))
+    return dims, at
+
+
+def _forward_lanes(d: _Driver, kernel, wrt, width) -> Function:
+    """A gradient with some array parameter: a loop over sweeps. Each array parameter has
+    one seed array of `width` lanes (x_dots[j] is lane j's direction); a loop over the lanes
+    seeds coordinate start + j in lane j, the kernel runs once, and a loop over the lanes
+    collects its tangents (np.array of them) and clears the seeds."""
+    b = d.b
+    ps = [d.params[i] for i in wrt]
+    dims, at = _coordinates(d, ps)
+    arrays = [q for q, p in enumerate(ps) if dims[p.id]]
+    accs = [b.prim("zeros", *dims[p.id], hint=f"d_{p.hint}") if dims[p.id]
+            else b.const(0.0, hint=f"d_{p.hint}") for p in ps]
+    seeds = [b.prim("zeros", width, *dims[ps[q].id], hint=f"{ps[q].hint}_dots")
+             for q in arrays]
+
+    def inside(q, k):
+        below = b.prim("lt", k, at[q + 1])
+        if not dims[ps[q].id]:
+            return b.prim("eq", k, at[q])
+        return below if q == 0 else b.prim("and", b.prim("le", at[q], k), below)
+
+    def index(q, k):
+        return d.unravel(b.prim("sub", k, at[q], hint="i"), dims[ps[q].id])
+
+    def sweep(start, carried):
+        acc, seed = carried[1:1 + len(ps)], carried[1 + len(ps):]
+
+        def seed_lane(lane, vals):
+            k = b.prim("add", start, lane, hint="k")
+            return [d.when(inside(q, k), [v], lambda w, q=q: [
+                b.prim("store", w[0], 1.0, lane, *index(q, k))])[0]
+                for q, v in zip(arrays, vals)]
+        seed = d.loop(0, width, seed, seed_lane, hint="lane")
+        lanes = []
+        for q, p in enumerate(ps):
+            for j in range(width):
+                if dims[p.id]:
+                    lanes.append(b.prim("lane", seed[arrays.index(q)], j))
+                else:
+                    lanes.append(b.prim("bool_f64", b.prim("eq", b.prim("add", start, j), at[q])))
+        outs = d.call(kernel, d.params + lanes, ["value"] + ["tangent"] * width)
+        ts = b.prim("array_of", *outs[1:], hint="tangents")
+
+        def collect(lane, vals):
+            acc, seed = vals[:len(ps)], vals[len(ps):]
+            k = b.prim("add", start, lane, hint="k")
+            t = b.prim("index", ts, lane)
+            for q, p in enumerate(ps):
+                if not dims[p.id]:
+                    acc[q] = b.prim("select", inside(q, k), t, acc[q], hint=acc[q].hint)
+                    continue
+                s = arrays.index(q)
+                acc[q], seed[s] = d.when(inside(q, k), [acc[q], seed[s]],
+                                         lambda v, q=q: [
+                                             b.prim("store", v[0], t, *index(q, k)),
+                                             b.prim("store", v[1], 0.0, lane, *index(q, k))])
+            return acc + seed
+        done = d.loop(0, width, acc + seed, collect, hint="lane")
+        return [outs[0]] + done
+
+    one = b.prim("max", at[-1], 1)
+    value0 = b.undef(kernel.results[0].type, hint="value")
+    done = d.loop(0, one, [value0] + accs + seeds, sweep, step=width, hint="start")
+    return d.finish(done[:1 + len(ps)])
 
 
 def _forward_unrolled(d: _Driver, kernel, wrt, width, jacobian) -> Function:

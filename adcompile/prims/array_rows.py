@@ -306,4 +306,8 @@ row("outer", 2, lambda a, c: np.outer(a, c), call("outer", helpers=("outer",)),
 row("scaled", 2, lambda a, s: a * s, infix("*", 12), _same_as_first, cost=E,
     jvp=_bilinear("scaled"), doc="an array times a number (adjoint of a dot product)")
 
+row("lane", 2, lambda a, j: a[j], "{0}[{1}]",
+    lambda a, j, **_: Array(a.type.dtype, a.type.ndim - 1),
+    doc="a[j]: lane j of a driver's seed array (a view of one direction); not differentiated")
+
 __all__: list = []
