@@ -645,7 +645,50 @@ def gen_nan_array(ch: Choices) -> Case:
                 nan_wrt=((0, k),), draw_args=point)
 
 
-GENERATORS = {"merge": gen_merge, "intidx": gen_intidx, "views": gen_views,
+# ------------------------------------------------------------------ element writes in loops
+# The adjoint of y[i] = v zeroes y_bar[i] (dropped where no read can see the zero) and loop
+# tapes are reserved once where their size is known (hoisted out of outer loops): writes at
+# the loop index, at a fixed element, reading the element before, read again in a later
+# sweep, in a branch, in two dimensions; inner trip counts fixed, following the outer index,
+# or a parameter's length.
+
+WRITE_BLOCKS = [
+    ["for i in range({n}):", "    y[i] = {e}"],
+    ["for i in range({n}):", "    y[i] = y[i] * c + {e}"],
+    ["for i in range(1, {n}):", "    y[i] = y[i - 1] * 0.5 + {e}"],
+    ["for i in range({n}):", "    y[0] = y[0] * 0.5 + {e}"],
+    ["for t in range(2):", "    for i in range({n}):", "        y[i] = y[i] * 0.5 + {e} * t"],
+    ["if c > 0.9:", "    for i in range({n}):", "        y[i] = {e}"],
+    ["for i in range({n}):", "    y[i] = {e}", "    y[i] = y[i] * x[i] + 1.0"],
+    ["for i in range(3):", "    for j in range(3):", "        B[i, j] = B[i, j] * x[i] + {e}"],
+    ["for t in range({m}):", "    for i in range({inner}):",
+     "        s = s + math.sin(s * c + x[i] * (t + 1.0))"],
+]
+WRITE_VALUES = ["x[i] * x[i]", "math.sin(x[i] + s)", "math.tanh(c * x[i])", "x[i] * c - s",
+                "math.exp(-x[i] * x[i])"]
+
+
+def gen_writes(ch: Choices) -> Case:
+    lines = ["def f(x, A, c):", f"    y = {ch.pick(['np.zeros(x.shape[0])', 'x.copy()', 'np.ones(5)'])}",
+             "    B = A.copy()", "    s = 0.0"]
+    for _ in range(ch.int(1, 3)):
+        block = ch.pick(WRITE_BLOCKS)
+        e = ch.pick(WRITE_VALUES)
+        if "[i, j]" in "".join(block):
+            e = e.replace("x[i]", "x[j]")
+        fill = dict(n=ch.pick([str(N), "x.shape[0]"]), e=e, m=ch.pick(["2", "3", "0"]),
+                    inner=ch.pick([str(N), "x.shape[0]", "t", "t + 1", "3 - t"]))
+        lines += ["    " + ln.format(**fill) for ln in block]
+        if ch.bool(0.4):
+            lines.append(f"    s = s + y[{ch.int(0, N - 1)}] * c")
+    lines.append("    return s + np.sum(y * y) + np.sum(B * B) * 0.1")
+    x, A, _ = array_args(ch)
+    point = lambda ch: (array_args(ch)[0], A, ch.float(0.5, 1.5))
+    return Case("writes", "\n".join(HEADER + lines) + "\n", (x, A, ch.float(0.5, 1.5)),
+                (0, 1, 2), draw_args=point)
+
+
+GENERATORS = {"merge": gen_merge, "intidx": gen_intidx, "views": gen_views, "writes": gen_writes,
               "unread": gen_unread, "nan": gen_nan}
 
 
@@ -856,7 +899,7 @@ def test_family_seeded(family, tmp_path):
         run_case(case, tmp_path, jits=(False,), name=f"{family}{k}")
 
 
-COMPILED = {"merge": 2, "intidx": 1, "views": 1, "unread": 2, "nan": 2}
+COMPILED = {"merge": 2, "intidx": 1, "views": 1, "unread": 2, "nan": 2, "writes": 2}
 
 
 @pytest.mark.parametrize("family", sorted(GENERATORS))
