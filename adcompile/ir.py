@@ -25,33 +25,42 @@ _ids = itertools.count()
 EFFECT_OPS = ("tape_reserve", "tape_store", "tape_advance", "tape_retreat")
 
 
-@dataclass(eq=False)
 class Value:
-    type: Any
-    hint: str = ""             # a name suggestion; "" for compiler temporaries
-    owner: Any = None          # defining Op, or the Block whose argument this is
-    id: int = field(default_factory=lambda: next(_ids))
+    """An SSA value (compared by identity). Plain slots: the compiler makes many."""
+    __slots__ = ("type", "hint", "owner", "id")
+
+    def __init__(self, type: Any, hint: str = "", owner: Any = None, id: int | None = None):
+        self.type = type
+        self.hint = hint           # a name suggestion; "" for compiler temporaries
+        self.owner = owner         # defining Op, or the Block whose argument this is
+        self.id = next(_ids) if id is None else id
 
     def __repr__(self) -> str:
         return f"%{self.hint}#{self.id}:{self.type}"
 
 
-@dataclass(eq=False)
 class Op:
-    name: str
-    args: list
-    results: list
-    attrs: dict = field(default_factory=dict)
-    regions: list = field(default_factory=list)
-    loc: Loc | None = None
-    role: str = "primal"       # primal | adjoint | tape | recompute
-    parent: Any = None         # the Block holding this op
+    """An operation: a primitive, a region op (IfOp, ForOp, WhileOp: make_op picks the
+    class), or one of const, undef, yield, return, call and the tape ops."""
 
-    def __post_init__(self):
-        for r in self.results:
+    def __init__(self, name: str, args: list, results: list, attrs: dict | None = None,
+                 regions: list | None = None, loc: Loc | None = None, role: str = "primal",
+                 parent: Any = None):
+        self.name = name
+        self.args = args
+        self.results = results
+        self.attrs = {} if attrs is None else attrs
+        self.regions = [] if regions is None else regions
+        self.loc = loc
+        self.role = role           # primal | adjoint | tape | recompute | ...
+        self.parent = parent       # the Block holding this op
+        for r in results:
             r.owner = self
         for blk in self.regions:
             blk.owner = self
+
+    def __repr__(self) -> str:
+        return f"<{self.name} {self.args} -> {self.results}>"
 
     @property
     def result(self) -> Value:
