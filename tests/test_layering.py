@@ -28,6 +28,7 @@ def _imported(tree) -> set:
             mod = node.module or ""
             if mod:
                 out.add(mod.split(".")[-1])
+                out.update(mod.split("."))       # from ..frontend.loops import ...
             else:
                 out.update(a.name for a in node.names)
             if mod in ("", "passes") or mod.endswith(".passes"):

@@ -2,19 +2,37 @@
 
 A binding is one Python callable a row answers to (math.tanh, np.tanh), the label users write
 it with (for messages), whether it maps over arrays, and its binder: `bind(low, call)` checks
-the call's arguments and keywords and builds the row's op. `low` is the frontend's lowerer
-(low.b builds IR; low.convert, low.elementwise, low.truth, low.type_error, low.unsupported);
-`call` is a Call. `standard(arity)` is the default: no keywords, the row's arity, the row
-mapped over arrays (fused into loops by lazy.py) when the binding maps; the others below are
-the spellings that need more (math.log(x, base), round(x, n), math.hypot(x), casts, ...).
+the call's arguments and keywords and builds the row's op. `low` is what the frontend lets a
+binder use, the small `Lowering` protocol below (low.b builds IR; low.expr, low.convert,
+low.truth, low.is_array, low.elementwise, low.matmul, low.outer, low.reduction,
+low.type_error, low.unsupported); `call` is a Call. `standard(arity)` is the default: no
+keywords, the row's arity, the row mapped over arrays (fused into loops by the frontend's
+lazy.py) when the binding maps; the others below are the spellings that need more
+(math.log(x, base), round(x, n), math.hypot(x), casts, ...).
 """
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 from ..types import BOOL, F64, I64
+
+
+class Lowering(Protocol):
+    """What a binder may ask of the frontend (frontend.calls.BinderLowering implements it)."""
+    b: object                                          # the IR builder: b.prim, b.const
+
+    def expr(self, node): ...                          # the value of an argument's AST node
+    def convert(self, v, t): ...                       # a scalar value as type t
+    def truth(self, v, node): ...                      # a condition's bool
+    def is_array(self, v) -> bool: ...
+    def elementwise(self, prim, operands, node, **attrs): ...   # prim mapped over arrays
+    def matmul(self, a, c, node): ...
+    def outer(self, a, c, node): ...
+    def reduction(self, kind, x, axis, node): ...      # sum / mean / prod / max / min
+    def type_error(self, node, msg, hint=None): ...    # raise, located at node
+    def unsupported(self, node, what=None, hint=None): ...
 
 
 @dataclass(frozen=True)
@@ -22,7 +40,7 @@ class Binding:
     """A Python callable a row answers to (filled in by table.row)."""
     obj: object
     label: str = ""                  # how users write it, for messages: "np.arcsin"
-    bind: Callable | None = None     # (low, call) -> the value of the call
+    bind: Callable | None = None     # (low: Lowering, call: Call) -> the value of the call
     arrays: bool | None = None       # maps over arrays (None: the row's elementwise, for
     #                                  callables outside math and the builtins)
     row: str = ""                    # the row's name
@@ -42,7 +60,7 @@ def on(obj, label: str = "", bind: Callable | None = None, arrays: bool | None =
 class Call:
     """One call of a binding in the user's code, as its binder sees it."""
 
-    def __init__(self, low, binding: Binding, node: ast.Call):
+    def __init__(self, low: Lowering, binding: Binding, node: ast.Call):
         self.low, self.binding, self.node = low, binding, node
         self.label, self.row = binding.label, binding.row
         self._args = None
@@ -230,5 +248,5 @@ def norm(low, call):
     return call.prim(low.reduction("sum", sq, None, call.node))
 
 
-__all__ = ["Binding", "on", "Call", "standard", "as_float", "int_result", "square",
+__all__ = ["Lowering", "Binding", "on", "Call", "standard", "as_float", "int_result", "square",
            "log_base", "hypot_1_or_2", "round_n", "cast", "where", "dot", "outer", "norm"]

@@ -1,0 +1,72 @@
+"""Frontend: Python AST -> typed SSA IR, through an allow-list of syntax.
+
+Every syntax node has an explicit handler; anything else raises UnsupportedSyntaxError at the
+user's file:line:col. Control flow becomes structured regions: `break`, `continue` and early
+`return` become boolean flags that guard the rest of a block and leave loops through the loop's
+exit yield. Calls to other user functions are inlined (differentiated through), so the IR of one
+signature is one function. Tuples are flattened into their elements.
+
+`build_function` is the entry; the lowering's state is one `Context` (context.py), whose parts
+(statements, branches, loops, expressions, calls, arrays, lazy array expressions, views) are
+the modules of this package.
+"""
+from __future__ import annotations
+
+import ast
+
+from .. import resolve
+from ..builder import Builder
+from ..errors import AdTypeError
+from ..ir import Block, Function, Rewriter, Value
+from ..passes.buffers import written_array_objects
+from ..types import Array
+from ..valuetree import flatten, shape_of
+from .calls import check_signature, param_names
+from .context import Context
+
+
+def build_function(func, arg_types: list) -> Function:
+    """Lower `func` for the given parameter types into one IR Function (lowered once)."""
+    src = resolve.function_source(func)
+    check_signature(src)
+    names = param_names(src)
+    if len(names) != len(arg_types):
+        raise AdTypeError(f"{src.name}() takes {len(names)} parameters, got {len(arg_types)} types")
+    params = [Value(t, n) for n, t in zip(names, arg_types)]
+    body = Block(list(params))
+    b = Builder(body, src.loc)
+    cx = Context(src, b, dict(zip(names, params)), func)
+    copies = {}
+    for p in params:            # every array parameter starts as a copy: see _keep_copies
+        if isinstance(p.type, Array):
+            copies[p] = b.prim("copy", p, hint=p.hint)
+            cx.env[p.hint] = copies[p]
+            cx.arrays.new_object(copies[p])
+    result = cx.stmts.lower_body()
+    cx.views.raise_stale_reads()
+    with b.located(None):
+        b.loc = None
+        b.emit("return", flatten(result), [])
+    fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc)
+    _keep_copies(fn, copies)
+    returns = [n for n in ast.walk(src.node) if isinstance(n, ast.Return)]
+    fn.result_loc = src.loc_of(returns[0]) if returns else src.loc
+    return fn
+
+
+def _keep_copies(fn: Function, copies: dict):
+    """Never write into the caller's arrays: an array parameter the function writes into
+    (through any name or alias, or a helper it is passed to) is copied on entry. Which ones
+    are written is known once the body is lowered (the writes reach the copy's array object),
+    so the body is lowered with every array parameter copied, and the copies of the
+    parameters nothing writes are dropped: their uses read the parameter itself."""
+    written = written_array_objects(fn)
+    rw = Rewriter()
+    for p, c in copies.items():
+        if c.id not in written:
+            rw.replace_all_uses(c, p, fn.body)
+            rw.erase(c.owner)
+            p.hint = c.hint                # a rename of the copy (`y = v`) names the parameter
+
+
+__all__ = ["build_function", "check_signature", "param_names"]

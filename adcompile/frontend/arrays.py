@@ -1,0 +1,308 @@
+"""Arrays: objects and versions, element reads and writes, construction, reductions.
+
+Arrays are values in the IR: a write `y[i] = v` produces a new version of the array
+(`store`), which the generated code performs in place. Python's aliasing is kept by tracking
+array *objects*: every version of an array belongs to one object, the environment holds the
+object's current version under its `ObjKey`, and reading any name bound to the object
+gives its current version, so `z = y; y[0] = 1.0` is seen through `z`, and a helper function
+that writes into an array it was passed is seen by its caller. Merging at branches and
+carrying through loops reuse the machinery for ordinary variables.
+"""
+from __future__ import annotations
+
+import ast
+
+from ..builder import const_value
+from ..ir import Value
+from ..types import BOOL, F64, I64, Array, is_scalar, promote
+from .lazy import ArrayExpr, Leaf, Map, View
+from .state import convert
+from .syntax import expr_text, index_parts, tname
+
+_DTYPES = {"float": F64, "float64": F64, "int": I64, "int64": I64}
+FRESH = object()        # merged_object: each arm made its own array (a new object)
+
+
+class Arrays:
+    """Array objects, element access and construction."""
+
+    def __init__(self, cx):
+        self.cx = cx
+
+    # ------------------------------------------------------------------ objects and versions
+    def new_object(self, v: Value) -> Value:
+        """Register v as the first version of a new array object."""
+        self.cx.env[self.cx.objects.register(v)] = v
+        return v
+
+    def current(self, v):
+        """The current version of the array object v belongs to (v itself for non-arrays)."""
+        if isinstance(v, tuple):
+            return tuple(self.current(x) for x in v)
+        key = self.cx.objects.key_of(v) if isinstance(v, Value) else None
+        return self.cx.env.get(key, v) if key else v
+
+    def current_in(self, env: dict, v):
+        """The current version of v's array object in another environment (a branch arm)."""
+        key = self.cx.objects.key_of(v) if isinstance(v, Value) else None
+        return env.get(key, v) if key else v
+
+    def merged_object(self, env0, te, ee, vt, ve):
+        """The object a name holds after an if: the same object on both arms, FRESH when
+        each arm made its own array, or None (unknown: writes through it are refused)."""
+        objects = self.cx.objects
+        kt = objects.key_of(vt) if isinstance(vt, Value) else None
+        ke = objects.key_of(ve) if isinstance(ve, Value) else None
+        if kt is not None and kt == ke:
+            return kt
+        if (kt is None or kt not in env0) and (ke is None or ke not in env0):
+            return FRESH
+        return None
+
+    # ------------------------------------------------------------------ reads and writes
+    def index_values(self, arr: Value, node, idx_node) -> list:
+        cx = self.cx
+        parts = index_parts(idx_node)
+        if any(isinstance(p, ast.Slice) for p in parts):
+            cx.unsupported(idx_node, "array slices are not supported yet",
+                           "read and write elements with integer indices inside a loop")
+        if len(parts) != arr.type.ndim:
+            cx.unsupported(idx_node, f"indexing a {arr.type.ndim}-d array needs "
+                                     f"{arr.type.ndim} integer indices, got {len(parts)}",
+                           "index single elements: x[i] or A[i, j]")
+        values = []
+        for p in parts:
+            v = cx.exprs.expr(p)
+            if isinstance(v, tuple) or v.type not in (I64, BOOL):
+                cx.type_error(p, f"array indices must be integers, got {tname(v)}",
+                              "convert with int(...)")
+            values.append(convert(cx.b, v, I64))
+        return values
+
+    def array_read(self, arr: Value, node) -> Value:
+        idx = self.index_values(arr, node, node.slice)
+        return self.cx.b.prim("index", arr, *idx, where=self.cx.where(node))
+
+    def array_store(self, target: ast.Subscript, value, op=None):
+        """y[i] = value (or y[i] op= value): a new version of y's object. With slices
+        (h[0, :] = x0, y[a:b] += v) the value is broadcast over the selected elements."""
+        cx = self.cx
+        b = cx.b
+        base = cx.exprs.expr(target.value)
+        parts = index_parts(target.slice)
+        if isinstance(base, View) or cx.lazy.is_array(base) and (
+                any(isinstance(p, ast.Slice) for p in parts) or len(parts) < base.type.ndim):
+            view = cx.views.array_subscript(base, target)
+            if not isinstance(view, View):             # every index an integer: one element
+                view = self._element_view(base, target)
+            return self.view_store(view, value, op, target)
+        if isinstance(base, tuple) or not isinstance(base.type, Array):
+            cx.type_error(target, f"cannot assign into {tname(base)}",
+                          "only array elements can be assigned: y[i] = ...")
+        key = self.writable(base, target)
+        idx = self.index_values(base, target, target.slice)
+        where = cx.where(target)
+        if op is not None:
+            old = b.prim("index", base, *idx, where=where)
+            value = cx.exprs.binop(op, old, value, target)
+        if isinstance(value, tuple) or not is_scalar(value.type):
+            cx.type_error(target, "an array element can only be assigned a number",
+                          "assign element by element inside a loop")
+        value = convert(b, value, base.type.dtype)
+        new = b.prim("store", base, value, *idx, where=where, hint=base.hint)
+        cx.env[key] = new
+        cx.objects.adopt(key, new)
+
+    def writable(self, arr, node):
+        cx = self.cx
+        key = cx.objects.key_of(arr)
+        if key is None:
+            cx.unsupported(node, "writing into this array is not supported: it may be one "
+                                 "of several arrays (chosen by a branch, or rebound in a loop)",
+                           "write into a copy made here: y = y.copy(), then y[...] = ...")
+        if key.n in cx.copies.protected:
+            cx.unsupported(node, "writing through this name is not supported: it holds a "
+                                 "copy of a slice (the slice is chosen by a branch or carried "
+                                 "by a loop), so the write would not reach the base array "
+                                 "as it does through NumPy's view",
+                           "write into the original array where the slice is taken "
+                           "(y[1:][0] = ..., y[i, :] = ...), or copy explicitly with .copy()")
+        return key
+
+    def _element_view(self, base, target):
+        """A one-element view for y[i][j] = v, written through the view y[i]."""
+        cx = self.cx
+        views = cx.views
+        view = views.view_of(cx.lazy.as_expr(base), target)
+        parts = index_parts(target.slice)
+        return views.compose(view, [("at", views.view_index(p, n, target))
+                                    for p, n in zip(parts, view.dims(cx))])
+
+    def view_store(self, view, value, op, target):
+        """Write value (a number or an array broadcast to the view) into the view's elements."""
+        cx = self.cx
+        b = cx.b
+        key = self.writable(view.base, target)
+        dims = view.dims(cx)
+        value = cx.lazy.as_expr(value)
+        if isinstance(value, tuple):
+            cx.type_error(target, "cannot assign a tuple into an array")
+        if isinstance(value, ArrayExpr) and key in self.objects_read(value):
+            # y[1:] = y[:-1], v += v[::-1]: NumPy reads every element before writing any
+            value = cx.lazy.as_expr(cx.lazy.materialize(value))
+        if isinstance(value, ArrayExpr):
+            if value.ndim > len(dims):
+                cx.type_error(target, "the value has more dimensions than the target")
+            vdims = value.dims(cx)
+            where = cx.where(target, "value shape does not match")
+            for d, vd in zip(dims[len(dims) - len(vdims):], vdims):
+                b.prim("same_size", d, vd, where=where)
+        dtype = view.dtype
+
+        def body(idx, carried):
+            v = value.gen(cx, idx[len(idx) - value.ndim:]) if isinstance(value, ArrayExpr) \
+                else value
+            if op is not None:
+                v = b.prim(op, b.prim("index", carried[0], *view.base_index(cx, idx)), v)
+            v = convert(b, v, dtype)
+            return [b.prim("store", carried[0], v, *view.base_index(cx, idx))]
+        (new,) = cx.lazy.for_nest(dims, [self.current(view.base)], body)
+        cx.env[key] = new
+        cx.objects.adopt(key, new)
+
+    def objects_read(self, x) -> set:
+        """The array objects a lazy expression reads."""
+        if isinstance(x, Leaf):
+            return {self.cx.objects.key_of(x.arr)}
+        if isinstance(x, View):
+            return {self.cx.objects.key_of(x.base)}
+        if isinstance(x, Map):
+            return set().union(*[self.objects_read(o) for o in x.operands])
+        return set()
+
+    # ------------------------------------------------------------------ calls
+    def reduce_call(self, kind, node, args, keywords):
+        """np.sum/mean/prod/max/min(x[, axis=k]) and the same methods of arrays."""
+        cx = self.cx
+        axis = None
+        for kw in keywords:
+            if kw.arg != "axis":
+                cx.unsupported(node, f"keyword argument {kw.arg}= is not supported",
+                               "supported: axis=<an integer constant>")
+            value = cx.exprs.expr(kw.value)
+            axis = const_value(value) if not isinstance(value, tuple) else None
+            if not isinstance(axis, int) or isinstance(axis, bool):
+                cx.unsupported(kw.value, "axis must be an integer known at compile time")
+        if len(args) != 1:
+            cx.type_error(node, f"np.{kind}() takes one array")
+        x = args[0]
+        if isinstance(x, tuple) or not cx.lazy.is_array(x):
+            cx.type_error(node, f"np.{kind}() of {tname(x)} is not supported",
+                          "use max(a, b) / min(a, b) for numbers")
+        return cx.lazy.reduction(kind, x, axis, node)
+
+    def array_function(self, callee, node, args):
+        """np.clip(x, low, high): np.minimum(np.maximum(x, low), high), elementwise."""
+        cx = self.cx
+        if len(args) != 3:
+            cx.type_error(node, "np.clip() takes 3 arguments (x, low, high)")
+        if not any(cx.lazy.is_array(a) for a in args):
+            return cx.b.prim("npmin", cx.b.prim("npmax", args[0], args[1]), args[2])
+        low = cx.lazy.elementwise("npmax", [args[0], args[1]], node)
+        return cx.lazy.elementwise("npmin", [low, args[2]], node)
+
+    def construct(self, callee, node, args):
+        """np.zeros/ones/empty/full/*_like/arange/array/copy."""
+        cx = self.cx
+        b = cx.b
+        kind = callee.prim
+        kw = {k.arg: k.value for k in node.keywords}
+        dtype = self.dtype_of(kw.pop("dtype", None), node)
+        if kw:
+            cx.unsupported(node, f"{callee.label}() keyword argument "
+                                 f"{next(iter(kw))!r} is not supported",
+                           "supported: dtype=float or dtype=int")
+        if kind in ("zeros", "ones", "empty", "full"):
+            want = 2 if kind == "full" else 1
+            if len(args) != want:
+                cx.type_error(node, f"{callee.label}() takes {want} positional argument(s)")
+            dims = self.shape_of(args[0], node.args[0])
+            if kind == "full":
+                fill = args[1]
+                if isinstance(fill, tuple) or not is_scalar(fill.type):
+                    cx.type_error(node.args[1], "np.full() needs a number to fill with")
+                dtype = dtype or (F64 if fill.type == F64 else I64)
+                return self.new_object(b.prim("full", convert(b, fill, dtype), *dims,
+                                              dtype=dtype.name, hint=""))
+            return self.new_object(b.prim(kind, *dims, dtype=(dtype or F64).name, hint=""))
+        if kind in ("zeros_like", "ones_like", "empty_like"):
+            if len(args) != 1 or isinstance(args[0], tuple) or \
+                    not isinstance(args[0].type, Array):
+                cx.type_error(node, f"{callee.label}() takes one array")
+            src = args[0]
+            dims = [b.prim("dim", src, b.const(k)) for k in range(src.type.ndim)]
+            base = kind[:-len("_like")]
+            return self.new_object(b.prim(base, *dims, dtype=(dtype or src.type.dtype).name,
+                                          hint=""))
+        if kind == "copy":
+            if len(args) != 1 or isinstance(args[0], tuple) or \
+                    not isinstance(args[0].type, Array):
+                cx.type_error(node, f"{callee.label}() takes one array")
+            return self.new_object(b.prim("copy", args[0], hint=args[0].hint))
+        if kind == "arange":
+            if not 1 <= len(args) <= 3 or any(isinstance(a, tuple) for a in args):
+                cx.type_error(node, "np.arange() takes 1 to 3 numbers")
+            t = I64
+            for a in args:
+                t = promote(t, a.type)
+            t = dtype or (F64 if t == F64 else I64)
+            full = list(args) if len(args) > 1 else [b.const(0)] + list(args)
+            if len(full) == 2:
+                full.append(b.const(1))
+            return self.new_object(b.prim("arange", *[convert(b, a, t) for a in full],
+                                          hint=""))
+        if kind == "array":
+            elems = self.array_literal(node, args)
+            t = dtype
+            if t is None:
+                t = F64 if any(e.type == F64 for e in elems) else I64
+            return self.new_object(b.prim("array_of", *[convert(b, e, t) for e in elems],
+                                          hint=""))
+        raise AssertionError(kind)
+
+    def array_literal(self, node, args):
+        cx = self.cx
+        if len(node.args) != 1 or not isinstance(node.args[0], (ast.List, ast.Tuple)):
+            cx.unsupported(node, "np.array() needs a list of numbers, like np.array([a, b])",
+                           "build larger arrays with np.zeros and a loop")
+        nested = any(isinstance(e, (ast.List, ast.Tuple)) for e in node.args[0].elts)
+        elems = [] if nested else [cx.exprs.expr(e) for e in node.args[0].elts]
+        if not elems or any(isinstance(e, tuple) or not is_scalar(e.type) for e in elems):
+            cx.unsupported(node, "np.array() of a nested or empty list is not supported",
+                           "use np.zeros((n, m)) and fill it in a loop")
+        return elems
+
+    def shape_of(self, value, node) -> list:
+        cx = self.cx
+        dims = value if isinstance(value, tuple) else (value,)
+        if not 1 <= len(dims) <= 3:
+            cx.unsupported(node, "arrays have 1 to 3 dimensions")
+        out = []
+        for d in dims:
+            if isinstance(d, tuple) or d.type not in (I64, BOOL):
+                cx.type_error(node, f"array shapes are integers, got {tname(d)}",
+                              "convert with int(...)")
+            out.append(convert(cx.b, d, I64))
+        return out
+
+    def dtype_of(self, node, call):
+        if node is None:
+            return None
+        text = expr_text(node)
+        name = text.split(".")[-1]
+        if name in _DTYPES:
+            return _DTYPES[name]
+        self.cx.unsupported(node, f"dtype {text} is not supported", "use float or int")
+
+
+__all__ = ["Arrays", "FRESH"]

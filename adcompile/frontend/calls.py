@@ -1,0 +1,236 @@
+"""Calls: a row of the primitive table (through its binder), a callee the frontend lowers
+itself (range, len, array construction, reductions, np.clip), or a user's helper function,
+which is inlined: its body is lowered in a frame of its own, into the caller's IR."""
+from __future__ import annotations
+
+import ast
+import math
+
+import numpy as np
+
+from .. import resolve
+from ..errors import AdTypeError, UnknownFunctionError, UnsupportedSyntaxError
+from ..prims.bind import Binding, Call
+from ..types import Array
+from .lazy import ArrayExpr
+from .state import convert, is_obj
+from .syntax import expr_text, is_static_path, tname
+
+MAX_CALL_DEPTH = 32
+
+BUILTIN_HINTS = {
+    "print": "remove print() from the compiled function; print the returned values instead",
+    "sum": "accumulate in an explicit for loop: s = 0.0; for i in range(n): s += ...",
+    "isinstance": "compiled functions are specialised per argument type; branch outside",
+    "list": "use a tuple for a fixed group of numbers",
+}
+_REDUCTIONS = ("sum", "mean", "prod", "max", "min")
+
+
+class Calls:
+    """Lowers call expressions."""
+
+    def __init__(self, cx):
+        self.cx = cx
+
+    def call(self, node):
+        cx = self.cx
+        if not isinstance(node.func, (ast.Name, ast.Attribute)):
+            cx.unsupported(node.func, "only calls of named functions are supported")
+        func = node.func
+        if isinstance(func, ast.Attribute) and not is_static_path(func.value, cx.env):
+            return self.method(func, node)
+        obj = cx.exprs.static_value(node.func)
+        if obj is None:
+            cx.type_error(node.func, f"{expr_text(node.func)} is a number, not a function")
+        if any(isinstance(a, ast.Starred) for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            cx.unsupported(node, "*args and **kwargs in calls are not supported",
+                           "pass the arguments one by one")
+        callee = resolve.callee_of(obj)
+        if callee is not None:
+            return self.call_primitive(callee, node)
+        if resolve.is_user_function(obj):
+            return self.call_user(resolve.unwrap_user_function(obj), node)
+        self.unknown_function(obj, node)
+
+    def method(self, func, node):
+        """A method of a value: x.copy(), x.sum(axis=0), ..."""
+        cx = self.cx
+        base = cx.exprs.expr(func.value)
+        if isinstance(base, ArrayExpr):
+            base = cx.lazy.materialize(base) if func.attr == "copy" else base
+        if cx.lazy.is_array(base) and func.attr in _REDUCTIONS and not node.args:
+            return cx.arrays.reduce_call(func.attr, node, [base], node.keywords)
+        if not isinstance(base, tuple) and isinstance(base.type, Array) and \
+                func.attr == "copy" and not node.args and not node.keywords:
+            return cx.arrays.construct(resolve.Callee("construct", "copy", "copy"), node, [base])
+        if not isinstance(base, tuple) and isinstance(base.type, Array) and \
+                func.attr in _REDUCTIONS and not node.args:
+            return cx.arrays.reduce_call(func.attr, node, [base], node.keywords)
+        cx.unsupported(func, f"method .{func.attr}() of {tname(base)} is not supported",
+                       "arrays support x.copy(); use functions such as np.sum(x)")
+
+    def callee_of_call(self, node):
+        obj = self.cx.exprs.static_value(node.func) \
+            if isinstance(node.func, (ast.Name, ast.Attribute)) else None
+        if obj is None:
+            return None
+        return resolve.callee_of(obj)
+
+    def unknown_function(self, obj, node):
+        label = expr_text(node.func)
+        module = getattr(obj, "__module__", None) or ""
+        hint = "write it in terms of supported functions in a helper def (adcompile inlines " \
+               "and differentiates helpers), or see docs/supported.md"
+        if hasattr(obj, "_adcompile_wrapped"):
+            hint = "call the undecorated function: apply grad to the outer function only; " \
+                   "for second derivatives use ad.hvp or ad.hessian"
+        elif label in BUILTIN_HINTS:
+            hint = BUILTIN_HINTS[label]
+        elif module.startswith("numpy") or label.startswith(("np.", "numpy.")):
+            hint = "supported NumPy functions: " + ", ".join(resolve.supported_names(np))
+        elif module == "math" or label.startswith("math."):
+            hint = "supported math functions: " + ", ".join(resolve.supported_names(math))
+        raise UnknownFunctionError(f"adcompile cannot differentiate calls to {label}",
+                                   self.cx.loc(node), hint)
+
+    def call_primitive(self, callee, node):
+        cx = self.cx
+        if isinstance(callee, Binding):       # a row of the primitive table: its binder
+            return callee.bind(cx.binder, Call(cx.binder, callee, node))
+        if callee.kind == "construct":
+            args = [] if callee.prim == "array" else [cx.exprs.expr(a) for a in node.args]
+            return cx.arrays.construct(callee, node, args)
+        if callee.kind == "reduce":
+            return cx.arrays.reduce_call(callee.prim, node,
+                                         [cx.exprs.expr(a) for a in node.args], node.keywords)
+        if callee.kind == "clip":
+            if node.keywords:
+                cx.unsupported(node, f"{callee.label}() keyword arguments are not supported")
+            return cx.arrays.array_function(callee, node, [cx.exprs.expr(a) for a in node.args])
+        if node.keywords:
+            cx.unsupported(node, f"{callee.label}() does not take keyword arguments here")
+        if callee.kind == "range":
+            cx.unsupported(node, "range() can only be used as the iterable of a for loop")
+        args = [cx.exprs.expr(a) for a in node.args]               # len(x)
+        if len(args) != 1:
+            cx.type_error(node, f"{callee.label}() takes 1 argument(s), got {len(args)}")
+        if isinstance(args[0], tuple):
+            return cx.b.const(len(args[0]))
+        if cx.lazy.is_array(args[0]):
+            return cx.lazy.as_expr(args[0]).dims(cx)[0]
+        cx.type_error(node, "len() of a number is not defined")
+
+    def call_user(self, func, node):
+        """Inline a helper: bind its parameters, lower its body in its own frame."""
+        cx = self.cx
+        try:
+            src = resolve.function_source(func)
+        except UnsupportedSyntaxError as exc:
+            raise UnsupportedSyntaxError(exc.message, cx.loc(node), exc.hint) from None
+        if func in cx.frame.stack:
+            raise UnsupportedSyntaxError(
+                f"recursive call to {func.__name__}() is not supported", cx.loc(node),
+                "rewrite the recursion as a loop")
+        if len(cx.frame.stack) > MAX_CALL_DEPTH:
+            raise UnsupportedSyntaxError("calls nest too deeply", cx.loc(node))
+        args = [cx.lazy.materialize_tree(cx.exprs.expr(a), True) for a in node.args]
+        kwargs = {k.arg: cx.lazy.materialize_tree(cx.exprs.expr(k.value), True)
+                  for k in node.keywords}
+        env = bind_arguments(src, args, kwargs, cx.loc(node), cx.b)
+        env.update({k: v for k, v in cx.env.items() if is_obj(k)})
+        outer = cx.env
+        with cx.inlined(src, env, func) as frame:
+            check_signature(src)
+            result = cx.stmts.lower_body()
+        outer.update({k: v for k, v in frame.env.items() if is_obj(k)})
+        return result
+
+
+class BinderLowering:
+    """What a primitive row's binder may ask of the frontend (prims.bind.Lowering): build
+    ops, lower its arguments, convert and test values, map over arrays, report errors."""
+
+    def __init__(self, cx):
+        self._cx = cx
+
+    @property
+    def b(self):
+        return self._cx.b
+
+    def expr(self, node):
+        return self._cx.exprs.expr(node)
+
+    def convert(self, v, t):
+        return convert(self._cx.b, v, t)
+
+    def truth(self, v, node):
+        return self._cx.exprs.truth(v, node)
+
+    def is_array(self, v) -> bool:
+        return self._cx.lazy.is_array(v)
+
+    def elementwise(self, prim, operands, node, **attrs):
+        return self._cx.lazy.elementwise(prim, operands, node, **attrs)
+
+    def matmul(self, a, c, node):
+        return self._cx.lazy.matmul(a, c, node)
+
+    def outer(self, a, c, node):
+        return self._cx.lazy.outer(a, c, node)
+
+    def reduction(self, kind, x, axis, node):
+        return self._cx.lazy.reduction(kind, x, axis, node)
+
+    def type_error(self, node, msg, hint=None):
+        self._cx.type_error(node, msg, hint)
+
+    def unsupported(self, node, what=None, hint=None):
+        self._cx.unsupported(node, what, hint)
+
+
+# ------------------------------------------------------------------------- signatures
+def check_signature(src: resolve.FunctionSource):
+    a = src.node.args
+    if a.vararg or a.kwarg:
+        node = a.vararg or a.kwarg
+        raise UnsupportedSyntaxError(f"*{node.arg} / **kwargs parameters are not supported",
+                                     src.loc_of(node), "list the parameters one by one")
+
+
+def param_names(src: resolve.FunctionSource) -> list[str]:
+    a = src.node.args
+    return [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs]
+
+
+def bind_arguments(src, args, kwargs, loc, b) -> dict:
+    names = param_names(src)
+    func = src.func
+    defaults = {}
+    pos = src.node.args.posonlyargs + src.node.args.args
+    for p, d in zip(pos[len(pos) - len(func.__defaults__ or ()):], func.__defaults__ or ()):
+        defaults[p.arg] = d
+    defaults.update(func.__kwdefaults__ or {})
+    if len(args) > len(pos):
+        raise AdTypeError(f"{src.name}() takes {len(pos)} positional arguments but "
+                          f"{len(args)} were given", loc)
+    env = dict(zip([p.arg for p in pos], args))
+    for k, v in kwargs.items():
+        if k not in names:
+            raise AdTypeError(f"{src.name}() got an unexpected keyword argument {k!r}", loc)
+        if k in env:
+            raise AdTypeError(f"{src.name}() got multiple values for argument {k!r}", loc)
+        env[k] = v
+    for n in names:
+        if n not in env:
+            if n not in defaults:
+                raise AdTypeError(f"{src.name}() missing required argument {n!r}", loc)
+            d = defaults[n]
+            if not isinstance(d, (bool, int, float)):
+                raise AdTypeError(f"default value of {n!r} must be a number", loc)
+            env[n] = b.const(d)
+    return env
+
+
+__all__ = ["Calls", "BinderLowering", "check_signature", "param_names", "bind_arguments"]

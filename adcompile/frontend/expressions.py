@@ -1,0 +1,245 @@
+"""Expressions: names, constants, operators, comparisons, and/or, conditional expressions."""
+from __future__ import annotations
+
+import ast
+import builtins
+import types
+
+import numpy as np
+
+from ..builder import const_value
+from ..errors import UnknownFunctionError, UnsupportedSyntaxError
+from ..ir import Value
+from ..types import BOOL, F64
+from .state import GENERIC, VALUE
+from .syntax import BINOPS, CMPOPS, expr_text, is_safe, is_static_path, tname
+
+
+class Expressions:
+    """Lowers expression nodes into the builder; every node type has its handler."""
+
+    def __init__(self, cx):
+        self.cx = cx
+
+    def expr(self, node):
+        cx = self.cx
+        with cx.b.located(cx.loc(node)):
+            handler = getattr(self, "visit_" + type(node).__name__, None)
+            if handler is None:
+                cx.unsupported(node)
+            return handler(node)
+
+    def visit_Constant(self, node):
+        v = node.value
+        if isinstance(v, (bool, int, float)):
+            return self.cx.b.const(v)
+        self.cx.unsupported(node, f"constant {v!r} is not supported",
+                            "only numbers and True/False can be used in compiled code")
+
+    def visit_Name(self, node):
+        return self.lookup(node.id, node)
+
+    def visit_Tuple(self, node):
+        return tuple(self.expr(e) for e in node.elts)
+
+    def visit_Attribute(self, node):
+        cx = self.cx
+        if not is_static_path(node.value, cx.env):
+            base = self.expr(node.value)
+            if cx.lazy.is_array(base):
+                return cx.views.array_attribute(base, node)
+            cx.unsupported(node, f"attribute .{node.attr} of {tname(base)} is not "
+                                 "supported", "arrays support .shape, .ndim, .size and .T")
+        obj = self.static_value(node)
+        return self.from_python(obj, node)
+
+    def visit_Subscript(self, node):
+        cx = self.cx
+        base = self.expr(node.value)
+        if isinstance(base, tuple):
+            idx = node.slice
+            k = None if isinstance(idx, ast.Slice) else self.expr(idx)
+            k = const_value(k) if isinstance(k, Value) else None
+            if isinstance(k, int) and not isinstance(k, bool):
+                try:
+                    return base[k]
+                except IndexError:
+                    cx.type_error(node, f"tuple index {k} out of range "
+                                        f"(the tuple has {len(base)} elements)")
+            cx.unsupported(idx, "tuples can only be indexed with an integer known at "
+                                "compile time", "use a constant such as t[0] or x.shape[-1]")
+        if cx.lazy.is_array(base):
+            return cx.views.array_subscript(base, node)
+        cx.type_error(node, f"cannot index {tname(base)}")
+
+    def visit_UnaryOp(self, node):
+        cx, b = self.cx, self.cx.b
+        v = self.expr(node.operand)
+        if isinstance(v, tuple):
+            cx.type_error(node, "unary operators do not apply to tuples")
+        if cx.lazy.is_array(v):
+            if isinstance(node.op, ast.USub):
+                return cx.lazy.elementwise("neg", [v], node)
+            if isinstance(node.op, ast.UAdd):
+                return v
+            cx.type_error(node, "`not` of an array is ambiguous", "use x == 0.0")
+        if isinstance(node.op, ast.USub):
+            return b.prim("neg", v)
+        if isinstance(node.op, ast.UAdd):
+            return b.prim("to_i64", v) if v.type == BOOL else v
+        if isinstance(node.op, ast.Not):
+            return b.prim("not", self.truth(v, node.operand))
+        cx.unsupported(node, "bitwise ~ is not supported")
+
+    def visit_BinOp(self, node):
+        if isinstance(node.op, ast.MatMult):
+            return self.cx.lazy.matmul(self.expr(node.left), self.expr(node.right), node)
+        op = BINOPS.get(type(node.op))
+        if op is None:
+            self.cx.unsupported(node, f"operator {type(node.op).__name__} is not supported",
+                                "supported: + - * / // % **")
+        return self.binop(op, self.expr(node.left), self.expr(node.right), node)
+
+    def binop(self, op, x, y, node):
+        cx = self.cx
+        if isinstance(x, tuple) or isinstance(y, tuple):
+            cx.type_error(node, f"operator {op} does not apply to tuples")
+        if cx.lazy.is_array(x) or cx.lazy.is_array(y):
+            return cx.lazy.elementwise(op, [x, y], node)
+        return cx.b.prim(op, x, y)
+
+    def visit_Compare(self, node):
+        left = self.expr(node.left)
+        if len(node.ops) == 1:
+            return self.compare(node.ops[0], left, self.expr(node.comparators[0]), node)
+        # chained: a < b < c  ->  (a < b) and (b < c), evaluating b once, lazily
+        first = self.compare(node.ops[0], left, self.expr(node.comparators[0]), node)
+        rest = ast.Compare(left=node.comparators[0], ops=node.ops[1:],
+                           comparators=node.comparators[1:])
+        ast.copy_location(rest, node.comparators[0])
+        return self.lazy_bool("and", first, rest)
+
+    def compare(self, op, x, y, node):
+        cx = self.cx
+        name = CMPOPS.get(type(op))
+        if name is None:
+            cx.unsupported(node, f"comparison {type(op).__name__} is not supported",
+                           "supported: < <= > >= == !=")
+        if isinstance(x, tuple) or isinstance(y, tuple):
+            cx.type_error(node, "comparisons of tuples are not supported")
+        if cx.lazy.is_array(x) or cx.lazy.is_array(y):
+            return cx.lazy.elementwise(name, [x, y], node)
+        return cx.b.prim(name, x, y)
+
+    def visit_BoolOp(self, node):
+        kind = "and" if isinstance(node.op, ast.And) else "or"
+        acc = self.expr(node.values[0])
+        for rhs in node.values[1:]:
+            acc = self.lazy_bool(kind, acc, rhs)
+        return acc
+
+    def lazy_bool(self, kind, left, rhs_node):
+        """Python's short-circuit and/or, with its value semantics (returns an operand)."""
+        cx = self.cx
+        if isinstance(left, tuple):
+            cx.type_error(rhs_node, f"`{kind}` does not apply to tuples")
+        if is_safe(rhs_node):
+            right = self.expr(rhs_node)
+            if left.type == BOOL and not isinstance(right, tuple) and right.type == BOOL:
+                return cx.b.prim(kind, left, right)
+        test = self.truth(left, rhs_node)
+
+        def take_rhs():
+            cx.env[VALUE] = self.expr(rhs_node)
+
+        def keep_left():
+            cx.env[VALUE] = left
+        if kind == "and":
+            cx.branches.branch(test, take_rhs, keep_left)
+        else:
+            cx.branches.branch(test, keep_left, take_rhs)
+        return cx.env.pop(VALUE)
+
+    def visit_IfExp(self, node):
+        cx = self.cx
+        test = self.truth(self.expr(node.test), node.test)
+
+        def arm(e):
+            def fn():
+                cx.env[VALUE] = self.expr(e)
+            return fn
+        cx.branches.branch(test, arm(node.body), arm(node.orelse))
+        return cx.env.pop(VALUE)
+
+    def visit_Call(self, node):
+        return self.cx.calls.call(node)
+
+    def truth(self, v, node) -> Value:
+        cx = self.cx
+        if isinstance(v, tuple):
+            cx.type_error(node, "a tuple cannot be used as a condition")
+        if cx.lazy.is_array(v):
+            cx.type_error(node, "the truth value of an array is ambiguous",
+                          "compare elements, e.g. x[i] > 0.0, or use np.where")
+        if v.type == BOOL:
+            if v.hint in GENERIC:
+                v.hint = "cond"
+            return v
+        return cx.b.prim("ne", v, cx.b.const(0.0 if v.type == F64 else 0), hint="truth")
+
+    # ---------------------------------------------------------------- names
+    def lookup(self, name, node):
+        cx = self.cx
+        if name in cx.env:
+            v = cx.arrays.current(cx.env[name])
+            cx.views.check_view_read(v, node)
+            return v
+        if name in cx.src.scope:
+            return self.from_python(cx.src.scope[name], node)
+        if hasattr(builtins, name):
+            return self.from_python(getattr(builtins, name), node)
+        raise UnsupportedSyntaxError(f"name {name!r} is not defined", cx.loc(node),
+                                     "assign it before use, or pass it in as an argument")
+
+    def from_python(self, obj, node):
+        """A module-level object used as a value: numbers become constants."""
+        cx = self.cx
+        if isinstance(obj, (bool, int, float, np.floating, np.integer, np.bool_)):
+            return cx.b.const(obj.item() if hasattr(obj, "item") else obj)
+        if isinstance(obj, tuple) and all(isinstance(o, (int, float)) for o in obj):
+            return tuple(cx.b.const(o) for o in obj)
+        what = type(obj).__name__
+        if isinstance(obj, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType)) \
+                or callable(obj):
+            cx.unsupported(node, f"{expr_text(node)} is a {what}, not a number",
+                           "call it, or pass numbers in as arguments")
+        cx.unsupported(node, f"{expr_text(node)} refers to a {what}, which compiled code "
+                             "cannot use", "pass numbers in as arguments instead of reading "
+                                           "mutable module state")
+
+    def static_value(self, node):
+        """Resolve a dotted name (np.sin, math.pi, helpers.f) to the Python object."""
+        cx = self.cx
+        if isinstance(node, ast.Name):
+            if node.id in cx.env:
+                return None
+            if node.id in cx.src.scope:
+                return cx.src.scope[node.id]
+            if hasattr(builtins, node.id):
+                return getattr(builtins, node.id)
+            raise UnsupportedSyntaxError(f"name {node.id!r} is not defined", cx.loc(node),
+                                         "import it at module level or pass it as an argument")
+        if isinstance(node, ast.Attribute):
+            base = self.static_value(node.value)
+            if isinstance(base, types.ModuleType):
+                if not hasattr(base, node.attr):
+                    raise UnknownFunctionError(
+                        f"module {base.__name__!r} has no attribute {node.attr!r}",
+                        cx.loc(node))
+                return getattr(base, node.attr)
+            cx.unsupported(node, f"attribute access {expr_text(node)} is not supported",
+                           "use plain names and module functions such as math.sin")
+        return None
+
+
+__all__ = ["Expressions"]

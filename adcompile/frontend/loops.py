@@ -1,0 +1,258 @@
+"""For and while regions: a loop carries the names its body assigns (and the array objects
+it writes, and the exit flags); their types are the body's fixpoint."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .. import resolve
+from ..ir import Block, ForOp, Value, WhileOp
+from ..types import BOOL, F64, I64, Array
+from ..valuetree import Slot, flatten, unflatten
+from .state import BRK, CONT, ITER, RET, RETVAL, hint_of, is_obj
+from .syntax import assigned_names, has_stmt
+from .trees import rename, tree_types, widen
+
+MAX_PASSES = 10
+
+
+@dataclass
+class Carried:
+    """What a loop carries, as settled so far."""
+    names: list                        # env keys, in the order of the loop's values
+    trees: dict                        # key -> type tree
+    guessed: set                       # keys first set in the body: their types to learn
+    views: dict = field(default_factory=dict)   # names whose yield is a copy of a slice
+    rebound: set = field(default_factory=set)   # array names the body binds to another array
+
+
+@dataclass
+class Pass:
+    """One lowering of the body."""
+    body: Block
+    cond: Block | None
+    trees: dict                        # the types the body yields
+    rebound: set                       # names found rebound in this pass
+
+
+class Loops:
+    """Lowers loops."""
+
+    def __init__(self, cx):
+        self.cx = cx
+        self.guesses: set = set()      # ids of block arguments whose types are guesses
+
+    def may_write_arrays(self, stmts) -> bool:
+        """Could these statements write into an array: a subscript store, or a call of a
+        user function (which may write into the arrays it is given)?"""
+        for node in stmts:
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
+                    return True                # x += y writes into x when x is an array
+                if isinstance(sub, (ast.Assign, ast.AugAssign)):
+                    targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                    if any(isinstance(e, ast.Subscript) for t in targets
+                           for e in (t.elts if isinstance(t, ast.Tuple) else [t])):
+                        return True
+                if isinstance(sub, ast.Call) and isinstance(sub.func, (ast.Name, ast.Attribute)):
+                    try:
+                        obj = self.cx.exprs.static_value(sub.func)
+                    except Exception:       # reported when the call itself is lowered
+                        obj = None
+                    if obj is not None and resolve.is_user_function(obj):
+                        return True
+        return False
+
+    def loop(self, node, bounds, target, element=None):
+        """Lower a for/while loop: carried values are the names the body assigns."""
+        cx = self.cx
+        views = cx.views
+        env0 = cx.env
+        names = [n for n in assigned_names(node.body)]
+        if target is not None and target not in names:
+            names.insert(0, target)
+        if self.may_write_arrays(node.body):
+            names += [n for n in env0 if is_obj(n)]
+        has_break, has_cont = has_stmt(node.body, ast.Break), has_stmt(node.body, ast.Continue)
+        has_ret = has_stmt(node.body, ast.Return, into_loops=True)
+        if has_ret:
+            names += [n for n in (RET, RETVAL) if n not in names]
+        if has_break:
+            names.append(BRK)
+        # a view the body only updates in place (v -= ...) stays the view: not carried
+        rebinds = set(assigned_names(node.body, augmented=False))
+        names = [n for n in names if n in rebinds or not views.has_view(env0.get(n))]
+        for n in names:                        # a carried slice is copied (and checked)
+            if views.has_view(env0.get(n)):
+                env0[n] = views.settle_views(env0[n], hint_of(n))
+        stale_mark = len(cx.copies.stale_reads)
+        trees, guessed = {}, set()
+        for n in names:
+            if isinstance(env0.get(n), Value) and env0[n].id in self.guesses:
+                env0.pop(n)                    # an enclosing loop's guess: learn it here
+            if n is BRK:
+                trees[n] = Slot(BOOL, "broke")
+            elif n in env0:
+                trees[n] = rename(tree_types(env0[n]), n)
+            else:                              # first set inside the loop: learn its type
+                trees[n] = Slot(I64 if n == target else F64, hint_of(n))
+                guessed.add(n)
+        state = Carried(names, trees, guessed)
+        exits = has_break or has_ret
+        for _ in range(MAX_PASSES):
+            del cx.copies.stale_reads[stale_mark:]      # a discarded pass's reads
+            seen_views = set(state.views)
+            done = self._lower_body(node, bounds, target, state, exits, has_cont, element)
+            state.guessed = set()
+            if set(state.views) != seen_views:    # mark the block arguments too
+                state.trees = done.trees
+                continue
+            if done.rebound:
+                state.rebound |= done.rebound
+                state.trees = done.trees
+                continue
+            unchanged = self._untouched_objects(done.body, state, bounds is not None)
+            if unchanged:                      # arrays the body never writes: not carried
+                state.names = [n for n in state.names if n not in unchanged]
+                state.trees = {n: done.trees[n] for n in state.names}
+                continue
+            if done.trees == state.trees:
+                break
+            state.trees = done.trees
+        else:
+            cx.type_error(node, "cannot settle the types of the loop's variables")
+        self._emit(node, bounds, state, done, exits, env0)
+
+    def _emit(self, node, bounds, state, done, exits, env0):
+        """The loop op, its results bound to the carried names."""
+        cx = self.cx
+        b = cx.b
+        cx.env = env0
+        names, trees = state.names, state.trees
+        inits = []
+        for n in names:
+            init = b.const(False, hint="broke") if n is BRK else env0.get(n)
+            inits += cx.branches.coerce_tree(init, trees[n])
+        body = done.body
+        hints = [a.hint for a in (body.args[1:] if bounds else body.args)]
+        types_ = [v.type for v in inits]
+        if bounds is not None:
+            op = b.emit_region(ForOp, bounds + inits, types_, {"exit": exits}, [body], hints)
+        else:
+            op = b.emit_region(WhileOp, inits, types_, {"exit": exits}, [done.cond, body],
+                               hints)
+        results = list(op.results)
+        follows = self.followed_objects(env0, state)
+        for n in names:
+            k = len(flatten(trees[n]))
+            cx.env[n] = unflatten(trees[n], results[:k])
+            results = results[k:]
+            if is_obj(n):
+                cx.objects.adopt(n, cx.env[n])
+            elif n in follows:
+                cx.objects.adopt(follows[n], cx.env[n])
+        cx.views.mark_carried_copies(names, state.views, env0)
+        for flag in (BRK, CONT):
+            cx.env.pop(flag, None)
+            if flag in env0:
+                cx.env[flag] = env0[flag]
+
+    def followed_objects(self, env0, state) -> dict:
+        """Carried array names that keep meaning one array object through the loop (the body
+        writes into it but never binds the name to another array): name -> object key."""
+        out = {}
+        for n in state.names:
+            v = env0.get(n)
+            if is_obj(n) or not isinstance(v, Value) or \
+                    not isinstance(v.type, Array) or n in state.rebound:
+                continue
+            key = self.cx.objects.key_of(v)
+            if key is not None and key in state.names:
+                out[n] = key
+        return out
+
+    @staticmethod
+    def _untouched_objects(body, state, is_for) -> set:
+        """Array objects the loop body yields back unchanged (it never wrote them)."""
+        args = body.args[1:] if is_for else body.args
+        ys = body.terminator.args
+        out, k = set(), 0
+        for n in state.names:
+            width = len(flatten(state.trees[n]))
+            if is_obj(n) and width == 1 and ys[k] is args[k]:
+                out.add(n)
+            k += width
+        return out
+
+    def _bind_carried(self, env, args, state, follows):
+        """Bind the carried names in env to the block arguments `args`."""
+        for n in state.names:
+            k = len(flatten(state.trees[n]))
+            env[n] = unflatten(state.trees[n], args[:k])
+            if is_obj(n):
+                self.cx.objects.adopt(n, args[0])
+            elif n in follows:                 # the name keeps meaning the same array
+                self.cx.objects.adopt(follows[n], args[0])
+            args = args[k:]
+
+    def _lower_body(self, node, bounds, target, state, exits, has_cont, element) -> Pass:
+        cx = self.cx
+        b, views = cx.b, cx.views
+        env0 = cx.env
+        names, trees = state.names, state.trees
+        args = []
+        env = dict(env0)
+        for flag in (BRK, CONT):
+            env.pop(flag, None)
+        follows = self.followed_objects(env0, state)
+        for n in names:
+            leaves = [Value(s.type, s.hint) for s in flatten(trees[n])]
+            if n in state.guessed:             # a type still to be learned
+                self.guesses.update(v.id for v in leaves)
+            args += leaves
+        self._bind_carried(env, list(args), state, follows)
+        cond_blk = None
+        if bounds is not None:
+            index = Value(I64, "i" if target is ITER else target)
+            body = Block([index] + args)
+            env[target] = index
+        else:
+            body = Block(list(args))
+            cond_blk = Block([Value(a.type, a.hint) for a in args])
+            cx.env = dict(env0)
+            self._bind_carried(cx.env, list(cond_blk.args), state, follows)
+            views.mark_carried_copies(names, state.views, env0)
+            with b.at(cond_blk), b.located(cx.loc(node.test)):
+                c = cx.exprs.truth(cx.exprs.expr(node.test), node.test)
+                b.emit("yield", [c], [])
+        cx.env = env
+        views.mark_carried_copies(names, state.views, env0)
+        with b.at(body):
+            if element is not None:                # for v in x: v = x[i]
+                cx.env[element[0]] = element[1](body.args[0])
+            for flag in (RET, BRK):            # the loop only runs on while no flag is set
+                if flag in names:
+                    cx.env[flag] = b.const(False, hint=hint_of(flag))
+            if has_cont:
+                cx.env[CONT] = b.const(False, hint="skip")
+            cx.stmts.block(node.body)
+            cx.env.pop(CONT, None)
+            views.settle_carried_views(names, state.views)
+            rebound = {n for n, key in follows.items()
+                       if cx.objects.key_of(cx.env[n]) != key} - state.rebound
+            new_trees = {n: rename(tree_types(cx.env[n]), n) if n in state.guessed else
+                         widen(trees[n], tree_types(cx.env[n]), b.loc, n)
+                         for n in names}
+            yields = []
+            for n in names:
+                yields += cx.branches.coerce_tree(cx.env[n], new_trees[n])
+            if exits:
+                stop = [cx.env[f] for f in (BRK, RET) if f in names]
+                flag = stop[0] if len(stop) == 1 else b.prim("or", *stop)
+                yields.append(b.prim("not", flag, hint="keep_going"))
+            b.emit("yield", yields, [])
+        cx.env = env0
+        return Pass(body, cond_blk, new_trees, rebound)
+
+
+__all__ = ["Loops"]
