@@ -102,6 +102,16 @@ class Call:
     def prim(self, *args, prim: str | None = None):
         return self.low.b.prim(prim or self.row, *args)
 
+    def numbers(self, want) -> list:
+        """The arguments of a call that takes numbers only: no keywords, no arrays (an error
+        naming the call), `want` of them (an int, or a tuple of the numbers allowed)."""
+        self.no_keywords()
+        args = self.args
+        if self.over_arrays(args) is not None:
+            raise AssertionError(f"{self.label}: a numbers-only binder on a row bound for arrays")
+        self.takes(want, args)
+        return args
+
 
 # ---------------------------------------------------------------------------- binders
 def standard(arity, convert=None):
@@ -131,10 +141,7 @@ def as_float(arity):
 
 def int_result(low, call):
     """math.floor / math.ceil: an int; of an int, the int itself."""
-    call.no_keywords()
-    args = call.args
-    call.over_arrays(args)
-    call.takes(1, args)
+    args = call.numbers(1)
     if args[0].type != F64:
         return low.convert(args[0], I64)
     return call.prim(args[0])
@@ -153,10 +160,7 @@ def square(low, call):
 
 def log_base(low, call):
     """math.log(x) and math.log(x, base) = log(x) / log(base)."""
-    call.no_keywords()
-    args = call.args
-    call.over_arrays(args)
-    call.takes((1, 2), args)
+    args = call.numbers((1, 2))
     if len(args) == 2:
         return low.b.prim("div", call.prim(args[0]), call.prim(args[1]))
     return call.prim(args[0])
@@ -164,10 +168,7 @@ def log_base(low, call):
 
 def hypot_1_or_2(low, call):
     """math.hypot(x, y), and math.hypot(x) = |x|."""
-    call.no_keywords()
-    args = call.args
-    call.over_arrays(args)
-    call.takes((1, 2), args)
+    args = call.numbers((1, 2))
     if len(args) == 1:
         return low.b.prim("abs", low.convert(args[0], F64))
     return call.prim(*args)
@@ -175,10 +176,7 @@ def hypot_1_or_2(low, call):
 
 def round_n(low, call):
     """round(x): an int (an int stays itself); round(x, n): a float (the roundn row)."""
-    call.no_keywords()
-    args = call.args
-    call.over_arrays(args)
-    call.takes((1, 2), args)
+    args = call.numbers((1, 2))
     if len(args) == 2:
         return low.b.prim("roundn", low.convert(args[0], F64), args[1])
     return call.prim(args[0]) if args[0].type == F64 else args[0]
@@ -197,9 +195,7 @@ def cast(low, call):
             return low.b.const(float(node.args[0].value))     # float("inf"), float("nan")
         except ValueError:
             low.type_error(node, f"float() cannot read {node.args[0].value!r}")
-    args = call.args
-    call.over_arrays(args)
-    call.takes(1, args)
+    args = call.numbers(1)
     if args[0].type == _TYPES[call.row]:
         return args[0]
     return call.prim(args[0])
