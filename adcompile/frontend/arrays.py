@@ -19,7 +19,7 @@ from .lazy import ArrayExpr, Leaf, Map, View
 from .state import convert
 from .syntax import expr_text, index_parts, tname
 
-_DTYPES = {"float": F64, "float64": F64, "int": I64, "int64": I64}
+DTYPES = {"float": F64, "float64": F64, "int": I64, "int64": I64}
 FRESH = object()        # merged_object: each arm made its own array (a new object)
 
 
@@ -300,9 +300,9 @@ class Arrays:
             return None
         text = expr_text(node)
         name = text.split(".")[-1]
-        if name in _DTYPES:
-            return _DTYPES[name]
+        if name in DTYPES:
+            return DTYPES[name]
         self.cx.unsupported(node, f"dtype {text} is not supported", "use float or int")
 
 
-__all__ = ["Arrays", "FRESH"]
+__all__ = ["Arrays", "FRESH", "DTYPES"]

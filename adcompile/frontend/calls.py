@@ -24,7 +24,7 @@ BUILTIN_HINTS = {
     "isinstance": "compiled functions are specialised per argument type; branch outside",
     "list": "use a tuple for a fixed group of numbers",
 }
-_REDUCTIONS = ("sum", "mean", "prod", "max", "min")
+REDUCTIONS = ("sum", "mean", "prod", "max", "min")
 
 
 class Calls:
@@ -60,13 +60,13 @@ class Calls:
         base = cx.exprs.expr(func.value)
         if isinstance(base, ArrayExpr):
             base = cx.lazy.materialize(base) if func.attr == "copy" else base
-        if cx.lazy.is_array(base) and func.attr in _REDUCTIONS and not node.args:
+        if cx.lazy.is_array(base) and func.attr in REDUCTIONS and not node.args:
             return cx.arrays.reduce_call(func.attr, node, [base], node.keywords)
         if not isinstance(base, tuple) and isinstance(base.type, Array) and \
                 func.attr == "copy" and not node.args and not node.keywords:
             return cx.arrays.construct(resolve.Callee("construct", "copy", "copy"), node, [base])
         if not isinstance(base, tuple) and isinstance(base.type, Array) and \
-                func.attr in _REDUCTIONS and not node.args:
+                func.attr in REDUCTIONS and not node.args:
             return cx.arrays.reduce_call(func.attr, node, [base], node.keywords)
         cx.unsupported(func, f"method .{func.attr}() of {tname(base)} is not supported",
                        "arrays support x.copy(); use functions such as np.sum(x)")
@@ -233,4 +233,4 @@ def bind_arguments(src, args, kwargs, loc, b) -> dict:
     return env
 
 
-__all__ = ["Calls", "BinderLowering", "check_signature", "param_names", "bind_arguments"]
+__all__ = ["REDUCTIONS", "Calls", "BinderLowering", "check_signature", "param_names", "bind_arguments"]

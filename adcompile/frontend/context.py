@@ -10,6 +10,7 @@ through the context:
 | `stmts` (statements.py) | a function body, assignments, returns, break/continue, if/for/while |
 | `branches` (branches.py) | if/else regions: merging the names the arms bind |
 | `loops` (loops.py) | for/while regions: the names a loop carries, with their types |
+| `infer` (infer.py) | the abstract interpretation of a loop body that finds those types |
 | `exprs` (expressions.py) | names, constants, operators, comparisons, and/or, conditions |
 | `calls` (calls.py) | calls: primitive rows' binders, the frontend's own callees, helpers |
 | `arrays` (arrays.py) | array objects and versions, element reads and writes, construction |
@@ -27,6 +28,7 @@ from .arrays import Arrays
 from .branches import Branches
 from .calls import BinderLowering, Calls
 from .expressions import Expressions
+from .infer import Infer
 from .lazy import Lazy
 from .loops import Loops
 from .state import ArrayObjects, CopyRecords, Frame
@@ -52,6 +54,7 @@ class Context:
         self.lazy = Lazy(self)
         self.views = Views(self)
         self.binder = BinderLowering(self)     # what the primitive rows' binders may use
+        self.infer = Infer(self)               # what loops carry, before they are lowered
 
     # -- the current frame -----------------------------------------------------------------
     @property

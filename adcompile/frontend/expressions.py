@@ -12,7 +12,8 @@ from ..errors import UnknownFunctionError, UnsupportedSyntaxError
 from ..ir import Value
 from ..types import BOOL, F64
 from .state import GENERIC, VALUE
-from .syntax import BINOPS, CMPOPS, expr_text, is_safe, is_static_path, tname
+from .syntax import BINOPS, CMPOPS, expr_text, is_safe, is_static_path, tname, \
+    unsupported
 
 
 class Expressions:
@@ -219,27 +220,32 @@ class Expressions:
 
     def static_value(self, node):
         """Resolve a dotted name (np.sin, math.pi, helpers.f) to the Python object."""
-        cx = self.cx
-        if isinstance(node, ast.Name):
-            if node.id in cx.env:
-                return None
-            if node.id in cx.src.scope:
-                return cx.src.scope[node.id]
-            if hasattr(builtins, node.id):
-                return getattr(builtins, node.id)
-            raise UnsupportedSyntaxError(f"name {node.id!r} is not defined", cx.loc(node),
-                                         "import it at module level or pass it as an argument")
-        if isinstance(node, ast.Attribute):
-            base = self.static_value(node.value)
-            if isinstance(base, types.ModuleType):
-                if not hasattr(base, node.attr):
-                    raise UnknownFunctionError(
-                        f"module {base.__name__!r} has no attribute {node.attr!r}",
-                        cx.loc(node))
-                return getattr(base, node.attr)
-            cx.unsupported(node, f"attribute access {expr_text(node)} is not supported",
-                           "use plain names and module functions such as math.sin")
-        return None
+        return static_value(node, self.cx.env, self.cx.src)
 
 
-__all__ = ["Expressions"]
+def static_value(node, env, src):
+    """The Python object a dotted name outside the function means (np.sin, math.pi,
+    helpers.f), or None for a name bound in `env`."""
+    if isinstance(node, ast.Name):
+        if node.id in env:
+            return None
+        if node.id in src.scope:
+            return src.scope[node.id]
+        if hasattr(builtins, node.id):
+            return getattr(builtins, node.id)
+        raise UnsupportedSyntaxError(f"name {node.id!r} is not defined", src.loc_of(node),
+                                     "import it at module level or pass it as an argument")
+    if isinstance(node, ast.Attribute):
+        base = static_value(node.value, env, src)
+        if isinstance(base, types.ModuleType):
+            if not hasattr(base, node.attr):
+                raise UnknownFunctionError(
+                    f"module {base.__name__!r} has no attribute {node.attr!r}", src.loc_of(node))
+            return getattr(base, node.attr)
+        unsupported(src.loc_of(node), node, f"attribute access {expr_text(node)} is not "
+                                            "supported",
+                    "use plain names and module functions such as math.sin")
+    return None
+
+
+__all__ = ["Expressions", "static_value"]

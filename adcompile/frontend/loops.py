@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
 
 from .. import resolve
 from ..ir import Block, ForOp, Value, WhileOp
 from ..types import BOOL, F64, I64, Array
 from ..valuetree import Slot, flatten, unflatten
+from .expressions import static_value
 from .state import BRK, CONT, ITER, RET, RETVAL, hint_of, is_obj
 from .syntax import assigned_names, has_stmt
 from .trees import rename, tree_types, widen
@@ -22,8 +24,14 @@ class Carried:
     names: list                        # env keys, in the order of the loop's values
     trees: dict                        # key -> type tree
     guessed: set                       # keys first set in the body: their types to learn
+    exits: bool                        # the body breaks or returns (the loop has an exit)
+    has_cont: bool                     # the body has a continue
     views: dict = field(default_factory=dict)   # names whose yield is a copy of a slice
     rebound: set = field(default_factory=set)   # array names the body binds to another array
+
+    def copy(self) -> "Carried":
+        return Carried(list(self.names), dict(self.trees), set(self.guessed), self.exits,
+                       self.has_cont, dict(self.views), set(self.rebound))
 
 
 @dataclass
@@ -35,74 +43,108 @@ class Pass:
     rebound: set                       # names found rebound in this pass
 
 
+class Hooks(NamedTuple):
+    """How initial_carry sees values: the lowering's, or the abstract interpretation's."""
+    may_write: Callable                # stmts -> could they write into an array?
+    has_view: Callable                 # value -> does it hold a view?
+    settle: Callable                   # (value, hint) -> the value with views copied
+    is_guess: Callable                 # value -> is it an enclosing loop's guessed argument?
+
+
+def initial_carry(node, target, env0, hooks: Hooks) -> Carried:
+    """What a loop carries before its body is looked at: the names the body assigns (and the
+    index), the array objects when the body may write arrays, the exit flags; their types as
+    they enter, or a guess for names first set in the body. Carried slices in env0 are
+    replaced by copies, and an enclosing loop's guesses dropped (learned here)."""
+    names = list(assigned_names(node.body))
+    if target is not None and target not in names:
+        names.insert(0, target)
+    if hooks.may_write(node.body):
+        names += [n for n in env0 if is_obj(n)]
+    has_break, has_cont = has_stmt(node.body, ast.Break), has_stmt(node.body, ast.Continue)
+    has_ret = has_stmt(node.body, ast.Return, into_loops=True)
+    if has_ret:
+        names += [n for n in (RET, RETVAL) if n not in names]
+    if has_break:
+        names.append(BRK)
+    # a view the body only updates in place (v -= ...) stays the view: not carried
+    rebinds = set(assigned_names(node.body, augmented=False))
+    names = [n for n in names if n in rebinds or not hooks.has_view(env0.get(n))]
+    for n in names:                        # a carried slice is copied (and checked)
+        if hooks.has_view(env0.get(n)):
+            env0[n] = hooks.settle(env0[n], hint_of(n))
+    trees, guessed = {}, set()
+    for n in names:
+        if hooks.is_guess(env0.get(n)):
+            env0.pop(n)                    # an enclosing loop's guess: learn it here
+        if n is BRK:
+            trees[n] = Slot(BOOL, "broke")
+        elif n in env0:
+            trees[n] = rename(tree_types(env0[n]), n)
+        else:                              # first set inside the loop: learn its type
+            trees[n] = Slot(I64 if n == target else F64, hint_of(n))
+            guessed.add(n)
+    return Carried(names, trees, guessed, has_break or has_ret, has_cont)
+
+
+def may_write_arrays(stmts, env, src) -> bool:
+    """Could these statements write into an array: a subscript store, or a call of a
+    user function (which may write into the arrays it is given)?"""
+    for node in stmts:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
+                return True                # x += y writes into x when x is an array
+            if isinstance(sub, (ast.Assign, ast.AugAssign)):
+                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                if any(isinstance(e, ast.Subscript) for t in targets
+                       for e in (t.elts if isinstance(t, ast.Tuple) else [t])):
+                    return True
+            if isinstance(sub, ast.Call) and isinstance(sub.func, (ast.Name, ast.Attribute)):
+                try:
+                    obj = static_value(sub.func, env, src)
+                except Exception:       # reported when the call itself is lowered
+                    obj = None
+                if obj is not None and resolve.is_user_function(obj):
+                    return True
+    return False
+
+
 class Loops:
     """Lowers loops."""
 
     def __init__(self, cx):
         self.cx = cx
         self.guesses: set = set()      # ids of block arguments whose types are guesses
-
-    def may_write_arrays(self, stmts) -> bool:
-        """Could these statements write into an array: a subscript store, or a call of a
-        user function (which may write into the arrays it is given)?"""
-        for node in stmts:
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
-                    return True                # x += y writes into x when x is an array
-                if isinstance(sub, (ast.Assign, ast.AugAssign)):
-                    targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-                    if any(isinstance(e, ast.Subscript) for t in targets
-                           for e in (t.elts if isinstance(t, ast.Tuple) else [t])):
-                        return True
-                if isinstance(sub, ast.Call) and isinstance(sub.func, (ast.Name, ast.Attribute)):
-                    try:
-                        obj = self.cx.exprs.static_value(sub.func)
-                    except Exception:       # reported when the call itself is lowered
-                        obj = None
-                    if obj is not None and resolve.is_user_function(obj):
-                        return True
-        return False
+        self.relowered = 0             # loops whose body was lowered more than once
 
     def loop(self, node, bounds, target, element=None):
-        """Lower a for/while loop: carried values are the names the body assigns."""
+        """Lower a for/while loop: carried values are the names the body assigns, with the
+        types the abstract interpretation of the body (infer.py) finds; the body is lowered
+        once. Where the interpretation gives up, or the body does not yield what it was
+        given, the types are found by lowering the body again until it does (at most
+        MAX_PASSES times)."""
         cx = self.cx
-        views = cx.views
         env0 = cx.env
-        names = [n for n in assigned_names(node.body)]
-        if target is not None and target not in names:
-            names.insert(0, target)
-        if self.may_write_arrays(node.body):
-            names += [n for n in env0 if is_obj(n)]
-        has_break, has_cont = has_stmt(node.body, ast.Break), has_stmt(node.body, ast.Continue)
-        has_ret = has_stmt(node.body, ast.Return, into_loops=True)
-        if has_ret:
-            names += [n for n in (RET, RETVAL) if n not in names]
-        if has_break:
-            names.append(BRK)
-        # a view the body only updates in place (v -= ...) stays the view: not carried
-        rebinds = set(assigned_names(node.body, augmented=False))
-        names = [n for n in names if n in rebinds or not views.has_view(env0.get(n))]
-        for n in names:                        # a carried slice is copied (and checked)
-            if views.has_view(env0.get(n)):
-                env0[n] = views.settle_views(env0[n], hint_of(n))
+        views = cx.views
+        start = initial_carry(node, target, env0, Hooks(
+            lambda stmts: may_write_arrays(stmts, env0, cx.src), views.has_view,
+            views.settle_views, lambda v: isinstance(v, Value) and v.id in self.guesses))
         stale_mark = len(cx.copies.stale_reads)
-        trees, guessed = {}, set()
-        for n in names:
-            if isinstance(env0.get(n), Value) and env0[n].id in self.guesses:
-                env0.pop(n)                    # an enclosing loop's guess: learn it here
-            if n is BRK:
-                trees[n] = Slot(BOOL, "broke")
-            elif n in env0:
-                trees[n] = rename(tree_types(env0[n]), n)
-            else:                              # first set inside the loop: learn its type
-                trees[n] = Slot(I64 if n == target else F64, hint_of(n))
-                guessed.add(n)
-        state = Carried(names, trees, guessed)
-        exits = has_break or has_ret
+        guess = cx.infer.predict(node, target, element, start)
+        if guess is not None:
+            seen_views = set(guess.views)
+            done = self._lower_body(node, bounds, target, guess, element)
+            if set(guess.views) == seen_views and not done.rebound and \
+                    not self._untouched_objects(done.body, guess, bounds is not None) and \
+                    done.trees == guess.trees:
+                self._emit(node, bounds, guess, done, env0)
+                return
+            self.relowered += 1                # the interpretation was wrong: iterate
+        state = start
         for _ in range(MAX_PASSES):
             del cx.copies.stale_reads[stale_mark:]      # a discarded pass's reads
             seen_views = set(state.views)
-            done = self._lower_body(node, bounds, target, state, exits, has_cont, element)
+            done = self._lower_body(node, bounds, target, state, element)
             state.guessed = set()
             if set(state.views) != seen_views:    # mark the block arguments too
                 state.trees = done.trees
@@ -121,9 +163,9 @@ class Loops:
             state.trees = done.trees
         else:
             cx.type_error(node, "cannot settle the types of the loop's variables")
-        self._emit(node, bounds, state, done, exits, env0)
+        self._emit(node, bounds, state, done, env0)
 
-    def _emit(self, node, bounds, state, done, exits, env0):
+    def _emit(self, node, bounds, state, done, env0):
         """The loop op, its results bound to the carried names."""
         cx = self.cx
         b = cx.b
@@ -137,10 +179,11 @@ class Loops:
         hints = [a.hint for a in (body.args[1:] if bounds else body.args)]
         types_ = [v.type for v in inits]
         if bounds is not None:
-            op = b.emit_region(ForOp, bounds + inits, types_, {"exit": exits}, [body], hints)
-        else:
-            op = b.emit_region(WhileOp, inits, types_, {"exit": exits}, [done.cond, body],
+            op = b.emit_region(ForOp, bounds + inits, types_, {"exit": state.exits}, [body],
                                hints)
+        else:
+            op = b.emit_region(WhileOp, inits, types_, {"exit": state.exits},
+                               [done.cond, body], hints)
         results = list(op.results)
         follows = self.followed_objects(env0, state)
         for n in names:
@@ -195,7 +238,7 @@ class Loops:
                 self.cx.objects.adopt(follows[n], args[0])
             args = args[k:]
 
-    def _lower_body(self, node, bounds, target, state, exits, has_cont, element) -> Pass:
+    def _lower_body(self, node, bounds, target, state, element) -> Pass:
         cx = self.cx
         b, views = cx.b, cx.views
         env0 = cx.env
@@ -229,11 +272,11 @@ class Loops:
         views.mark_carried_copies(names, state.views, env0)
         with b.at(body):
             if element is not None:                # for v in x: v = x[i]
-                cx.env[element[0]] = element[1](body.args[0])
+                cx.env[element[0]] = views.element_of(element[1], body.args[0])
             for flag in (RET, BRK):            # the loop only runs on while no flag is set
                 if flag in names:
                     cx.env[flag] = b.const(False, hint=hint_of(flag))
-            if has_cont:
+            if state.has_cont:
                 cx.env[CONT] = b.const(False, hint="skip")
             cx.stmts.block(node.body)
             cx.env.pop(CONT, None)
@@ -246,7 +289,7 @@ class Loops:
             yields = []
             for n in names:
                 yields += cx.branches.coerce_tree(cx.env[n], new_trees[n])
-            if exits:
+            if state.exits:
                 stop = [cx.env[f] for f in (BRK, RET) if f in names]
                 flag = stop[0] if len(stop) == 1 else b.prim("or", *stop)
                 yields.append(b.prim("not", flag, hint="keep_going"))

@@ -177,8 +177,7 @@ class Statements:
             if not isinstance(x, (Leaf, View)):
                 x = cx.lazy.as_expr(cx.lazy.materialize(x))
             n = x.dims(cx)[0]
-            cx.loops.loop(node, [b.const(0), n, b.const(1)], ITER,
-                          element=(node.target.id, lambda i: cx.views.element_of(x, i)))
+            cx.loops.loop(node, [b.const(0), n, b.const(1)], ITER, element=(node.target.id, x))
             return
         if it.keywords or not 1 <= len(it.args) <= 3:
             cx.type_error(it, "range() takes 1 to 3 positional arguments")
