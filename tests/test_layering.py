@@ -116,3 +116,34 @@ def test_every_subpackage_is_installed():
     found = {os.path.relpath(d, os.path.dirname(ROOT)).replace(os.sep, ".")
              for d, _, files in os.walk(ROOT) if "__init__.py" in files}
     assert found <= listed, f"add {sorted(found - listed)} to pyproject.toml's packages"
+
+
+def test_frontend_modules_are_small_classes_with_state_made_in_init():
+    """The frontend (frontend/, desugar.py) is modules of under 500 lines; a class's
+    attributes are all created in its __init__ (state is explicit, not grown by methods)."""
+    for rel, tree in _modules():
+        if not (rel.startswith("frontend" + os.sep) or rel == "desugar.py"):
+            continue
+        with open(os.path.join(ROOT, rel), encoding="utf-8") as fh:
+            assert len(fh.readlines()) < 500, f"{rel} has 500 lines or more: split it"
+        for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]:
+            made, set_later = set(), []
+            for fn in cls.body:
+                if not isinstance(fn, ast.FunctionDef):
+                    continue
+                for node in ast.walk(fn):
+                    targets = node.targets if isinstance(node, ast.Assign) else \
+                        [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+                    for t in targets:
+                        for sub in ast.walk(t):
+                            if isinstance(sub, ast.Attribute) and \
+                                    isinstance(sub.value, ast.Name) and sub.value.id == "self":
+                                (made.add if fn.name == "__init__" else set_later.append)(
+                                    (sub.attr, node.lineno))
+            names = {a for a, _ in made} | {f.target.id for f in cls.body
+                                             if isinstance(f, ast.AnnAssign)} | \
+                {t.id for f in cls.body if isinstance(f, ast.Assign) for t in f.targets
+                 if isinstance(t, ast.Name)}
+            for attr, line in set_later:
+                assert attr in names, f"{rel}:{line}: {cls.name}.{attr} is first set outside " \
+                                      "__init__"

@@ -6,9 +6,11 @@ user's file:line:col. Control flow becomes structured regions: `break`, `continu
 exit yield. Calls to other user functions are inlined (differentiated through), so the IR of one
 signature is one function. Tuples are flattened into their elements.
 
-`build_function` is the entry; the lowering's state is one `Context` (context.py), whose parts
-(statements, branches, loops, expressions, calls, arrays, lazy array expressions, views) are
-the modules of this package.
+`build_function` is the entry: the function's source is desugared (desugar.py: chained
+comparisons, augmented assignment to numbers) and lowered once; the lowering's state is one
+`Context` (context.py), whose parts (statements, branches, loops, expressions, calls, arrays,
+lazy array expressions, views, and the abstract interpretation of loop bodies that finds what
+loops carry) are the modules of this package.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import ast
 
 from .. import resolve
 from ..builder import Builder
+from ..desugar import desugar
 from ..errors import AdTypeError
 from ..ir import Block, Function, Rewriter, Value
 from ..passes.buffers import written_array_objects
@@ -32,6 +35,7 @@ def build_function(func, arg_types: list) -> Function:
     names = param_names(src)
     if len(names) != len(arg_types):
         raise AdTypeError(f"{src.name}() takes {len(names)} parameters, got {len(arg_types)} types")
+    src = desugar(src, list(arg_types))
     params = [Value(t, n) for n, t in zip(names, arg_types)]
     body = Block(list(params))
     b = Builder(body, src.loc)

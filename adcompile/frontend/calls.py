@@ -126,7 +126,7 @@ class Calls:
         """Inline a helper: bind its parameters, lower its body in its own frame."""
         cx = self.cx
         try:
-            src = resolve.function_source(func)
+            src = cx.helper_source(func)
         except UnsupportedSyntaxError as exc:
             raise UnsupportedSyntaxError(exc.message, cx.loc(node), exc.hint) from None
         if func in cx.frame.stack:

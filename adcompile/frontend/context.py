@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from .. import resolve
 from ..builder import Builder
+from ..desugar import desugar
 from ..errors import AdTypeError
 from ..resolve import FunctionSource
 from .arrays import Arrays
@@ -45,6 +47,8 @@ class Context:
         self.frame = Frame(src, env, (func,))
         self.objects = ArrayObjects()
         self.copies = CopyRecords()
+        self.sources: dict = {}                # helper function -> its desugared source
+        self.shared: dict = {}                 # desugar.Shared node -> its value, until reused
         self.stmts = Statements(self)
         self.branches = Branches(self)
         self.loops = Loops(self)
@@ -78,6 +82,12 @@ class Context:
             yield self.frame
         finally:
             self.frame = saved
+
+    def helper_source(self, func) -> FunctionSource:
+        """The desugared source of a helper function (read once per build)."""
+        if func not in self.sources:
+            self.sources[func] = desugar(resolve.function_source(func))
+        return self.sources[func]
 
     # -- errors ----------------------------------------------------------------------------
     def loc(self, node):

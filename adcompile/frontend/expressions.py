@@ -110,15 +110,17 @@ class Expressions:
         return cx.b.prim(op, x, y)
 
     def visit_Compare(self, node):
-        left = self.expr(node.left)
-        if len(node.ops) == 1:
-            return self.compare(node.ops[0], left, self.expr(node.comparators[0]), node)
-        # chained: a < b < c  ->  (a < b) and (b < c), evaluating b once, lazily
-        first = self.compare(node.ops[0], left, self.expr(node.comparators[0]), node)
-        rest = ast.Compare(left=node.comparators[0], ops=node.ops[1:],
-                           comparators=node.comparators[1:])
-        ast.copy_location(rest, node.comparators[0])
-        return self.lazy_bool("and", first, rest)
+        """One comparison (desugar.py writes chains as `and`s of single ones)."""
+        (op,), (right,) = node.ops, node.comparators
+        return self.compare(op, self.expr(node.left), self.expr(right), node)
+
+    def visit_Shared(self, node):
+        """An operand desugaring uses twice: evaluated where it is met first."""
+        shared = self.cx.shared
+        if node in shared:
+            return shared.pop(node)
+        shared[node] = self.expr(node.value)
+        return shared[node]
 
     def compare(self, op, x, y, node):
         cx = self.cx

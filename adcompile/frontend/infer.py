@@ -52,6 +52,7 @@ class Infer:
         self.env: dict = {}
         self.frame: _Frame | None = None
         self.copies: dict = {}             # id of a copy made for a view -> (base, text)
+        self.shared: dict = {}             # desugar.Shared node -> its value, until reused
         self.objects = 0                   # abstract objects are ObjKey(-1), ObjKey(-2), ...
         self.predicted = 0                 # loops lowered once with the interpretation's types
         self.gave_up = 0                   # loops the interpretation did not follow
@@ -63,7 +64,7 @@ class Infer:
         try:
             self.env = conv.env(cx.env)
             self.frame = _Frame(cx.src, cx.frame.stack)
-            self.copies, self.objects = {}, 0
+            self.copies, self.objects, self.shared = {}, 0, {}
             elem = (element[0], conv.value(element[1])) if element else None
             state, first, _ = self.iterate(node, target, elem, start.copy(), self.env)
         except Exception:                  # GiveUp, or a program the lowering reports on

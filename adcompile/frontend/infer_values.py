@@ -108,13 +108,15 @@ class AbstractValues:
         return self.b.prim(op, x, y)
 
     def visit_Compare(self, node):
-        left = self.expr(node.left)
-        if len(node.ops) == 1:
-            return self.compare(node.ops[0], left, self.expr(node.comparators[0]))
-        first = self.compare(node.ops[0], left, self.expr(node.comparators[0]))
-        rest = ast.Compare(left=node.comparators[0], ops=node.ops[1:],
-                           comparators=node.comparators[1:])
-        return self.lazy_bool("and", first, rest)
+        (op,), (right,) = node.ops, node.comparators
+        return self.compare(op, self.expr(node.left), self.expr(right))
+
+    def visit_Shared(self, node):
+        shared = self.it.shared
+        if node in shared:
+            return shared.pop(node)
+        shared[node] = self.expr(node.value)
+        return shared[node]
 
     def compare(self, op, x, y):
         name = CMPOPS.get(type(op))
@@ -243,7 +245,7 @@ class AbstractValues:
     def call_user(self, func, node):
         it = self.it
         try:
-            src = resolve.function_source(func)
+            src = it.cx.helper_source(func)
         except Exception:
             raise GiveUp("source") from None
         if func in it.frame.stack or len(it.frame.stack) > MAX_CALL_DEPTH:

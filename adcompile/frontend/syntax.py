@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 
 from ..errors import Loc, UnsupportedSyntaxError
 from ..types import BOOL, F64, I64
@@ -67,7 +68,7 @@ def tname(v) -> str:
 def expr_text(node) -> str:
     """How the user wrote an expression, for messages (astor renders any node)."""
     import astor
-    text = astor.to_source(node).strip()
+    text = astor.to_source(_unshared(node)).strip()
     if text.startswith("(") and text.endswith(")"):      # astor's parentheses around it all
         depth = 0
         for k, ch in enumerate(text):
@@ -76,6 +77,18 @@ def expr_text(node) -> str:
                 return text
         return text[1:-1]
     return text
+
+
+def _unshared(node):
+    """node with desugaring's Shared operands written as the user wrote them."""
+    from ..desugar import Shared
+    if not any(isinstance(n, Shared) for n in ast.walk(node)):
+        return node
+
+    class Unshare(ast.NodeTransformer):
+        def visit_Shared(self, n):
+            return self.visit(n.value)
+    return Unshare().visit(copy.deepcopy(node))
 
 
 def strip_docstring(body):

@@ -4,8 +4,8 @@ A row owns everything about its primitive:
 - the Python callables it answers to (`bindings`: math.tanh, np.tanh, ...), each with the
   label users write (for messages) and a binder that checks arity and keywords and builds the
   op (bind.py; the row's `bind` is its bindings' default);
-- whether the frontend may map it over arrays (`elementwise`: lazy.py fuses the maps into
-  loops; a binding from `math` or the builtins takes numbers only unless it says otherwise);
+- whether the frontend may map it over arrays (`elementwise`: frontend/lazy.py fuses the
+  maps into loops; a binding from `math` or the builtins takes numbers only unless it says otherwise);
 - its evaluation on Python scalars (`impl`, the interpreter's), its typing rule;
 - its emission (`emit`, a callable returning text and precedence: emit.py), and the runtime
   helpers that text calls (adcompile/runtime.py, defined there once);
