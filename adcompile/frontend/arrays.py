@@ -252,15 +252,8 @@ class Arrays:
         if kind == "arange":
             if not 1 <= len(args) <= 3 or any(isinstance(a, tuple) for a in args):
                 cx.type_error(node, "np.arange() takes 1 to 3 numbers")
-            t = I64
-            for a in args:
-                t = promote(t, a.type)
-            t = dtype or (F64 if t == F64 else I64)
-            full = list(args) if len(args) > 1 else [b.const(0)] + list(args)
-            if len(full) == 2:
-                full.append(b.const(1))
-            return self.new_object(b.prim("arange", *[convert(b, a, t) for a in full],
-                                          hint=""))
+            return self.new_object(b.prim("arange", *arange_operands(
+                b, args, dtype, lambda a, t: convert(b, a, t)), hint=""))
         if kind == "array":
             elems = self.array_literal(node, args)
             t = dtype
@@ -303,6 +296,20 @@ class Arrays:
         if name in DTYPES:
             return DTYPES[name]
         self.cx.unsupported(node, f"dtype {text} is not supported", "use float or int")
+
+
+def arange_operands(b, args, dtype, convert) -> list:
+    """np.arange(stop), (start, stop), (start, stop, step): (start, stop, step) converted
+    to the result's element type (dtype, else float if any operand is, else int);
+    `convert(value, type)` is the lowering's (or the abstract interpretation's)."""
+    t = I64
+    for a in args:
+        t = promote(t, a.type)
+    t = dtype or (F64 if t == F64 else I64)
+    full = list(args) if len(args) > 1 else [b.const(0)] + list(args)
+    if len(full) == 2:
+        full.append(b.const(1))
+    return [convert(a, t) for a in full]
 
 
 __all__ = ["Arrays", "FRESH", "DTYPES"]

@@ -12,7 +12,7 @@ from ..errors import UnknownFunctionError, UnsupportedSyntaxError
 from ..ir import Value
 from ..types import BOOL, F64
 from .state import GENERIC, VALUE
-from .syntax import BINOPS, CMPOPS, expr_text, is_safe, is_static_path, tname, \
+from .syntax import BINOPS, CMPOPS, bool_chain, expr_text, is_safe, is_static_path, tname, \
     unsupported
 
 
@@ -135,11 +135,7 @@ class Expressions:
         return cx.b.prim(name, x, y)
 
     def visit_BoolOp(self, node):
-        kind = "and" if isinstance(node.op, ast.And) else "or"
-        acc = self.expr(node.values[0])
-        for rhs in node.values[1:]:
-            acc = self.lazy_bool(kind, acc, rhs)
-        return acc
+        return bool_chain(node, self.expr, self.lazy_bool)
 
     def lazy_bool(self, kind, left, rhs_node):
         """Python's short-circuit and/or, with its value semantics (returns an operand)."""

@@ -7,9 +7,9 @@ import ast
 
 from ..builder import const_value
 from ..primitives import PRIMS
-from ..types import BOOL, F64, I64, Array, is_scalar, promote
+from ..types import BOOL, F64, I64, Array, is_scalar
 from .absvalues import A, AExpr, ALeaf, AMap, AView, GiveUp, as_expr, is_array
-from .arrays import DTYPES
+from .arrays import DTYPES, arange_operands
 from .syntax import index_parts
 
 
@@ -134,14 +134,8 @@ class AbstractArrays:
         if kind == "arange":
             if not 1 <= len(args) <= 3:
                 raise GiveUp("arange")
-            t = I64
-            for a in args:
-                t = promote(t, a.type)
-            t = dtype or (F64 if t == F64 else I64)
-            full = list(args) if len(args) > 1 else [b.const(0)] + list(args)
-            if len(full) == 2:
-                full.append(b.const(1))
-            return self.new_object(b.prim("arange", *[self.values.convert(a, t) for a in full]))
+            return self.new_object(b.prim("arange", *arange_operands(
+                b, args, dtype, self.values.convert)))
         if kind == "array":
             if len(node.args) != 1 or not isinstance(node.args[0], (ast.List, ast.Tuple)) or \
                     any(isinstance(e, (ast.List, ast.Tuple)) for e in node.args[0].elts):

@@ -17,7 +17,7 @@ from .absvalues import A, AExpr, GiveUp, is_array
 from .calls import MAX_CALL_DEPTH, REDUCTIONS, bind_arguments
 from .expressions import static_value
 from .state import VALUE, is_obj
-from .syntax import BINOPS, CMPOPS, is_safe, is_static_path
+from .syntax import BINOPS, CMPOPS, bool_chain, is_safe, is_static_path
 
 
 
@@ -127,11 +127,7 @@ class AbstractValues:
         return self.b.prim(name, x, y)
 
     def visit_BoolOp(self, node):
-        kind = "and" if isinstance(node.op, ast.And) else "or"
-        acc = self.expr(node.values[0])
-        for rhs in node.values[1:]:
-            acc = self.lazy_bool(kind, acc, rhs)
-        return acc
+        return bool_chain(node, self.expr, self.lazy_bool)
 
     def lazy_bool(self, kind, left, rhs_node):
         it = self.it

@@ -41,6 +41,16 @@ BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
 CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 
 
+def bool_chain(node: ast.BoolOp, expr, lazy_bool):
+    """a and b and c (or `or`): each operand after the first through lazy_bool(kind, acc,
+    operand node), the lowering's or the abstract interpretation's."""
+    kind = "and" if isinstance(node.op, ast.And) else "or"
+    acc = expr(node.values[0])
+    for rhs in node.values[1:]:
+        acc = lazy_bool(kind, acc, rhs)
+    return acc
+
+
 def node_label(node) -> str:
     name = type(node).__name__
     return {"ListComp": "list comprehension", "GeneratorExp": "generator expression",
