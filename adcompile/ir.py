@@ -387,6 +387,16 @@ def is_ancestor(outer: Block, inner: Block) -> bool:
     return False
 
 
+def defined_in(v: Value, op: Op) -> bool:
+    """Is v defined inside one of op's regions (at any depth)?"""
+    blk = defining_block(v)
+    while blk is not None:
+        if blk.owner is op:
+            return True
+        blk = blk.owner.parent if blk.owner is not None else None
+    return False
+
+
 def tape_type(t: Scalar) -> Array:
     return Array(t, 1)
 

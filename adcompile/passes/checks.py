@@ -13,7 +13,8 @@ writes, so an array carried through the loop is checked through its value before
 from __future__ import annotations
 
 from ..builder import Builder, const_value
-from ..ir import Block, ForOp, Function, LoopOp, Op, Rewriter, Value, enclosing_loop, walk
+from ..ir import Block, ForOp, Function, LoopOp, Op, Rewriter, Value, defined_in, \
+    enclosing_loop, walk
 
 
 def hoist_checks(fn: Function) -> Function:
@@ -34,7 +35,7 @@ def hoist_checks(fn: Function) -> Function:
             shift = _counter_shift(idx, loop)
             if shift is not None and isinstance(lo, int) and lo + shift >= 0:
                 kind = ("range", shift)
-            elif not _inside(idx, loop):
+            elif not defined_in(idx, loop):
                 kind = ("at", 0)
             else:
                 continue
@@ -65,19 +66,10 @@ def _counter_shift(idx: Value, loop: ForOp):
     return None
 
 
-def _inside(v: Value, loop: Op) -> bool:
-    blk = v.owner if isinstance(v.owner, Block) else v.owner.parent
-    while blk is not None:
-        if blk.owner is loop:
-            return True
-        blk = blk.owner.parent if blk.owner is not None else None
-    return False
-
-
 def _outside(arr: Value, loop: Op):
     """A version of arr (same shape) defined before `loop`, or None."""
     for _ in range(64):
-        if not _inside(arr, loop):
+        if not defined_in(arr, loop):
             return arr
         owner = arr.owner
         if isinstance(owner, Block) and isinstance(owner.owner, LoopOp):

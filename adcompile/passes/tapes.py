@@ -12,7 +12,8 @@ only when they end.
 from __future__ import annotations
 
 from ..builder import Builder, const_value
-from ..ir import Block, ForOp, Function, IfOp, Op, Rewriter, Value, is_ancestor, make_op, walk
+from ..ir import Block, ForOp, Function, IfOp, Op, Rewriter, Value, defined_in, make_op, \
+    walk
 from ..types import Array
 
 
@@ -27,28 +28,22 @@ def size_tapes(fn: Function) -> Function:
     return fn
 
 
-def _defined_outside(v: Value, region_op: Op) -> bool:
-    owner = v.owner
-    blk = owner if isinstance(owner, Block) else owner.parent
-    return not any(is_ancestor(r, blk) for r in region_op.regions)
-
-
 def _hoist(reserve: Op) -> None:
     rw = Rewriter()
     while True:
         outer = reserve.parent.owner
         count = reserve.args[0]
         climbs = isinstance(outer, IfOp) or isinstance(outer, ForOp) and not outer.has_exit
-        if climbs and not _defined_outside(count, outer):
+        if climbs and defined_in(count, outer):
             count = _invariant_copy(count, outer, rw)
             if count is None:
                 break
             reserve.args = [count]
-        if isinstance(outer, IfOp) and _defined_outside(count, outer):
+        if isinstance(outer, IfOp) and not defined_in(count, outer):
             rw.erase(reserve)
             rw.insert_before(outer, [reserve])
         elif isinstance(outer, ForOp) and not outer.has_exit and \
-                _defined_outside(count, outer) and all(_defined_outside(b, outer)
+                not defined_in(count, outer) and all(not defined_in(b, outer)
                                                        for b in outer.bounds):
             tmp = Block()
             b = Builder(tmp, reserve.loc, "tape")
@@ -73,7 +68,7 @@ _PURE_INT = ("dim", "len", "add", "sub", "mul", "neg", "max", "min")   # never r
 def _invariant_copy(v: Value, region_op: Op, rw: Rewriter, depth: int = 0):
     """v computed before region_op from values defined there (a copy of the shape arithmetic
     the loop body repeats: x.shape[0]), or None when v changes inside it."""
-    if _defined_outside(v, region_op):
+    if not defined_in(v, region_op):
         return v
     op = v.owner
     if depth > 8 or not isinstance(op, Op) or op.regions or not (
