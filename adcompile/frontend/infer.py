@@ -163,8 +163,8 @@ class Infer:
     def loop(self, node, target, element):
         env0 = self.env
         arrays = self.arrays
-        state = initial_carry(node, target, env0, Hooks(
-            lambda stmts: may_write_arrays(stmts, env0, self.frame.src), has_view,
+        state = initial_carry(self.cx.loops.syntax_of(node), target, env0, Hooks(
+            lambda syntax: may_write_arrays(syntax, env0, self.frame.src), has_view,
             arrays.settle_views, lambda v: isinstance(v, A) and v.guess))
         state, _, _ = self.iterate(node, target, element, state, env0)
         self.env = env0
