@@ -152,11 +152,17 @@ class Loops:
         stale_mark = len(cx.copies.stale_reads)
         guess = cx.infer.predict(node, target, element, start)
         if guess is not None:
-            seen_views = set(guess.views)
-            done = self._lower_body(node, bounds, target, guess, element)
-            if set(guess.views) == seen_views and not done.rebound and \
-                    not self._untouched_objects(done.body, guess, bounds is not None) and \
-                    done.trees == guess.trees:
+            seen_views, pending = set(guess.views), set(cx.shared)
+            try:
+                done = self._lower_body(node, bounds, target, guess, element)
+            except Exception:                  # reported again below if it is the program's
+                done = None
+                cx.env = env0
+                for k in [k for k in cx.shared if k not in pending]:
+                    del cx.shared[k]
+            if done is not None and set(guess.views) == seen_views and not done.rebound \
+                    and not self._untouched_objects(done.body, guess, bounds is not None) \
+                    and done.trees == guess.trees:
                 self._emit(node, bounds, guess, done, env0)
                 return
             self.relowered += 1                # the interpretation was wrong: iterate
