@@ -38,32 +38,43 @@ class Shared(ast.expr):
 
 
 def desugar(src: FunctionSource, param_types: list | None = None) -> FunctionSource:
-    """A copy of `src` with its function body desugared; `param_types` (the entry function's
-    parameter types) lets `n += 1` on a number parameter become `n = n + 1`."""
-    node = copy.deepcopy(src.node)
-    numbers = _number_names(node, src.scope, param_types)
-    node = _Desugar(numbers).visit(node)
-    return dataclasses.replace(src, node=node)
+    """`src` with its function body desugared; `param_types` (the entry function's parameter
+    types) lets `n += 1` on a number parameter become `n = n + 1`. The parsed tree is shared
+    and never changed: rewritten nodes are new, and so are their ancestors."""
+    numbers = _number_names(src.node, src.scope, param_types)
+    node = _Desugar(numbers).rewrite(src.node)
+    return src if node is src.node else dataclasses.replace(src, node=node)
 
 
-class _Desugar(ast.NodeTransformer):
+class _Desugar:
     def __init__(self, numbers: set):
         self.numbers = numbers
 
-    def visit_Compare(self, node):
-        self.generic_visit(node)
-        if len(node.ops) == 1:
-            return node
-        return _chain(node.left, node.ops, node.comparators, node)
-
-    def visit_AugAssign(self, node):
-        self.generic_visit(node)
-        target = node.target
-        if not isinstance(target, ast.Name) or target.id not in self.numbers:
-            return node
-        read = ast.copy_location(ast.Name(id=target.id, ctx=ast.Load()), target)
-        value = ast.copy_location(ast.BinOp(left=read, op=node.op, right=node.value), node)
-        return ast.copy_location(ast.Assign(targets=[target], value=value), node)
+    def rewrite(self, node):
+        """node, or a copy of it with its rewritten children, rewritten itself."""
+        changed = {}
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                new = [self.rewrite(v) if isinstance(v, ast.AST) else v for v in value]
+                if any(a is not b for a, b in zip(new, value)):
+                    changed[name] = new
+            elif isinstance(value, ast.AST):
+                new = self.rewrite(value)
+                if new is not value:
+                    changed[name] = new
+        if changed:
+            node = copy.copy(node)
+            for name, value in changed.items():
+                setattr(node, name, value)
+        if isinstance(node, ast.Compare) and len(node.ops) > 1:
+            return _chain(node.left, node.ops, node.comparators, node)
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and \
+                node.target.id in self.numbers:
+            target = node.target
+            read = ast.copy_location(ast.Name(id=target.id, ctx=ast.Load()), target)
+            value = ast.copy_location(ast.BinOp(left=read, op=node.op, right=node.value), node)
+            return ast.copy_location(ast.Assign(targets=[target], value=value), node)
+        return node
 
 
 def _chain(left, ops, comparators, where):

@@ -187,3 +187,35 @@ def test_a_function_is_lowered_once_and_its_written_arguments_copied(monkeypatch
 def test_unwritten_array_parameters_are_read_in_place():
     fn = build_function(P.rosen_vec, [Array(F64, 1)])
     assert not any(op.name == "copy" for op in fn.body.ops)
+
+
+@pytest.mark.parametrize("func,args", LOOPS, ids=[f.__name__ for f, _ in LOOPS])
+def test_a_wrong_prediction_falls_back_to_the_same_ir(monkeypatch, func, args):
+    """Where the interpretation is wrong, the loop is lowered until its types settle, as if
+    nothing had been predicted: predicting what a loop carries before its body is looked
+    at (the first pass's state) gives the IR of the right prediction."""
+    from adcompile.irprint import format_function
+    types = [arg_type("p", a) for a in args]
+    expected = format_function(build_function(func, types))
+    monkeypatch.setattr(Infer, "predict", lambda self, node, target, element, start:
+                        start.copy())
+    assert format_function(build_function(func, types)) == expected
+
+
+def test_a_prediction_the_body_fails_on_falls_back_to_the_same_ir(monkeypatch):
+    from adcompile.errors import AdCompileError
+    from adcompile.irprint import format_function
+    func, args = P.break_continue, (0.4, 7)
+    types = [arg_type("p", a) for a in args]
+    expected = format_function(build_function(func, types))
+    body, calls = Loops._lower_body, []
+
+    def fails_first(self, *a):
+        calls.append(1)
+        if len(calls) == 1:
+            self.cx.env = {}                    # left behind by a failure half-way
+            raise AdCompileError("a type the prediction got wrong")
+        return body(self, *a)
+    monkeypatch.setattr(Loops, "_lower_body", fails_first)
+    assert format_function(build_function(func, types)) == expected
+    assert len(calls) >= 2

@@ -66,7 +66,7 @@ class Infer:
             self.frame = _Frame(cx.src, cx.frame.stack)
             self.copies, self.objects, self.shared = {}, 0, {}
             elem = (element[0], conv.value(element[1])) if element else None
-            state, first, _ = self.iterate(node, target, elem, start.copy(), self.env)
+            state, first = self.iterate(node, target, elem, start.copy(), self.env)
         except Exception:                  # GiveUp, or a program the lowering reports on
             self.gave_up += 1
             return None
@@ -80,10 +80,10 @@ class Infer:
 
     # ---------------------------------------------------------------- loops
     def iterate(self, node, target, element, state, env0):
-        """Loops.loop's iteration, on abstract values: (state, settled at once?, last pass)."""
+        """Loops.loop's iteration, on abstract values: (the settled state, settled at once?)."""
         for k in range(MAX_PASSES):
             seen_views = set(state.views)
-            trees, rebound, untouched, end = self.body_pass(node, target, element, state, env0)
+            trees, rebound, untouched = self.body_pass(node, target, element, state, env0)
             state.guessed = set()
             if set(state.views) != seen_views:
                 state.trees = trees
@@ -94,12 +94,13 @@ class Infer:
                 state.names = [n for n in state.names if n not in untouched]
                 state.trees = {n: trees[n] for n in state.names}
             elif trees == state.trees:
-                return state, k == 0, end
+                return state, k == 0
             else:
                 state.trees = trees
         raise GiveUp("the types do not settle")
 
     def followed(self, env0, state) -> dict:
+        """Loops.followed_objects: carried array names that keep meaning one object."""
         out = {}
         for n in state.names:
             v = env0.get(n)
@@ -111,6 +112,7 @@ class Infer:
         return out
 
     def bind_carried(self, env, state, follows, guessed: set) -> list:
+        """The body's arguments for the carried names, bound in env."""
         args = []
         for n in state.names:
             leaves = [A(s.type, hint=s.hint, guess=n in guessed) for s in flatten(state.trees[n])]
@@ -123,6 +125,8 @@ class Infer:
         return args
 
     def body_pass(self, node, target, element, state, env0):
+        """Loops._lower_body on abstract values: the types the body yields, the names it
+        rebinds to other arrays, the array objects it yields back unchanged."""
         env = dict(env0)
         for flag in (BRK, CONT):
             env.pop(flag, None)
@@ -158,15 +162,16 @@ class Infer:
                 untouched.add(n)
             k += width
         self.env = env0
-        return trees, rebound, untouched, env
+        return trees, rebound, untouched
 
     def loop(self, node, target, element):
+        """A loop nested in the body (or in a helper it calls): its results in self.env."""
         env0 = self.env
         arrays = self.arrays
-        state = initial_carry(node, target, env0, Hooks(
-            lambda stmts: may_write_arrays(stmts, env0, self.frame.src), has_view,
+        state = initial_carry(self.cx.loops.syntax_of(node), target, env0, Hooks(
+            lambda syntax: may_write_arrays(syntax, env0, self.frame.src), has_view,
             arrays.settle_views, lambda v: isinstance(v, A) and v.guess))
-        state, _, _ = self.iterate(node, target, element, state, env0)
+        state, _ = self.iterate(node, target, element, state, env0)
         self.env = env0
         follows = self.followed(env0, state)
         for n in state.names:

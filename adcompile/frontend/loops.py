@@ -43,33 +43,74 @@ class Pass:
     rebound: set                       # names found rebound in this pass
 
 
+@dataclass(frozen=True)
+class LoopSyntax:
+    """What a loop body's syntax says (read once per loop)."""
+    assigned: tuple                    # the names the body binds
+    rebinds: frozenset                 # the same, not counting `x op= ...`
+    has_break: bool
+    has_cont: bool
+    has_ret: bool                      # a return, in nested loops too
+    writes: bool                       # a subscript store, or `x op= ...` (arrays in place)
+    calls: tuple                       # the dotted names the body calls
+
+
+def loop_syntax(node) -> LoopSyntax:
+    writes, calls = False, []
+    for sub in (n for stmt in node.body for n in ast.walk(stmt)):
+        if isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
+            writes = True                  # x += y writes into x when x is an array
+        if isinstance(sub, (ast.Assign, ast.AugAssign)):
+            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+            writes = writes or any(isinstance(e, ast.Subscript) for t in targets
+                                   for e in (t.elts if isinstance(t, ast.Tuple) else [t]))
+        if isinstance(sub, ast.Call) and isinstance(sub.func, (ast.Name, ast.Attribute)):
+            calls.append(sub.func)
+    return LoopSyntax(tuple(assigned_names(node.body)),
+                      frozenset(assigned_names(node.body, augmented=False)),
+                      has_stmt(node.body, ast.Break), has_stmt(node.body, ast.Continue),
+                      has_stmt(node.body, ast.Return, into_loops=True), writes, tuple(calls))
+
+
+def may_write_arrays(syntax: LoopSyntax, env, src) -> bool:
+    """Could the loop body write into an array: a subscript store, `x op= ...`, or a call of
+    a user function (which may write into the arrays it is given)?"""
+    if syntax.writes:
+        return True
+    for func in syntax.calls:
+        try:
+            obj = static_value(func, env, src)
+        except Exception:               # reported when the call itself is lowered
+            obj = None
+        if obj is not None and resolve.is_user_function(obj):
+            return True
+    return False
+
+
 class Hooks(NamedTuple):
     """How initial_carry sees values: the lowering's, or the abstract interpretation's."""
-    may_write: Callable                # stmts -> could they write into an array?
+    may_write: Callable                # LoopSyntax -> could the body write into an array?
     has_view: Callable                 # value -> does it hold a view?
     settle: Callable                   # (value, hint) -> the value with views copied
     is_guess: Callable                 # value -> is it an enclosing loop's guessed argument?
 
 
-def initial_carry(node, target, env0, hooks: Hooks) -> Carried:
+def initial_carry(syntax: LoopSyntax, target, env0, hooks: Hooks) -> Carried:
     """What a loop carries before its body is looked at: the names the body assigns (and the
     index), the array objects when the body may write arrays, the exit flags; their types as
     they enter, or a guess for names first set in the body. Carried slices in env0 are
     replaced by copies, and an enclosing loop's guesses dropped (learned here)."""
-    names = list(assigned_names(node.body))
+    names = list(syntax.assigned)
     if target is not None and target not in names:
         names.insert(0, target)
-    if hooks.may_write(node.body):
+    if hooks.may_write(syntax):
         names += [n for n in env0 if is_obj(n)]
-    has_break, has_cont = has_stmt(node.body, ast.Break), has_stmt(node.body, ast.Continue)
-    has_ret = has_stmt(node.body, ast.Return, into_loops=True)
-    if has_ret:
+    if syntax.has_ret:
         names += [n for n in (RET, RETVAL) if n not in names]
-    if has_break:
+    if syntax.has_break:
         names.append(BRK)
     # a view the body only updates in place (v -= ...) stays the view: not carried
-    rebinds = set(assigned_names(node.body, augmented=False))
-    names = [n for n in names if n in rebinds or not hooks.has_view(env0.get(n))]
+    names = [n for n in names if n in syntax.rebinds or not hooks.has_view(env0.get(n))]
     for n in names:                        # a carried slice is copied (and checked)
         if hooks.has_view(env0.get(n)):
             env0[n] = hooks.settle(env0[n], hint_of(n))
@@ -84,29 +125,7 @@ def initial_carry(node, target, env0, hooks: Hooks) -> Carried:
         else:                              # first set inside the loop: learn its type
             trees[n] = Slot(I64 if n == target else F64, hint_of(n))
             guessed.add(n)
-    return Carried(names, trees, guessed, has_break or has_ret, has_cont)
-
-
-def may_write_arrays(stmts, env, src) -> bool:
-    """Could these statements write into an array: a subscript store, or a call of a
-    user function (which may write into the arrays it is given)?"""
-    for node in stmts:
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
-                return True                # x += y writes into x when x is an array
-            if isinstance(sub, (ast.Assign, ast.AugAssign)):
-                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-                if any(isinstance(e, ast.Subscript) for t in targets
-                       for e in (t.elts if isinstance(t, ast.Tuple) else [t])):
-                    return True
-            if isinstance(sub, ast.Call) and isinstance(sub.func, (ast.Name, ast.Attribute)):
-                try:
-                    obj = static_value(sub.func, env, src)
-                except Exception:       # reported when the call itself is lowered
-                    obj = None
-                if obj is not None and resolve.is_user_function(obj):
-                    return True
-    return False
+    return Carried(names, trees, guessed, syntax.has_break or syntax.has_ret, syntax.has_cont)
 
 
 class Loops:
@@ -115,6 +134,7 @@ class Loops:
     def __init__(self, cx):
         self.cx = cx
         self.guesses: set = set()      # ids of block arguments whose types are guesses
+        self.syntax: dict = {}         # loop node -> its LoopSyntax
         self.relowered = 0             # loops whose body was lowered more than once
 
     def loop(self, node, bounds, target, element=None):
@@ -126,17 +146,23 @@ class Loops:
         cx = self.cx
         env0 = cx.env
         views = cx.views
-        start = initial_carry(node, target, env0, Hooks(
-            lambda stmts: may_write_arrays(stmts, env0, cx.src), views.has_view,
+        start = initial_carry(self.syntax_of(node), target, env0, Hooks(
+            lambda syntax: may_write_arrays(syntax, env0, cx.src), views.has_view,
             views.settle_views, lambda v: isinstance(v, Value) and v.id in self.guesses))
         stale_mark = len(cx.copies.stale_reads)
         guess = cx.infer.predict(node, target, element, start)
         if guess is not None:
-            seen_views = set(guess.views)
-            done = self._lower_body(node, bounds, target, guess, element)
-            if set(guess.views) == seen_views and not done.rebound and \
-                    not self._untouched_objects(done.body, guess, bounds is not None) and \
-                    done.trees == guess.trees:
+            seen_views, pending = set(guess.views), set(cx.shared)
+            try:
+                done = self._lower_body(node, bounds, target, guess, element)
+            except Exception:                  # reported again below if it is the program's
+                done = None
+                cx.env = env0
+                for k in [k for k in cx.shared if k not in pending]:
+                    del cx.shared[k]
+            if done is not None and set(guess.views) == seen_views and not done.rebound \
+                    and not self._untouched_objects(done.body, guess, bounds is not None) \
+                    and done.trees == guess.trees:
                 self._emit(node, bounds, guess, done, env0)
                 return
             self.relowered += 1                # the interpretation was wrong: iterate
@@ -164,6 +190,11 @@ class Loops:
         else:
             cx.type_error(node, "cannot settle the types of the loop's variables")
         self._emit(node, bounds, state, done, env0)
+
+    def syntax_of(self, node) -> LoopSyntax:
+        if node not in self.syntax:
+            self.syntax[node] = loop_syntax(node)
+        return self.syntax[node]
 
     def _emit(self, node, bounds, state, done, env0):
         """The loop op, its results bound to the carried names."""
