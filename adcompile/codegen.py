@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 
+from .builder import const_value
 from .ir import Block, ForOp, Function, IfOp, LoopOp, Op, Value, WhileOp, walk
 from .names import TAPE_HELPERS, Names
 from .prims import PRIMS, runtime_helpers as prim_helpers
@@ -49,6 +50,7 @@ class Emitter:
         self.lines: list[str] = []
         self.uses = self.names.layout.uses
         self.pending: dict[int, tuple] = {}     # value id -> (expr, precedence)
+        self.shapes: dict[int, list] = {}       # first x.shape[0] read -> the run (n0, n1 = ..)
         self.tapes: dict = {}                   # (group, slot) -> array name
         self.allocated: set = set()             # tapes made at their final size (exact)
         self.pointers: dict = {}                # group -> pointer name
@@ -162,13 +164,19 @@ class Emitter:
     def block(self, blk: Block, depth: int) -> None:
         start = len(self.lines)
         folded = self.foldable_ops(blk)
+        unpacked = self.shape_reads(blk, folded)
         for op in blk.ops:
-            if op.name in ("const", "undef", "yield"):
+            if op.name in ("const", "undef", "yield") or id(op) in unpacked:
                 continue            # literals are inlined; yields belong to the region op
             if id(op) in folded:
                 self.pending[op.result.id] = self.prim_expr(op)
                 continue
             self.comment(op, depth)
+            if id(op) in self.shapes:
+                dims = self.shapes[id(op)]
+                self.emit(depth, f"{', '.join(self.name(d.result) for d in dims)} = "
+                                 f"{self.operand(op.args[0], ATOM)}.shape")
+                continue
             if op.name == "return":
                 self.emit(depth, "return " + ", ".join(self.expr(v)[0] for v in op.args))
                 continue
@@ -182,6 +190,25 @@ class Emitter:
                 getattr(self, "op_" + op.name, self.op_prim)(op, depth)
         if len(self.lines) == start:
             self.emit(depth, "pass")
+
+    def shape_reads(self, blk: Block, folded: set) -> set:
+        """Runs of named reads x.shape[0], x.shape[1], ... of every dimension of one array,
+        one after the other, are written `n0, n1 = x.shape`: self.shapes maps the first read
+        to the run; the others are returned (they write no statement of their own)."""
+        rest: set = set()
+        ops = [op for op in blk.ops if op.name not in ("const", "undef")]   # written inline
+        for i, op in enumerate(ops):
+            arr = op.args[0] if op.name == "dim" else None
+            if arr is None or const_value(op.args[1]) != 0 or arr.type.ndim < 2:
+                continue
+            run = ops[i:i + arr.type.ndim]
+            if len(run) == arr.type.ndim and all(
+                    d.name == "dim" and d.args[0] is arr and const_value(d.args[1]) == k
+                    and id(d) not in folded and self.uses.get(d.result.id)
+                    for k, d in enumerate(run)):
+                self.shapes[id(op)] = run
+                rest.update(id(d) for d in run[1:])
+        return rest
 
     def foldable_ops(self, blk: Block) -> set:
         """Ops whose value is written inside the expression of their only user.

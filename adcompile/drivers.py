@@ -158,8 +158,11 @@ def _forward_lanes(d: _Driver, kernel, wrt, width) -> Function:
             return b.prim("eq", k, at[q])
         return below if q == 0 else b.prim("and", b.prim("le", at[q], k), below)
 
-    def index(q, k):
-        return d.unravel(b.prim("sub", k, at[q], hint="i"), dims[ps[q].id])
+    def index(q, k, offset=None):
+        """Coordinate k's index into parameter q (offset: k - at[q] if already made)."""
+        if offset is None:
+            offset = b.prim("sub", k, at[q], hint="i")
+        return d.unravel(offset, dims[ps[q].id])
 
     def sweep(start, carried):
         acc, seed = carried[1:1 + len(ps)], carried[1 + len(ps):]
@@ -183,16 +186,20 @@ def _forward_lanes(d: _Driver, kernel, wrt, width) -> Function:
         def collect(lane, vals):
             acc, seed = vals[:len(ps)], vals[len(ps):]
             k = b.prim("add", start, lane, hint="k")
-            t = b.prim("index", ts, lane)
+
+            def take(v, q):          # in the arm that reads it: written where it is used
+                i = (b.prim("sub", k, at[q], hint="i")      # named once, unravelled inline
+                     if len(dims[ps[q].id]) > 1 else None)
+                return [b.prim("store", v[0], b.prim("index", ts, lane), *index(q, k, i)),
+                        b.prim("store", v[1], 0.0, lane, *index(q, k, i))]
             for q, p in enumerate(ps):
                 if not dims[p.id]:
-                    acc[q] = b.prim("select", inside(q, k), t, acc[q], hint=acc[q].hint)
+                    acc[q] = b.prim("select", inside(q, k), b.prim("index", ts, lane), acc[q],
+                                    hint=acc[q].hint)
                     continue
                 s = arrays.index(q)
                 acc[q], seed[s] = d.when(inside(q, k), [acc[q], seed[s]],
-                                         lambda v, q=q: [
-                                             b.prim("store", v[0], t, *index(q, k)),
-                                             b.prim("store", v[1], 0.0, lane, *index(q, k))])
+                                         lambda v, q=q: take(v, q))
             return acc + seed
         done = d.loop(0, width, acc + seed, collect, hint="lane")
         return [outs[0]] + done

@@ -117,3 +117,27 @@ def f(x, c):
         _, (gx, gc) = ad.value_and_grad(m.f, wrt=(0, 1), jit=jit)(x, 1.5)
         np.testing.assert_allclose(gx, 3.0 * x)
         assert gc == pytest.approx(float(np.sum(x * x)) + 1.0)
+
+
+def test_shape_reads_are_one_unpacking(load):
+    """`n, m = A.shape` is written back as one statement (and so is the forward driver's
+    reading of a matrix parameter's shape); the gradient is unchanged."""
+    m = load("""
+import numpy as np
+def f(A, v):
+    n, m = A.shape
+    s = 0.0
+    for i in range(n):
+        for j in range(m):
+            s += A[i, j] * v[j] * (i + 1)
+    return s
+""")
+    rng = np.random.default_rng(3)
+    A, v = rng.normal(size=(3, 4)), rng.normal(size=4)
+    src = _grads(m.f, (A, v), (0, 1), A="f64[:, :]", v="f64[:]")
+    assert "n, m = A.shape" in src
+    fwd = ad.value_and_grad(m.f, wrt=(0, 1), mode="forward")
+    assert "n0_A, n1_A = A.shape" in fwd.specialise(A="f64[:, :]", v="f64[:]").source
+    _, (gA, gv) = fwd(A, v)
+    np.testing.assert_allclose(gA, _fd(m.f, (A, v), 0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gv, _fd(m.f, (A, v), 1), rtol=1e-6, atol=1e-8)

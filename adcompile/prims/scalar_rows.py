@@ -262,9 +262,9 @@ def _np_extreme(kind):
     return lambda a, c: a if better(a, c) or a != a else c
 
 
-_NP_EXTREME = {"npmax": ("max", ">", np.maximum), "npmin": ("min", "<", np.minimum)}
-for _name, (_kind, _op, _np) in _NP_EXTREME.items():
-    row(_name, 2, _np_extreme(_kind), cond("{0} if {0} %s {1} or {0} != {0} else {1}" % _op),
+_NP_EXTREME = {"npmax": ("max", np.maximum), "npmin": ("min", np.minimum)}
+for _name, (_kind, _np) in _NP_EXTREME.items():
+    row(_name, 2, _np_extreme(_kind), call(f"np.{_kind}imum"),
         _arith, _tie_weights(_kind), kink=PRIMS[_kind].kink, directional=_name + "_dir",
         finite_partials=True, elementwise=True, bindings=(_np,), bind=as_float(2),
         doc=f"np.{_kind}imum(a, b): NaN-propagating; ties split evenly")
