@@ -12,9 +12,11 @@ is not is replaced by an empty one, so the next call compiles what the function 
 """
 from __future__ import annotations
 
+import gc
 import inspect
 import threading
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
@@ -71,13 +73,30 @@ class Compiled:
         return all(s.unchanged() for s in self.scopes)
 
 
+@contextmanager
+def gc_paused():
+    """The cyclic garbage collector off while the compiler builds and writes a function
+    (and on again after, unless the caller had turned it off). The build makes many small
+    objects that all live until it ends; each full collection would scan them all again,
+    which made compile time grow faster than the function (2,000 statements: 1.7 s with
+    collections, 0.9 s without)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def compile_build(build: Build, types: tuple, jit: bool, scopes) -> Compiled:
     """Generate the module of build.entry (and the kernels it calls), write it to the cache
     and compile its entry."""
     primal = build.primal
     where = primal.loc.short() if primal.loc else primal.name
-    source = generate_module(build.entry, build.name, f"{where} ({primal.name})", build.what,
-                             params=list(build.params))
+    with gc_paused():
+        source = generate_module(build.entry, build.name, f"{where} ({primal.name})",
+                                 build.what, params=list(build.params))
     path = write_module(source, build.name)
     func = compile_function(path, build.name, jit, source)
     return Compiled(tuple(types), primal, build.entry, source,

@@ -11,7 +11,7 @@ import numpy as np
 
 from .arguments import (_I64_MAX, _I64_MIN, _array_key, _clean, _loc_of, _normalise_wrt,
                         _type_of_annotation, typed_values, user_function)
-from .compiled import Compiled, Specialisations, compile_build
+from .compiled import Compiled, Specialisations, compile_build, gc_paused
 from .compiled import shared as shared_specialisations
 from .compiled import shared_signature
 from .errors import AdCompileError, AdTypeError, Loc
@@ -140,7 +140,7 @@ class Transformed:
                     hint=f"pass a float for {self.params[i]!r} (e.g. 3.0 rather than 3), "
                          "or leave it out of wrt")
         from .resolve import recording
-        with recording() as scopes:
+        with recording() as scopes, gc_paused():
             build = self.transform.build(self, types)
         return compile_build(build, types, self.jit, scopes)
 

@@ -285,3 +285,28 @@ def test_library_functions_are_never_compiled_from_their_source(tmp_path):
     for fn in (scipy.optimize.rosen, np.eye):
         with pytest.raises(ad.AdCompileError, match="library function"):
             ad.grad(fn)(np.ones(3))
+
+
+def test_compiling_leaves_the_garbage_collector_as_it_was(load):
+    """The compiler pauses the cyclic collector while it builds; it is on again after a
+    compile, after a compile that fails, and stays off if the user had turned it off."""
+    import gc
+    m = load("""
+def ok(x):
+    return x * x
+
+def bad(x):
+    return undefined_name + x
+""")
+    assert gc.isenabled()
+    ad.grad(m.ok)(2.0)
+    assert gc.isenabled()
+    with pytest.raises(ad.AdCompileError):
+        ad.grad(m.bad)(2.0)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        ad.grad(m.ok, mode="forward")(2.0)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
