@@ -390,8 +390,11 @@ class Emitter:
     def op_tape_store(self, op: Op, depth: int):
         arr = self.tape(op, op.args[0].type)
         value = self.expr(op.args[0])[0]
-        if isinstance(op.args[0].type, Array):
-            self.emit(depth, f"{arr}.append(np.ascontiguousarray({value}))")
+        if isinstance(op.args[0].type, Array):     # a list of C-ordered arrays: a view
+            made = op.args[0].owner                 # is copied, a snapshot already is one
+            if not (isinstance(made, Op) and made.name == "copy"):
+                value = f"np.ascontiguousarray({value})"
+            self.emit(depth, f"{arr}.append({value})")
             return
         self.emit(depth, f"{arr}[{self.pointer(op)}] = {value}")
 

@@ -14,11 +14,7 @@ from adcompile.ir import Block, Function, Value
 from adcompile.primitives import PRIMS
 from adcompile.types import BOOL, F64
 
-SKIP = {"index", "index_add", "store", "iadd", "zeros", "ones", "empty", "full", "arange",
-        "copy", "array_of", "sum_all", "zeros_like", "len", "dim", "matmul", "outer",
-        "scaled", "same_size", "slice_start", "slice_len", "wrap_index", "range_len",
-        "roundn", "lane"}
-SCALAR = sorted(n for n, p in PRIMS.items() if n not in SKIP)
+SCALAR = sorted(n for n, p in PRIMS.items() if p.operands == "numbers")   # a row attribute
 
 
 def _operands(name, a, b):

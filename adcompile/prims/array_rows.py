@@ -169,17 +169,17 @@ def _index_add(acc, g, *idx):
 row("index", None, lambda a, *i: a[i], Emit(_read, (), ("inbounds",)), _elem, cost="cheap",
     jvp=_linear("index", keep_rest=True),
     vjp=scatter(lambda b, acc, g, arr, *idx: b.prim("index_add", acc, g, *idx)),
-    doc="element read x[i] / A[i, j]; its adjoint scatters: x_bar[i] += g")
+    doc="element read x[i] / A[i, j]; its adjoint scatters: x_bar[i] += g", operands="arrays")
 row("index_add", None, _index_add, _write("+=", checks=False), _same_as_first, inplace=True,
     jvp=_written("index_add"),
     vjp=array_adjoint(lambda b, G, args, attrs: [
         ("set", G), ("add", b.prim("index", G, *args[2:]))] + [None] * len(args[2:])),
-    doc="x_bar[i] += g, updating the accumulator in place")
+    doc="x_bar[i] += g, updating the accumulator in place", operands="arrays")
 row("zeros_like", 1, lambda a: np.zeros_like(a, dtype=np.float64), call("np.zeros_like"),
     lambda a: Array(F64, a.type.ndim, a.type.ones), cost=E,
-    doc="a fresh zero gradient shaped like an array")
-row("len", 1, len, call("len"), _int)
-row("dim", 2, lambda a, k: a.shape[k], "{0}.shape[{1}]", _int, doc="x.shape[k]")
+    doc="a fresh zero gradient shaped like an array", operands="arrays")
+row("len", 1, len, call("len"), _int, operands="arrays")
+row("dim", 2, lambda a, k: a.shape[k], "{0}.shape[{1}]", _int, doc="x.shape[k]", operands="arrays")
 
 
 # ---------------------------------------------------------------------------- array writes
@@ -198,37 +198,39 @@ def _store(arr, v, *idx):
 
 
 row("store", None, _store, _write("="), _same_as_first, inplace=True, jvp=_written("store"),
-    vjp=array_adjoint(_store_adjoint), doc="y[i] = v: a new version of y, written in place")
+    vjp=array_adjoint(_store_adjoint), doc="y[i] = v: a new version of y, written in place",
+    operands="arrays")
 row("iadd", 2, lambda a, b: a + b, "{0} += {1}", _same_as_first, inplace=True,
     jvp=each_direction(_iadd_tangent, zeros=False),
     vjp=array_adjoint(lambda b, G, args, attrs: [
         ("set", G), ("add", b.prim("copy", G) if isinstance(args[1].type, Array)
                      else b.prim("sum_all", G))]),
-    doc="an array accumulator += an array or a number, in place")
+    doc="an array accumulator += an array or a number, in place", operands="arrays")
 row("zeros", None, lambda *d, dtype="f64": np.zeros(d, _np_dtype(dtype)), _alloc("np.zeros"),
-    _made, cost=E, takes_attrs=True)
+    _made, cost=E, takes_attrs=True, operands="ints")
 row("ones", None, lambda *d, dtype="f64": np.ones(d, _np_dtype(dtype)), _alloc("np.ones"),
-    _made, cost=E, takes_attrs=True)
+    _made, cost=E, takes_attrs=True, operands="ints")
 row("empty", None, lambda *d, dtype="f64": np.zeros(d, _np_dtype(dtype)), _alloc("np.empty"),
-    _made, cost=E, takes_attrs=True, doc="uninitialised (the interpreter fills zeros)")
+    _made, cost=E, takes_attrs=True, doc="uninitialised (the interpreter fills zeros)",
+    operands="ints")
 row("full", None, lambda v, *d, dtype="f64": np.full(d, v, _np_dtype(dtype)),
     _alloc("np.full", first=1), lambda v, *d, dtype="f64", **_: _made(*d, dtype=dtype),
     cost=E, takes_attrs=True, jvp=_linear("full", keep_rest=True),
     vjp=array_adjoint(lambda b, G, args, attrs: [("add", b.prim("sum_all", G))]
-                      + [None] * (len(args) - 1)))
+                      + [None] * (len(args) - 1)), operands="ints")
 row("arange", 3, lambda a, b, c: np.arange(a, b, c), call("np.arange"),
-    lambda a, b, c, **_: Array(a.type, 1), cost=E)
+    lambda a, b, c, **_: Array(a.type, 1), cost=E, operands="ints")
 row("copy", 1, lambda a: a.copy(), "{0}.copy()", _same_as_first, cost=E, jvp=_linear("copy"),
-    vjp=array_adjoint(lambda b, G, args, attrs: [("set", G)]))
+    vjp=array_adjoint(lambda b, G, args, attrs: [("set", G)]), operands="arrays")
 row("array_of", None, lambda *e: np.array(e), Emit(_array_literal),
     lambda *e, **_: Array(e[0].type, 1), cost=E,
     jvp=each_direction(lambda b, out, args, dots, attrs: b.prim(
         "array_of", *[d if d is not None else 0.0 for d in dots]), zeros=False),
     vjp=array_adjoint(lambda b, G, args, attrs: [
-        ("add", b.prim("index", G, k)) for k in range(len(args))]))
+        ("add", b.prim("index", G, k)) for k in range(len(args))]), operands="arrays")
 row("sum_all", 1, lambda a: a.sum(), call("np.sum"), lambda a, **_: a.type.dtype, cost=E,
     jvp=_linear("sum_all"), vjp=scatter(lambda b, acc, g, arr: b.prim("iadd", acc, g)),
-    doc="np.sum(x) over every element")
+    doc="np.sum(x) over every element", operands="arrays")
 
 
 # ---------------------------------------------------------------------------- checks, select
@@ -247,7 +249,8 @@ def _runtime(name: str):
 
 row("same_size", 2, _runtime("same_size"), _helper("same_size", "where"), _int,
     takes_attrs=True, check=True,
-    doc="a dimension two broadcast operands share; a mismatch raises naming the user's line")
+    doc="a dimension two broadcast operands share; a mismatch raises naming the user's line",
+    operands="ints")
 row("select", 3, lambda c, a, b: a if c else b, cond("{1} if {0} else {2}", need=2),
     lambda c, a, b, **_: promote(a.type, b.type) if a.type != b.type else a.type,
     lambda b, o, c, x, y: (None, b.prim("bool_f64", c), b.prim("bool_f64", b.prim("not", c))),
@@ -266,12 +269,12 @@ row("gmul", 2, lambda g, d: g * d if g != 0.0 else 0.0, cond("{0} * {1} if {0} !
     doc="g * d, and 0 where the adjoint g is 0 (d may be inf or NaN on a path not taken)")
 row("slice_start", 4, _runtime("slice_start"),
     _helper("slice_start", "has_start", "has_stop"), _int, takes_attrs=True,
-    doc="start of x[a:b:c] with Python's rules")
+    doc="start of x[a:b:c] with Python's rules", operands="ints")
 row("slice_len", 4, _runtime("slice_len"), _helper("slice_len", "has_start", "has_stop"), _int,
-    takes_attrs=True, doc="length of x[a:b:c] with Python's rules")
+    takes_attrs=True, doc="length of x[a:b:c] with Python's rules", operands="ints")
 row("wrap_index", 2, _runtime("wrap_index"), _helper("wrap_index", "where"), _int,
     takes_attrs=True, check=True,
-    doc="an index into a view: checked, negatives counted from the end")
+    doc="an index into a view: checked, negatives counted from the end", operands="ints")
 row("check_range", 3, _runtime("check_range"), _helper("check_range", "where"), _int,
     takes_attrs=True, check=True,
     doc="range(lo, hi) indexes an axis of length n (checked once, before the loop)")
@@ -297,17 +300,19 @@ def _matmul(a, c, ta=False, tb=False, **_):
 row("matmul", 2, _matmul, Emit(_matmul_emit, (), ("checked_matmul",)), _matmul_type, cost=E,
     takes_attrs=True, jvp=_bilinear("matmul"), vjp=array_adjoint(_matmul_adjoint),
     needs_contents=True, bindings=(on(np.dot, bind=dot), on(np.matmul, bind=dot)),
-    doc="A @ B, np.dot: BLAS; adjoints G @ B.T and A.T @ G")
+    doc="A @ B, np.dot: BLAS; adjoints G @ B.T and A.T @ G", operands="arrays")
 row("outer", 2, lambda a, c: np.outer(a, c), call("outer", helpers=("outer",)),
     lambda a, c, **_: Array(F64, 2), cost=E, needs_contents=True, jvp=_bilinear("outer"),
     vjp=array_adjoint(lambda b, G, args, attrs: [("add", b.prim("matmul", G, args[1])),
                                                  ("add", b.prim("matmul", G, args[0], ta=True))]),
-    bindings=(on(np.outer, bind=outer),))
+    bindings=(on(np.outer, bind=outer),), operands="arrays")
 row("scaled", 2, lambda a, s: a * s, infix("*", 12), _same_as_first, cost=E,
-    jvp=_bilinear("scaled"), doc="an array times a number (adjoint of a dot product)")
+    jvp=_bilinear("scaled"), doc="an array times a number (adjoint of a dot product)",
+    operands="arrays")
 
 row("lane", 2, lambda a, j: a[j], "{0}[{1}]",
     lambda a, j, **_: Array(a.type.dtype, a.type.ndim - 1),
-    doc="a[j]: lane j of a driver's seed array (a view of one direction); not differentiated")
+    doc="a[j]: lane j of a driver's seed array (a view of one direction); not differentiated",
+    operands="arrays")
 
 __all__: list = []

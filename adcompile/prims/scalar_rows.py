@@ -152,7 +152,7 @@ row("bool_f64", 1, float, cond("1.0 if {0} else 0.0"), _float, fold=True,
     doc="float(b) for a bool")
 row("bool_i64", 1, int, cond("1 if {0} else 0"), _int, fold=True, doc="int(b) for a bool")
 row("range_len", 3, lambda lo, hi, st: len(range(lo, hi, st)), "len(range({0}, {1}, {2}))",
-    _int, fold=True)
+    _int, fold=True, operands="ints")
 
 # ---------------------------------------------------------------------------- smooth math
 _unary = {
@@ -332,6 +332,6 @@ row("fround", 1, lambda x: float(np.round(x)), call("np.round"), _float,
     kink=Kink("jump", "x a half-integer", convention=0.0), elementwise=True,
     bindings=(np.round, np.rint), doc="np.round: float result")
 row("roundn", 2, round, call("round"), _float,
-    kink=Kink("jump", "x a rounding boundary", convention=0.0))
+    kink=Kink("jump", "x a rounding boundary", convention=0.0), operands="ints")
 
 __all__ = ["SINGULAR0", "E"]

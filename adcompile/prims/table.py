@@ -69,6 +69,9 @@ class Prim:
     #   adjoint of 0 times them stays 0 with no guard: add, mul, sin, ...); False for rows
     #   singular or overflowing at finite operands (sqrt at 0, exp(800), 1/x)
     check: bool = False               # run for the error it raises: a statement when unused
+    operands: str = "numbers"         # what it takes: "numbers" (any float operands),
+    #   "ints" (sizes, counts, int positions) or "arrays"; the table-driven tests pair the
+    #   "numbers" rows with each other
 
     @property
     def helpers(self) -> tuple:
