@@ -98,3 +98,85 @@ def test_unsupported_array_writes_are_explained(load, body, words):
     with pytest.raises(ad.AdCompileError, match=words) as info:
         ad.grad(m.f)(1.0)
     assert str(info.value).startswith(m.__file__)
+
+
+FRESH_IN_LOOP = {
+    "first_set_in_loop": """
+    for j in range(3):
+        a = np.zeros(3)
+        a[j] = x * (j + 1.0)
+    return np.sum(a * a)""",
+    "rebound_in_loop": """
+    a = np.ones(3)
+    for j in range(3):
+        a = np.zeros(3)
+        a[j] = x * j
+    return np.sum(a * a)""",
+    "inner_loop_writes": """
+    for i in range(2):
+        a = np.zeros(3)
+        for j in range(3):
+            a[j] = a[j] + x * (i + j)
+    return np.sum(a * a)""",
+    "nested_first_set": """
+    for i in range(2):
+        for j in range(2):
+            a = np.zeros(3)
+            a[j] = x * (i + 1.0)
+    return np.sum(a * a)""",
+    "copy_each_iteration": """
+    a = np.ones(3) * x
+    for j in range(3):
+        a = a.copy()
+        a[j] = a[j] * x + 1.0
+    return np.sum(a * a)""",
+    "augmented_fresh": """
+    for j in range(2):
+        a = np.ones(3)
+        a += x * (j + 1.0)
+        a[j] *= x
+    return np.sum(a * a)""",
+    "while_fresh": """
+    k = 0
+    while k < 3:
+        a = np.zeros(3)
+        a[k] = x * (k + 1.0)
+        k += 1
+    return np.sum(a * a)""",
+    "branch_fresh_in_loop": """
+    a = np.ones(3)
+    for j in range(3):
+        if j > 0:
+            a = np.zeros(3)
+            a[j] = x * j
+    return np.sum(a * a)""",
+    "written_then_rebound_in_loop": """
+    a = np.zeros(3)
+    if x > 0.0:
+        for j in range(3):
+            a[j] = x * j
+    for j in range(3):
+        z = np.zeros(3)
+        z[j] = x
+        a = a + z
+    return np.sum(a * a)""",
+    "helper_fills_fresh": """
+    for j in range(2):
+        a = np.zeros(3)
+        put(a, j, x)
+    return np.sum(a * a)""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FRESH_IN_LOOP))
+def test_array_made_and_written_inside_a_loop(load, name):
+    """A name bound to a new array inside a loop body and then written: the loop carries the
+    written array, not the one before the write (this gave 0 silently), and starts from the
+    array as last written before the loop (not as first bound)."""
+    m = load("import numpy as np\n\ndef put(a, j, v):\n    a[j] = v * 2.0\n    return 0.0\n"
+             "\n\ndef f(x):" + FRESH_IN_LOOP[name] + "\n")
+    for x in (0.7, -1.3):
+        check_gradient(m.f, (x,))
+        for jit in (True, False):
+            assert ad.grad(m.f, mode="forward", jit=jit)(x) == pytest.approx(
+                ad.grad(m.f, jit=jit)(x), rel=1e-12)

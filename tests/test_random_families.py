@@ -650,7 +650,7 @@ def gen_nan_array(ch: Choices) -> Case:
 # tapes are reserved once where their size is known (hoisted out of outer loops): writes at
 # the loop index, at a fixed element, reading the element before, read again in a later
 # sweep, in a branch, in two dimensions; inner trip counts fixed, following the outer index,
-# or a parameter's length.
+# or a parameter's length; the array rebound to a new one inside the loop before the writes.
 
 WRITE_BLOCKS = [
     ["for i in range({n}):", "    y[i] = {e}"],
@@ -663,6 +663,17 @@ WRITE_BLOCKS = [
     ["for i in range(3):", "    for j in range(3):", "        B[i, j] = B[i, j] * x[i] + {e}"],
     ["for t in range({m}):", "    for i in range({inner}):",
      "        s = s + math.sin(s * c + x[i] * (t + 1.0))"],
+]
+# the name bound to a new array inside the loop, then written (the loop must carry the
+# written array, not the one before the write, and start from the array as last written).
+# Last in a program: writing into y after such a loop is refused (y may be either array)
+REBIND_BLOCKS = [
+    ["for t in range(2):", "    y = np.zeros(x.shape[0])", "    for i in range({n}):",
+     "        y[i] = y[i] + {e} * (t + 1.0)"],
+    ["for i in range({n}):", "    y = y.copy()", "    y[i] = {e}"],
+    ["for i in range({n}):", "    if c > 0.9:", "        y = y * 0.5", "    else:",
+     "        y = y + 0.0", "    y[i] = y[i] + {e}"],
+    ["for i in range({n}):", "    z = np.zeros(x.shape[0])", "    z[i] = {e}", "    y = y + z"],
 ]
 WRITE_VALUES = ["x[i] * x[i]", "math.sin(x[i] + s)", "math.tanh(c * x[i])", "x[i] * c - s",
                 "math.exp(-x[i] * x[i])"]
@@ -681,6 +692,9 @@ def gen_writes(ch: Choices) -> Case:
         lines += ["    " + ln.format(**fill) for ln in block]
         if ch.bool(0.4):
             lines.append(f"    s = s + y[{ch.int(0, N - 1)}] * c")
+    if ch.bool(0.4):
+        lines += ["    " + ln.format(n=ch.pick([str(N), "x.shape[0]"]), e=ch.pick(WRITE_VALUES))
+                  for ln in ch.pick(REBIND_BLOCKS)]
     lines.append("    return s + np.sum(y * y) + np.sum(B * B) * 0.1")
     x, A, _ = array_args(ch)
     point = lambda ch: (array_args(ch)[0], A, ch.float(0.5, 1.5))

@@ -204,7 +204,8 @@ class Loops:
         names, trees = state.names, state.trees
         inits = []
         for n in names:
-            init = b.const(False, hint="broke") if n is BRK else env0.get(n)
+            init = b.const(False, hint="broke") if n is BRK else \
+                env0.get(n) if is_obj(n) else cx.arrays.current(env0.get(n))   # as written
             inits += cx.branches.coerce_tree(init, trees[n])
         body = done.body
         hints = [a.hint for a in (body.args[1:] if bounds else body.args)]
@@ -314,12 +315,17 @@ class Loops:
             views.settle_carried_views(names, state.views)
             rebound = {n for n, key in follows.items()
                        if cx.objects.key_of(cx.env[n]) != key} - state.rebound
-            new_trees = {n: rename(tree_types(cx.env[n]), n) if n in state.guessed else
-                         widen(trees[n], tree_types(cx.env[n]), b.loc, n)
+            # a name yields its array's current version: `a = np.zeros(n); a[j] = v` in the
+            # body makes a new object the loop does not carry, so the name's own value
+            # would be the array before the write
+            ends = {n: cx.env[n] if is_obj(n) else cx.arrays.current(cx.env[n])
+                    for n in names}
+            new_trees = {n: rename(tree_types(ends[n]), n) if n in state.guessed else
+                         widen(trees[n], tree_types(ends[n]), b.loc, n)
                          for n in names}
             yields = []
             for n in names:
-                yields += cx.branches.coerce_tree(cx.env[n], new_trees[n])
+                yields += cx.branches.coerce_tree(ends[n], new_trees[n])
             if state.exits:
                 stop = [cx.env[f] for f in (BRK, RET) if f in names]
                 flag = stop[0] if len(stop) == 1 else b.prim("or", *stop)
