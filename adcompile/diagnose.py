@@ -129,7 +129,7 @@ def _diagnostic_build(t, types) -> Build:
     from .passes.activity import active_values
     from .passes.kinks import (aligned_kinks, equality_branches, jumps_and_branches, sites,
                                sqrt_of_squares)
-    primal = pipeline.primal(t.func, types)
+    primal = pipeline.primal(t.func, t.primal_types(types))
     found = sites(primal)
     active = active_values(primal, [primal.params[i] for i in t.wrt])
     facts = {"sites": found, "switches": jumps_and_branches(primal, active),

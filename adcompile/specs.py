@@ -58,7 +58,7 @@ def _check_mode(mode: str):
 
 # ---------------------------------------------------------------------------- gradients
 def _reverse_gradient(t, types) -> Build:
-    primal = pipeline.primal(t.func, types)
+    primal = pipeline.primal(t.func, t.primal_types(types))
     vg = pipeline.value_and_gradient(primal, t.wrt, t.transform.conventions)
     return Build(primal, vg, f"{primal.name}_vg",
                  f"value and gradient with respect to {_wrt_names(t)}", tuple(t.params))
@@ -80,14 +80,14 @@ def _forward(t, types, primal, jacobian: bool) -> Build:
 
 def _forward_gradient(t, types) -> Build:
     from .passes.reverse import check_scalar_output
-    primal = pipeline.primal(t.func, types)
+    primal = pipeline.primal(t.func, t.primal_types(types))
     check_scalar_output(primal, primal.results)
     return _forward(t, types, primal, jacobian=False)
 
 
 def _directional(t, types) -> Build:
     width = t.transform.width
-    primal = pipeline.primal(t.func, types)
+    primal = pipeline.primal(t.func, t.primal_types(types))
     vg = pipeline.directional(primal, t.wrt, t.transform.conventions, width)
     return Build(primal, vg, f"{primal.name}_dir",
                  f"value and gradient with respect to {_wrt_names(t)}, kinks resolved along "
@@ -113,7 +113,7 @@ def directional(with_value: bool = False, conventions=None, width: int = 1) -> T
 
 # ---------------------------------------------------------------------------- jvp, jacobian
 def _jvp(t, types) -> Build:
-    primal = pipeline.primal(t.func, types)
+    primal = pipeline.primal(t.func, t.primal_types(types))
     for r in primal.results:
         if not is_float(r.type):
             raise AdTypeError(f"jvp: {primal.name}() returns a {r.type}; jvp needs float "
@@ -128,7 +128,7 @@ def jvp() -> Transform:
 
 
 def _jacobian_primal(t, types):
-    primal = pipeline.primal(t.func, types)
+    primal = pipeline.primal(t.func, t.primal_types(types))
     outs = primal.results
     if len(outs) != 1 or not is_float(outs[0].type):
         raise AdTypeError(f"jacobian: {primal.name}() must return one float or float "
@@ -151,7 +151,7 @@ def _jacobian_reverse(t, types) -> Build:
     if out_t.ndim != 1:
         raise AdTypeError("jacobian(mode='reverse') takes functions returning a float "
                           "or a 1-d array; use mode='forward'", primal.result_loc or primal.loc)
-    driver = pipeline.reverse_jacobian(primal, pipeline.primal(t.func, types), t.wrt,
+    driver = pipeline.reverse_jacobian(primal, pipeline.primal(t.func, t.primal_types(types)), t.wrt,
                                        list(t.params))
     return Build(primal, driver, driver.name,
                  f"the Jacobian with respect to {_wrt_names(t)}: a vector-Jacobian product "
@@ -167,7 +167,7 @@ def jacobian(mode: str = "reverse") -> Transform:
 # ---------------------------------------------------------------------------- hvp, hessian
 def _scalar_primal(t, types):
     from .passes.reverse import check_scalar_output
-    primal = pipeline.primal(t.func, types)
+    primal = pipeline.primal(t.func, t.primal_types(types))
     check_scalar_output(primal, primal.results)
     return primal
 

@@ -3,6 +3,7 @@ argument-type signature. grad, value_and_grad, jvp, jacobian, hvp, hessian and d
 builds are all Transformed objects; what differs is their Transform."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import threading
@@ -16,6 +17,7 @@ from .compiled import shared as shared_specialisations
 from .compiled import shared_signature
 from .errors import AdCompileError, AdTypeError, Loc
 from .jit import run_compiled
+from .structured import FlatView, Layout, Struct, is_structured
 from .types import BOOL, I64, is_float
 
 _COMPILE_LOCK = threading.RLock()
@@ -86,11 +88,27 @@ class Transformed:
 
     def run(self, compiled: Compiled, values: list, rest=None):
         """Call the compiled entry on the parameters' values (and what the calling
-        convention adds from `rest`); the result packaged by the convention."""
+        convention adds from `rest`); the result packaged by the convention. Structured
+        parameters are flattened into their leaves, and the derivatives of their leaves
+        rebuilt into their structure."""
         call = self.transform.call
-        extra = call.extra(self, compiled, values, rest)
-        return call.package(self, run_compiled(compiled.func, values + extra, compiled.path),
-                            compiled)
+        layout = compiled.layout
+        if layout is None:
+            extra = call.extra(self, compiled, values, rest)
+            return call.package(self, run_compiled(compiled.func, values + extra,
+                                                   compiled.path), compiled)
+        flat = layout.flatten(values)
+        extra = call.extra(compiled.view, compiled, flat, call.flat_rest(layout, rest))
+        out = list(run_compiled(compiled.func, flat + extra, compiled.path))
+        per_wrt = call.per_wrt
+        if per_wrt is not None:
+            out[per_wrt] = layout.regroup(out[per_wrt])
+        return call.package(self, tuple(out), compiled)
+
+    def primal_types(self, types):
+        """The parameter types the user's function is lowered for (a FlatView's are the
+        structured ones, its builds' the leaves)."""
+        return types
 
     def _typed(self, values) -> tuple:
         """typed_values for this function's parameters; a bad argument names the function."""
@@ -132,7 +150,7 @@ class Transformed:
         """Check the differentiated parameters are floats; build (recording the module and
         closure names read) and compile."""
         for i in self.wrt:
-            if not is_float(types[i]):
+            if not is_float(types[i]) and not isinstance(types[i], Struct):
                 what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
                 raise AdTypeError(
                     f"cannot differentiate {self.func.__name__}() with respect to "
@@ -140,9 +158,23 @@ class Transformed:
                     hint=f"pass a float for {self.params[i]!r} (e.g. 3.0 rather than 3), "
                          "or leave it out of wrt")
         from .resolve import recording
+        view, layout, leaf_types = self, None, types
+        if is_structured(types):
+            try:
+                layout = Layout(self.params, types, self.wrt)
+            except AdTypeError as exc:       # point at the function the argument was for
+                raise AdTypeError(f"{self.func.__name__}(): {exc.message}", self._def_loc(),
+                                  exc.hint) from None
+            leaf_types = tuple(layout.leaf_types)
+            view = FlatView(self.func, self.transform, layout.names, layout.wrt, self.single,
+                            self.rng, types)
+            self.transform.call.check_structured(self, types)
         with recording() as scopes, gc_paused():
-            build = self.transform.build(self, types)
-        return compile_build(build, types, self.jit, scopes)
+            build = self.transform.build(view, leaf_types)
+        if layout is not None:               # kept by the cache: no reference to func
+            view = dataclasses.replace(view, func=None)
+        return compile_build(build, leaf_types, self.jit, scopes, layout,
+                             view if layout is not None else None)
 
     def is_current(self) -> bool:
         """Do the module constants and closure values its compiled code read still hold

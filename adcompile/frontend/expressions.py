@@ -10,6 +10,7 @@ import numpy as np
 from ..builder import const_value
 from ..errors import UnknownFunctionError, UnsupportedSyntaxError
 from ..ir import Value
+from ..valuetree import Record
 from ..types import BOOL, F64
 from .state import GENERIC, VALUE
 from .syntax import BINOPS, CMPOPS, bool_chain, expr_text, is_safe, is_static_path, tname, \
@@ -57,6 +58,8 @@ class Expressions:
     def visit_Subscript(self, node):
         cx = self.cx
         base = self.expr(node.value)
+        if isinstance(base, Record):
+            return self.record_item(base, node)
         if isinstance(base, tuple):
             idx = node.slice
             k = None if isinstance(idx, ast.Slice) else self.expr(idx)
@@ -72,6 +75,23 @@ class Expressions:
         if cx.lazy.is_array(base):
             return cx.views.array_subscript(base, node)
         cx.type_error(node, f"cannot index {tname(base)}")
+
+    def record_item(self, rec, node):
+        """params['W1'] of a dict parameter: the key a constant (or a module constant)."""
+        cx = self.cx
+        idx = node.slice
+        try:
+            key = idx.value if isinstance(idx, ast.Constant) else \
+                static_value(idx, cx.env, cx.src)
+        except Exception:
+            key = None
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            cx.unsupported(idx, "a dict parameter is read with keys known at compile time",
+                           "write the key itself: params['W1']")
+        if key not in rec.keys:
+            cx.type_error(node, f"the dict has no key {key!r}",
+                          f"its keys are {', '.join(map(repr, rec.keys))}")
+        return rec[rec.keys.index(key)]
 
     def visit_UnaryOp(self, node):
         cx, b = self.cx, self.cx.b
@@ -104,7 +124,10 @@ class Expressions:
     def binop(self, op, x, y, node):
         cx = self.cx
         if isinstance(x, tuple) or isinstance(y, tuple):
-            cx.type_error(node, f"operator {op} does not apply to tuples")
+            what = tname(x if isinstance(x, tuple) else y)
+            cx.type_error(node, f"operator {op} does not apply to {what}",
+                          "a tuple, list or dict holds separate values (as in JAX): to "
+                          "compute on an array, pass np.asarray(...) of the list")
         if cx.lazy.is_array(x) or cx.lazy.is_array(y):
             return cx.lazy.elementwise(op, [x, y], node)
         return cx.b.prim(op, x, y)
