@@ -115,10 +115,12 @@ def user_function(func):
     if not callable(func):
         raise AdCompileError(f"{func!r} is not a function", hint="pass a function defined "
                                                                  "with def")
-    if isinstance(func, types.MethodType):
-        raise AdCompileError(
-            f"{func!r} is a bound method; adcompile differentiates plain functions so far",
-            hint="write a function taking the values it needs as parameters")
+    if isinstance(func, types.MethodType):   # self's attributes: read like module values
+        if not isinstance(func.__func__, types.FunctionType) or \
+                not is_user_function(func.__func__):
+            raise AdCompileError(f"{func!r} is a method adcompile cannot read",
+                                 hint="differentiate a function defined with def")
+        return func
     if isinstance(func, types.FunctionType) and hasattr(func, "__wrapped__"):
         raise AdCompileError(
             f"{func.__qualname__}() is a wrapper made by a decorator (functools.wraps); "

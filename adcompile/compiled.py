@@ -53,6 +53,17 @@ class Compiled:
     facts: MappingProxyType   # Build.facts
     layout: object = None     # structured.Layout when a parameter is a dict/tuple/list
     view: object = None       # the structured.FlatView its conventions see (then)
+    captured: tuple = ()      # arrays read from outside: (Scope, name, attrs), fetched per call
+    watches: tuple = ()       # the Scopes whose data reads a call checks (fresh())
+
+    def fresh(self) -> bool:
+        """Do the numbers, strings and attributes it baked in still hold (and the arrays
+        it reads at every call keep their types)? Cheap: checked at every call."""
+        return all(s.data_unchanged() for s in self.watches)
+
+    def outside(self) -> list:
+        """The current values of the arrays it reads from outside (after the parameters)."""
+        return [scope.fetch(name, attrs) for scope, name, attrs in self.captured]
 
     def __getattr__(self, name):
         """The facts read as attributes (compiled.sites); nothing is attached later."""
@@ -104,7 +115,8 @@ def compile_build(build: Build, types: tuple, jit: bool, scopes, layout=None,
     func = compile_function(path, build.name, jit, source)
     return Compiled(tuple(types), primal, build.entry, source,
                     path, func, len(primal.results), tuple(p.type for p in build.entry.params),
-                    tuple(scopes), MappingProxyType(dict(build.facts)), layout, view)
+                    tuple(scopes), MappingProxyType(dict(build.facts)), layout, view,
+                    tuple(primal.captured), tuple(s for s in scopes if s.reads_data))
 
 
 def _format_all(fn: Function) -> str:

@@ -138,7 +138,8 @@ def _diagnostic_build(t, types) -> Build:
     facts["aligned"] = aligned_kinks(primal, found)
     return Build(primal, vg, f"{primal.name}_diag",
                  "value, gradient and the table of kink hits (diagnostic build)",
-                 tuple(t.params) + ("kinks",), facts)
+                 tuple(t.params) + tuple(p.hint for p in primal.params[len(t.params):]) +
+                 ("kinks",), facts)
 
 
 def diagnostic(conventions=None) -> Transform:

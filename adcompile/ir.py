@@ -258,6 +258,8 @@ class Function:
     loc: Loc | None = None
     result_loc: Loc | None = None   # where the (first) return statement is
     doc: str = ""              # a comment codegen writes at the top of the function's body
+    captured: tuple = ()       # the parameters after the user's: arrays read from outside,
+    #                            (resolve.Scope, name, attributes) each (frontend/captured.py)
 
     @property
     def results(self) -> list:

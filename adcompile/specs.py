@@ -38,9 +38,15 @@ def _wrt_names(t) -> str:
     return ", ".join(t.params[i] for i in t.wrt)
 
 
-def _tangent_names(t, width: int) -> tuple:
+def _names(t, primal) -> tuple:
+    """The entry's parameter names: the user's, then the arrays the function reads from
+    outside (Function.captured: passed at every call)."""
+    return tuple(t.params) + tuple(p.hint for p in primal.params[len(t.params):])
+
+
+def _tangent_names(t, primal, width: int) -> tuple:
     from .passes.forward import tangent_params
-    return tuple(t.params) + tuple(tangent_params(t.params, t.wrt, width))
+    return _names(t, primal) + tuple(tangent_params(t.params, t.wrt, width))
 
 
 def _check_conventions(conventions):
@@ -61,7 +67,7 @@ def _reverse_gradient(t, types) -> Build:
     primal = pipeline.primal(t.func, t.primal_types(types))
     vg = pipeline.value_and_gradient(primal, t.wrt, t.transform.conventions)
     return Build(primal, vg, f"{primal.name}_vg",
-                 f"value and gradient with respect to {_wrt_names(t)}", tuple(t.params))
+                 f"value and gradient with respect to {_wrt_names(t)}", _names(t, primal))
 
 
 def _forward(t, types, primal, jacobian: bool) -> Build:
@@ -70,12 +76,12 @@ def _forward(t, types, primal, jacobian: bool) -> Build:
     scalars = all(not isinstance(types[i], Array) for i in t.wrt)
     width = min(len(t.wrt), 8) if scalars else 4
     array_out = isinstance(primal.results[0].type, Array)
-    driver = pipeline.forward_derivative(primal, t.wrt, width, list(t.params),
+    driver = pipeline.forward_derivative(primal, t.wrt, width, list(_names(t, primal)),
                                          t.transform.conventions, jacobian and array_out)
     what = "Jacobian" if jacobian and array_out else "gradient"
     return Build(primal, driver, driver.name,
                  f"tangents along {width} directions per sweep; {driver.name} below is the "
-                 f"{what} with respect to {_wrt_names(t)} by forward mode", tuple(t.params))
+                 f"{what} with respect to {_wrt_names(t)} by forward mode", _names(t, primal))
 
 
 def _forward_gradient(t, types) -> Build:
@@ -91,7 +97,7 @@ def _directional(t, types) -> Build:
     vg = pipeline.directional(primal, t.wrt, t.transform.conventions, width)
     return Build(primal, vg, f"{primal.name}_dir",
                  f"value and gradient with respect to {_wrt_names(t)}, kinks resolved along "
-                 "the direction (x_dot, ...)", _tangent_names(t, width))
+                 "the direction (x_dot, ...)", _tangent_names(t, primal, width))
 
 
 def gradient(with_value: bool = False, mode: str = "reverse", conventions=None) -> Transform:
@@ -120,7 +126,7 @@ def _jvp(t, types) -> Build:
                               "or float-array outputs", primal.result_loc or primal.loc)
     tangent = pipeline.tangent(primal, t.wrt, 1)
     return Build(primal, tangent, f"{primal.name}_jvp", "value and tangent (forward mode)",
-                 _tangent_names(t, 1))
+                 _tangent_names(t, primal, 1))
 
 
 def jvp() -> Transform:
@@ -147,15 +153,15 @@ def _jacobian_reverse(t, types) -> Build:
     if not isinstance(out_t, Array):
         vg = pipeline.value_and_gradient(primal, t.wrt)
         return Build(primal, vg, f"{primal.name}_vjp",
-                     "a vector-Jacobian product w^T J (reverse mode)", tuple(t.params))
+                     "a vector-Jacobian product w^T J (reverse mode)", _names(t, primal))
     if out_t.ndim != 1:
         raise AdTypeError("jacobian(mode='reverse') takes functions returning a float "
                           "or a 1-d array; use mode='forward'", primal.result_loc or primal.loc)
     driver = pipeline.reverse_jacobian(primal, pipeline.primal(t.func, t.primal_types(types)), t.wrt,
-                                       list(t.params))
+                                       list(_names(t, primal)))
     return Build(primal, driver, driver.name,
                  f"the Jacobian with respect to {_wrt_names(t)}: a vector-Jacobian product "
-                 "w^T J (reverse mode) per row", tuple(t.params))
+                 "w^T J (reverse mode) per row", _names(t, primal))
 
 
 def jacobian(mode: str = "reverse") -> Transform:
@@ -177,15 +183,15 @@ def _hvp(t, types) -> Build:
     hv = pipeline.hvp(primal, t.wrt)           # <grad f, x_dot>, then H x_dot
     return Build(primal, hv, f"{primal.name}_hvp",
                  "Hessian-vector product H x_dot: the tangent (forward mode) of the gradient "
-                 "(reverse mode) along x_dot", _tangent_names(t, 1))
+                 "(reverse mode) along x_dot", _tangent_names(t, primal, 1))
 
 
 def _hessian(t, types) -> Build:
     primal = _scalar_primal(t, types)
-    driver = pipeline.hessian(primal, t.wrt, list(t.params))
+    driver = pipeline.hessian(primal, t.wrt, list(_names(t, primal)))
     return Build(primal, driver, driver.name,
                  f"the Hessian with respect to {_wrt_names(t)}: Hessian-vector products "
-                 "H e_k (forward over reverse mode), one per unit vector e_k", tuple(t.params))
+                 "H e_k (forward over reverse mode), one per unit vector e_k", _names(t, primal))
 
 
 def hvp() -> Transform:

@@ -65,9 +65,11 @@ class Transformed:
             if compiled is not None and int in key and not all(
                     _I64_MIN <= a <= _I64_MAX for a in args if type(a) is int):
                 compiled = None                  # the full check names the parameter
-            if compiled is not None:
+            if compiled is not None and (not compiled.watches or compiled.fresh()):
                 self._last = compiled
-                return self.transform.call.package(self, compiled.func(*args), compiled)
+                out = compiled.func(*args, *compiled.outside()) if compiled.captured else \
+                    compiled.func(*args)
+                return self.transform.call.package(self, out, compiled)
         try:
             return self._call(args, kwargs)
         except AdCompileError as exc:        # the user's call is where the error belongs
@@ -95,9 +97,9 @@ class Transformed:
         layout = compiled.layout
         if layout is None:
             extra = call.extra(self, compiled, values, rest)
-            return call.package(self, run_compiled(compiled.func, values + extra,
-                                                   compiled.path), compiled)
-        flat = layout.flatten(values)
+            return call.package(self, run_compiled(
+                compiled.func, values + compiled.outside() + extra, compiled.path), compiled)
+        flat = layout.flatten(values) + compiled.outside()
         extra = call.extra(compiled.view, compiled, flat, call.flat_rest(layout, rest))
         out = list(run_compiled(compiled.func, flat + extra, compiled.path))
         per_wrt = call.per_wrt
@@ -138,10 +140,11 @@ class Transformed:
     def _specialise(self, types: tuple) -> Compiled:
         by_types = self._specs.by_types
         compiled = by_types.get(types)
-        if compiled is None:
+        if compiled is None or compiled.watches and not compiled.fresh():
             with _COMPILE_LOCK:                  # first calls from several threads: one
                 compiled = by_types.get(types)   # compiles, the others wait for it
-                if compiled is None:
+                if compiled is None or compiled.watches and not compiled.fresh():
+                    self._specs.fast.clear()     # a module value it baked in changed
                     compiled = by_types[types] = self._compile(types)
         self._last = compiled
         return compiled

@@ -55,11 +55,16 @@ def build_function(func, arg_types: list) -> Function:
     for n, (t, leaves) in trees.items():
         cx.env[n] = frontend_tree(t, [copies.get(v, v) for v in leaves])
     result = cx.stmts.lower_body()
+    for p, (scope, root, attrs) in zip(cx.captured.params, cx.captured.recipes):
+        Rewriter.add_block_arg(body, p)          # read at every call, after the user's
+        params.append(p)
+        copies[p] = cx.captured.values[(id(scope), root, attrs)]
     cx.views.raise_stale_reads()
     with b.located(None):
         b.loc = None
         b.emit("return", flatten(result), [])
-    fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc)
+    fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc,
+                  captured=tuple(cx.captured.recipes))
     _keep_copies(fn, copies)
     returns = [n for n in ast.walk(src.node) if isinstance(n, ast.Return)]
     fn.result_loc = src.loc_of(returns[0]) if returns else src.loc

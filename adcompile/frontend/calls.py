@@ -200,15 +200,18 @@ def check_signature(src: resolve.FunctionSource):
 
 
 def param_names(src: resolve.FunctionSource) -> list[str]:
+    """The parameters a call passes (a bound method's self is bound already: its scope)."""
     a = src.node.args
-    return [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs]
+    return [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs
+            if p.arg not in src.scope.bound]
 
 
 def bind_arguments(src, args, kwargs, loc, b) -> dict:
     names = param_names(src)
     func = src.func
     defaults = {}
-    pos = src.node.args.posonlyargs + src.node.args.args
+    pos = [p for p in src.node.args.posonlyargs + src.node.args.args
+           if p.arg not in src.scope.bound]       # a bound method's self is bound already
     for p, d in zip(pos[len(pos) - len(func.__defaults__ or ()):], func.__defaults__ or ()):
         defaults[p.arg] = d
     defaults.update(func.__kwdefaults__ or {})

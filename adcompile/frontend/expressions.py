@@ -12,6 +12,7 @@ from ..errors import UnknownFunctionError, UnsupportedSyntaxError
 from ..ir import Value
 from ..valuetree import Record
 from ..types import BOOL, F64
+from .captured import path_of
 from .state import GENERIC, VALUE
 from .syntax import BINOPS, CMPOPS, bool_chain, expr_text, is_safe, is_static_path, tname, \
     unsupported
@@ -230,6 +231,8 @@ class Expressions:
             return cx.b.const(obj.item() if hasattr(obj, "item") else obj)
         if isinstance(obj, tuple) and all(isinstance(o, (int, float)) for o in obj):
             return tuple(cx.b.const(o) for o in obj)
+        if isinstance(obj, np.ndarray):        # read at every call: a captured parameter
+            return cx.captured.array(obj, node)
         what = type(obj).__name__
         if isinstance(obj, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType)) \
                 or callable(obj):
@@ -263,10 +266,27 @@ def static_value(node, env, src):
                 raise UnknownFunctionError(
                     f"module {base.__name__!r} has no attribute {node.attr!r}", src.loc_of(node))
             return getattr(base, node.attr)
+        if is_data_object(base):              # self.k, config.W: recorded for the cache
+            if not hasattr(base, node.attr):
+                raise UnsupportedSyntaxError(
+                    f"{expr_text(node.value)} has no attribute {node.attr!r}",
+                    src.loc_of(node), "check the attribute's name")
+            root, attrs = path_of(node)
+            return src.scope.attribute(root, attrs, getattr(base, node.attr))
         unsupported(src.loc_of(node), node, f"attribute access {expr_text(node)} is not "
                                             "supported",
                     "use plain names and module functions such as math.sin")
     return None
 
 
-__all__ = ["Expressions", "static_value"]
+def is_data_object(obj) -> bool:
+    """An object whose attributes a function may read (a class instance, a namespace), not
+    a module, class, function or a library's object."""
+    if isinstance(obj, (type, types.ModuleType, types.FunctionType, types.MethodType,
+                        types.BuiltinFunctionType)) or not hasattr(obj, "__dict__"):
+        return False
+    module = (type(obj).__module__ or "").split(".")[0]
+    return module not in ("numpy", "numba", "scipy", "math", "adcompile")
+
+
+__all__ = ["Expressions", "static_value", "is_data_object"]
