@@ -77,6 +77,22 @@ def _array_key(a):
     return type(a)
 
 
+def _struct_key(a):
+    """Fast-path key of an argument that may be a dict, tuple or list (its keys and its
+    leaves' keys: the structure the compiled code was made for)."""
+    t = type(a)
+    if t is np.ndarray:
+        return _array_key(a)
+    if t is dict:
+        return (dict, tuple(a), tuple(map(_struct_key, a.values())))
+    if t is tuple or t is list:
+        return (t, tuple(map(_struct_key, a)))
+    return t
+
+
+_STRUCTS = (dict, tuple, list)
+
+
 def _type_of_annotation(p: inspect.Parameter):
     ann = p.annotation
     table = {float: F64, int: I64, bool: BOOL, "float": F64, "int": I64, "bool": BOOL}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .arguments import as_leaf
 from .errors import AdCompileError, AdTypeError
 from .types import is_float
 from .valuetree import Record
@@ -130,7 +131,6 @@ class Layout:
     def flatten(self, values: list) -> list:
         """The call's arguments as the compiled code takes them: the leaves, numbers as
         Python numbers."""
-        from .arguments import as_leaf
         flat = [leaf for v, t in zip(values, self.types) for leaf in leaves(v, t)]
         return [as_leaf(t, v) for t, v in zip(self.leaf_types, flat)]
 

@@ -11,7 +11,7 @@ import threading
 import numpy as np
 
 from .arguments import (_I64_MAX, _I64_MIN, _array_key, _clean, _loc_of, _normalise_wrt,
-                        _type_of_annotation, typed_values, user_function)
+                        _struct_key, _type_of_annotation, typed_values, user_function)
 from .compiled import Compiled, Specialisations, compile_build, gc_paused
 from .compiled import shared as shared_specialisations
 from .compiled import shared_signature
@@ -62,6 +62,11 @@ class Transformed:
             compiled = fast.get(key)
             if compiled is None and np.ndarray in key:
                 compiled = fast.get(tuple(map(_array_key, args)))
+            if compiled is None and (dict in key or tuple in key or list in key):
+                compiled = fast.get(tuple(map(_struct_key, args)))
+                if compiled is not None and (not compiled.watches or compiled.fresh()):
+                    self._last = compiled
+                    return self.run(compiled, list(args))
             if compiled is not None and int in key and not all(
                     _I64_MIN <= a <= _I64_MAX for a in args if type(a) is int):
                 compiled = None                  # the full check names the parameter
@@ -86,6 +91,9 @@ class Transformed:
                 self._specs.fast[tuple(map(type, args))] = compiled
             elif all(type(a) in (float, int, bool, np.ndarray) for a in args):
                 self._specs.fast[tuple(map(_array_key, args))] = compiled
+            elif compiled.layout is not None and not any(
+                    type(a) is int and not _I64_MIN <= a <= _I64_MAX for a in args):
+                self._specs.fast[tuple(map(_struct_key, args))] = compiled
         return out
 
     def run(self, compiled: Compiled, values: list, rest=None):
