@@ -22,6 +22,9 @@ def arg_type(name: str, value):
                               "int64 (arithmetic wraps around at 2**63); pass a float if you "
                               "need a larger number")
         return I64
+    if isinstance(value, (np.float32, np.float16)):      # computed as float64
+        from .structured import Stored
+        return Stored(F64, value.dtype.name)
     if isinstance(value, (float, np.floating)):
         return F64
     if isinstance(value, np.ndarray):
@@ -40,6 +43,11 @@ def arg_type(name: str, value):
             return Array(F64, value.ndim, ones)
         if value.dtype == np.int64 and 1 <= value.ndim <= 3:
             return Array(I64, value.ndim, ones)
+        if (value.dtype.kind in "fi" or value.dtype.kind == "u" and value.dtype.itemsize < 8) \
+                and 1 <= value.ndim <= 3:
+            from .structured import Stored       # float32/16: computed as float64; ints
+            inner = F64 if value.dtype.kind == "f" else I64     # as int64
+            return Stored(Array(inner, value.ndim, ones), value.dtype.name)
         raise AdTypeError(f"parameter {name!r} got a {value.ndim}-d array of {value.dtype}; "
                           "adcompile compiles float64 and int64 arrays of 1 to 3 dimensions",
                           hint="convert with np.asarray(x, dtype=np.float64)")
@@ -58,14 +66,21 @@ def typed_values(names, values) -> tuple:
     """(the IR types of call arguments, the arguments with scalars as Python numbers); a
     dict, tuple or list argument has a structured.Struct type (its leaves converted when
     the call is flattened: structured.Layout)."""
-    from .structured import Struct, struct_type
+    from .structured import Stored, Struct, struct_type
     types = tuple(struct_type(n, v, arg_type) for n, v in zip(names, values))
-    return types, [v if isinstance(t, (Array, Struct)) else _PY[t](v)
+    return types, [v if isinstance(t, (Array, Struct, Stored)) else _PY[t](v)
                    for t, v in zip(types, values)]
 
 
 def as_leaf(t, v):
-    """A leaf of a structured argument as the compiled code takes it."""
+    """A leaf of a structured argument (or one of another dtype) as the compiled code
+    takes it."""
+    from .structured import Stored
+    if isinstance(t, Stored):
+        if isinstance(t.inner, Array):
+            return np.ascontiguousarray(v, dtype=np.float64 if t.inner.dtype == F64 else
+                                        np.int64)
+        return _PY[t.inner](v)
     return v if isinstance(t, Array) else _PY[t](v)
 
 

@@ -17,7 +17,7 @@ from .compiled import shared as shared_specialisations
 from .compiled import shared_signature
 from .errors import AdCompileError, AdTypeError, Loc
 from .jit import run_compiled
-from .structured import FlatView, Layout, Struct, is_structured
+from .structured import FlatView, Layout, Stored, Struct, is_structured
 from .types import BOOL, I64, is_float
 
 _COMPILE_LOCK = threading.RLock()
@@ -64,14 +64,13 @@ class Transformed:
                 compiled = fast.get(tuple(map(_array_key, args)))
             if compiled is None and (dict in key or tuple in key or list in key):
                 compiled = fast.get(tuple(map(_struct_key, args)))
-                if compiled is not None and (not compiled.watches or compiled.fresh()):
-                    self._last = compiled
-                    return self.run(compiled, list(args))
             if compiled is not None and int in key and not all(
                     _I64_MIN <= a <= _I64_MAX for a in args if type(a) is int):
                 compiled = None                  # the full check names the parameter
             if compiled is not None and (not compiled.watches or compiled.fresh()):
                 self._last = compiled
+                if compiled.layout is not None:  # structures, float32: converted
+                    return self.run(compiled, list(args))
                 out = compiled.func(*args, *compiled.outside()) if compiled.captured else \
                     compiled.func(*args)
                 return self.transform.call.package(self, out, compiled)
@@ -87,13 +86,12 @@ class Transformed:
         compiled = self._specialise(types)
         out = self.run(compiled, values, rest)
         if call.fast and not kwargs and len(args) == len(self.params):
-            if all(type(a) in (float, int, bool) for a in args):
+            if compiled.layout is not None:      # keyed by structure and dtypes
+                self._specs.fast[tuple(map(_struct_key, args))] = compiled
+            elif all(type(a) in (float, int, bool) for a in args):
                 self._specs.fast[tuple(map(type, args))] = compiled
             elif all(type(a) in (float, int, bool, np.ndarray) for a in args):
                 self._specs.fast[tuple(map(_array_key, args))] = compiled
-            elif compiled.layout is not None and not any(
-                    type(a) is int and not _I64_MIN <= a <= _I64_MAX for a in args):
-                self._specs.fast[tuple(map(_struct_key, args))] = compiled
         return out
 
     def run(self, compiled: Compiled, values: list, rest=None):
@@ -109,11 +107,12 @@ class Transformed:
                 compiled.func, values + compiled.outside() + extra, compiled.path), compiled)
         flat = layout.flatten(values) + compiled.outside()
         extra = call.extra(compiled.view, compiled, flat, call.flat_rest(layout, rest))
-        out = list(run_compiled(compiled.func, flat + extra, compiled.path))
-        per_wrt = call.per_wrt
-        if per_wrt is not None:
-            out[per_wrt] = layout.regroup(out[per_wrt])
-        return call.package(self, tuple(out), compiled)
+        raw = run_compiled(compiled.func, flat + extra, compiled.path)
+        out = list(raw) if isinstance(raw, tuple) else [raw]
+        if call.per_wrt is not None:
+            out[call.per_wrt] = layout.regroup(out[call.per_wrt])
+        out = layout.results(out, call.values)
+        return call.package(self, tuple(out) if isinstance(raw, tuple) else out[0], compiled)
 
     def primal_types(self, types):
         """The parameter types the user's function is lowered for (a FlatView's are the
@@ -161,7 +160,8 @@ class Transformed:
         """Check the differentiated parameters are floats; build (recording the module and
         closure names read) and compile."""
         for i in self.wrt:
-            if not is_float(types[i]) and not isinstance(types[i], Struct):
+            if not is_float(types[i]) and not isinstance(types[i], Struct) and \
+                    not (isinstance(types[i], Stored) and is_float(types[i].inner)):
                 what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
                 raise AdTypeError(
                     f"cannot differentiate {self.func.__name__}() with respect to "
