@@ -9,6 +9,7 @@ import numpy as np
 
 from .errors import AdCompileError, AdTypeError, Loc
 from .types import BOOL, F64, I64, Array
+from .docs import doc_path
 
 
 def arg_type(name: str, value):
@@ -140,7 +141,7 @@ def user_function(func):
             f"{func.__module__}.{func.__qualname__} is a library function; adcompile "
             "differentiates your functions and the library calls of its table, not a "
             "library's own source", hint="call it from a function of yours if it is in "
-            "docs/supported.md, or write the computation out")
+            f"{doc_path('supported.md')}, or write the computation out")
     if isinstance(py, types.FunctionType):
         return py
     if not callable(func):
