@@ -291,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     dg = sub.add_parser("diagnose", help="check AD's derivative at a point for nonsmooth "
                         "artifacts", description="Run the nonsmooth diagnostics of FUNC at --at: "
                         "kinks hit, static findings, and a verdict. Exit status 3 when the "
-                        "verdict is 'artifact' (AD's value outside the Clarke subdifferential), "
+                        "verdict is 'artifact' (AD's value is not a slope the function has near the "
+                        "point), "
                         "0 otherwise, 1 on an error in the program, 2 on a command-line "
                         "mistake.")
     dg.add_argument("target", metavar="FILE:FUNC")
