@@ -11,7 +11,7 @@ from ..builder import const_value
 from ..errors import UnknownFunctionError, UnsupportedSyntaxError
 from ..ir import Value
 from ..types import BOOL, F64
-from .state import GENERIC, VALUE
+from .state import GENERIC, VALUE, NoResult
 from .syntax import BINOPS, CMPOPS, bool_chain, expr_text, is_safe, is_static_path, tname, \
     unsupported
 
@@ -22,13 +22,20 @@ class Expressions:
     def __init__(self, cx):
         self.cx = cx
 
-    def expr(self, node):
+    def expr(self, node, statement: bool = False):
+        """The value of an expression (a statement's may be a helper's NoResult)."""
         cx = self.cx
         with cx.b.located(cx.loc(node)):
             handler = getattr(self, "visit_" + type(node).__name__, None)
             if handler is None:
                 cx.unsupported(node)
-            return handler(node)
+            value = handler(node)
+        if isinstance(value, NoResult) and not statement:
+            cx.unsupported(node, f"{value.name}() returns nothing (None): its result cannot "
+                                 "be used as a value",
+                           f"call {value.name}(...) on a line of its own for what it writes, "
+                           f"or end {value.name}() with a return of the value you need")
+        return value
 
     def visit_Constant(self, node):
         v = node.value
@@ -121,6 +128,15 @@ class Expressions:
             return shared.pop(node)
         shared[node] = self.expr(node.value)
         return shared[node]
+
+    def visit_Accumulate(self, node):
+        """sum/min/max of a comprehension (comprehensions.py): its loop, lowered here."""
+        cx = self.cx
+        cx.stmts.block(node.body)
+        value = cx.arrays.current(cx.env[node.acc])
+        for name in node.hidden:
+            cx.env.pop(name, None)
+        return value
 
     def compare(self, op, x, y, node):
         cx = self.cx
