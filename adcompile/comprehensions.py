@@ -32,16 +32,26 @@ import copy
 import math
 
 KINDS = {"sum": "total", "max": "largest", "min": "smallest"}
+CLASHES = {
+    "sum": ("sum() of arrays needs an array to start from (the start, 0 unless given, is a "
+            "number here)", "sum((... for ...), np.zeros(n)), or np.sum(A, axis=0)"),
+    "max": ("max() of a generator takes numbers, not arrays",
+            "take np.maximum of the arrays in a loop, or np.max(A, axis=0)"),
+    "min": ("min() of a generator takes numbers, not arrays",
+            "take np.minimum of the arrays in a loop, or np.min(A, axis=0)"),
+}
 
 
 class Hidden:
     """A name the desugared code binds and no user code can see (an environment key, like
-    the frontend's keys: `text` is how it reads in messages, `hint` its name in the IR)."""
-    __slots__ = ("text", "hint")
+    the frontend's keys: `text` is how it reads in messages, `hint` its name in the IR;
+    `clash` the message and hint when it would hold a number and an array)."""
+    __slots__ = ("text", "hint", "clash")
 
-    def __init__(self, text: str, hint: str):
+    def __init__(self, text: str, hint: str, clash: tuple | None = None):
         self.text = text
         self.hint = hint
+        self.clash = clash
 
     def __repr__(self) -> str:
         return self.text
@@ -94,7 +104,7 @@ def reduction(call: ast.Call, kind: str) -> Accumulate | None:
     if start is None:
         start = ast.Constant(value={"sum": 0, "max": -math.inf, "min": math.inf}[kind])
         ast.copy_location(start, call)
-    acc = Hidden(f"{kind}(...)", KINDS[kind])
+    acc = Hidden(f"{kind}(...)", KINDS[kind], CLASHES[kind])
     names: dict = {}
     hidden = [acc]
     clauses = []
@@ -116,7 +126,7 @@ def reduction(call: ast.Call, kind: str) -> Accumulate | None:
     for target, it, ifs in reversed(clauses):
         for cond in reversed(ifs):
             body = [_located(ast.If(test=cond, body=body, orelse=[]), cond)]
-        body = [_located(ast.For(target=target, iter=it, body=body, orelse=[]), comp)]
+        body = [_located(ast.For(target=target, iter=it, body=body, orelse=[]), call)]
     init = _located(ast.Assign(targets=[_store(acc, call)], value=start), call)
     node = Accumulate(call, [init] + body, acc, hidden)
     return ast.copy_location(node, call)

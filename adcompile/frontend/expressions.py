@@ -73,7 +73,9 @@ class Expressions:
                     return base[k]
                 except IndexError:
                     cx.type_error(node, f"tuple index {k} out of range "
-                                        f"(the tuple has {len(base)} elements)")
+                                        f"(the tuple has {len(base)} elements)",
+                                  f"index from 0 to {len(base) - 1}, or from -1 to "
+                                  f"-{len(base)} counting from the end")
             cx.unsupported(idx, "tuples can only be indexed with an integer known at "
                                 "compile time", "use a constant such as t[0] or x.shape[-1]")
         if cx.lazy.is_array(base):

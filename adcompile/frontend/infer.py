@@ -157,8 +157,8 @@ class Infer:
         trees = {n: rename(tree_types(env[n]), n) if n in state.guessed else
                  widen(state.trees[n], tree_types(env[n]), None, n) for n in state.names}
         untouched, k = set(), 0
-        for n in state.names:
-            width = len(flatten(trees[n]))
+        for n in state.names:              # args hold the trees the pass started from
+            width = len(flatten(state.trees[n]))
             if is_obj(n) and width == 1 and env[n] is args[k] and \
                     env[n].type == flatten(trees[n])[0].type:
                 untouched.add(n)

@@ -132,7 +132,8 @@ def _enumerate(ops, node):
     if start_node is not None:
         start = ops.expr(start_node)
         if isinstance(start, tuple) or ops.is_array(start) or start.type not in (I64, BOOL):
-            ops.type_fail(start_node, f"enumerate() needs an integer start, got {tname(start)}")
+            ops.type_fail(start_node, f"enumerate() needs an integer start, got {tname(start)}",
+                          "count from a whole number: enumerate(x, 1)")
         if start.type == BOOL:
             start = ops.b.prim("to_i64", start)
     return (Count(start), tree), count
@@ -164,7 +165,8 @@ def bindings(ops, target, tree) -> list:
                           if _is_row(tree) else "loop with one name")
         if len(target.elts) != len(tree):
             ops.type_fail(target, f"cannot unpack {len(tree)} values into "
-                                  f"{len(target.elts)} names")
+                                  f"{len(target.elts)} names",
+                          f"the loop gives {len(tree)} values each time: use {len(tree)} names")
         return [b for t, sub in zip(target.elts, tree) for b in bindings(ops, t, sub)]
     ops.fail(target, "the loop variable must be a name or a tuple of names",
              "write for i in ..., or for a, b in zip(x, y)")

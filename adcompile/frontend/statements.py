@@ -135,10 +135,12 @@ class Statements:
             cx.env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             if not isinstance(value, tuple):
-                cx.type_error(target, "cannot unpack a number into several names")
+                cx.type_error(target, "cannot unpack a number into several names",
+                              "assign it to one name")
             if len(target.elts) != len(value):
                 cx.type_error(target, f"cannot unpack {len(value)} values into "
-                                      f"{len(target.elts)} names")
+                                      f"{len(target.elts)} names",
+                              f"use {len(value)} names on the left")
             for t, v in zip(target.elts, value):
                 self.assign(t, v)
         elif isinstance(target, ast.Subscript):

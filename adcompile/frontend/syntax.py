@@ -59,7 +59,7 @@ def node_label(node) -> str:
             "DictComp": "dict comprehension", "SetComp": "set comprehension",
             "ClassDef": "class definition", "Try": "try statement", "With": "with statement",
             "FunctionDef": "nested function definition", "Lambda": "lambda",
-            "JoinedStr": "f-string"}.get(name, name.lower())
+            "JoinedStr": "f-string", "ImportFrom": "import"}.get(name, name.lower())
 
 
 UNSUPPORTED_WHAT = {
