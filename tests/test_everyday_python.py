@@ -235,6 +235,15 @@ def tuple_loop_exits(a, n):
     return s
 
 
+def tuple_enumerate_zip(a, b, n):
+    s = 0.0
+    for i, c in enumerate((a, b, 2.0), n):
+        s += i * c
+    for k, (p, q) in enumerate(zip((a, b), (b * b, 3.0, 4.0))):
+        s += k * p * q
+    return s
+
+
 def fill(out, x):
     for i in range(len(x)):
         out[i] = x[i] * 2.0
@@ -298,6 +307,7 @@ CASES = [
     ("matrix_rows", (A, X)), ("loop_variable_after", (X,)),
     ("writes_while_iterating", (X,)), ("zip_break_continue", (X, Y, 1.5)),
     ("tuple_of_tuples", (0.8, -1.3)), ("tuple_loop_exits", (0.6, 3)),
+    ("tuple_enumerate_zip", (0.8, -1.3, 2)),
     ("void_helpers", (X, 1.0)), ("tuple_indices", (0.8, -1.3)),
 ]
 
@@ -587,7 +597,8 @@ ERRORS = [
     ("unpack_row", AdTypeError, "cannot unpack a row of a matrix", "a, b in A", "row[0]"),
     ("loop_over_number", UnsupportedSyntaxError, "cannot run over a float", "x[0]:",
      "enumerate"),
-    ("zip_of_tuple", UnsupportedSyntaxError, "not tuples", "(1.0, 2.0)", "range(len(t))"),
+    ("zip_of_tuple", UnsupportedSyntaxError, "zip() of a tuple with an array", "(1.0, 2.0)",
+     "tuples with tuples"),
     ("uses_nothing", UnsupportedSyntaxError, "fill() returns nothing", "fill(out, x)\n",
      "line of its own"),
     ("adds_nothing", UnsupportedSyntaxError, "fill() returns nothing",

@@ -96,14 +96,14 @@ class Each:
 # ------------------------------------------------------------------------------ the plan
 def plan(ops, it, top: bool = False):
     """(tree, count) for the iterable expression `it`: what iteration k binds, and how many
-    iterations there are. At the top of a loop, a tuple gives (its values, None): the loop
-    is unrolled."""
+    iterations there are. At the top of a loop, a tuple (also enumerate and zip of tuples)
+    gives (its values, None): the loop is unrolled."""
     if isinstance(it, ast.Call) and isinstance(it.func, (ast.Name, ast.Attribute)):
         obj = ops.static(it.func)
         if obj is builtins.enumerate:
-            return _enumerate(ops, it)
+            return _enumerate(ops, it, top)
         if obj is builtins.zip:
-            return _zip(ops, it)
+            return _zip(ops, it, top)
         callee = resolve.callee_of(obj) if obj is not None else None
         if getattr(callee, "kind", None) == "range":
             lo, hi, step = ops.range_bounds(it)
@@ -120,13 +120,13 @@ def plan(ops, it, top: bool = False):
     return Item(x), ops.length(x)
 
 
-def _enumerate(ops, node):
+def _enumerate(ops, node, top):
     keywords = {k.arg: k.value for k in node.keywords}
     if not 1 <= len(node.args) + len(keywords) <= 2 or set(keywords) - {"start"} or \
             not node.args or len(node.args) == 2 and keywords:
         ops.type_fail(node, "enumerate() takes an iterable and an optional start",
                       "write enumerate(x) or enumerate(x, 1)")
-    tree, count = plan(ops, node.args[0])
+    tree, count = plan(ops, node.args[0], top)
     start_node = node.args[1] if len(node.args) == 2 else keywords.get("start")
     start = ops.b.const(0)
     if start_node is not None:
@@ -136,16 +136,25 @@ def _enumerate(ops, node):
                           "count from a whole number: enumerate(x, 1)")
         if start.type == BOOL:
             start = ops.b.prim("to_i64", start)
+    if count is None:                          # enumerate of a tuple: unrolled
+        return tuple((ops.b.prim("add", start, ops.b.const(k)), v)
+                     for k, v in enumerate(tree)), None
     return (Count(start), tree), count
 
 
-def _zip(ops, node):
+def _zip(ops, node, top):
     if node.keywords:
         ops.fail(node, "zip() keyword arguments are not supported",
                  "zip stops at the shortest iterable; compare the lengths yourself if needed")
     if not node.args:
         ops.type_fail(node, "zip() needs at least one iterable")
-    parts = [plan(ops, a) for a in node.args]
+    parts = [plan(ops, a, top) for a in node.args]
+    tuples = [a for a, (_, n) in zip(node.args, parts) if n is None]
+    if tuples and len(tuples) < len(parts):
+        ops.fail(tuples[0], "zip() of a tuple with an array or a range is not supported",
+                 "zip tuples with tuples, or arrays and ranges with arrays and ranges")
+    if tuples:                                 # zip of tuples: unrolled
+        return tuple(zip(*[t for t, _ in parts])), None
     count = parts[0][1]
     for _, n in parts[1:]:
         count = ops.b.prim("min", count, n, hint="n")
