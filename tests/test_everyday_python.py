@@ -384,6 +384,22 @@ def test_every_loop_is_predicted_and_lowered_once(progs, counts):
     assert counts["lowered"] == counts["predicted"]
 
 
+def test_without_predictions_the_same_ir(progs, monkeypatch):
+    """Lowering each loop body until its types settle (no prediction) gives the IR the
+    prediction gives."""
+    from adcompile.arguments import arg_type
+    from adcompile.frontend import build_function
+    from adcompile.irprint import format_function
+    built = {}
+    for name, args in CASES:
+        types = [arg_type(str(i), a) for i, a in enumerate(args)]
+        built[name, tuple(types)] = format_function(build_function(getattr(progs, name), types))
+    monkeypatch.setattr(infer.Infer, "predict",
+                        lambda self, node, target, element, start: None)
+    for (name, types), text in built.items():
+        assert format_function(build_function(getattr(progs, name), list(types))) == text, name
+
+
 def test_zip_stops_at_the_shortest(progs):
     for x, y in ((X, Y), (Y, X), (X, Z), (X, X[:0])):
         n = min(len(x), len(y))

@@ -384,7 +384,7 @@ class Infer:
             self.loop(node, node.target.id, None)
             return
         ops = iteration.AbstractOps(self)
-        tree, count = iteration.plan(ops, it, top=True)
+        tree, count = iteration.plan(ops, it)
         if count is None:
             iteration.unroll(iteration.AbstractHost(self), node, tree)
             return

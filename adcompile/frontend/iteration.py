@@ -94,39 +94,36 @@ class Each:
 
 
 # ------------------------------------------------------------------------------ the plan
-def plan(ops, it, top: bool = False):
+def plan(ops, it):
     """(tree, count) for the iterable expression `it`: what iteration k binds, and how many
-    iterations there are. At the top of a loop, a tuple (also enumerate and zip of tuples)
-    gives (its values, None): the loop is unrolled."""
+    iterations there are. A tuple (also enumerate and zip of tuples) gives (its values,
+    None): the loop is unrolled."""
     if isinstance(it, ast.Call) and isinstance(it.func, (ast.Name, ast.Attribute)):
         obj = ops.static(it.func)
         if obj is builtins.enumerate:
-            return _enumerate(ops, it, top)
+            return _enumerate(ops, it)
         if obj is builtins.zip:
-            return _zip(ops, it, top)
+            return _zip(ops, it)
         callee = resolve.callee_of(obj) if obj is not None else None
         if getattr(callee, "kind", None) == "range":
             lo, hi, step = ops.range_bounds(it)
             return Step(lo, step), ops.b.trip_count([lo, hi, step])
-    if top and isinstance(it, (ast.List, ast.Tuple)):
+    if isinstance(it, (ast.List, ast.Tuple)):           # a list written in place: a tuple
         return tuple(ops.expr(e) for e in it.elts), None
     value = ops.expr(it)
     if isinstance(value, tuple):
-        if top:
-            return value, None
-        ops.fail(it, "zip() and enumerate() run over arrays and range(...), not tuples",
-                 "loop over the tuple itself, or over range(len(t)) with constant indices")
+        return value, None
     x = ops.iterable(value, it)
     return Item(x), ops.length(x)
 
 
-def _enumerate(ops, node, top):
+def _enumerate(ops, node):
     keywords = {k.arg: k.value for k in node.keywords}
     if not 1 <= len(node.args) + len(keywords) <= 2 or set(keywords) - {"start"} or \
             not node.args or len(node.args) == 2 and keywords:
         ops.type_fail(node, "enumerate() takes an iterable and an optional start",
                       "write enumerate(x) or enumerate(x, 1)")
-    tree, count = plan(ops, node.args[0], top)
+    tree, count = plan(ops, node.args[0])
     start_node = node.args[1] if len(node.args) == 2 else keywords.get("start")
     start = ops.b.const(0)
     if start_node is not None:
@@ -142,13 +139,13 @@ def _enumerate(ops, node, top):
     return (Count(start), tree), count
 
 
-def _zip(ops, node, top):
+def _zip(ops, node):
     if node.keywords:
         ops.fail(node, "zip() keyword arguments are not supported",
                  "zip stops at the shortest iterable; compare the lengths yourself if needed")
     if not node.args:
         ops.type_fail(node, "zip() needs at least one iterable")
-    parts = [plan(ops, a, top) for a in node.args]
+    parts = [plan(ops, a) for a in node.args]
     tuples = [a for a, (_, n) in zip(node.args, parts) if n is None]
     if tuples and len(tuples) < len(parts):
         ops.fail(tuples[0], "zip() of a tuple with an array or a range is not supported",

@@ -193,7 +193,7 @@ class Statements:
             cx.loops.loop(node, self.range_bounds(it), node.target.id)
             return
         ops = iteration.LoweringOps(cx)
-        tree, count = iteration.plan(ops, it, top=True)
+        tree, count = iteration.plan(ops, it)
         if count is None:
             iteration.unroll(iteration.LoweringHost(cx), node, tree)
             return
