@@ -148,6 +148,8 @@ class Layout:
         self.stored = [lt for t in types for lt in _leaves_of_type(t)]
         self.leaf_types = [lt for t in types for lt in leaf_types(t)]
         self.result_dtype = _result_dtype(self.stored)
+        self.plan = [(i, path, _converter(st)) for i, t in enumerate(types)
+                     for path, st in zip(_paths(t), _leaves_of_type(t))]
         self.names, self.paths, self.ranges = [], [], []
         for name, t in zip(params, types):
             start = len(self.names)
@@ -168,9 +170,14 @@ class Layout:
 
     def flatten(self, values: list) -> list:
         """The call's arguments as the compiled code takes them: the leaves, numbers as
-        Python numbers."""
-        flat = [leaf for v, t in zip(values, self.types) for leaf in leaves(v, t)]
-        return [as_leaf(t, v) for t, v in zip(self.stored, flat)]
+        Python numbers (by a plan made once: where each leaf is, how it is converted)."""
+        out = []
+        for i, path, convert in self.plan:
+            v = values[i]
+            for k in path:
+                v = v[k]
+            out.append(v if convert is None else convert(v))
+        return out
 
     def results(self, out: list, values: slice) -> list:
         """The function's values among the entry's results in the arguments' dtype (NumPy's
@@ -194,6 +201,21 @@ class Layout:
             out.append(rebuild(self.types[i], per_leaf[k:k + n]))
             k += n
         return out
+
+
+def _paths(t, prefix=()) -> list:
+    """The keys leading to each leaf of a value of type t."""
+    if not isinstance(t, Struct):
+        return [prefix]
+    return [p for k, s in zip(t.keys, t.items) for p in _paths(s, prefix + (k,))]
+
+
+def _converter(t):
+    """How a leaf of type t is passed to the compiled code (None: as it is)."""
+    from .types import Array
+    if isinstance(t, Array):
+        return None
+    return lambda v, t=t: as_leaf(t, v)
 
 
 def _result_dtype(stored: list):
