@@ -35,7 +35,8 @@ class Transform:
 
 
 def _wrt_names(t) -> str:
-    return ", ".join(t.params[i] for i in t.wrt)
+    """The differentiated parameters as the user names them (params, not its leaves)."""
+    return t.wrt_text
 
 
 def _names(t, primal) -> tuple:

@@ -264,6 +264,7 @@ class FlatView:
     single: bool
     rng: object
     struct_types: tuple
+    wrt_text: str = ""                   # the differentiated parameters, as the user names them
 
     def primal_types(self, types):
         return self.struct_types

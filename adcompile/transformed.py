@@ -114,6 +114,11 @@ class Transformed:
         out = layout.results(out, call.values)
         return call.package(self, tuple(out) if isinstance(raw, tuple) else out[0], compiled)
 
+    @property
+    def wrt_text(self) -> str:
+        """The differentiated parameters' names, for messages and docstrings."""
+        return ", ".join(self.params[i] for i in self.wrt)
+
     def primal_types(self, types):
         """The parameter types the user's function is lowered for (a FlatView's are the
         structured ones, its builds' the leaves)."""
@@ -178,7 +183,7 @@ class Transformed:
                                   exc.hint) from None
             leaf_types = tuple(layout.leaf_types)
             view = FlatView(self.func, self.transform, layout.names, layout.wrt, self.single,
-                            self.rng, types)
+                            self.rng, types, self.wrt_text)
             self.transform.call.check_structured(self, types)
         with recording() as scopes, gc_paused():
             build = self.transform.build(view, leaf_types)
