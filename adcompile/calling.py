@@ -13,6 +13,7 @@ import numpy as np
 
 from .errors import AdCompileError
 from .types import Array
+from .valuetree import unflatten
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,19 @@ class Directional(Gradient):
 
 @dataclass(frozen=True)
 class Jacobian(Convention):
-    """The entry returns (value, *Jacobian blocks): one block, or a tuple of them."""
+    """The entry returns (value, *Jacobian blocks): one block, or a tuple of them. A
+    function returning a tuple: (values, *blocks output by output), packaged like JAX's: a
+    tree shaped like the output, of blocks (or tuples of blocks, one per parameter)."""
 
     def package(self, t, out, compiled):
-        jac = out[1:]
-        return jac[0] if t.single else tuple(jac)
+        tree = compiled.primal_fn.result_tree
+        if tree is None:
+            jac = out[1:]
+            return jac[0] if t.single else tuple(jac)
+        n, k = compiled.n_out, len(t.wrt)
+        jac = out[n:]
+        per = [jac[o * k] if t.single else tuple(jac[o * k:(o + 1) * k]) for o in range(n)]
+        return unflatten(tree, per)
 
 
 @dataclass(frozen=True)
@@ -77,9 +86,10 @@ class Jvp(Convention):
 
     def package(self, t, out, compiled):
         n = compiled.n_out
-        if n == 1:
+        tree = compiled.primal_fn.result_tree
+        if tree is None:
             return out[0], out[1]
-        return tuple(out[:n]), tuple(out[n:])
+        return unflatten(tree, out[:n]), unflatten(tree, out[n:])
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from .arguments import (_I64_MAX, _I64_MIN, _array_key, _clean, _loc_of, _normal
 from .compiled import Compiled, Specialisations, compile_build, gc_paused
 from .compiled import shared as shared_specialisations
 from .compiled import shared_signature
+from . import nested
 from .errors import AdCompileError, AdTypeError, Loc
 from .jit import run_compiled
 from .types import BOOL, I64, is_float
@@ -29,7 +30,12 @@ class Transformed:
 
     def __init__(self, func, transform, wrt=0, jit: bool = True, *, shared: bool = False,
                  seed=None):
-        func = user_function(func)
+        self.inner = func if isinstance(func, Transformed) else None  # docs/nested.md
+        if self.inner is not None:
+            nested.check_nestable(self.inner)
+            func = self.inner.func
+        else:
+            func = user_function(func)
         self.func = func
         self.transform = transform
         self.jit = jit
@@ -45,7 +51,8 @@ class Transformed:
                 raise _clean(exc) from None
         self.wrt, self.single = _normalise_wrt(wrt, self.params, func)
         self.rng = None if seed is None else np.random.default_rng(seed)
-        self._specs = shared_specialisations(func, (transform, self.wrt, jit)) if shared else \
+        self._specs = shared_specialisations(func, (transform, self.wrt, jit,
+                                                    nested.key(self))) if shared else \
             Specialisations(getattr(func, "__code__", None))
         self._last: Compiled | None = None
         self._adcompile_wrapped = func
@@ -131,6 +138,14 @@ class Transformed:
     def _compile(self, types: tuple) -> Compiled:
         """Check the differentiated parameters are floats; build (recording the module and
         closure names read) and compile."""
+        self.check_types(types)
+        from .resolve import recording
+        with recording() as scopes, gc_paused():
+            build = self.transform.build(self, types)
+        return compile_build(build, types, self.jit, scopes)
+
+    def check_types(self, types: tuple) -> None:
+        """An error unless every differentiated parameter has a float type."""
         for i in self.wrt:
             if not is_float(types[i]):
                 what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
@@ -139,10 +154,6 @@ class Transformed:
                     f"parameter {self.params[i]!r}: it was given {what}", self._def_loc(),
                     hint=f"pass a float for {self.params[i]!r} (e.g. 3.0 rather than 3), "
                          "or leave it out of wrt")
-        from .resolve import recording
-        with recording() as scopes, gc_paused():
-            build = self.transform.build(self, types)
-        return compile_build(build, types, self.jit, scopes)
 
     def is_current(self) -> bool:
         """Do the module constants and closure values its compiled code read still hold
@@ -209,7 +220,8 @@ class Transformed:
 
     def __repr__(self) -> str:
         wrt = ", ".join(self.params[i] for i in self.wrt)
-        return f"<adcompile {self.transform.name} of {self.func.__name__} wrt ({wrt})>"
+        of = repr(self.inner) if self.inner is not None else self.func.__name__
+        return f"<adcompile {self.transform.name} of {of} wrt ({wrt})>"
 
 
 __all__ = ["Transformed"]

@@ -52,6 +52,7 @@ def build_function(func, arg_types: list) -> Function:
         b.loc = None
         b.emit("return", flatten(result), [])
     fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc)
+    fn.derivatives = tuple(dict.fromkeys(cx.derivatives))
     _keep_copies(fn, copies)
     returns = [n for n in ast.walk(src.node) if isinstance(n, ast.Return)]
     fn.result_loc = src.loc_of(returns[0]) if returns else src.loc
