@@ -44,7 +44,8 @@ def arg_type(name: str, value):
                           "adcompile compiles float64 and int64 arrays of 1 to 3 dimensions",
                           hint="convert with np.asarray(x, dtype=np.float64)")
     what = type(value).__name__
-    hint = "pass a Python float, int or bool, or a float64 NumPy array"
+    hint = ("pass a Python float, int or bool, a float64 NumPy array, or a dict, tuple or "
+            "list of them")
     raise AdTypeError(f"parameter {name!r} got a value of type {what}, which adcompile "
                       "cannot compile", hint=hint)
 
@@ -54,9 +55,18 @@ _I64_MIN, _I64_MAX = -2 ** 63, 2 ** 63 - 1
 
 
 def typed_values(names, values) -> tuple:
-    """(the IR types of call arguments, the arguments with scalars as Python numbers)."""
-    types = tuple(arg_type(n, v) for n, v in zip(names, values))
-    return types, [v if isinstance(t, Array) else _PY[t](v) for t, v in zip(types, values)]
+    """(the IR types of call arguments, the arguments with scalars as Python numbers); a
+    dict, tuple or list argument has a structured.Struct type (its leaves converted when
+    the call is flattened: structured.Layout)."""
+    from .structured import Struct, struct_type
+    types = tuple(struct_type(n, v, arg_type) for n, v in zip(names, values))
+    return types, [v if isinstance(t, (Array, Struct)) else _PY[t](v)
+                   for t, v in zip(types, values)]
+
+
+def as_leaf(t, v):
+    """A leaf of a structured argument as the compiled code takes it."""
+    return v if isinstance(t, Array) else _PY[t](v)
 
 
 def _array_key(a):
@@ -98,10 +108,12 @@ def user_function(func):
     if not callable(func):
         raise AdCompileError(f"{func!r} is not a function", hint="pass a function defined "
                                                                  "with def")
-    if isinstance(func, types.MethodType):
-        raise AdCompileError(
-            f"{func!r} is a bound method; adcompile differentiates plain functions so far",
-            hint="write a function taking the values it needs as parameters")
+    if isinstance(func, types.MethodType):   # self's attributes: read like module values
+        if not isinstance(func.__func__, types.FunctionType) or \
+                not is_user_function(func.__func__):
+            raise AdCompileError(f"{func!r} is a method adcompile cannot read",
+                                 hint="differentiate a function defined with def")
+        return func
     if isinstance(func, types.FunctionType) and hasattr(func, "__wrapped__"):
         raise AdCompileError(
             f"{func.__qualname__}() is a wrapper made by a decorator (functools.wraps); "

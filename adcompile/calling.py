@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import AdCompileError
+from .structured import Struct, leaves
 from .types import Array
 from .valuetree import unflatten
 
@@ -21,6 +22,7 @@ class Convention:
     """The call's arguments are the parameters (bound like Python binds them: keywords and
     defaults); the entry's results are returned as they are."""
     fast = True      # arguments are exactly the parameters: remember them by Python type
+    per_wrt = slice(1, None)   # the entry's results that are one per differentiated leaf
 
     def inputs(self, t, args, kwargs) -> tuple:
         """(the values of the user's parameters, the rest of the call for extra())."""
@@ -32,6 +34,13 @@ class Convention:
 
     def package(self, t, out, compiled):
         return out
+
+    def flat_rest(self, layout, rest):
+        """`rest` (for extra()) when the parameters are flattened into leaves."""
+        return rest
+
+    def check_structured(self, t, types):
+        """Raise if the transform cannot take a structured parameter."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +89,17 @@ class Jvp(Convention):
     entry returns the outputs, then their tangents."""
     fast = False
 
+    per_wrt = None
+
     def extra(self, t, compiled, values, tangents) -> list:
         return [_direction(tangents[i], compiled.types[i], values[i],
                            f"jvp: the tangent of argument {i}") for i in t.wrt]
+
+    def flat_rest(self, layout, tangents):
+        """One tangent per argument -> one per leaf (None for those not differentiated)."""
+        wrt = {i for i, _ in layout.wrt_of}
+        return [leaf for i, (tg, ty) in enumerate(zip(tangents, layout.types))
+                for leaf in (leaves(tg, ty) if i in wrt else [None] * len(layout.ranges[i]))]
 
     def package(self, t, out, compiled):
         n = compiled.n_out
@@ -114,6 +131,9 @@ class Hvp(Convention):
     def package(self, t, out, compiled):
         return out[1] if t.single else tuple(out[1:])
 
+    def flat_rest(self, layout, directions):
+        return layout.flatten_wrt(list(directions))
+
 
 def _direction(d, type_, value, what: str):
     """A direction for a parameter of IR type `type_` with argument `value`: a float, or a
@@ -136,12 +156,21 @@ class Hessian(Convention):
                                  hint="use hvp for several parameters")
         return t._bind(args, kwargs), None
 
+    def check_structured(self, t, types):
+        if isinstance(types[t.wrt[0]], Struct):
+            raise AdCompileError(
+                f"hessian of {t.func.__name__}() with respect to {t.params[t.wrt[0]]!r}, a "
+                f"{types[t.wrt[0]].kind}: the Hessian of a structured parameter is not "
+                "supported", hint="use hvp (one direction per leaf, shaped like the "
+                                  "parameter), or pass the array itself as a parameter")
+
 
 @dataclass(frozen=True)
 class KinkTable(Convention):
     """The diagnostic build: a zero table of kink hits (one row per site) follows the
     parameters; the entry returns (value, *gradients, the table filled in)."""
     fast = False
+    per_wrt = slice(1, -1)
 
     def extra(self, t, compiled, values, rest) -> list:
         return [np.zeros((max(len(compiled.facts["sites"]), 1), 4))]

@@ -41,7 +41,7 @@ class Build:
 @dataclass(frozen=True, eq=False)
 class Compiled:
     """One specialisation: the IRs, the generated source and the callable."""
-    types: tuple              # IR types of the user's parameters
+    types: tuple              # IR types of the entry's user parameters (leaves)
     primal_fn: Function       # the user's function, typed SSA IR (printed on demand: .ir)
     entry_fn: Function        # the IR compiled (.adjoint_ir: with the kernels it calls)
     source: str               # the generated module
@@ -51,6 +51,19 @@ class Compiled:
     entry_types: tuple        # IR types of the entry's parameters
     scopes: tuple             # the module and closure names the builds read (resolve.Scope)
     facts: MappingProxyType   # Build.facts
+    layout: object = None     # structured.Layout when a parameter is a dict/tuple/list
+    view: object = None       # the structured.FlatView its conventions see (then)
+    captured: tuple = ()      # arrays read from outside: (Scope, name, attrs), fetched per call
+    watches: tuple = ()       # the Scopes whose data reads a call checks (fresh())
+
+    def fresh(self) -> bool:
+        """Do the numbers, strings and attributes it baked in still hold (and the arrays
+        it reads at every call keep their types)? Cheap: checked at every call."""
+        return all(s.data_unchanged() for s in self.watches)
+
+    def outside(self) -> list:
+        """The current values of the arrays it reads from outside (after the parameters)."""
+        return [scope.fetch(name, attrs) for scope, name, attrs in self.captured]
 
     def __getattr__(self, name):
         """The facts read as attributes (compiled.sites); nothing is attached later."""
@@ -89,7 +102,8 @@ def gc_paused():
             gc.enable()
 
 
-def compile_build(build: Build, types: tuple, jit: bool, scopes) -> Compiled:
+def compile_build(build: Build, types: tuple, jit: bool, scopes, layout=None,
+                  view=None) -> Compiled:
     """Generate the module of build.entry (and the kernels it calls), write it to the cache
     and compile its entry."""
     primal = build.primal
@@ -101,7 +115,8 @@ def compile_build(build: Build, types: tuple, jit: bool, scopes) -> Compiled:
     func = compile_function(path, build.name, jit, source)
     return Compiled(tuple(types), primal, build.entry, source,
                     path, func, len(primal.results), tuple(p.type for p in build.entry.params),
-                    tuple(scopes), MappingProxyType(dict(build.facts)))
+                    tuple(scopes), MappingProxyType(dict(build.facts)), layout, view,
+                    tuple(primal.captured), tuple(s for s in scopes if s.reads_data))
 
 
 def _format_all(fn: Function) -> str:

@@ -129,7 +129,7 @@ def _diagnostic_build(t, types) -> Build:
     from .passes.activity import active_values
     from .passes.kinks import (aligned_kinks, equality_branches, jumps_and_branches, sites,
                                sqrt_of_squares)
-    primal = pipeline.primal(t.func, types)
+    primal = pipeline.primal(t.func, t.primal_types(types))
     if primal.derivatives:
         raise _nested_error(f"{primal.name}() calls a derivative made by adcompile "
                             f"({', '.join(primal.derivatives)})", primal.loc)
@@ -141,7 +141,8 @@ def _diagnostic_build(t, types) -> Build:
     facts["aligned"] = aligned_kinks(primal, found)
     return Build(primal, vg, f"{primal.name}_diag",
                  "value, gradient and the table of kink hits (diagnostic build)",
-                 tuple(t.params) + ("kinks",), facts)
+                 tuple(t.params) + tuple(p.hint for p in primal.params[len(t.params):]) +
+                 ("kinks",), facts)
 
 
 def diagnostic(conventions=None) -> Transform:

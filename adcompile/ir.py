@@ -260,6 +260,8 @@ class Function:
     doc: str = ""              # a comment codegen writes at the top of the function's body
     derivatives: tuple = ()    # the derivatives it computes or calls (docs/nested.md): set,
     #                            other transforms differentiate it by forward mode
+    captured: tuple = ()       # the parameters after the user's: arrays read from outside,
+    #                            (resolve.Scope, name, attributes) each (frontend/captured.py)
 
     @property
     def results(self) -> list:

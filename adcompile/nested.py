@@ -69,6 +69,7 @@ def derivative_ir(inner, types: tuple) -> Function:
     for p, name in zip(entry.params, inner.params):
         p.hint = name
     entry.derivatives = (describe(inner),) + build.primal.derivatives
+    entry.captured = build.primal.captured    # arrays read from outside: parameters after
     entry.result_loc = build.primal.result_loc
     return pipeline.derivative_as_primal(entry)
 

@@ -40,45 +40,104 @@ class FunctionSource:
 
 class Scope(Mapping):
     """The names a function sees: its closure's current cell values over its module's
-    globals (live: read when a transform compiles, not when the source was first parsed).
-    Records what it was asked for, so a cached transform can tell when a value changed."""
+    globals (live: read when a transform compiles, not when the source was first parsed),
+    and for a bound method its `self`. Records what it was asked for, so a compiled
+    transform can tell when a value it baked in changed (`unchanged`, checked at every
+    call for the data it read: numbers, strings, objects' attributes); arrays are read at
+    every call (`fetch`: captured parameters), so only a change of their type matters."""
 
-    def __init__(self, func, code):
+    def __init__(self, func, code, bound=None):
         # the closure's cells and the globals, not the function: a cache keyed by the
         # function that keeps Scopes keeps no reference to it (compiled.shared)
         self.code = code
         self.closure = getattr(func, "__closure__", None)
         self.globals = getattr(func, "__globals__", {})
         self.cells = _cells(self.closure, code)
+        self.cell_objs = dict(zip(code.co_freevars if code else (), self.closure or ()))
+        self.bound = dict(bound or {})         # a bound method's self: {name: object}
         self.reads: dict = {}
+        self.paths: dict = {}                  # (name, attrs) -> value read through objects
         for recorder in _RECORDERS:
             recorder.append(self)
 
     def __getitem__(self, name):
-        value = self.cells[name] if name in self.cells else self.globals[name]
+        value = self.current(name)
+        if value is _MISSING:
+            raise KeyError(name)
         self.reads[name] = value
         return value
 
+    def current(self, name):
+        """The value `name` has now (not recorded), or _MISSING."""
+        if name in self.bound:
+            return self.bound[name]
+        cell = self.cell_objs.get(name)
+        if cell is not None:
+            try:
+                return cell.cell_contents
+            except ValueError:
+                return _MISSING
+        return self.globals.get(name, _MISSING)
+
+    def attribute(self, name, attrs: tuple, value):
+        """Record that name.attr1.attr2 (an object's attribute, not a module's) read value."""
+        self.paths[(name, attrs)] = value
+        return value
+
+    def fetch(self, name, attrs: tuple = ()):
+        """The current value of name.attr1...: a captured array, read at every call."""
+        value = self.current(name)
+        for a in attrs:
+            value = getattr(value, a, _MISSING)
+        return value
+
     def __contains__(self, name):
-        return name in self.cells or name in self.globals
+        return name in self.bound or name in self.cells or name in self.globals
 
     def __iter__(self):
-        return iter({**self.globals, **self.cells})
+        return iter({**self.globals, **self.cells, **self.bound})
 
     def __len__(self):
-        return len({**self.globals, **self.cells})
+        return len({**self.globals, **self.cells, **self.bound})
 
     def unchanged(self) -> bool:
-        """Does every name read still hold the same value (closure cells and globals)?"""
-        cells = _cells(self.closure, self.code)
+        """Does every name and attribute read still hold the same value (numbers and
+        strings by value; arrays, read at every call, by type; anything else by
+        identity)?"""
         for name, old in self.reads.items():
-            new = cells[name] if name in cells else self.globals.get(name, _MISSING)
-            if new is old:
-                continue
-            if type(new) is not type(old) or not isinstance(new, (int, float, bool, str)) \
-                    or new != old:
+            if not _same(self.current(name), old):
+                return False
+        for (name, attrs), old in self.paths.items():
+            if not _same(self.fetch(name, attrs), old):
                 return False
         return True
+
+    def data_unchanged(self) -> bool:
+        """unchanged() for the reads that are data (not modules, functions or classes):
+        cheap enough for every call."""
+        for name, old in self.reads.items():
+            if not isinstance(old, _CODE) and not _same(self.current(name), old):
+                return False
+        for (name, attrs), old in self.paths.items():
+            if not _same(self.fetch(name, attrs), old):
+                return False
+        return True
+
+    @property
+    def reads_data(self) -> bool:
+        return bool(self.paths) or any(not isinstance(v, _CODE) for v in self.reads.values())
+
+
+_CODE = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
+
+
+def _same(new, old) -> bool:
+    if new is old:
+        return True
+    if isinstance(old, np.ndarray):            # read at every call: its type must hold
+        return type(new) is np.ndarray and new.dtype == old.dtype and \
+            new.ndim == old.ndim and [n == 1 for n in new.shape] == [n == 1 for n in old.shape]
+    return type(new) is type(old) and isinstance(new, (int, float, bool, str)) and new == old
 
 
 def _cells(closure, code) -> dict:
@@ -115,6 +174,9 @@ def function_source(func) -> FunctionSource:
     """The parsed source of `func` with its current scope; a clear error when the source
     cannot be read, or when the file no longer holds the function that is running (edited
     after import)."""
+    bound = None
+    if isinstance(func, types.MethodType):     # model.energy: self's attributes are read
+        bound, func = func.__self__, func.__func__   # like module values (Scope.bound)
     code = getattr(func, "__code__", None)
     filename = code.co_filename if code else "<unknown>"
     parsed = _PARSED.get(code) if code is not None else None
@@ -127,7 +189,12 @@ def function_source(func) -> FunctionSource:
     else:
         _PARSED.move_to_end(code)
     node, indent = parsed
-    src = FunctionSource(func, func.__name__, filename, node, Scope(func, code), indent)
+    first = (node.args.posonlyargs + node.args.args)[:1]
+    if bound is not None and not first:
+        raise UnsupportedSyntaxError(f"{func.__qualname__}() is a method without a self "
+                                     "parameter", hint="differentiate a plain function")
+    scope = Scope(func, code, {first[0].arg: bound} if bound is not None else None)
+    src = FunctionSource(func, func.__name__, filename, node, scope, indent)
     src.loc = src.loc_of(node)
     return src
 
@@ -267,6 +334,10 @@ _LIBRARIES = ("numpy", "scipy", "math", "numba")
 
 
 def is_user_function(obj) -> bool:
+    """A function of the user's (or a bound method of the user's class, or a Numba
+    function's Python source): the frontend inlines it."""
+    if isinstance(obj, types.MethodType):
+        obj = obj.__func__
     func = obj if isinstance(obj, types.FunctionType) else getattr(obj, "py_func", None)
     if not isinstance(func, types.FunctionType):
         return False

@@ -38,9 +38,15 @@ def _wrt_names(t) -> str:
     return ", ".join(t.params[i] for i in t.wrt)
 
 
-def _tangent_names(t, width: int) -> tuple:
+def _names(t, primal) -> tuple:
+    """The entry's parameter names: the user's, then the arrays the function reads from
+    outside (Function.captured: passed at every call)."""
+    return tuple(t.params) + tuple(p.hint for p in primal.params[len(t.params):])
+
+
+def _tangent_names(t, primal, width: int) -> tuple:
     from .passes.forward import tangent_params
-    return tuple(t.params) + tuple(tangent_params(t.params, t.wrt, width))
+    return _names(t, primal) + tuple(tangent_params(t.params, t.wrt, width))
 
 
 def _check_conventions(conventions):
@@ -59,8 +65,8 @@ def _check_mode(mode: str):
 def _primal(t, types):
     """The IR the transform differentiates: the user's function, or for a transform of a
     derivative (t.inner) that derivative's IR (nested.py)."""
-    if t.inner is None:
-        return pipeline.primal(t.func, types)
+    if getattr(t, "inner", None) is None:
+        return pipeline.primal(t.func, t.primal_types(types))
     from .nested import derivative_ir
     return derivative_ir(t.inner, types)
 
@@ -88,7 +94,7 @@ def _reverse_gradient(t, types) -> Build:
         return _forward(t, types, primal, jacobian=False)
     vg = pipeline.value_and_gradient(primal, t.wrt, t.transform.conventions)
     return Build(primal, vg, f"{primal.name}_vg",
-                 f"value and gradient with respect to {_wrt_names(t)}", tuple(t.params))
+                 f"value and gradient with respect to {_wrt_names(t)}", _names(t, primal))
 
 
 def _forward(t, types, primal, jacobian: bool) -> Build:
@@ -97,12 +103,12 @@ def _forward(t, types, primal, jacobian: bool) -> Build:
     scalars = all(not isinstance(types[i], Array) for i in t.wrt)
     width = min(len(t.wrt), 8) if scalars else 4
     array_out = len(primal.results) > 1 or isinstance(primal.results[0].type, Array)
-    driver = pipeline.forward_derivative(primal, t.wrt, width, list(t.params),
+    driver = pipeline.forward_derivative(primal, t.wrt, width, list(_names(t, primal)),
                                          t.transform.conventions, jacobian and array_out)
     what = "Jacobian" if jacobian and array_out else "gradient"
     return Build(primal, driver, driver.name,
                  f"tangents along {width} directions per sweep; {driver.name} below is the "
-                 f"{what} with respect to {_wrt_names(t)} by forward mode", tuple(t.params))
+                 f"{what} with respect to {_wrt_names(t)} by forward mode", _names(t, primal))
 
 
 def _forward_gradient(t, types) -> Build:
@@ -122,7 +128,7 @@ def _directional(t, types) -> Build:
     vg = pipeline.directional(primal, t.wrt, t.transform.conventions, width)
     return Build(primal, vg, f"{primal.name}_dir",
                  f"value and gradient with respect to {_wrt_names(t)}, kinks resolved along "
-                 "the direction (x_dot, ...)", _tangent_names(t, width))
+                 "the direction (x_dot, ...)", _tangent_names(t, primal, width))
 
 
 def gradient(with_value: bool = False, mode: str = "reverse", conventions=None) -> Transform:
@@ -151,7 +157,7 @@ def _jvp(t, types) -> Build:
                               "or float-array outputs", primal.result_loc or primal.loc)
     tangent = pipeline.tangent(primal, t.wrt, 1)
     return Build(primal, tangent, f"{primal.name}_jvp", "value and tangent (forward mode)",
-                 _tangent_names(t, 1))
+                 _tangent_names(t, primal, 1))
 
 
 def jvp() -> Transform:
@@ -180,15 +186,15 @@ def _jacobian_reverse(t, types) -> Build:
     if not isinstance(out_t, Array):
         vg = pipeline.value_and_gradient(primal, t.wrt)
         return Build(primal, vg, f"{primal.name}_vjp",
-                     "a vector-Jacobian product w^T J (reverse mode)", tuple(t.params))
+                     "a vector-Jacobian product w^T J (reverse mode)", _names(t, primal))
     if out_t.ndim != 1:
         raise AdTypeError("jacobian(mode='reverse') takes functions returning a float "
                           "or a 1-d array; use mode='forward'", primal.result_loc or primal.loc)
-    driver = pipeline.reverse_jacobian(primal, pipeline.primal(t.func, types), t.wrt,
-                                       list(t.params))
+    driver = pipeline.reverse_jacobian(primal, pipeline.primal(t.func, t.primal_types(types)), t.wrt,
+                                       list(_names(t, primal)))
     return Build(primal, driver, driver.name,
                  f"the Jacobian with respect to {_wrt_names(t)}: a vector-Jacobian product "
-                 "w^T J (reverse mode) per row", tuple(t.params))
+                 "w^T J (reverse mode) per row", _names(t, primal))
 
 
 def jacobian(mode: str = "reverse") -> Transform:
@@ -207,21 +213,21 @@ def _scalar_primal(t, types):
 def _hvp(t, types) -> Build:
     primal = _scalar_primal(t, types)
     if primal.derivatives:                   # forward over forward over its own sweeps
-        hv = pipeline.hvp_of_derivative(primal, t.wrt, list(t.params))
+        hv = pipeline.hvp_of_derivative(primal, t.wrt, list(_names(t, primal)))
     else:
         hv = pipeline.hvp(primal, t.wrt)       # <grad f, x_dot>, then H x_dot
     return Build(primal, hv, f"{primal.name}_hvp",
                  "Hessian-vector product H x_dot: the tangent (forward mode) of the gradient "
-                 "(reverse mode) along x_dot", _tangent_names(t, 1))
+                 "(reverse mode) along x_dot", _tangent_names(t, primal, 1))
 
 
 def _hessian(t, types) -> Build:
     primal = _scalar_primal(t, types)
     hessian = pipeline.hessian_of_derivative if primal.derivatives else pipeline.hessian
-    driver = hessian(primal, t.wrt, list(t.params))
+    driver = hessian(primal, t.wrt, list(_names(t, primal)))
     return Build(primal, driver, driver.name,
                  f"the Hessian with respect to {_wrt_names(t)}: Hessian-vector products "
-                 "H e_k (forward over reverse mode), one per unit vector e_k", tuple(t.params))
+                 "H e_k (forward over reverse mode), one per unit vector e_k", _names(t, primal))
 
 
 def hvp() -> Transform:

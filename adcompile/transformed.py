@@ -3,6 +3,7 @@ argument-type signature. grad, value_and_grad, jvp, jacobian, hvp, hessian and d
 builds are all Transformed objects; what differs is their Transform."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import threading
@@ -17,6 +18,7 @@ from .compiled import shared_signature
 from . import nested
 from .errors import AdCompileError, AdTypeError, Loc
 from .jit import run_compiled
+from .structured import FlatView, Layout, Struct, is_structured
 from .types import BOOL, I64, is_float
 
 _COMPILE_LOCK = threading.RLock()
@@ -70,9 +72,11 @@ class Transformed:
             if compiled is not None and int in key and not all(
                     _I64_MIN <= a <= _I64_MAX for a in args if type(a) is int):
                 compiled = None                  # the full check names the parameter
-            if compiled is not None:
+            if compiled is not None and (not compiled.watches or compiled.fresh()):
                 self._last = compiled
-                return self.transform.call.package(self, compiled.func(*args), compiled)
+                out = compiled.func(*args, *compiled.outside()) if compiled.captured else \
+                    compiled.func(*args)
+                return self.transform.call.package(self, out, compiled)
         try:
             return self._call(args, kwargs)
         except AdCompileError as exc:        # the user's call is where the error belongs
@@ -93,11 +97,27 @@ class Transformed:
 
     def run(self, compiled: Compiled, values: list, rest=None):
         """Call the compiled entry on the parameters' values (and what the calling
-        convention adds from `rest`); the result packaged by the convention."""
+        convention adds from `rest`); the result packaged by the convention. Structured
+        parameters are flattened into their leaves, and the derivatives of their leaves
+        rebuilt into their structure."""
         call = self.transform.call
-        extra = call.extra(self, compiled, values, rest)
-        return call.package(self, run_compiled(compiled.func, values + extra, compiled.path),
-                            compiled)
+        layout = compiled.layout
+        if layout is None:
+            extra = call.extra(self, compiled, values, rest)
+            return call.package(self, run_compiled(
+                compiled.func, values + compiled.outside() + extra, compiled.path), compiled)
+        flat = layout.flatten(values) + compiled.outside()
+        extra = call.extra(compiled.view, compiled, flat, call.flat_rest(layout, rest))
+        out = list(run_compiled(compiled.func, flat + extra, compiled.path))
+        per_wrt = call.per_wrt
+        if per_wrt is not None:
+            out[per_wrt] = layout.regroup(out[per_wrt])
+        return call.package(self, tuple(out), compiled)
+
+    def primal_types(self, types):
+        """The parameter types the user's function is lowered for (a FlatView's are the
+        structured ones, its builds' the leaves)."""
+        return types
 
     def _typed(self, values) -> tuple:
         """typed_values for this function's parameters; a bad argument names the function."""
@@ -127,10 +147,11 @@ class Transformed:
     def _specialise(self, types: tuple) -> Compiled:
         by_types = self._specs.by_types
         compiled = by_types.get(types)
-        if compiled is None:
+        if compiled is None or compiled.watches and not compiled.fresh():
             with _COMPILE_LOCK:                  # first calls from several threads: one
                 compiled = by_types.get(types)   # compiles, the others wait for it
-                if compiled is None:
+                if compiled is None or compiled.watches and not compiled.fresh():
+                    self._specs.fast.clear()     # a module value it baked in changed
                     compiled = by_types[types] = self._compile(types)
         self._last = compiled
         return compiled
@@ -140,14 +161,34 @@ class Transformed:
         closure names read) and compile."""
         self.check_types(types)
         from .resolve import recording
+        view, layout, leaf_types = self, None, types
+        if is_structured(types):
+            try:
+                layout = Layout(self.params, types, self.wrt)
+            except AdTypeError as exc:       # point at the function the argument was for
+                raise AdTypeError(f"{self.func.__name__}(): {exc.message}", self._def_loc(),
+                                  exc.hint) from None
+            leaf_types = tuple(layout.leaf_types)
+            view = FlatView(self.func, self.transform, layout.names, layout.wrt, self.single,
+                            self.rng, types)
+            self.transform.call.check_structured(self, types)
         with recording() as scopes, gc_paused():
-            build = self.transform.build(self, types)
-        return compile_build(build, types, self.jit, scopes)
+            build = self.transform.build(view, leaf_types)
+        if layout is not None:               # kept by the cache: no reference to func
+            view = dataclasses.replace(view, func=None)
+        return compile_build(build, leaf_types, self.jit, scopes, layout,
+                             view if layout is not None else None)
 
     def check_types(self, types: tuple) -> None:
-        """An error unless every differentiated parameter has a float type."""
+        """An error unless every differentiated parameter has a float type (a structured
+        one: float leaves); nested derivatives take no structured parameter."""
+        if self.inner is not None and is_structured(types):
+            raise AdTypeError(
+                f"{self!r}: derivatives of derivatives of functions taking a dict, tuple or "
+                "list are not supported", self._def_loc(),
+                hint="pass the arrays and numbers as parameters of their own")
         for i in self.wrt:
-            if not is_float(types[i]):
+            if not is_float(types[i]) and not isinstance(types[i], Struct):
                 what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
                 raise AdTypeError(
                     f"cannot differentiate {self.func.__name__}() with respect to "

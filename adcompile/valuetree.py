@@ -11,6 +11,21 @@ class Slot:
     hint: str
 
 
+class Record(tuple):
+    """A dict parameter's values in the order of its keys: a tuple that knows its keys
+    (`params["W1"]` reads the item of key "W1"; it is not indexed by position)."""
+
+    def __new__(cls, items, keys):
+        rec = super().__new__(cls, items)
+        rec.keys = tuple(keys)
+        return rec
+
+
+def like(tree, items):
+    """A tuple of items shaped like `tree` (a Record stays a Record)."""
+    return Record(items, tree.keys) if isinstance(tree, Record) else tuple(items)
+
+
 def flatten(tree) -> list:
     if isinstance(tree, tuple):
         return [leaf for sub in tree for leaf in flatten(sub)]
@@ -20,7 +35,7 @@ def flatten(tree) -> list:
 def shape_of(tree):
     """The nesting of a tree with None at the leaves (None alone: a single value)."""
     if isinstance(tree, tuple):
-        return tuple(shape_of(t) for t in tree)
+        return like(tree, [shape_of(t) for t in tree])
     return None
 
 
@@ -30,12 +45,12 @@ def unflatten(shape, leaves):
 
     def build(s):
         if isinstance(s, tuple):
-            return tuple(build(x) for x in s)
+            return like(s, [build(x) for x in s])
         return next(it)
     return build(shape)
 
 
 def map_tree(fn, tree):
     if isinstance(tree, tuple):
-        return tuple(map_tree(fn, t) for t in tree)
+        return like(tree, [map_tree(fn, t) for t in tree])
     return fn(tree)

@@ -22,6 +22,7 @@ from ..desugar import desugar
 from ..errors import AdTypeError
 from ..ir import Block, Function, Rewriter, Value
 from ..passes.buffers import written_array_objects
+from ..structured import frontend_tree, leaf_paths, leaf_types
 from ..types import Array
 from ..valuetree import flatten, shape_of
 from .calls import check_signature, param_names
@@ -36,22 +37,34 @@ def build_function(func, arg_types: list) -> Function:
     if len(names) != len(arg_types):
         raise AdTypeError(f"{src.name}() takes {len(names)} parameters, got {len(arg_types)} types")
     src = desugar(src, list(arg_types))
-    params = [Value(t, n) for n, t in zip(names, arg_types)]
+    # a structured parameter (dict, tuple, list: structured.py) is its leaves, each a
+    # parameter of the IR function; the name holds them as a tuple (a Record for a dict)
+    params, trees = [], {}
+    for n, t in zip(names, arg_types):
+        leaves = [Value(lt, hint) for lt, (_, hint) in zip(leaf_types(t), leaf_paths(n, t))]
+        params += leaves
+        trees[n] = (t, leaves)
     body = Block(list(params))
     b = Builder(body, src.loc)
-    cx = Context(src, b, dict(zip(names, params)), func)
+    cx = Context(src, b, {}, func)
     copies = {}
     for p in params:            # every array parameter starts as a copy: see _keep_copies
         if isinstance(p.type, Array):
             copies[p] = b.prim("copy", p, hint=p.hint)
-            cx.env[p.hint] = copies[p]
             cx.arrays.new_object(copies[p])
+    for n, (t, leaves) in trees.items():
+        cx.env[n] = frontend_tree(t, [copies.get(v, v) for v in leaves])
     result = cx.stmts.lower_body()
+    for p, (scope, root, attrs) in zip(cx.captured.params, cx.captured.recipes):
+        Rewriter.add_block_arg(body, p)          # read at every call, after the user's
+        params.append(p)
+        copies[p] = cx.captured.values[(id(scope), root, attrs)]
     cx.views.raise_stale_reads()
     with b.located(None):
         b.loc = None
         b.emit("return", flatten(result), [])
-    fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc)
+    fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc,
+                  captured=tuple(cx.captured.recipes))
     fn.derivatives = tuple(dict.fromkeys(cx.derivatives))
     _keep_copies(fn, copies)
     returns = [n for n in ast.walk(src.node) if isinstance(n, ast.Return)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..builder import Builder, const_value
 from ..ir import Op, Value, make_op, parent_op
 from ..types import Array
+from ..valuetree import like
 
 
 class GiveUp(Exception):
@@ -95,7 +96,7 @@ class Converter:
         if v is None:
             return None
         if isinstance(v, tuple):
-            return tuple(self.value(x) for x in v)
+            return like(v, [self.value(x) for x in v])
         if isinstance(v, Leaf):
             return ALeaf(self.value(v.arr))
         if isinstance(v, View):

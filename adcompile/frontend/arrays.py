@@ -15,6 +15,7 @@ import ast
 from ..builder import const_value
 from ..ir import Value
 from ..types import BOOL, F64, I64, Array, is_scalar, promote
+from ..valuetree import like
 from .lazy import ArrayExpr, Leaf, Map, View
 from .state import convert
 from .syntax import expr_text, index_parts, tname
@@ -38,7 +39,7 @@ class Arrays:
     def current(self, v):
         """The current version of the array object v belongs to (v itself for non-arrays)."""
         if isinstance(v, tuple):
-            return tuple(self.current(x) for x in v)
+            return like(v, [self.current(x) for x in v])
         key = self.cx.objects.key_of(v) if isinstance(v, Value) else None
         return self.cx.env.get(key, v) if key else v
 

@@ -170,6 +170,8 @@ class Calls:
                               "a derivative takes numbers and arrays")
         fn = derivative_ir(obj, tuple(v.type for v in values))
         vmap = {p.id: v for p, v in zip(fn.params, values)}
+        for p, (scope, root, attrs) in zip(fn.params[len(values):], fn.captured):
+            vmap[p.id] = cx.captured.read(scope, root, attrs, p.type, cx.loc(node))
         for op in clone_ops(fn.body.ops[:-1], vmap, {}):
             cx.b.block.append(op)
         outs = []
@@ -235,15 +237,18 @@ def check_signature(src: resolve.FunctionSource):
 
 
 def param_names(src: resolve.FunctionSource) -> list[str]:
+    """The parameters a call passes (a bound method's self is bound already: its scope)."""
     a = src.node.args
-    return [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs]
+    return [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs
+            if p.arg not in src.scope.bound]
 
 
 def bind_arguments(src, args, kwargs, loc, b) -> dict:
     names = param_names(src)
     func = src.func
     defaults = {}
-    pos = src.node.args.posonlyargs + src.node.args.args
+    pos = [p for p in src.node.args.posonlyargs + src.node.args.args
+           if p.arg not in src.scope.bound]       # a bound method's self is bound already
     for p, d in zip(pos[len(pos) - len(func.__defaults__ or ()):], func.__defaults__ or ()):
         defaults[p.arg] = d
     defaults.update(func.__kwdefaults__ or {})

@@ -16,6 +16,7 @@ through the context:
 | `arrays` (arrays.py) | array objects and versions, element reads and writes, construction |
 | `lazy` (lazy.py) | whole-array expressions, fused loop nests, reductions, products |
 | `views` (views.py) | slices, attributes, views bound to names and their checked copies |
+| `captured` (captured.py) | arrays read from outside (closures, modules, `self.W`): parameters |
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from ..errors import AdTypeError
 from ..resolve import FunctionSource
 from .arrays import Arrays
 from .branches import Branches
+from .captured import Captured
 from .calls import BinderLowering, Calls
 from .expressions import Expressions
 from .infer import Infer
@@ -60,6 +62,7 @@ class Context:
         self.views = Views(self)
         self.binder = BinderLowering(self)     # what the primitive rows' binders may use
         self.infer = Infer(self)               # what loops carry, before they are lowered
+        self.captured = Captured(self, b.block)   # arrays read from outside: parameters
 
     # -- the current frame -----------------------------------------------------------------
     @property

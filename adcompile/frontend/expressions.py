@@ -10,7 +10,9 @@ import numpy as np
 from ..builder import const_value
 from ..errors import UnknownFunctionError, UnsupportedSyntaxError
 from ..ir import Value
+from ..valuetree import Record
 from ..types import BOOL, F64
+from .captured import path_of
 from .state import GENERIC, VALUE
 from .syntax import BINOPS, CMPOPS, bool_chain, expr_text, is_safe, is_static_path, tname, \
     unsupported
@@ -57,6 +59,8 @@ class Expressions:
     def visit_Subscript(self, node):
         cx = self.cx
         base = self.expr(node.value)
+        if isinstance(base, Record):
+            return self.record_item(base, node)
         if isinstance(base, tuple):
             idx = node.slice
             k = None if isinstance(idx, ast.Slice) else self.expr(idx)
@@ -72,6 +76,23 @@ class Expressions:
         if cx.lazy.is_array(base):
             return cx.views.array_subscript(base, node)
         cx.type_error(node, f"cannot index {tname(base)}")
+
+    def record_item(self, rec, node):
+        """params['W1'] of a dict parameter: the key a constant (or a module constant)."""
+        cx = self.cx
+        idx = node.slice
+        try:
+            key = idx.value if isinstance(idx, ast.Constant) else \
+                static_value(idx, cx.env, cx.src)
+        except Exception:
+            key = None
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            cx.unsupported(idx, "a dict parameter is read with keys known at compile time",
+                           "write the key itself: params['W1']")
+        if key not in rec.keys:
+            cx.type_error(node, f"the dict has no key {key!r}",
+                          f"its keys are {', '.join(map(repr, rec.keys))}")
+        return rec[rec.keys.index(key)]
 
     def visit_UnaryOp(self, node):
         cx, b = self.cx, self.cx.b
@@ -104,7 +125,10 @@ class Expressions:
     def binop(self, op, x, y, node):
         cx = self.cx
         if isinstance(x, tuple) or isinstance(y, tuple):
-            cx.type_error(node, f"operator {op} does not apply to tuples")
+            what = tname(x if isinstance(x, tuple) else y)
+            cx.type_error(node, f"operator {op} does not apply to {what}",
+                          "a tuple, list or dict holds separate values (as in JAX): to "
+                          "compute on an array, pass np.asarray(...) of the list")
         if cx.lazy.is_array(x) or cx.lazy.is_array(y):
             return cx.lazy.elementwise(op, [x, y], node)
         return cx.b.prim(op, x, y)
@@ -207,6 +231,8 @@ class Expressions:
             return cx.b.const(obj.item() if hasattr(obj, "item") else obj)
         if isinstance(obj, tuple) and all(isinstance(o, (int, float)) for o in obj):
             return tuple(cx.b.const(o) for o in obj)
+        if isinstance(obj, np.ndarray):        # read at every call: a captured parameter
+            return cx.captured.array(obj, node)
         what = type(obj).__name__
         if isinstance(obj, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType)) \
                 or callable(obj):
@@ -240,10 +266,27 @@ def static_value(node, env, src):
                 raise UnknownFunctionError(
                     f"module {base.__name__!r} has no attribute {node.attr!r}", src.loc_of(node))
             return getattr(base, node.attr)
+        if is_data_object(base):              # self.k, config.W: recorded for the cache
+            if not hasattr(base, node.attr):
+                raise UnsupportedSyntaxError(
+                    f"{expr_text(node.value)} has no attribute {node.attr!r}",
+                    src.loc_of(node), "check the attribute's name")
+            root, attrs = path_of(node)
+            return src.scope.attribute(root, attrs, getattr(base, node.attr))
         unsupported(src.loc_of(node), node, f"attribute access {expr_text(node)} is not "
                                             "supported",
                     "use plain names and module functions such as math.sin")
     return None
 
 
-__all__ = ["Expressions", "static_value"]
+def is_data_object(obj) -> bool:
+    """An object whose attributes a function may read (a class instance, a namespace), not
+    a module, class, function or a library's object."""
+    if isinstance(obj, (type, types.ModuleType, types.FunctionType, types.MethodType,
+                        types.BuiltinFunctionType)) or not hasattr(obj, "__dict__"):
+        return False
+    module = (type(obj).__module__ or "").split(".")[0]
+    return module not in ("numpy", "numba", "scipy", "math", "adcompile")
+
+
+__all__ = ["Expressions", "static_value", "is_data_object"]

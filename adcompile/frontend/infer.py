@@ -23,7 +23,7 @@ import ast
 from .. import resolve
 from ..builder import const_value
 from ..types import BOOL, I64, Array
-from ..valuetree import flatten, unflatten
+from ..valuetree import flatten, like, unflatten
 from .absvalues import A, AExpr, ALeaf, AView, Converter, GiveUp, TypeBuilder, as_expr, \
     has_view, is_array
 from .arrays import FRESH
@@ -236,7 +236,7 @@ class Infer:
 
     def current(self, v):
         if isinstance(v, tuple):
-            return tuple(self.current(x) for x in v)
+            return like(v, [self.current(x) for x in v])
         return self.env.get(v.obj, v) if isinstance(v, A) and v.obj is not None else v
 
     @staticmethod

@@ -8,6 +8,7 @@ import ast
 from ..builder import const_value
 from ..primitives import PRIMS
 from ..types import BOOL, F64, I64, Array, is_scalar
+from ..valuetree import like
 from .absvalues import A, AExpr, ALeaf, AMap, AView, GiveUp, as_expr, is_array
 from .arrays import DTYPES, arange_operands
 from .syntax import index_parts
@@ -184,7 +185,7 @@ class AbstractArrays:
 
     def materialize_tree(self, v, keep_views: bool = False):
         if isinstance(v, tuple):
-            return tuple(self.materialize_tree(x, keep_views) for x in v)
+            return like(v, [self.materialize_tree(x, keep_views) for x in v])
         return v if keep_views and isinstance(v, AView) else self.materialize(v)
 
     def reduction(self, kind, x, axis):
@@ -302,7 +303,7 @@ class AbstractArrays:
 
     def settle_views(self, v, hint: str = ""):
         if isinstance(v, tuple):
-            return tuple(self.settle_views(x, hint) for x in v)
+            return like(v, [self.settle_views(x, hint) for x in v])
         return self.view_copy(v, hint) if isinstance(v, AView) else v
 
 

@@ -13,6 +13,7 @@ from .. import resolve
 from ..builder import const_value
 from ..prims.bind import Binding, Call
 from ..types import BOOL, F64, I64, Array
+from ..valuetree import Record
 from .absvalues import A, AExpr, GiveUp, is_array
 from .calls import MAX_CALL_DEPTH, REDUCTIONS, bind_arguments
 from .expressions import static_value
@@ -62,6 +63,11 @@ class AbstractValues:
 
     def visit_Subscript(self, node):
         base = self.expr(node.value)
+        if isinstance(base, Record):          # params['W1']: a constant key
+            key = node.slice.value if isinstance(node.slice, ast.Constant) else None
+            if key not in base.keys:
+                raise GiveUp("dict key")
+            return base[base.keys.index(key)]
         if isinstance(base, tuple):
             if isinstance(node.slice, ast.Slice):
                 raise GiveUp("tuple slice")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ..ir import Block, ForOp, Value
 from ..primitives import PRIMS
 from ..types import F64, I64, Array
+from ..valuetree import like
 from .state import convert
 
 
@@ -224,7 +225,7 @@ class Lazy:
     def materialize_tree(self, v, keep_views: bool = False):
         """v with its lazy array expressions written out (views kept with keep_views)."""
         if isinstance(v, tuple):
-            return tuple(self.materialize_tree(x, keep_views) for x in v)
+            return like(v, [self.materialize_tree(x, keep_views) for x in v])
         return v if keep_views and isinstance(v, View) else self.materialize(v)
 
     # ------------------------------------------------------------------ reductions

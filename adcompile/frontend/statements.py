@@ -10,6 +10,7 @@ import ast
 from ..builder import const_value
 from ..errors import UnsupportedSyntaxError
 from ..ir import Value
+from ..valuetree import Record
 from ..types import BOOL, I64
 from .lazy import ArrayExpr, Leaf, View
 from .state import BRK, CONT, GENERIC, ITER, RET, RETVAL
@@ -122,6 +123,9 @@ class Statements:
         elif isinstance(target, (ast.Tuple, ast.List)):
             if not isinstance(value, tuple):
                 cx.type_error(target, "cannot unpack a number into several names")
+            if isinstance(value, Record):
+                cx.unsupported(target, "unpacking a dict gives its keys, not its values",
+                               "read the items by key: W1, b1 = params['W1'], params['b1']")
             if len(target.elts) != len(value):
                 cx.type_error(target, f"cannot unpack {len(value)} values into "
                                       f"{len(target.elts)} names")

@@ -6,6 +6,7 @@ import copy
 
 from ..errors import Loc, UnsupportedSyntaxError
 from ..types import BOOL, F64, I64
+from ..valuetree import Record
 
 UNSUPPORTED_HINTS = {
     ast.Lambda: "define a named helper function with def and call it",
@@ -71,8 +72,9 @@ def tname(v) -> str:
     from .lazy import ArrayExpr
     if isinstance(v, ArrayExpr):
         return "an array"
-    return "a tuple" if isinstance(v, tuple) else {F64: "a float", I64: "an int",
-                                                    BOOL: "a bool"}.get(v.type, str(v.type))
+    if isinstance(v, tuple):
+        return "a dict" if isinstance(v, Record) else "a tuple"
+    return {F64: "a float", I64: "an int", BOOL: "a bool"}.get(v.type, str(v.type))
 
 
 def expr_text(node) -> str:

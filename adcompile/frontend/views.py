@@ -20,7 +20,7 @@ from ..builder import const_value
 from ..errors import UnsupportedSyntaxError
 from ..ir import Value
 from ..types import BOOL, F64, I64, is_scalar
-from ..valuetree import flatten
+from ..valuetree import flatten, like
 from .lazy import Leaf, View
 from .state import ViewCopy, convert, key_text
 from .syntax import expr_text, index_parts, tname
@@ -170,7 +170,7 @@ class Views:
     def settle_views(self, v, hint: str = ""):
         """v with every View in it replaced by a checked copy (for merges and loops)."""
         if isinstance(v, tuple):
-            return tuple(self.settle_views(x, hint) for x in v)
+            return like(v, [self.settle_views(x, hint) for x in v])
         return self.view_copy(v, hint) if isinstance(v, View) else v
 
     def has_view(self, v) -> bool:
