@@ -48,6 +48,9 @@ def rosen(x):
 def g(x, y):
     return np.sum(np.exp(x * y)) * y + y ** 3 * np.sum(x ** 2)
 
+def sin_x2(x):
+    return np.sum(np.sin(x) * x ** 2)
+
 def scaled(x):
     return K * x ** 4
 
@@ -84,6 +87,22 @@ def calls_scaled(x):
     return grad_scaled(x) * x
 
 hessian_rosen = ad.hessian(rosen)
+
+def potential_w(x, y, w=1.0):
+    return w * x * x * y + math.sin(w * y) * x
+
+dVw = ad.grad(potential_w, wrt=(0, 1))
+
+def through_a_helper(w, s):
+    gx, gy = dVw(0.3, y=s, w=w)             # keywords, a default
+    return gx
+
+def branches(w):
+    if w > 0.0:
+        t = through_a_helper(w, -0.8)
+    else:
+        t = dVw(0.3, -0.8, w)[1] + dVw(0.3, -0.8)[0]
+    return t * w
 
 def trace_of_hessian(x):
     H = hessian_rosen(x)
@@ -271,6 +290,29 @@ def test_third_derivatives_hessian_and_hvp_of_a_gradient(m, jit):
     assert s(0.7) == pytest.approx(d3(0.7), rel=1e-12)
 
 
+def _third_of_sin_x2(x):
+    """The third derivative of sum(sin(x) x^2): diagonal, -cos x x^2 - 6 x sin x + 6 cos x."""
+    T = np.zeros(x.shape * 3)
+    for i, d in enumerate(-np.cos(x) * x ** 2 - 6 * x * np.sin(x) + 6 * np.cos(x)):
+        T[i, i, i] = d
+    return T
+
+
+@pytest.mark.parametrize("modes", list(itertools.product(MODES, repeat=3)))
+def test_jacobian_of_jacobian_of_grad(m, modes):
+    """Third derivatives of an array function: shape x.shape * 3; the outer Jacobians
+    select between array accumulators (a Jacobian driver), whose tangents are arrays."""
+    a, b, c = modes
+    jit = a == "reverse" and b == "forward"
+    T = ad.jacobian(ad.jacobian(ad.grad(m.sin_x2, mode=a, jit=jit), mode=b, jit=jit),
+                    mode=c, jit=jit)
+    x = X[:3]
+    np.testing.assert_allclose(T(x), _third_of_sin_x2(x), rtol=1e-12, atol=1e-12)
+    if modes == ("reverse",) * 3:
+        np.testing.assert_allclose(ad.jacobian(ad.hessian(m.sin_x2))(x), _third_of_sin_x2(x),
+                                   rtol=1e-12, atol=1e-12)
+
+
 def test_grad_of_an_array_gradient_is_a_clear_error(m):
     with pytest.raises(ad.AdTypeError, match=r"nested_programs.py:\d+:\d+: rosen_grad\(\) "
                                              r"returns an array .*grad needs a scalar") as err:
@@ -321,6 +363,14 @@ def test_a_hessian_inside_a_differentiated_function(m):
         fd = [richardson(lambda *a: m.trace_of_hessian(np.array(a)), tuple(X), k, 1e-3)
               for k in range(5)]
         np.testing.assert_allclose(g(X), fd, rtol=1e-7, atol=1e-7)
+
+
+def test_derivatives_called_from_helpers_and_branches_with_keywords(m):
+    for mode in MODES:
+        g = ad.grad(m.branches, mode=mode)
+        for w in (0.5, -0.5, 1.7):
+            fd = richardson(m.branches, (w,), 0, 1e-3)
+            assert g(w) == pytest.approx(fd, rel=1e-8), (mode, w)
 
 
 def test_the_inner_derivative_is_the_one_called(m):
