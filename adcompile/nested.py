@@ -11,6 +11,7 @@ tapes). `Function.derivatives` marks such IR, so the builds in specs.py choose f
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from . import pipeline
@@ -18,6 +19,9 @@ from .calling import Convention, Directional, Gradient, Hessian, Jacobian
 from .errors import AdCompileError
 from .ir import Function
 from .valuetree import flatten, shape_of
+
+
+_BUILDING = threading.local()             # the derivatives whose IR is being built
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,17 @@ def derivative_ir(inner, types: tuple) -> Function:
     """The IR of calling `inner` (a Transformed) on arguments of these IR types: its
     parameters are the user's, its results what the call returns (a tuple tree)."""
     inner.check_types(types)
-    build = inner.transform.build(inner, types)
+    building = _BUILDING.__dict__.setdefault("stack", [])
+    if any(t is inner for t in building):
+        raise AdCompileError(
+            f"{describe(inner)} is called inside {inner.func.__name__}() itself (through "
+            "the functions it calls): a recursive derivative is not supported",
+            inner._def_loc(), hint="call the derivative from another function")
+    building.append(inner)
+    try:
+        build = inner.transform.build(inner, types)
+    finally:
+        building.pop()
     entry = build.entry
     outs = list(entry.results)
     packaged = inner.transform.call.package(inner, outs[0] if len(outs) == 1 else tuple(outs),

@@ -468,6 +468,18 @@ def test_diagnose_and_directional_of_nested_derivatives_are_clear_errors(m):
         ad.grad(ad.hvp(m.f))
 
 
+def test_a_function_calling_its_own_derivative_is_a_clear_error(load):
+    mod = load("""
+import adcompile as ad
+def f(x):
+    return x * x + g(x)
+g = ad.grad(f)
+""")
+    with pytest.raises(ad.AdCompileError, match=r"prog0.py:3:1: grad\(f, wrt=x\) is called "
+                                                r"inside f\(\) itself"):
+        ad.grad(mod.f)(1.0)
+
+
 def test_structured_parameters_of_nested_derivatives_are_a_clear_error(load):
     mod = load("""
 def f(p):
