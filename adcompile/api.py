@@ -9,6 +9,7 @@ from .calling import Gradient
 from .arguments import arg_type, typed_values, user_function
 from .errors import AdCompileError
 from .transformed import Transformed
+from .docs import doc_path
 
 
 class _GradFunctionType(type):
@@ -33,7 +34,7 @@ def _make(func, wrt, jit, with_value, mode, conventions, nonsmooth, seed):
         return Transformed(func, specs.gradient(with_value, mode, conventions), wrt, jit)
     if nonsmooth != "directional":
         raise AdCompileError(f"nonsmooth={nonsmooth!r}: the one choice is 'directional'",
-                             hint="leave it out for the conventions of docs/conventions.md")
+                             hint="leave it out for the conventions of " + doc_path("conventions.md"))
     if mode != "reverse":
         raise AdCompileError("nonsmooth='directional' is a reverse-mode gradient",
                              hint="leave mode at its default")

@@ -9,6 +9,7 @@ import numpy as np
 
 from .errors import AdCompileError, AdTypeError, Loc
 from .types import BOOL, F64, I64, Array
+from .docs import doc_path
 
 
 def arg_type(name: str, value):
@@ -22,6 +23,9 @@ def arg_type(name: str, value):
                               "int64 (arithmetic wraps around at 2**63); pass a float if you "
                               "need a larger number")
         return I64
+    if isinstance(value, (np.float32, np.float16)):      # computed as float64
+        from .structured import Stored
+        return Stored(F64, value.dtype.name)
     if isinstance(value, (float, np.floating)):
         return F64
     if isinstance(value, np.ndarray):
@@ -40,6 +44,11 @@ def arg_type(name: str, value):
             return Array(F64, value.ndim, ones)
         if value.dtype == np.int64 and 1 <= value.ndim <= 3:
             return Array(I64, value.ndim, ones)
+        if (value.dtype.kind in "fi" or value.dtype.kind == "u" and value.dtype.itemsize < 8) \
+                and 1 <= value.ndim <= 3:
+            from .structured import Stored       # float32/16: computed as float64; ints
+            inner = F64 if value.dtype.kind == "f" else I64     # as int64
+            return Stored(Array(inner, value.ndim, ones), value.dtype.name)
         raise AdTypeError(f"parameter {name!r} got a {value.ndim}-d array of {value.dtype}; "
                           "adcompile compiles float64 and int64 arrays of 1 to 3 dimensions",
                           hint="convert with np.asarray(x, dtype=np.float64)")
@@ -58,14 +67,21 @@ def typed_values(names, values) -> tuple:
     """(the IR types of call arguments, the arguments with scalars as Python numbers); a
     dict, tuple or list argument has a structured.Struct type (its leaves converted when
     the call is flattened: structured.Layout)."""
-    from .structured import Struct, struct_type
+    from .structured import Stored, Struct, struct_type
     types = tuple(struct_type(n, v, arg_type) for n, v in zip(names, values))
-    return types, [v if isinstance(t, (Array, Struct)) else _PY[t](v)
+    return types, [v if isinstance(t, (Array, Struct, Stored)) else _PY[t](v)
                    for t, v in zip(types, values)]
 
 
 def as_leaf(t, v):
-    """A leaf of a structured argument as the compiled code takes it."""
+    """A leaf of a structured argument (or one of another dtype) as the compiled code
+    takes it."""
+    from .structured import Stored
+    if isinstance(t, Stored):
+        if isinstance(t.inner, Array):
+            return np.ascontiguousarray(v, dtype=np.float64 if t.inner.dtype == F64 else
+                                        np.int64)
+        return _PY[t.inner](v)
     return v if isinstance(t, Array) else _PY[t](v)
 
 
@@ -75,6 +91,22 @@ def _array_key(a):
         return (a.dtype, a.shape.count(1) and tuple(n == 1 for n in a.shape), a.ndim,
                 a.flags.c_contiguous)
     return type(a)
+
+
+def _struct_key(a):
+    """Fast-path key of an argument that may be a dict, tuple or list (its keys and its
+    leaves' keys: the structure the compiled code was made for)."""
+    t = type(a)
+    if t is np.ndarray:
+        return _array_key(a)
+    if t is dict:
+        return (dict, tuple(a), tuple(map(_struct_key, a.values())))
+    if t is tuple or t is list:
+        return (t, tuple(map(_struct_key, a)))
+    return t
+
+
+_STRUCTS = (dict, tuple, list)
 
 
 def _type_of_annotation(p: inspect.Parameter):
@@ -102,7 +134,7 @@ def user_function(func):
             f"{func.__module__}.{func.__qualname__} is a library function; adcompile "
             "differentiates your functions and the library calls of its table, not a "
             "library's own source", hint="call it from a function of yours if it is in "
-            "docs/supported.md, or write the computation out")
+            f"{doc_path('supported.md')}, or write the computation out")
     if isinstance(py, types.FunctionType):
         return py
     if not callable(func):

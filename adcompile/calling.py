@@ -23,6 +23,7 @@ class Convention:
     defaults); the entry's results are returned as they are."""
     fast = True      # arguments are exactly the parameters: remember them by Python type
     per_wrt = slice(1, None)   # the entry's results that are one per differentiated leaf
+    values = slice(0, 1)       # the function's values among them (kept in float32 inputs' dtype)
 
     def inputs(self, t, args, kwargs) -> tuple:
         """(the values of the user's parameters, the rest of the call for extra())."""
@@ -90,6 +91,7 @@ class Jvp(Convention):
     fast = False
 
     per_wrt = None
+    values = slice(None)       # the outputs and their tangents
 
     def extra(self, t, compiled, values, tangents) -> list:
         return [_direction(tangents[i], compiled.types[i], values[i],
@@ -149,6 +151,7 @@ def _direction(d, type_, value, what: str):
 @dataclass(frozen=True)
 class Hessian(Convention):
     """One differentiated parameter; the entry returns the Hessian."""
+    per_wrt = None
 
     def inputs(self, t, args, kwargs) -> tuple:
         if not t.single:

@@ -54,8 +54,7 @@ def load_target(spec: str):
 
 def parse_pairs(text: str, what: str) -> dict:
     out = {}
-    items = re.split(r",(?![^\[]*\])", text or "")          # not the commas in f64[:,:]
-    for item in filter(None, (s.strip() for s in items)):
+    for item in filter(None, (s.strip() for s in _split_top(text or ""))):
         if "=" not in item:
             raise UsageError(f"{what}: expected name=value, got {item!r}")
         k, v = (s.strip() for s in item.split("=", 1))
@@ -63,19 +62,85 @@ def parse_pairs(text: str, what: str) -> dict:
     return out
 
 
+def _split_top(text: str) -> list:
+    """Split at the commas outside brackets and quotes: `x=[1,2],p={"a": 1, "b": [3]}`."""
+    parts, depth, quote, start = [], 0, None, 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
+
+
 _SPECIAL = {"nan": float("nan"), "inf": float("inf"), "+inf": float("inf"),
             "-inf": float("-inf"), "infinity": float("inf"), "-infinity": float("-inf")}
 
 
 def parse_value(name: str, text: str):
-    if text.strip().lower() in _SPECIAL:     # as float() reads them; 1e400 is inf too
-        return _SPECIAL[text.strip().lower()]
+    """A value on the command line: a number, True/False, nan/inf, a list (an array), a
+    tuple or dict of those, or @file.npy (an array) / @file.npz (a dict of arrays)."""
+    t = text.strip()
+    if t.lower() in _SPECIAL:                # as float() reads them; 1e400 is inf too
+        return _SPECIAL[t.lower()]
+    if t.startswith("@"):
+        return _load_file(name, t[1:])
     try:
-        value = ast.literal_eval(text)
+        value = ast.literal_eval(t)
     except (ValueError, SyntaxError):
         raise UsageError(f"--at: cannot read the value of {name!r}: {text!r}") from None
-    if not isinstance(value, (bool, int, float)):
-        raise UsageError(f"--at: {name!r} must be a number or True/False, got {text!r}")
+    return _argument(name, value, text)
+
+
+def _argument(name, value, text):
+    import numpy as np
+    if isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, list):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf":
+            raise UsageError(f"--at: {name!r} must be a list of numbers (an array), got {text!r}")
+        return arr
+    if isinstance(value, tuple):
+        return tuple(_argument(name, v, text) for v in value)
+    if isinstance(value, dict):
+        return {k: _argument(name, v, text) for k, v in value.items()}
+    raise UsageError(f"--at: {name!r} must be a number, True/False, a list of numbers, or a "
+                     f"tuple or dict of those (or @file.npy), got {text!r}")
+
+
+def _load_file(name, path):
+    import numpy as np
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--at: cannot read {name!r} from {path}: {exc}") from None
+    if isinstance(data, np.ndarray):
+        return data
+    with data:                                 # an .npz: a dict of its arrays
+        return {k: data[k] for k in data.files}
+
+
+def as_floats(value):
+    """A differentiated argument as floats: 1 and [1, 2] mean 1.0 and [1.0, 2.0]."""
+    import numpy as np
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iub":
+        return value.astype(np.float64)
+    if isinstance(value, tuple):
+        return tuple(map(as_floats, value))
+    if isinstance(value, dict):
+        return {k: as_floats(v) for k, v in value.items()}
     return value
 
 
@@ -153,8 +218,8 @@ def cmd_grad(args) -> int:
     values = {k: parse_value(k, v) for k, v in at.items()}
     for i in g.wrt:                       # 1.5 and 1 mean the same point on the command line
         name = g.params[i]
-        if isinstance(values.get(name), int) and not isinstance(values[name], bool):
-            values[name] = float(values[name])
+        if name in values:
+            values[name] = as_floats(values[name])
     value, grads = g(**values)
     grads = grads if isinstance(grads, tuple) else (grads,)
     print(f"value = {value!r}")
@@ -179,8 +244,8 @@ def cmd_diagnose(args) -> int:
     wrt = parse_wrt(args.wrt, None) if args.wrt else None
     named = wrt if isinstance(wrt, tuple) else (wrt,)
     for name, v in values.items():           # --wrt t --at t=0 means the float 0.0
-        if isinstance(v, int) and not isinstance(v, bool) and name in named:
-            values[name] = float(v)
+        if name in named:
+            values[name] = as_floats(v)
     rep = diagnose(func, wrt=wrt, seed=args.seed, **values)
     print(rep.to_json() if args.json else rep)
     return ARTIFACT_EXIT if rep.verdict == "artifact" else 0
@@ -217,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     gr = sub.add_parser("grad", help="evaluate the value and gradient at a point",
                         description="Compile FUNC's gradient and evaluate it at --at.")
     gr.add_argument("target", metavar="FILE:FUNC")
-    gr.add_argument("--at", required=True, help='the point, e.g. "w1=1.5,w2=0.5"')
+    gr.add_argument("--at", required=True, help='the point, e.g. "w1=1.5,w2=0.5", "x=[1,2,3]", '
+                    '"X=@data.npy", "params={\"w\": [1, 2], \"b\": 0.5}" (a dict)')
     gr.add_argument("--wrt", default="", help="parameters to differentiate (default: first)")
     gr.add_argument("--no-jit", action="store_true", help="run the generated source as Python")
     gr.add_argument("--forward", action="store_true", help="compute it by forward mode")
@@ -225,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     dg = sub.add_parser("diagnose", help="check AD's derivative at a point for nonsmooth "
                         "artifacts", description="Run the nonsmooth diagnostics of FUNC at --at: "
                         "kinks hit, static findings, and a verdict. Exit status 3 when the "
-                        "verdict is 'artifact' (AD's value outside the Clarke subdifferential), "
+                        "verdict is 'artifact' (AD's value is not a slope the function has near the "
+                        "point), "
                         "0 otherwise, 1 on an error in the program, 2 on a command-line "
                         "mistake.")
     dg.add_argument("target", metavar="FILE:FUNC")

@@ -24,7 +24,7 @@ class Conventions:
                 raise AdCompileError(
                     f"Conventions({name}={value!r}): outside [{lo:g}, {hi:g}]",
                     hint=f"a derivative at the kink between the one-sided slopes {lo:g} and "
-                         f"{hi:g} keeps the result in the Clarke subdifferential")
+                         f"{hi:g} keeps the result a slope the function really has there")
             object.__setattr__(self, name, float(value))
 
 

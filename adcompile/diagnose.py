@@ -268,8 +268,8 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
         near = _fmt(_shape_like(_hull_point(c["S"]), values, idx, diag.single))
         rep.alternatives = _alternatives(f, wrt, nonzero, values, ad_out)
         rep.summary = (f"AD gives {_fmt(ad_out)}, but every nearby gradient is near {near}: "
-                       "AD's value is outside the Clarke subdifferential (an artifact of how "
-                       "the program is written)")
+                       "AD's value is not a slope the function has near this point (an artifact "
+                       "of how the program is written)")
     elif nonzero or any(c["spread"] for c in checks):
         rep.verdict = "kink"
         rep.alternatives = _alternatives(f, wrt, nonzero, values, ad_out)

@@ -333,11 +333,13 @@ def run_compiled(compiled, args, path: Path):
 
 def _seal_new(compiled, path: Path):
     """Seal Numba's cache files of path when the dispatcher compiled something new."""
-    if hasattr(compiled, "signatures") and _has_file(path):
-        n = len(compiled.signatures)
-        if n and _SEALED.get(path) != n:     # new machine code was written: seal it
-            seal(path)
-            _SEALED[path] = n
+    overloads = getattr(compiled, "overloads", None)
+    if overloads is None:
+        return
+    n = len(overloads)                       # cheap: no file is looked at when nothing new
+    if n and _SEALED.get(path) != n and _has_file(path):   # new machine code: seal it
+        seal(path)
+        _SEALED[path] = n
 
 
 _SEALED: dict = {}                          # path -> signatures sealed

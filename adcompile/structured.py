@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
+from .arguments import as_leaf
 from .errors import AdCompileError, AdTypeError
 from .types import is_float
 from .valuetree import Record
@@ -34,6 +37,18 @@ class Struct:
         inner = ", ".join(str(t) for t in self.items)
         return f"({inner},)" if self.kind == "tuple" and len(self.items) == 1 else \
             (f"({inner})" if self.kind == "tuple" else f"[{inner}]")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An argument of another dtype than the compiled code's: a float32 (or float16) array
+    or NumPy scalar is computed as float64, an int32 (or other int) array as int64; the
+    derivatives (and the values) come back in the argument's dtype."""
+    inner: object            # the IR type the compiled code takes
+    dtype: str               # the argument's NumPy dtype
+
+    def __str__(self) -> str:
+        return f"{self.inner} (from {self.dtype})"
 
 
 def struct_type(name: str, value, leaf_type):
@@ -68,6 +83,9 @@ def leaves(value, t) -> list:
 
 
 def leaf_types(t) -> list:
+    """The IR types of the compiled parameters t stands for."""
+    if isinstance(t, Stored):
+        return [t.inner]
     if not isinstance(t, Struct):
         return [t]
     return [leaf for s in t.items for leaf in leaf_types(s)]
@@ -94,6 +112,8 @@ def rebuild(t, values: list):
     it = iter(values)
 
     def build(s):
+        if isinstance(s, Stored):
+            return stored_as(s.dtype, next(it))
         if not isinstance(s, Struct):
             return next(it)
         items = [build(x) for x in s.items]
@@ -103,12 +123,31 @@ def rebuild(t, values: list):
     return build(t)
 
 
+def stored_as(dtype: str, v):
+    """A value the compiled code computed in float64 as the argument's dtype."""
+    if isinstance(v, np.ndarray):
+        return v.astype(dtype)
+    if isinstance(v, float):
+        return np.dtype(dtype).type(v)
+    return v
+
+
+def _leaves_of_type(t) -> list:
+    """The leaf types of t, keeping Stored (for the conversions on the way in and out)."""
+    if not isinstance(t, Struct):
+        return [t]
+    return [leaf for s in t.items for leaf in _leaves_of_type(s)]
+
+
 class Layout:
-    """How the user's parameters map to the compiled parameters (their leaves)."""
+    """How the user's parameters map to the compiled parameters (their leaves), and the
+    conversions of arguments of other dtypes (Stored) on the way in and out."""
 
     def __init__(self, params: list, types: tuple, wrt: tuple):
         self.types = types
+        self.stored = [lt for t in types for lt in _leaves_of_type(t)]
         self.leaf_types = [lt for t in types for lt in leaf_types(t)]
+        self.result_dtype = _result_dtype(self.stored)
         self.names, self.paths, self.ranges = [], [], []
         for name, t in zip(params, types):
             start = len(self.names)
@@ -130,9 +169,17 @@ class Layout:
     def flatten(self, values: list) -> list:
         """The call's arguments as the compiled code takes them: the leaves, numbers as
         Python numbers."""
-        from .arguments import as_leaf
         flat = [leaf for v, t in zip(values, self.types) for leaf in leaves(v, t)]
-        return [as_leaf(t, v) for t, v in zip(self.leaf_types, flat)]
+        return [as_leaf(t, v) for t, v in zip(self.stored, flat)]
+
+    def results(self, out: list, values: slice) -> list:
+        """The function's values among the entry's results in the arguments' dtype (NumPy's
+        promotion: float32 arrays and Python floats give float32)."""
+        if self.result_dtype is None or values is None:
+            return out
+        out = list(out)
+        out[values] = [stored_as(self.result_dtype, v) for v in out[values]]
+        return out
 
     def flatten_wrt(self, per_wrt: list) -> list:
         """Directions or tangents given per differentiated parameter -> per leaf."""
@@ -147,6 +194,18 @@ class Layout:
             out.append(rebuild(self.types[i], per_leaf[k:k + n]))
             k += n
         return out
+
+
+def _result_dtype(stored: list):
+    """The dtype NumPy's promotion gives the function's value when some float argument is
+    of another dtype than float64: float32 arrays with Python floats (weak) stay float32, a
+    float64 array makes it float64 (None: float64, nothing to convert)."""
+    from .types import Array
+    floats = {t.dtype for t in stored if isinstance(t, Stored) and is_float(t.inner)}
+    if not floats or any(isinstance(t, Array) and is_float(t) for t in stored):
+        return None
+    dtype = str(np.result_type(*floats))
+    return None if dtype == "float64" else dtype
 
 
 def _what(t) -> str:
@@ -168,7 +227,8 @@ def frontend_tree(t, leaves: list):
 
 
 def is_structured(types) -> bool:
-    return any(isinstance(t, Struct) for t in types)
+    """Does a call with these types need a Layout (a structure, or another dtype)?"""
+    return any(isinstance(t, (Struct, Stored)) for t in types)
 
 
 @dataclass
@@ -187,5 +247,5 @@ class FlatView:
         return self.struct_types
 
 
-__all__ = ["Struct", "struct_type", "leaves", "leaf_types", "leaf_paths", "rebuild", "Layout",
+__all__ = ["Stored", "stored_as", "Struct", "struct_type", "leaves", "leaf_types", "leaf_paths", "rebuild", "Layout",
            "is_structured", "FlatView", "frontend_tree"]

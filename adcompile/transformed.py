@@ -11,14 +11,14 @@ import threading
 import numpy as np
 
 from .arguments import (_I64_MAX, _I64_MIN, _array_key, _clean, _loc_of, _normalise_wrt,
-                        _type_of_annotation, typed_values, user_function)
+                        _struct_key, _type_of_annotation, typed_values, user_function)
 from .compiled import Compiled, Specialisations, compile_build, gc_paused
 from .compiled import shared as shared_specialisations
 from .compiled import shared_signature
 from . import nested
 from .errors import AdCompileError, AdTypeError, Loc
 from .jit import run_compiled
-from .structured import FlatView, Layout, Struct, is_structured
+from .structured import FlatView, Layout, Stored, Struct, is_structured
 from .types import BOOL, I64, is_float
 
 _COMPILE_LOCK = threading.RLock()
@@ -69,11 +69,15 @@ class Transformed:
             compiled = fast.get(key)
             if compiled is None and np.ndarray in key:
                 compiled = fast.get(tuple(map(_array_key, args)))
+            if compiled is None and (dict in key or tuple in key or list in key):
+                compiled = fast.get(tuple(map(_struct_key, args)))
             if compiled is not None and int in key and not all(
                     _I64_MIN <= a <= _I64_MAX for a in args if type(a) is int):
                 compiled = None                  # the full check names the parameter
             if compiled is not None and (not compiled.watches or compiled.fresh()):
                 self._last = compiled
+                if compiled.layout is not None:  # structures, float32: converted
+                    return self.run(compiled, list(args))
                 out = compiled.func(*args, *compiled.outside()) if compiled.captured else \
                     compiled.func(*args)
                 return self.transform.call.package(self, out, compiled)
@@ -89,7 +93,9 @@ class Transformed:
         compiled = self._specialise(types)
         out = self.run(compiled, values, rest)
         if call.fast and not kwargs and len(args) == len(self.params):
-            if all(type(a) in (float, int, bool) for a in args):
+            if compiled.layout is not None:      # keyed by structure and dtypes
+                self._specs.fast[tuple(map(_struct_key, args))] = compiled
+            elif all(type(a) in (float, int, bool) for a in args):
                 self._specs.fast[tuple(map(type, args))] = compiled
             elif all(type(a) in (float, int, bool, np.ndarray) for a in args):
                 self._specs.fast[tuple(map(_array_key, args))] = compiled
@@ -108,11 +114,12 @@ class Transformed:
                 compiled.func, values + compiled.outside() + extra, compiled.path), compiled)
         flat = layout.flatten(values) + compiled.outside()
         extra = call.extra(compiled.view, compiled, flat, call.flat_rest(layout, rest))
-        out = list(run_compiled(compiled.func, flat + extra, compiled.path))
-        per_wrt = call.per_wrt
-        if per_wrt is not None:
-            out[per_wrt] = layout.regroup(out[per_wrt])
-        return call.package(self, tuple(out), compiled)
+        raw = run_compiled(compiled.func, flat + extra, compiled.path)
+        out = list(raw) if isinstance(raw, tuple) else [raw]
+        if call.per_wrt is not None:
+            out[call.per_wrt] = layout.regroup(out[call.per_wrt])
+        out = layout.results(out, call.values)
+        return call.package(self, tuple(out) if isinstance(raw, tuple) else out[0], compiled)
 
     def primal_types(self, types):
         """The parameter types the user's function is lowered for (a FlatView's are the
@@ -182,13 +189,19 @@ class Transformed:
     def check_types(self, types: tuple) -> None:
         """An error unless every differentiated parameter has a float type (a structured
         one: float leaves); nested derivatives take no structured parameter."""
-        if self.inner is not None and is_structured(types):
+        if self.inner is not None and any(isinstance(t, Struct) for t in types):
             raise AdTypeError(
                 f"{self!r}: derivatives of derivatives of functions taking a dict, tuple or "
                 "list are not supported", self._def_loc(),
                 hint="pass the arrays and numbers as parameters of their own")
+        if self.inner is not None and is_structured(types):
+            raise AdTypeError(
+                f"{self!r}: derivatives of derivatives take float64 and int64 arguments; "
+                f"this call passes {', '.join(str(t) for t in types if isinstance(t, Stored))}",
+                self._def_loc(), hint="convert with x.astype(np.float64)")
         for i in self.wrt:
-            if not is_float(types[i]) and not isinstance(types[i], Struct):
+            if not is_float(types[i]) and not isinstance(types[i], Struct) and \
+                    not (isinstance(types[i], Stored) and is_float(types[i].inner)):
                 what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
                 raise AdTypeError(
                     f"cannot differentiate {self.func.__name__}() with respect to "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from . import specs
 from .arguments import _clean, typed_values
-from .structured import Struct, leaf_types
+from .structured import Stored, Struct, leaf_types
 from .errors import AdCompileError, AdTypeError
 from .transformed import Transformed
 from .types import is_float
@@ -38,7 +38,8 @@ def jvp(f, primals, tangents, *, jit: bool = True):
     except AdTypeError as exc:
         raise _clean(exc) from None
     wrt = tuple(i for i, t in enumerate(types)
-                if is_float(t) or isinstance(t, Struct) and all(map(is_float, leaf_types(t))))
+                if is_float(t) or isinstance(t, (Struct, Stored)) and
+                all(map(is_float, leaf_types(t))))
     if not wrt:
         raise _clean(AdCompileError("jvp: no float argument to differentiate"))
     try:

@@ -166,3 +166,51 @@ def test_console_script_demo():
     proc = subprocess.run(cmd + ["demo", "--repeat", "1000"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "finite differences" in proc.stdout
+
+
+ARRAYS = '''
+import numpy as np
+
+def loss(params, X, y):
+    return np.sum((X @ params["w"] + params["b"] - y) ** 2)
+
+def norm2(x):
+    return np.sum(x * x)
+'''
+
+
+def _model(tmp_path):
+    path = tmp_path / "arrays_model.py"
+    path.write_text(ARRAYS)
+    return str(path)
+
+
+def test_grad_at_arrays_files_and_dicts(capsys, tmp_path):
+    import numpy as np
+    model = _model(tmp_path)
+    code, out, err = run(capsys, "grad", f"{model}:norm2", "--at", "x=[1, 2, 3]")
+    assert code == 0, err
+    assert "value = 14.0" in out and "array([2., 4., 6.])" in out
+    X, y = np.arange(6.0).reshape(3, 2), np.array([1.0, 0.0, 2.0])
+    np.save(tmp_path / "X.npy", X)
+    np.savez(tmp_path / "data.npz", w=np.array([0.5, -1.0]))
+    code, out, err = run(capsys, "grad", f"{model}:loss", "--at",
+                         f'params={{"w": [0.5, -1], "b": 0.25}},X=@{tmp_path / "X.npy"},'
+                         "y=[1.0, 0.0, 2.0]")
+    assert code == 0, err
+    r = X @ np.array([0.5, -1.0]) + 0.25 - y
+    assert f"value = {float(np.sum(r * r))!r}" in out
+    assert "'w': array(" in out and f"'b': {float(2 * np.sum(r))!r}" in out
+    code, out, err = run(capsys, "grad", f"{model}:norm2", "--at",
+                         f"x=@{tmp_path / 'data.npz'}")    # a dict where an array is wanted
+    assert code == 1 and "tmp" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("at,words", [
+    ("x=['a', 'b']", "list of numbers"),
+    ("x=@/no/such/file.npy", "cannot read 'x'"),
+    ("x={1, 2}", "must be a number"),
+])
+def test_bad_array_values_are_usage_errors(capsys, tmp_path, at, words):
+    code, out, err = run(capsys, "grad", f"{_model(tmp_path)}:norm2", "--at", at)
+    assert code == 2 and words in err and "Traceback" not in err

@@ -256,3 +256,32 @@ def test_numba_failure_names_the_generated_file(tmp_path):
         run_compiled(fn, (1.0,), path)
     assert str(path) in str(info.value)
     assert os.path.exists(path)
+
+
+@pytest.mark.parametrize("body,words", [
+    ("    return np.sum(x[idx])\n", "fancy indexing"),
+    ("    return np.sum(x[x > 0.0])\n", "fancy indexing"),
+    ("    return x[0] * LIST[0]\n", "pass it as an argument"),
+])
+def test_hints_point_the_right_way(load, body, words):
+    import numpy as np
+    m = load("import numpy as np\nLIST = [1.0, 2.0]\n\ndef f(x, idx):\n" + body)
+    with pytest.raises(ad.AdCompileError) as err:
+        ad.grad(m.f)(np.ones(4), np.array([0, 2]))
+    assert words in err.value.hint and "int(" not in err.value.hint
+    assert str(err.value).startswith(m.__file__)
+
+
+def test_hints_name_doc_files_that_exist(load):
+    """A hint that points to the docs names a file that exists on this machine (the
+    checkout's docs/, or the copy installed under <prefix>/share/adcompile/docs)."""
+    import os
+    import re
+    m = load("import os\n\ndef f(x):\n    return x * os.getpid()\n")
+    with pytest.raises(ad.AdCompileError) as err:
+        ad.grad(m.f)(1.0)
+    paths = re.findall(r"(\S+\.md)", err.value.hint or "")
+    assert paths and all(os.path.exists(p) for p in paths)
+    from adcompile.docs import doc_path
+    for name in ("supported.md", "conventions.md", "nonsmooth.md"):
+        assert os.path.exists(doc_path(name))

@@ -24,6 +24,16 @@ DTYPES = {"float": F64, "float64": F64, "int": I64, "int64": I64}
 FRESH = object()        # merged_object: each arm made its own array (a new object)
 
 
+def index_hint(v, node) -> str:
+    """The rewrite for an index that is not an int: an array of indices or a mask is
+    fancy indexing (not supported: loop over it); a float is converted."""
+    from .lazy import ArrayExpr
+    if isinstance(v, ArrayExpr) or not isinstance(v, tuple) and isinstance(v.type, Array):
+        return ("indexing with an array of indices or a mask (fancy indexing) is not "
+                "supported; loop over it: for k in range(idx.shape[0]): ... x[idx[k]] ...")
+    return "convert with int(...) if the value is a whole number"
+
+
 class Arrays:
     """Array objects, element access and construction."""
 
@@ -76,7 +86,7 @@ class Arrays:
             v = cx.exprs.expr(p)
             if isinstance(v, tuple) or v.type not in (I64, BOOL):
                 cx.type_error(p, f"array indices must be integers, got {tname(v)}",
-                              "convert with int(...)")
+                              index_hint(v, p))
             values.append(convert(cx.b, v, I64))
         return values
 

@@ -15,6 +15,7 @@ from ..types import Array
 from .lazy import ArrayExpr
 from .state import convert, is_obj
 from .syntax import expr_text, is_static_path, tname
+from ..docs import doc_path
 
 MAX_CALL_DEPTH = 32
 
@@ -84,7 +85,7 @@ class Calls:
         label = expr_text(node.func)
         module = getattr(obj, "__module__", None) or ""
         hint = "write it in terms of supported functions in a helper def (adcompile inlines " \
-               "and differentiates helpers), or see docs/supported.md"
+               "and differentiates helpers), or see " + doc_path("supported.md")
         if label in BUILTIN_HINTS:
             hint = BUILTIN_HINTS[label]
         elif module.startswith("numpy") or label.startswith(("np.", "numpy.")):

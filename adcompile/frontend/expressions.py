@@ -239,8 +239,10 @@ class Expressions:
             cx.unsupported(node, f"{expr_text(node)} is a {what}, not a number",
                            "call it, or pass numbers in as arguments")
         cx.unsupported(node, f"{expr_text(node)} refers to a {what}, which compiled code "
-                             "cannot use", "pass numbers in as arguments instead of reading "
-                                           "mutable module state")
+                             "cannot read from outside the function",
+                       "pass it as an argument (dicts, tuples and lists of numbers and arrays "
+                       "can be parameters), or make it a NumPy array (arrays from outside are "
+                       "read at every call)")
 
     def static_value(self, node):
         """Resolve a dotted name (np.sin, math.pi, helpers.f) to the Python object."""

@@ -7,6 +7,7 @@ import copy
 from ..errors import Loc, UnsupportedSyntaxError
 from ..types import BOOL, F64, I64
 from ..valuetree import Record
+from ..docs import doc_path
 
 UNSUPPORTED_HINTS = {
     ast.Lambda: "define a named helper function with def and call it",
@@ -63,7 +64,8 @@ def node_label(node) -> str:
 
 def unsupported(loc: Loc, node, what=None, hint=None):
     what = what or f"{node_label(node)} is not supported"
-    hint = hint or UNSUPPORTED_HINTS.get(type(node), "see docs/supported.md for the subset")
+    hint = hint or UNSUPPORTED_HINTS.get(type(node),
+                                         f"see {doc_path('supported.md')} for the subset")
     raise UnsupportedSyntaxError(what, loc, hint)
 
 
