@@ -22,6 +22,7 @@ import numpy as np
 from .arguments import _clean
 from .calling import KinkTable
 from .compiled import Build
+from .docs import doc_path
 from .errors import AdCompileError
 from .specs import Transform, gradient
 from .specs import directional as _directional
@@ -169,7 +170,7 @@ def _nested_error(what: str, loc) -> AdCompileError:
     return AdCompileError(
         f"diagnose: {what}; diagnosing nested derivatives is not supported", loc,
         "diagnose the function the derivative is of (ad.diagnose(f, ...)): the kinks of a "
-        "derivative are those of f, taken by the conventions of docs/conventions.md")
+        "derivative are those of f, taken by the conventions of " + doc_path("conventions.md"))
 
 
 def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):

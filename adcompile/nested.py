@@ -39,14 +39,15 @@ def check_nestable(inner) -> None:
     if isinstance(call, Directional):
         raise AdCompileError(
             f"{inner!r} resolves kinks along random directions (nonsmooth='directional'); "
-            "derivatives of it are not defined", inner._def_loc(), hint="differentiate the plain gradient: "
-            "ad.grad(f) without nonsmooth=")
+            "derivatives of it are not defined", inner._def_loc(),
+            hint="differentiate the plain gradient: ad.grad(f) without nonsmooth=")
     if type(call) not in (Convention, Gradient, Jacobian, Hessian):
         raise AdCompileError(
             f"{inner!r} takes more than the arguments of {inner.func.__name__}() "
             f"({inner.transform.name}); adcompile differentiates derivatives that take the "
             "function's own arguments: grad, value_and_grad, jacobian, hessian",
-            inner._def_loc(), hint="for the derivative of a gradient along v use ad.jvp(ad.grad(f), (x,), (v,))")
+            inner._def_loc(),
+            hint="for the derivative of a gradient along v use ad.jvp(ad.grad(f), (x,), (v,))")
 
 
 def key(t) -> tuple | None:

@@ -17,6 +17,7 @@ from typing import Callable
 from . import calling, pipeline
 from .compiled import Build
 from .conventions import Conventions
+from .docs import doc_path
 from .errors import AdCompileError, AdTypeError
 from .types import F64, Array, is_float
 
@@ -124,7 +125,7 @@ def _directional(t, types) -> Build:
         raise AdCompileError(f"nonsmooth='directional' of {primal.name}(), which computes "
                              f"a derivative ({', '.join(primal.derivatives)}), is not "
                              "supported", primal.loc, "leave nonsmooth= out: nested "
-                             "derivatives use the conventions of docs/conventions.md")
+                             "derivatives use the conventions of " + doc_path("conventions.md"))
     vg = pipeline.directional(primal, t.wrt, t.transform.conventions, width)
     return Build(primal, vg, f"{primal.name}_dir",
                  f"value and gradient with respect to {_wrt_names(t)}, kinks resolved along "

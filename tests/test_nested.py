@@ -490,6 +490,15 @@ def f(p):
         ad.jvp(ad.grad(mod.f), ({"a": 1.5, "b": 2.0},), ({"a": 1.0, "b": 0.0},))
 
 
+def test_float32_arguments_of_nested_derivatives_are_a_clear_error(m):
+    assert ad.grad(m.f)(np.float32(0.7)) == pytest.approx(d1(0.7), rel=1e-6)
+    with pytest.raises(ad.AdTypeError, match="take float64 and int64 arguments") as err:
+        ad.grad(ad.grad(m.f))(np.float32(0.7))
+    assert "astype(np.float64)" in err.value.hint
+    assert ad.grad(ad.grad(m.f))(float(np.float32(0.7))) == \
+        pytest.approx(d2(float(np.float32(0.7))), rel=1e-13)
+
+
 def test_the_generated_code_of_a_nested_derivative(m):
     """grad(grad(f)): the forward-mode driver seeds the tangent of f's reverse sweep."""
     gg = ad.grad(ad.grad(m.f))
