@@ -14,6 +14,9 @@ It rewrites two forms into the core the frontend lowers, keeping every node's so
   arithmetic and comparisons of such names, `len`, the math functions, range indices, the
   parameters given number types (a fixpoint over the function's bindings).
 
+- `sum(...)`, `min(...)` and `max(...)` of a generator expression or a list comprehension:
+  an `Accumulate` node holding the loop that computes it (comprehensions.py).
+
 `break`, `continue` and early `return` stay in the lowering, which turns them into flags
 that guard the rest of a block and leave loops through the loop's exit: written as flags in
 the AST, a `for` loop that breaks would run to its end with a guarded body.
@@ -26,6 +29,8 @@ import copy
 import dataclasses
 
 from . import resolve
+from .comprehensions import ReductionError, is_comprehension, reduction
+from .errors import UnsupportedSyntaxError
 from .prims.bind import Binding
 from .resolve import FunctionSource
 from .types import is_scalar
@@ -42,13 +47,19 @@ def desugar(src: FunctionSource, param_types: list | None = None) -> FunctionSou
     types) lets `n += 1` on a number parameter become `n = n + 1`. The parsed tree is shared
     and never changed: rewritten nodes are new, and so are their ancestors."""
     numbers = _number_names(src.node, src.scope, param_types)
-    node = _Desugar(numbers).rewrite(src.node)
+    bound = _bound_names(src.node)
+    try:
+        node = _Desugar(numbers, lambda f: _static(f, bound, src.scope)).rewrite(src.node)
+    except ReductionError as exc:
+        where, what, hint = exc.args
+        raise UnsupportedSyntaxError(what, src.loc_of(where), hint) from None
     return src if node is src.node else dataclasses.replace(src, node=node)
 
 
 class _Desugar:
-    def __init__(self, numbers: set):
+    def __init__(self, numbers: set, static):
         self.numbers = numbers
+        self.static = static           # a function's name -> the object it means (or None)
 
     def rewrite(self, node):
         """node, or a copy of it with its rewritten children, rewritten itself."""
@@ -66,6 +77,11 @@ class _Desugar:
             node = copy.copy(node)
             for name, value in changed.items():
                 setattr(node, name, value)
+        if isinstance(node, ast.Call) and node.args and is_comprehension(node.args[0]):
+            func = self.static(node.func)
+            kind = next((k for f, k in REDUCTIONS if f is func), None)
+            if kind is not None:
+                return reduction(node, kind)
         if isinstance(node, ast.Compare) and len(node.ops) > 1:
             return _chain(node.left, node.ops, node.comparators, node)
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and \
@@ -131,6 +147,14 @@ def _number_names(fn: ast.FunctionDef, scope, param_types) -> set:
     return numbers
 
 
+def _bound_names(fn: ast.FunctionDef) -> set:
+    """Every name the function binds (its parameters, assignment and loop targets)."""
+    a = fn.args
+    params = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs}
+    return params | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and
+                     isinstance(n.ctx, ast.Store)}
+
+
 def _bound(target, value) -> list:
     if isinstance(target, ast.Name):
         return [(target.id, value)]
@@ -186,6 +210,9 @@ def _static(node, bound, scope):
         base = _static(node.value, bound, scope)
         return getattr(base, node.attr, None) if base is not None else None
     return None
+
+
+REDUCTIONS = ((builtins.sum, "sum"), (builtins.max, "max"), (builtins.min, "min"))
 
 
 def _is_range(node, scope, bound) -> bool:

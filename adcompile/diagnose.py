@@ -274,9 +274,10 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
     elif nonzero or any(c["spread"] for c in checks):
         rep.verdict = "kink"
         rep.alternatives = _alternatives(f, wrt, nonzero, values, ad_out)
-        rep.summary = ("a kink or branch boundary is hit; AD's value lies in the (estimated) "
-                       "Clarke subdifferential, but other conventions or other ways of writing "
-                       "the program give other values (see alternatives)")
+        rep.summary = ("a kink or branch boundary is hit; AD's value is one of the slopes the "
+                       "function has near this point (as far as sampling shows), but other "
+                       "conventions or other ways of writing the program give other values "
+                       "(see alternatives)")
     else:
         rep.summary = "no kink or branch boundary at this point: AD gives the gradient"
     return rep

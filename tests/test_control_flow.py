@@ -144,6 +144,9 @@ def f(x):
     assert np.array_equal(grad_x, 2 * x) and grad_x is not x
     assert np.array_equal(x, [1.0, 2.0, 3.0])          # the input is not mutated
     assert np.array_equal(g(x), 2 * x)                 # second call: the fast path
-    with pytest.raises(TypeError, match="float32"):
-        g(x.astype(np.float32))
+    g32 = g(x.astype(np.float32))                      # another dtype: converted, not
+    assert g32.dtype == np.float32                     # the float64 code run on it
+    assert np.array_equal(g32, 2 * x)
+    with pytest.raises(TypeError, match="complex"):
+        g(x.astype(np.complex128))
     assert np.array_equal(g(x[::2]), 2 * x[::2])       # a strided view: another layout

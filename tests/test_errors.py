@@ -40,7 +40,8 @@ def uses_with(x):
     return x
 
 def uses_generator(x):
-    return sum(t for t in range(3))
+    g = (t * x for t in range(3))
+    return x
 
 def uses_listcomp(x):
     return [x for _ in range(2)][0]
@@ -90,8 +91,8 @@ def no_return(x):
 def undefined(x):
     return x * zzz
 
-def for_list(x):
-    for v in [1, 2]:
+def for_number(x):
+    for v in x:
         x = x * v
     return x
 
@@ -128,7 +129,7 @@ SYNTAX = [
     ("uses_class", UnsupportedSyntaxError, "class", 'class A:', "outside"),
     ("uses_try", UnsupportedSyntaxError, "try", '    try:', "try"),
     ("uses_with", UnsupportedSyntaxError, "with", 'with open', "with"),
-    ("uses_generator", UnknownFunctionError, "sum", 'sum(t for', "loop"),
+    ("uses_generator", UnsupportedSyntaxError, "generator expression", '(t * x for', "loop"),
     ("uses_listcomp", UnsupportedSyntaxError, "comprehension", '[x for _', "loop"),
     ("uses_global", UnsupportedSyntaxError, "global", 'global STATE', "argument"),
     ("uses_nonlocal", UnsupportedSyntaxError, "nested function", 'def inner', "module level"),
@@ -141,7 +142,7 @@ SYNTAX = [
     ("mutable_global", UnsupportedSyntaxError, "list", 'STATE[0]', "argument"),
     ("no_return", UnsupportedSyntaxError, "without returning", 'def no_return', "return"),
     ("undefined", UnsupportedSyntaxError, "'zzz' is not defined", 'x * zzz', "argument"),
-    ("for_list", UnsupportedSyntaxError, "range", 'for v in', "range"),
+    ("for_number", UnsupportedSyntaxError, "cannot run over a float", 'for v in x', "range"),
     ("range_of_float", AdTypeError, "range() needs integers", 'range(x)', "int("),
     ("tuple_out", AdTypeError, "tuple of 2", 'return x, x', "one float"),
     ("string_const", UnsupportedSyntaxError, "'text'", '"text"', "numbers"),

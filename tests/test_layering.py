@@ -6,7 +6,8 @@ import os
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "adcompile")
 
-FRONTEND = {"frontend", "arrays", "views", "lazy", "resolve", "desugar", "lowering"}
+FRONTEND = {"frontend", "arrays", "views", "lazy", "resolve", "desugar", "comprehensions",
+            "lowering"}
 EMITTERS = {"codegen", "drivers", "irprint", "names", "api", "transforms", "jit", "cli"}
 
 
@@ -119,10 +120,12 @@ def test_every_subpackage_is_installed():
 
 
 def test_frontend_modules_are_small_classes_with_state_made_in_init():
-    """The frontend (frontend/, desugar.py) is modules of under 500 lines; a class's
-    attributes are all created in its __init__ (state is explicit, not grown by methods)."""
+    """The frontend (frontend/, desugar.py, comprehensions.py) is modules of under 500
+    lines; a class's attributes are all created in its __init__ (state is explicit, not
+    grown by methods)."""
     for rel, tree in _modules():
-        if not (rel.startswith("frontend" + os.sep) or rel == "desugar.py"):
+        if not (rel.startswith("frontend" + os.sep) or rel in ("desugar.py",
+                                                                "comprehensions.py")):
             continue
         with open(os.path.join(ROOT, rel), encoding="utf-8") as fh:
             assert len(fh.readlines()) < 500, f"{rel} has 500 lines or more: split it"

@@ -60,7 +60,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from test_random_programs import BINARY as SCALAR_BINARY, UNARY as SCALAR_UNARY  # noqa: E402
 
 HEADER = ["import math", "import numpy as np", "", "def helper(u):",
-          "    return math.sin(u) * u", ""]
+          "    return math.sin(u) * u", "", "def bump(y, i, v):", "    y[i] += v", ""]
 CONSTS = [0.5, 1.5, -0.75, 2.0]
 
 
@@ -650,7 +650,9 @@ def gen_nan_array(ch: Choices) -> Case:
 # tapes are reserved once where their size is known (hoisted out of outer loops): writes at
 # the loop index, at a fixed element, reading the element before, read again in a later
 # sweep, in a branch, in two dimensions; inner trip counts fixed, following the outer index,
-# or a parameter's length; the array rebound to a new one inside the loop before the writes.
+# or a parameter's length; the array rebound to a new one inside the loop before the writes;
+# loops over enumerate, zip and the rows of a matrix, sums of generator expressions and list
+# comprehensions, a helper that writes and returns nothing.
 
 WRITE_BLOCKS = [
     ["for i in range({n}):", "    y[i] = {e}"],
@@ -663,6 +665,15 @@ WRITE_BLOCKS = [
     ["for i in range(3):", "    for j in range(3):", "        B[i, j] = B[i, j] * x[i] + {e}"],
     ["for t in range({m}):", "    for i in range({inner}):",
      "        s = s + math.sin(s * c + x[i] * (t + 1.0))"],
+    # everyday Python: enumerate, zip (of arrays of different lengths too: y may have 5
+    # elements), rows of a matrix, sums of generator expressions, a helper returning nothing
+    ["for i, v in enumerate(x):", "    y[i] = y[i] * c + v * {e}"],
+    ["for i, (a, b) in enumerate(zip(x, y)):", "    y[i] = a * b * c + {e}"],
+    ["for t, v in zip(range({m}), x):", "    s = s + math.sin(s * c + v * (t + 1.0))"],
+    ["for i, row in enumerate(B):", "    B[i, 0] = row[1] * c + {e}"],
+    ["s = s + sum({e} * y[i] for i in range({n}) if x[i] > 0.0)"],
+    ["s = s + sum([y[i] * B[i % 3, j] for i in range({n}) for j in range(3)], c)"],
+    ["for i in range({n}):", "    bump(y, i, {e})"],
 ]
 # the name bound to a new array inside the loop, then written (the loop must carry the
 # written array, not the one before the write, and start from the array as last written).

@@ -7,7 +7,8 @@ exit yield. Calls to other user functions are inlined (differentiated through), 
 signature is one function. Tuples are flattened into their elements.
 
 `build_function` is the entry: the function's source is desugared (desugar.py: chained
-comparisons, augmented assignment to numbers) and lowered once; the lowering's state is one
+comparisons, augmented assignment to numbers, sums of generator expressions as loops) and
+lowered once; the lowering's state is one
 `Context` (context.py), whose parts (statements, branches, loops, expressions, calls, arrays,
 lazy array expressions, views, and the abstract interpretation of loop bodies that finds what
 loops carry) are the modules of this package.

@@ -276,6 +276,10 @@ class Arrays:
 
     def array_literal(self, node, args):
         cx = self.cx
+        if len(node.args) == 1 and isinstance(node.args[0], (ast.ListComp, ast.GeneratorExp)):
+            cx.unsupported(node.args[0], "np.array() of a comprehension is not supported",
+                           "fill an array in a loop: out = np.empty(len(x)); "
+                           "for i, v in enumerate(x): out[i] = ...")
         if len(node.args) != 1 or not isinstance(node.args[0], (ast.List, ast.Tuple)):
             cx.unsupported(node, "np.array() needs a list of numbers, like np.array([a, b])",
                            "build larger arrays with np.zeros and a loop")

@@ -21,7 +21,8 @@ MAX_CALL_DEPTH = 32
 
 BUILTIN_HINTS = {
     "print": "remove print() from the compiled function; print the returned values instead",
-    "sum": "accumulate in an explicit for loop: s = 0.0; for i in range(n): s += ...",
+    "sum": "np.sum(x) sums an array; sum(... for v in x) sums a generator expression; or "
+           "accumulate in a loop: s = 0.0; for v in x: s += ...",
     "isinstance": "compiled functions are specialised per argument type; branch outside",
     "list": "use a tuple for a fixed group of numbers",
 }

@@ -13,7 +13,7 @@ from ..ir import Value
 from ..valuetree import Record
 from ..types import BOOL, F64
 from .captured import path_of
-from .state import GENERIC, VALUE
+from .state import GENERIC, VALUE, NoResult
 from .syntax import BINOPS, CMPOPS, bool_chain, expr_text, is_safe, is_static_path, tname, \
     unsupported
 
@@ -24,13 +24,20 @@ class Expressions:
     def __init__(self, cx):
         self.cx = cx
 
-    def expr(self, node):
+    def expr(self, node, statement: bool = False):
+        """The value of an expression (a statement's may be a helper's NoResult)."""
         cx = self.cx
         with cx.b.located(cx.loc(node)):
             handler = getattr(self, "visit_" + type(node).__name__, None)
             if handler is None:
                 cx.unsupported(node)
-            return handler(node)
+            value = handler(node)
+        if isinstance(value, NoResult) and not statement:
+            cx.unsupported(node, f"{value.name}() returns nothing (None): its result cannot "
+                                 "be used as a value",
+                           f"call {value.name}(...) on a line of its own for what it writes, "
+                           f"or end {value.name}() with a return of the value you need")
+        return value
 
     def visit_Constant(self, node):
         v = node.value
@@ -70,7 +77,9 @@ class Expressions:
                     return base[k]
                 except IndexError:
                     cx.type_error(node, f"tuple index {k} out of range "
-                                        f"(the tuple has {len(base)} elements)")
+                                        f"(the tuple has {len(base)} elements)",
+                                  f"index from 0 to {len(base) - 1}, or from -1 to "
+                                  f"-{len(base)} counting from the end")
             cx.unsupported(idx, "tuples can only be indexed with an integer known at "
                                 "compile time", "use a constant such as t[0] or x.shape[-1]")
         if cx.lazy.is_array(base):
@@ -145,6 +154,15 @@ class Expressions:
             return shared.pop(node)
         shared[node] = self.expr(node.value)
         return shared[node]
+
+    def visit_Accumulate(self, node):
+        """sum/min/max of a comprehension (comprehensions.py): its loop, lowered here."""
+        cx = self.cx
+        cx.stmts.block(node.body)
+        value = cx.arrays.current(cx.env[node.acc])
+        for name in node.hidden:
+            cx.env.pop(name, None)
+        return value
 
     def compare(self, op, x, y, node):
         cx = self.cx

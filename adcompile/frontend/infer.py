@@ -24,15 +24,17 @@ from .. import resolve
 from ..builder import const_value
 from ..types import BOOL, I64, Array
 from ..valuetree import flatten, like, unflatten
-from .absvalues import A, AExpr, ALeaf, AView, Converter, GiveUp, TypeBuilder, as_expr, \
-    has_view, is_array
+from . import iteration
+from .absvalues import A, AExpr, AView, Converter, GiveUp, TypeBuilder, as_expr, has_view, \
+    is_array
 from .arrays import FRESH
 from .infer_arrays import AbstractArrays
 from .infer_values import AbstractValues
 from .loops import MAX_PASSES, Hooks, initial_carry, may_write_arrays
-from .state import BRK, CONT, ITER, RET, RETVAL, ArmEnv, ObjKey, ViewCopy, changed_names, \
-    hint_of, is_obj, key_text
-from .syntax import BINOPS, definitely_returns, has_early_return, may_exit, strip_docstring
+from .state import BRK, CONT, ITER, RET, RETVAL, ArmEnv, NoResult, ObjKey, ViewCopy, \
+    changed_names, hint_of, is_obj, key_text
+from .syntax import BINOPS, definitely_returns, has_early_return, may_exit, returns_value, \
+    strip_docstring
 from .trees import merge_tree, rename, tree_types, widen
 
 
@@ -65,7 +67,7 @@ class Infer:
             self.env = conv.env(cx.env)
             self.frame = _Frame(cx.src, cx.frame.stack)
             self.copies, self.objects, self.shared = {}, 0, {}
-            elem = (element[0], conv.value(element[1])) if element else None
+            elem = element.convert(conv.value) if element is not None else None
             state, first = self.iterate(node, target, elem, start.copy(), self.env)
         except Exception:                  # GiveUp, or a program the lowering reports on
             self.gave_up += 1
@@ -133,10 +135,10 @@ class Infer:
         follows = self.followed(env0, state)
         args = self.bind_carried(env, state, follows, state.guessed)
         if target is not None:
-            env[target] = A(I64, hint="i" if target is ITER else target)
+            env[target] = A(I64, hint="i" if target is ITER else hint_of(target))
         self.env = env
         if element is not None:
-            env[element[0]] = self.arrays.element_of(element[1])
+            element.bind(env, env[target], self.b, lambda x, k: self.arrays.element_of(x))
         for flag in (RET, BRK):
             if flag in state.names:
                 env[flag] = self.b.const(False)
@@ -155,8 +157,8 @@ class Infer:
         trees = {n: rename(tree_types(env[n]), n) if n in state.guessed else
                  widen(state.trees[n], tree_types(env[n]), None, n) for n in state.names}
         untouched, k = set(), 0
-        for n in state.names:
-            width = len(flatten(trees[n]))
+        for n in state.names:              # args hold the trees the pass started from
+            width = len(flatten(state.trees[n]))
             if is_obj(n) and width == 1 and env[n] is args[k] and \
                     env[n].type == flatten(trees[n])[0].type:
                 untouched.add(n)
@@ -170,7 +172,8 @@ class Infer:
         arrays = self.arrays
         state = initial_carry(self.cx.loops.syntax_of(node), target, env0, Hooks(
             lambda syntax: may_write_arrays(syntax, env0, self.frame.src), has_view,
-            arrays.settle_views, lambda v: isinstance(v, A) and v.guess))
+            arrays.settle_views, lambda v: isinstance(v, A) and v.guess),
+            element.carried() if element is not None else ())
         state, _ = self.iterate(node, target, element, state, env0)
         self.env = env0
         follows = self.followed(env0, state)
@@ -261,12 +264,20 @@ class Infer:
 
     def lower_body(self):
         body = strip_docstring(self.frame.src.node.body)
+        void = self.returns_nothing()
         if has_early_return(body):
             self.env[RET] = self.b.const(False)
+        if void:
+            self.env[RETVAL] = self.b.const(False)
         self.block(body)
+        if void:
+            return NoResult(self.frame.src.name)
         if not definitely_returns(body):
             raise GiveUp("no return")
         return self.env[RETVAL]
+
+    def returns_nothing(self) -> bool:
+        return len(self.frame.stack) > 1 and not returns_value(self.frame.src.node)
 
     # ---------------------------------------------------------------- statements
     def block(self, stmts):
@@ -286,7 +297,7 @@ class Infer:
 
     def visit_Expr(self, node):
         if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
-            self.values.expr(node.value)
+            self.values.expr(node.value, statement=True)
 
     def visit_Pass(self, node):
         pass
@@ -322,8 +333,8 @@ class Infer:
     def assign(self, target, value):
         if isinstance(value, AExpr) and not isinstance(value, AView) and \
                 not isinstance(target, ast.Subscript):
-            value = self.arrays.materialize(value, target.id if isinstance(target, ast.Name)
-                                            else "")
+            value = self.arrays.materialize(value, hint_of(target.id)
+                                            if isinstance(target, ast.Name) else "")
         if isinstance(target, ast.Name):
             self.env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -338,7 +349,11 @@ class Infer:
 
     def visit_Return(self, node):
         if node.value is None:
-            raise GiveUp("return")
+            if not self.returns_nothing():
+                raise GiveUp("return")
+            if RET in self.env:
+                self.env[RET] = self.b.const(True)
+            return
         self.env[RETVAL] = self.arrays.materialize_tree(
             self.values.expr(node.value), keep_views=len(self.frame.stack) > 1)
         if RET in self.env:
@@ -356,35 +371,41 @@ class Infer:
         self.branch(lambda: self.block(node.body), lambda: self.block(node.orelse))
 
     def visit_For(self, node):
-        values, arrays = self.values, self.arrays
+        values = self.values
         it = node.iter
         callee = None
         if isinstance(it, ast.Call) and isinstance(it.func, (ast.Name, ast.Attribute)):
             obj = values.static(it.func)
             callee = resolve.callee_of(obj) if obj is not None else None
-        if node.orelse or not isinstance(node.target, ast.Name):
-            raise GiveUp("a for loop")
-        if callee is None or callee.kind != "range":
-            if isinstance(it, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant)):
-                raise GiveUp("a for loop")
-            seq = values.expr(it)
-            if not is_array(seq):
-                raise GiveUp("a for loop")
-            x = as_expr(seq)
-            if not isinstance(x, (ALeaf, AView)):
-                x = as_expr(arrays.materialize(x))
-            self.loop(node, ITER, (node.target.id, x))
+        if node.orelse:
+            raise GiveUp("for ... else")
+        if getattr(callee, "kind", None) == "range" and isinstance(node.target, ast.Name):
+            self.range_bounds(it)
+            self.loop(node, node.target.id, None)
             return
+        ops = iteration.AbstractOps(self)
+        tree, count = iteration.plan(ops, it)
+        if count is None:
+            iteration.unroll(iteration.AbstractHost(self), node, tree)
+            return
+        self.loop(node, ITER, iteration.Each(iteration.bindings(ops, node.target, tree)))
+
+    def range_bounds(self, it) -> list:
+        """Statements.range_bounds on abstract values."""
         if it.keywords or not 1 <= len(it.args) <= 3:
             raise GiveUp("range")
-        bounds = [values.expr(a) for a in it.args]
+        bounds = [self.values.expr(a) for a in it.args]
         for v in bounds:
             if isinstance(v, tuple) or v.type not in (I64, BOOL):
                 raise GiveUp("range")
         bounds = [self.b.prim("to_i64", v) if v.type == BOOL else v for v in bounds]
-        if len(bounds) == 3 and const_value(bounds[2]) == 0:
+        if len(bounds) == 1:
+            bounds = [self.b.const(0)] + bounds
+        if len(bounds) == 2:
+            bounds.append(self.b.const(1))
+        if const_value(bounds[2]) == 0:
             raise GiveUp("range step")
-        self.loop(node, node.target.id, None)
+        return bounds
 
     def visit_While(self, node):
         if node.orelse:

@@ -289,7 +289,7 @@ class AbstractArrays:
 
     def element_of(self, x):
         if x.ndim == 1:
-            base = x.arr if isinstance(x, ALeaf) else self.it.current(x.base)
+            base = self.it.current(x.arr if isinstance(x, ALeaf) else x.base)
             return self.b.prim("index", base, *[A(I64)] * base.type.ndim)
         return AView(self.view_of(x).base, x.ndim - 1)
 

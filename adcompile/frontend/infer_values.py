@@ -17,7 +17,7 @@ from ..valuetree import Record
 from .absvalues import A, AExpr, GiveUp, is_array
 from .calls import MAX_CALL_DEPTH, REDUCTIONS, bind_arguments
 from .expressions import static_value
-from .state import VALUE, is_obj
+from .state import VALUE, NoResult, is_obj
 from .syntax import BINOPS, CMPOPS, bool_chain, is_safe, is_static_path
 
 
@@ -33,11 +33,14 @@ class AbstractValues:
         self.it = it
         self.b = it.b
 
-    def expr(self, node):
+    def expr(self, node, statement: bool = False):
         handler = getattr(self, "visit_" + type(node).__name__, None)
         if handler is None:
             raise GiveUp(type(node).__name__)
-        return handler(node)
+        value = handler(node)
+        if isinstance(value, NoResult) and not statement:
+            raise GiveUp("a helper's missing result used as a value")
+        return value
 
     def visit_Constant(self, node):
         if not isinstance(node.value, (bool, int, float)):
@@ -123,6 +126,14 @@ class AbstractValues:
             return shared.pop(node)
         shared[node] = self.expr(node.value)
         return shared[node]
+
+    def visit_Accumulate(self, node):
+        it = self.it
+        it.block(node.body)
+        value = it.current(it.env[node.acc])
+        for name in node.hidden:
+            it.env.pop(name, None)
+        return value
 
     def compare(self, op, x, y):
         name = CMPOPS.get(type(op))

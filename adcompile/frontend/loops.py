@@ -95,14 +95,19 @@ class Hooks(NamedTuple):
     is_guess: Callable                 # value -> is it an enclosing loop's guessed argument?
 
 
-def initial_carry(syntax: LoopSyntax, target, env0, hooks: Hooks) -> Carried:
+def initial_carry(syntax: LoopSyntax, target, env0, hooks: Hooks, elements=()) -> Carried:
     """What a loop carries before its body is looked at: the names the body assigns (and the
-    index), the array objects when the body may write arrays, the exit flags; their types as
-    they enter, or a guess for names first set in the body. Carried slices in env0 are
-    replaced by copies, and an enclosing loop's guesses dropped (learned here)."""
+    index, and the names `for a, b in zip(x, y)` binds: `elements`, (name, is a row view?)
+    pairs, a row only where the name is bound before the loop), the array objects when the
+    body may write arrays, the exit flags; their types as they enter, or a guess for names
+    first set in the body. Carried slices in env0 are replaced by copies, and an enclosing
+    loop's guesses dropped (learned here)."""
     names = list(syntax.assigned)
     if target is not None and target not in names:
         names.insert(0, target)
+    bound = [n for n, row in elements
+             if not row or n in env0 and not hooks.is_guess(env0.get(n))]
+    names += [n for n in bound if n not in names]
     if hooks.may_write(syntax):
         names += [n for n in env0 if is_obj(n)]
     if syntax.has_ret:
@@ -110,7 +115,8 @@ def initial_carry(syntax: LoopSyntax, target, env0, hooks: Hooks) -> Carried:
     if syntax.has_break:
         names.append(BRK)
     # a view the body only updates in place (v -= ...) stays the view: not carried
-    names = [n for n in names if n in syntax.rebinds or not hooks.has_view(env0.get(n))]
+    names = [n for n in names if n in syntax.rebinds or n in bound or
+             not hooks.has_view(env0.get(n))]
     for n in names:                        # a carried slice is copied (and checked)
         if hooks.has_view(env0.get(n)):
             env0[n] = hooks.settle(env0[n], hint_of(n))
@@ -148,7 +154,8 @@ class Loops:
         views = cx.views
         start = initial_carry(self.syntax_of(node), target, env0, Hooks(
             lambda syntax: may_write_arrays(syntax, env0, cx.src), views.has_view,
-            views.settle_views, lambda v: isinstance(v, Value) and v.id in self.guesses))
+            views.settle_views, lambda v: isinstance(v, Value) and v.id in self.guesses),
+            element.carried() if element is not None else ())
         stale_mark = len(cx.copies.stale_reads)
         guess = cx.infer.predict(node, target, element, start)
         if guess is not None:
@@ -288,7 +295,7 @@ class Loops:
         self._bind_carried(env, list(args), state, follows)
         cond_blk = None
         if bounds is not None:
-            index = Value(I64, "i" if target is ITER else target)
+            index = Value(I64, "i" if target is ITER else hint_of(target))
             body = Block([index] + args)
             env[target] = index
         else:
@@ -303,8 +310,8 @@ class Loops:
         cx.env = env
         views.mark_carried_copies(names, state.views, env0)
         with b.at(body):
-            if element is not None:                # for v in x: v = x[i]
-                cx.env[element[0]] = views.element_of(element[1], body.args[0])
+            if element is not None:                # for v in x: v = x[i] (iteration.py)
+                element.bind(cx.env, body.args[0], b, views.element_of)
             for flag in (RET, BRK):            # the loop only runs on while no flag is set
                 if flag in names:
                     cx.env[flag] = b.const(False, hint=hint_of(flag))

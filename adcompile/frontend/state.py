@@ -37,6 +37,14 @@ VALUE = Key("$value", "v")             # the operand an and/or/if-expression cho
 ITER = Key("$it", "$it")               # the index of `for v in x`
 
 
+class NoResult:
+    """What a call of a helper that returns nothing gives: it can only be a statement."""
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
 @dataclass(frozen=True)
 class ObjKey:
     """The environment key of an array object's current version."""
@@ -156,6 +164,6 @@ def convert(b, v: Value, t) -> Value:
     return b.prim({F64: "to_f64", I64: "to_i64", BOOL: "to_bool"}[t], v, hint=v.hint)
 
 
-__all__ = ["Key", "RET", "RETVAL", "BRK", "CONT", "VALUE", "ITER", "ObjKey", "GENERIC",
+__all__ = ["Key", "RET", "RETVAL", "BRK", "CONT", "VALUE", "ITER", "NoResult", "ObjKey", "GENERIC",
            "hint_of", "key_text", "is_obj", "ArmEnv", "changed_names", "Frame",
            "ArrayObjects", "ViewCopy", "CopyRecords", "convert"]

@@ -12,10 +12,11 @@ from ..errors import UnsupportedSyntaxError
 from ..ir import Value
 from ..valuetree import Record
 from ..types import BOOL, I64
-from .lazy import ArrayExpr, Leaf, View
-from .state import BRK, CONT, GENERIC, ITER, RET, RETVAL
+from . import iteration
+from .lazy import ArrayExpr, View
+from .state import BRK, CONT, GENERIC, ITER, RET, RETVAL, NoResult, hint_of
 from .syntax import BINOPS, definitely_returns, has_early_return, may_exit, node_label, \
-    strip_docstring, tname
+    returns_value, strip_docstring, tname
 
 
 class Statements:
@@ -25,17 +26,30 @@ class Statements:
         self.cx = cx
 
     def lower_body(self) -> object:
-        """The current frame's function body; its returned value."""
+        """The current frame's function body; its returned value (NoResult for a helper
+        without a `return <value>`: it is called for what it writes into arrays)."""
         cx = self.cx
         body = strip_docstring(cx.src.node.body)
+        void = self.returns_nothing()
         if has_early_return(body):
             cx.env[RET] = cx.b.const(False, hint="returned")
+        if void:                    # never read; a loop that may return carries a value
+            cx.env[RETVAL] = cx.b.const(False, hint="ret")
         self.block(body)
+        if void:
+            return NoResult(cx.src.name)
         if not definitely_returns(body):
+            helper = len(cx.frame.stack) > 1
             raise UnsupportedSyntaxError(
                 f"{cx.src.name}() can reach its end without returning a value",
-                cx.src.loc, "end every path with a return statement")
+                cx.src.loc, "end every path with a return statement" + (
+                    " (a helper that returns nothing must not return a value anywhere)"
+                    if helper else ""))
         return cx.env[RETVAL]
+
+    def returns_nothing(self) -> bool:
+        """Is the current frame a helper without any `return <value>`?"""
+        return len(self.cx.frame.stack) > 1 and not returns_value(self.cx.src.node)
 
     def block(self, stmts):
         cx = self.cx
@@ -73,7 +87,7 @@ class Statements:
     def visit_Expr(self, node):
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return                                      # a stray string: a comment
-        self.cx.exprs.expr(node.value)
+        self.cx.exprs.expr(node.value, statement=True)
 
     def visit_Pass(self, node):
         pass
@@ -113,22 +127,24 @@ class Statements:
         cx = self.cx
         if isinstance(value, ArrayExpr) and not isinstance(value, View) and \
                 not isinstance(target, ast.Subscript):   # a name bound to a slice: a view
-            name = target.id if isinstance(target, ast.Name) else ""
+            name = hint_of(target.id) if isinstance(target, ast.Name) else ""
             value = cx.lazy.materialize(value, name)
         if isinstance(target, ast.Name):
             if isinstance(value, Value) and value.hint in GENERIC and \
                     getattr(value.owner, "name", "") not in ("const", "undef"):
-                value.hint = target.id
+                value.hint = hint_of(target.id)
             cx.env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             if not isinstance(value, tuple):
-                cx.type_error(target, "cannot unpack a number into several names")
+                cx.type_error(target, "cannot unpack a number into several names",
+                              "assign it to one name")
             if isinstance(value, Record):
                 cx.unsupported(target, "unpacking a dict gives its keys, not its values",
                                "read the items by key: W1, b1 = params['W1'], params['b1']")
             if len(target.elts) != len(value):
                 cx.type_error(target, f"cannot unpack {len(value)} values into "
-                                      f"{len(target.elts)} names")
+                                      f"{len(target.elts)} names",
+                              f"use {len(value)} names on the left")
             for t, v in zip(target.elts, value):
                 self.assign(t, v)
         elif isinstance(target, ast.Subscript):
@@ -140,6 +156,13 @@ class Statements:
     def visit_Return(self, node):
         cx = self.cx
         if node.value is None:
+            if self.returns_nothing():         # a helper called for its writes
+                if RET in cx.env:
+                    cx.env[RET] = cx.b.const(True, hint="returned")
+                return
+            if len(cx.frame.stack) > 1:
+                cx.unsupported(node, f"{cx.src.name}() returns a value elsewhere, but "
+                                     "nothing here", "return a value on every path")
             cx.unsupported(node, "a return without a value is not supported",
                            "return the number (or tuple) the function computes")
         # a helper may return a view of its caller's array; the function's result is a copy
@@ -161,28 +184,29 @@ class Statements:
         cx.branches.branch(cond, lambda: self.block(node.body), lambda: self.block(node.orelse))
 
     def visit_For(self, node):
+        """for i in range(...) (the index is the loop's own); anything else over arrays,
+        ranges, enumerate and zip counts k = 0, 1, ... and binds the target from k
+        (iteration.py); a loop over a tuple is unrolled."""
         cx = self.cx
         b = cx.b
         if node.orelse:
             cx.unsupported(node, "for ... else is not supported", "use a flag variable")
         it = node.iter
         callee = cx.calls.callee_of_call(it) if isinstance(it, ast.Call) else None
-        if not isinstance(node.target, ast.Name):
-            cx.unsupported(node.target, "the loop variable must be a single name")
-        if callee is None or callee.kind != "range":
-            if isinstance(it, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant)):
-                cx.unsupported(it, "for loops run over range(...) or over an array",
-                               "loop over indices: for i in range(n)")
-            seq = cx.exprs.expr(it)
-            if not cx.lazy.is_array(seq):
-                cx.unsupported(it, "for loops run over range(...) or over an array",
-                               "loop over indices: for i in range(n)")
-            x = cx.lazy.as_expr(seq)
-            if not isinstance(x, (Leaf, View)):
-                x = cx.lazy.as_expr(cx.lazy.materialize(x))
-            n = x.dims(cx)[0]
-            cx.loops.loop(node, [b.const(0), n, b.const(1)], ITER, element=(node.target.id, x))
+        if getattr(callee, "kind", None) == "range" and isinstance(node.target, ast.Name):
+            cx.loops.loop(node, self.range_bounds(it), node.target.id)
             return
+        ops = iteration.LoweringOps(cx)
+        tree, count = iteration.plan(ops, it)
+        if count is None:
+            iteration.unroll(iteration.LoweringHost(cx), node, tree)
+            return
+        each = iteration.Each(iteration.bindings(ops, node.target, tree))
+        cx.loops.loop(node, [b.const(0), count, b.const(1)], ITER, element=each)
+
+    def range_bounds(self, it) -> list:
+        """[lo, hi, step] of a call of range (checked: 1 to 3 integers, a step not 0)."""
+        cx, b = self.cx, self.cx.b
         if it.keywords or not 1 <= len(it.args) <= 3:
             cx.type_error(it, "range() takes 1 to 3 positional arguments")
         bounds = [cx.exprs.expr(a) for a in it.args]
@@ -197,7 +221,7 @@ class Statements:
             bounds.append(b.const(1))
         if const_value(bounds[2]) == 0:
             cx.type_error(it.args[2], "range() step must not be zero")
-        cx.loops.loop(node, bounds, node.target.id)
+        return bounds
 
     def visit_While(self, node):
         if node.orelse:

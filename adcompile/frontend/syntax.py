@@ -18,8 +18,10 @@ UNSUPPORTED_HINTS = {
     ast.Nonlocal: "pass the value in as an argument instead of using nonlocal",
     ast.Yield: "generators are not supported; return the values instead",
     ast.YieldFrom: "generators are not supported; return the values instead",
-    ast.ListComp: "write an explicit for loop",
-    ast.GeneratorExp: "write an explicit for loop",
+    ast.ListComp: "sum it (sum([...]), min, max), or build an array in a loop: "
+                  "out = np.empty(n); for i in range(n): out[i] = ...",
+    ast.GeneratorExp: "sum it (sum(...), min, max), or accumulate in a loop: "
+                      "s = 0.0; for v in x: s += ...",
     ast.DictComp: "write an explicit for loop",
     ast.SetComp: "write an explicit for loop",
     ast.List: "use a tuple (a, b) for a fixed group of numbers",
@@ -59,11 +61,19 @@ def node_label(node) -> str:
             "DictComp": "dict comprehension", "SetComp": "set comprehension",
             "ClassDef": "class definition", "Try": "try statement", "With": "with statement",
             "FunctionDef": "nested function definition", "Lambda": "lambda",
-            "JoinedStr": "f-string"}.get(name, name.lower())
+            "JoinedStr": "f-string", "ImportFrom": "import"}.get(name, name.lower())
+
+
+UNSUPPORTED_WHAT = {
+    ast.GeneratorExp: "a generator expression is only supported as the argument of sum(), "
+                      "min() or max()",
+    ast.ListComp: "a list comprehension is only supported as the argument of sum(), min() or "
+                  "max()",
+}
 
 
 def unsupported(loc: Loc, node, what=None, hint=None):
-    what = what or f"{node_label(node)} is not supported"
+    what = what or UNSUPPORTED_WHAT.get(type(node), f"{node_label(node)} is not supported")
     hint = hint or UNSUPPORTED_HINTS.get(type(node),
                                          f"see {doc_path('supported.md')} for the subset")
     raise UnsupportedSyntaxError(what, loc, hint)
@@ -94,14 +104,23 @@ def expr_text(node) -> str:
 
 
 def _unshared(node):
-    """node with desugaring's Shared operands written as the user wrote them."""
+    """node as the user wrote it: desugaring's Shared operands and Accumulate calls (which
+    walks show as the call), and its hidden names (a comprehension's variables)."""
+    from ..comprehensions import Accumulate, Hidden
     from ..desugar import Shared
-    if not any(isinstance(n, Shared) for n in ast.walk(node)):
+    if not any(isinstance(n, (Shared, Accumulate)) or
+               isinstance(n, ast.Name) and isinstance(n.id, Hidden) for n in ast.walk(node)):
         return node
 
     class Unshare(ast.NodeTransformer):
         def visit_Shared(self, n):
             return self.visit(n.value)
+
+        def visit_Accumulate(self, n):
+            return self.visit(n.value)
+
+        def visit_Name(self, n):
+            return ast.Name(id=n.id.text, ctx=n.ctx) if isinstance(n.id, Hidden) else n
     return Unshare().visit(copy.deepcopy(node))
 
 
@@ -150,6 +169,11 @@ def has_early_return(body) -> bool:
                 has_stmt(list(_children_stmts(s)), ast.Return, into_loops=True):
             return True
     return False
+
+
+def returns_value(fn: ast.FunctionDef) -> bool:
+    """Does the function have a `return <value>` (else it returns nothing: None)?"""
+    return any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(fn))
 
 
 def definitely_returns(stmts) -> bool:

@@ -45,6 +45,8 @@ def join(ta, tb, loc, name):
             return ta
         if is_scalar(ta.type) and is_scalar(tb.type):
             return Slot(promote(ta.type, tb.type), ta.hint)
+        if getattr(name, "clash", None):         # a hidden name says what went wrong
+            raise AdTypeError(name.clash[0], loc, name.clash[1])
         raise AdTypeError(f"variable {key_text(name)!r} holds a {ta.type} on one path and a "
                           f"{tb.type} on another", loc, "give the variable one type on every path")
     if a_leaf or b_leaf or len(ta) != len(tb):

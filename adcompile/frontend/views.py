@@ -149,7 +149,9 @@ class Views:
     def element_of(self, x, i):
         """x[i] for `for v in x`: a number for 1-d x, a view of a row otherwise."""
         cx = self.cx
-        if x.ndim == 1:
+        if x.ndim == 1:               # as NumPy: the element as it is now (the body may write x)
+            if isinstance(x, Leaf):
+                x = Leaf(cx.arrays.current(x.arr))
             return x.gen(cx, [i])
         return self.compose(self.view_of(x, None), [("at", i)] + [
             ("slice", cx.b.const(0), cx.b.const(1), d) for d in x.dims(cx)[1:]])
