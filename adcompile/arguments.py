@@ -124,14 +124,7 @@ def _type_of_annotation(p: inspect.Parameter):
 
 def user_function(func):
     """The plain Python function a transform differentiates: a Numba dispatcher's Python
-    function; an adcompile transform (grad(f), jvp's ...) is refused: nested derivatives are
-    not supported yet, and differentiating f instead would be silently wrong."""
-    if hasattr(func, "_adcompile_wrapped"):          # a Transformed
-        raise AdCompileError(
-            f"{func!r} is already a derivative made by adcompile; derivatives of derivatives "
-            "(grad of grad, jvp or hessian of a grad, diagnose of a grad) are not supported "
-            "yet", _loc_of(getattr(func, "_adcompile_wrapped", None)),
-            hint="for second derivatives of f use ad.hvp(f) or ad.hessian(f) on f itself")
+    function (a derivative made by adcompile is taken by Transformed itself: nested.py)."""
     py = getattr(func, "py_func", None)        # numba.njit / numba.jit: its Python source
     if isinstance(py, types.FunctionType):
         func = py

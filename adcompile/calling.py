@@ -14,6 +14,7 @@ import numpy as np
 from .errors import AdCompileError
 from .structured import Struct, leaves
 from .types import Array
+from .valuetree import unflatten
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,19 @@ class Directional(Gradient):
 
 @dataclass(frozen=True)
 class Jacobian(Convention):
-    """The entry returns (value, *Jacobian blocks): one block, or a tuple of them."""
+    """The entry returns (value, *Jacobian blocks): one block, or a tuple of them. A
+    function returning a tuple: (values, *blocks output by output), packaged like JAX's: a
+    tree shaped like the output, of blocks (or tuples of blocks, one per parameter)."""
 
     def package(self, t, out, compiled):
-        jac = out[1:]
-        return jac[0] if t.single else tuple(jac)
+        tree = compiled.primal_fn.result_tree
+        if tree is None:
+            jac = out[1:]
+            return jac[0] if t.single else tuple(jac)
+        n, k = compiled.n_out, len(t.wrt)
+        jac = out[n:]
+        per = [jac[o * k] if t.single else tuple(jac[o * k:(o + 1) * k]) for o in range(n)]
+        return unflatten(tree, per)
 
 
 @dataclass(frozen=True)
@@ -96,9 +105,10 @@ class Jvp(Convention):
 
     def package(self, t, out, compiled):
         n = compiled.n_out
-        if n == 1:
+        tree = compiled.primal_fn.result_tree
+        if tree is None:
             return out[0], out[1]
-        return tuple(out[:n]), tuple(out[n:])
+        return unflatten(tree, out[:n]), unflatten(tree, out[n:])
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import numpy as np
 from .arguments import _clean
 from .calling import KinkTable
 from .compiled import Build
+from .docs import doc_path
 from .errors import AdCompileError
 from .specs import Transform, gradient
 from .specs import directional as _directional
@@ -130,6 +131,9 @@ def _diagnostic_build(t, types) -> Build:
     from .passes.kinks import (aligned_kinks, equality_branches, jumps_and_branches, sites,
                                sqrt_of_squares)
     primal = pipeline.primal(t.func, t.primal_types(types))
+    if primal.derivatives:
+        raise _nested_error(f"{primal.name}() calls a derivative made by adcompile "
+                            f"({', '.join(primal.derivatives)})", primal.loc)
     found = sites(primal)
     active = active_values(primal, [primal.params[i] for i in t.wrt])
     facts = {"sites": found, "switches": jumps_and_branches(primal, active),
@@ -162,7 +166,17 @@ def diagnose(f, *args, wrt=None, conventions=None, samples: int = 0, seed: int =
         raise _clean(exc) from None
 
 
+def _nested_error(what: str, loc) -> AdCompileError:
+    return AdCompileError(
+        f"diagnose: {what}; diagnosing nested derivatives is not supported", loc,
+        "diagnose the function the derivative is of (ad.diagnose(f, ...)): the kinks of a "
+        "derivative are those of f, taken by the conventions of " + doc_path("conventions.md"))
+
+
 def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
+    if isinstance(f, Transformed):
+        from .nested import describe
+        raise _nested_error(f"{describe(f)} is a derivative made by adcompile", f._def_loc())
     probe = Transformed(f, gradient(True, "reverse", conventions), 0)
     types, values = probe._typed(probe._bind(args, kwargs))
     if wrt is None:

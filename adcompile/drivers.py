@@ -118,12 +118,13 @@ def forward(primal: Function, kernel: Function, wrt: list, width: int, names: li
     doc = (f"forward-mode {what}: {width} directions ({kernel.params[len(names)].hint}, ...) "
            f"per sweep of {kernel.name}, seeded with unit vectors")
     d = _Driver(f"{primal.name}_{'jacfwd' if jacobian else 'fwd'}", primal, names, doc)
+    n_out = len(primal.results)            # several: a tuple output's Jacobian blocks
     if all(not isinstance(d.params[i].type, Array) for i in wrt):
-        return _forward_unrolled(d, kernel, wrt, width, jacobian)
+        return _forward_unrolled(d, kernel, wrt, width, jacobian, n_out)
     out_t = kernel.results[0].type
-    if not (jacobian and isinstance(out_t, Array)):
+    if n_out == 1 and not (jacobian and isinstance(out_t, Array)):
         return _forward_lanes(d, kernel, wrt, width)
-    return _forward_loop(d, kernel, wrt, width, jacobian)
+    return _forward_loop(d, kernel, wrt, width, jacobian, n_out)
 
 
 def _coordinates(d: _Driver, ps: list):
@@ -210,26 +211,29 @@ def _forward_lanes(d: _Driver, kernel, wrt, width) -> Function:
     return d.finish(done[:1 + len(ps)])
 
 
-def _forward_unrolled(d: _Driver, kernel, wrt, width, jacobian) -> Function:
-    """Float parameters only: sweep s seeds coordinates s*width ... with constants."""
+def _forward_unrolled(d: _Driver, kernel, wrt, width, jacobian, n_out=1) -> Function:
+    """Float parameters only: sweep s seeds coordinates s*width ... with constants. Returns
+    the values, then the blocks output by output, parameter by parameter."""
     b, n = d.b, len(wrt)
-    value, parts = None, []
+    values, parts = [], [[] for _ in range(n_out)]
     for start in range(0, n, width):
         seeds = [1.0 if q == start + j else 0.0 for q in range(n) for j in range(width)]
-        hints = ["value"] + [f"d_{d.params[wrt[start + j]].hint}" if start + j < n else
-                             "tangent" for j in range(width)]
+        hints = ["value"] * n_out + [f"d_{d.params[wrt[start + j]].hint}" if start + j < n
+                                     else "tangent" for j in range(width) for _ in range(n_out)]
         outs = d.call(kernel, d.params + seeds, hints)
-        value = outs[0]
+        values = outs[:n_out]
         for j in range(min(width, n - start)):
-            t = outs[1 + j]
-            parts.append(b.prim("copy", t, hint=t.hint) if jacobian and
-                         isinstance(t.type, Array) else t)
-    return d.finish([value] + parts)
+            for o in range(n_out):
+                t = outs[n_out + j * n_out + o]
+                parts[o].append(b.prim("copy", t, hint=t.hint) if jacobian and
+                                isinstance(t.type, Array) else t)
+    return d.finish(values + [p for ps in parts for p in ps])
 
 
-def _forward_loop(d: _Driver, kernel, wrt, width, jacobian) -> Function:
+def _forward_loop(d: _Driver, kernel, wrt, width, jacobian, n_out=1) -> Function:
     """Some parameter is an array: a loop over sweeps, each seeding the next `width`
-    coordinates (1.0 in lane j at coordinate start + j) and clearing them afterwards."""
+    coordinates (1.0 in lane j at coordinate start + j) and clearing them afterwards.
+    Several outputs (a tuple): the values, then the blocks output by output."""
     b = d.b
     ps = [d.params[i] for i in wrt]
     dims = {p.id: d.dims(p) if isinstance(p.type, Array) else [] for p in ps}
@@ -238,16 +242,17 @@ def _forward_loop(d: _Driver, kernel, wrt, width, jacobian) -> Function:
         size = 1 if not dims[p.id] else _size(d, dims[p.id], f"n_{p.hint}")
         hint = f"{ps[q + 1].hint}_at" if q + 1 < len(ps) else "n_in"
         at.append(b.prim("add", at[q], size, hint=hint))
-    out_t = kernel.results[0].type
-    m = out_t.ndim if jacobian and isinstance(out_t, Array) else 0
-    accs = []
-    for p in ps:                           # the gradient or Jacobian blocks, d_x ...
-        if m:                              # allocated once the output's shape is known
-            accs.append(b.prim("zeros", *[0] * (m + len(dims[p.id])), hint=f"d_{p.hint}"))
-        elif dims[p.id]:
-            accs.append(b.prim("zeros", *dims[p.id], hint=f"d_{p.hint}"))
-        else:
-            accs.append(b.const(0.0, hint=f"d_{p.hint}"))
+    out_ts = [r.type for r in kernel.results[:n_out]]
+    ms = [t.ndim if jacobian and isinstance(t, Array) else 0 for t in out_ts]
+    accs = []                              # the gradient or Jacobian blocks, d_x ...
+    for m in ms:
+        for p in ps:                       # allocated once the output's shape is known
+            if m:
+                accs.append(b.prim("zeros", *[0] * (m + len(dims[p.id])), hint=f"d_{p.hint}"))
+            elif dims[p.id]:
+                accs.append(b.prim("zeros", *dims[p.id], hint=f"d_{p.hint}"))
+            else:
+                accs.append(b.const(0.0, hint=f"d_{p.hint}"))
     lane_names = tangent_params([p.hint for p in ps], range(len(ps)), width)
     seeds = [b.prim("zeros", *dims[p.id], hint=lane_names[q * width + j])
              for q, p in enumerate(ps) if dims[p.id] for j in range(width)]
@@ -256,6 +261,7 @@ def _forward_loop(d: _Driver, kernel, wrt, width, jacobian) -> Function:
         for j in range(width):
             if dims[p.id]:
                 seed_of[q, j] = len(seed_of)
+    n_acc = len(accs)
 
     def inside(q, k):
         """Is coordinate k one of parameter q's?"""
@@ -276,7 +282,7 @@ def _forward_loop(d: _Driver, kernel, wrt, width, jacobian) -> Function:
             b.prim("store", v[0], value, *index(q, k))])[0]
 
     def sweep(start, carried):
-        acc, seed = carried[1:1 + len(ps)], carried[1 + len(ps):]
+        acc, seed = carried[n_out:n_out + n_acc], carried[n_out + n_acc:]
         ks = [b.prim("add", start, j, hint=f"k{j}") for j in range(width)]
         lanes = []
         for q, p in enumerate(ps):
@@ -288,38 +294,37 @@ def _forward_loop(d: _Driver, kernel, wrt, width, jacobian) -> Function:
                 else:
                     lanes.append(b.prim("bool_f64", b.prim("eq", ks[j], at[q]),
                                         hint=lane_names[q * width + j]))
-        outs = d.call(kernel, d.params + lanes, ["value"] + ["tangent"] * width)
-        ts = outs[1:]
-        if m:                              # the output's shape is known after the first sweep
-            acc = [b.prim("select", b.prim("eq", start, 0), b.prim(
-                "zeros", *[b.prim("dim", ts[0], k) for k in range(m)], *dims[p.id]), a,
-                hint=a.hint) for a, p in zip(acc, ps)]
+        outs = d.call(kernel, d.params + lanes, ["value"] * n_out + ["tangent"] * width * n_out)
+        ts = outs[n_out:]
+        for o, m in enumerate(ms):         # the output's shape is known after the first sweep
+            if m:
+                for q, p in enumerate(ps):
+                    a = acc[o * len(ps) + q]
+                    acc[o * len(ps) + q] = b.prim("select", b.prim("eq", start, 0), b.prim(
+                        "zeros", *[b.prim("dim", ts[o], k) for k in range(m)], *dims[p.id]),
+                        a, hint=a.hint)
         for j in range(width):
             for q, p in enumerate(ps):
-                if m:                      # acc[o..., index] = t[o...], o over the output
-                    acc[q] = d.copy_into(acc[q], ts[j], when=inside(q, ks[j]),
-                                         after=lambda q=q, j=j: index(q, ks[j]))
-                elif dims[p.id]:           # acc[index] = t, and the seed cleared
-                    s = seed_of[q, j]
-                    acc[q], seed[s] = d.when(inside(q, ks[j]), [acc[q], seed[s]], lambda v, q=q,
-                                             j=j: _collect(b, v, ts[j], index(q, ks[j])))
-                    continue
-                else:
-                    acc[q] = b.prim("select", inside(q, ks[j]), ts[j], acc[q],
-                                    hint=acc[q].hint)
-                if dims[p.id]:
+                for o, m in enumerate(ms):
+                    a, t = o * len(ps) + q, ts[j * n_out + o]
+                    if m:                  # acc[o..., index] = t[o...], o over the output
+                        acc[a] = d.copy_into(acc[a], t, when=inside(q, ks[j]),
+                                             after=lambda q=q, j=j: index(q, ks[j]))
+                    elif dims[p.id]:       # acc[index] = t
+                        acc[a] = d.when(inside(q, ks[j]), [acc[a]], lambda v, q=q, j=j, t=t: [
+                            b.prim("store", v[0], t, *index(q, ks[j]))])[0]
+                    else:
+                        acc[a] = b.prim("select", inside(q, ks[j]), t, acc[a],
+                                        hint=acc[a].hint)
+                if dims[p.id]:             # the seed cleared
                     s = seed_of[q, j]
                     seed[s] = mark(seed[s], q, ks[j], 0.0)
-        return [outs[0]] + acc + seed
+        return outs[:n_out] + acc + seed
 
     one = b.prim("max", at[-1], 1)
-    value0 = b.undef(out_t, hint="value")
-    done = d.loop(0, one, [value0] + accs + seeds, sweep, step=width, hint="start")
-    return d.finish(done[:1 + len(ps)])
-
-
-def _collect(b: Builder, v: list, t: Value, idx: list) -> list:
-    return [b.prim("store", v[0], t, *idx), b.prim("store", v[1], 0.0, *idx)]
+    values0 = [b.undef(t, hint="value") for t in out_ts]
+    done = d.loop(0, one, values0 + accs + seeds, sweep, step=width, hint="start")
+    return d.finish(done[:n_out + n_acc])
 
 
 # ---------------------------------------------------------------------------- reverse mode

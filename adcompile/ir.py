@@ -258,6 +258,8 @@ class Function:
     loc: Loc | None = None
     result_loc: Loc | None = None   # where the (first) return statement is
     doc: str = ""              # a comment codegen writes at the top of the function's body
+    derivatives: tuple = ()    # the derivatives it computes or calls (docs/nested.md): set,
+    #                            other transforms differentiate it by forward mode
     captured: tuple = ()       # the parameters after the user's: arrays read from outside,
     #                            (resolve.Scope, name, attributes) each (frontend/captured.py)
 
@@ -360,6 +362,35 @@ class Rewriter:
         loop.body.terminator.args.insert(len(loop.inits) - 1, v)
 
 
+def clone_ops(ops: list, vmap: dict, groups: dict | None = None) -> list:
+    """Copies of ops (nested regions included) reading vmap[v.id] for each value v they use
+    from outside; vmap gains the copies' values. groups: tape groups renamed in the copies
+    (old -> new; a group missing from it gets a fresh number), so a function holding two
+    copies of one derivative keeps their tapes apart."""
+    out = []
+    for op in ops:
+        regions = []
+        for blk in op.regions:
+            args = [Value(a.type, a.hint) for a in blk.args]
+            for a, n in zip(blk.args, args):
+                vmap[a.id] = n
+            regions.append(Block(args, clone_ops(blk.ops, vmap, groups)))
+        results = [Value(r.type, r.hint) for r in op.results]
+        for r, n in zip(op.results, results):
+            vmap[r.id] = n
+        attrs = dict(op.attrs)
+        if groups is not None and "group" in attrs:
+            if attrs["group"] not in groups:
+                groups[attrs["group"]] = next(_groups)
+            attrs["group"] = groups[attrs["group"]]
+        out.append(make_op(op.name, [vmap[a.id] for a in op.args], results, attrs,
+                           regions, op.loc, op.role))
+    return out
+
+
+_groups = itertools.count(1 << 20)      # tape groups of inlined copies (passes number from 0)
+
+
 def walk(block: Block):
     """Yield every op in block and nested regions, in program order."""
     for op in block.ops:
@@ -404,5 +435,5 @@ def tape_type(t: Scalar) -> Array:
 
 
 __all__ = ["Value", "Op", "RegionOp", "IfOp", "LoopOp", "ForOp", "WhileOp", "Block", "Function",
-           "Rewriter", "make_op", "is_loop", "is_region", "enclosing_loop", "walk", "EFFECT_OPS",
+           "Rewriter", "make_op", "clone_ops", "is_loop", "is_region", "enclosing_loop", "walk", "EFFECT_OPS",
            "BOOL", "I64"]

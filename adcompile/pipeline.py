@@ -35,9 +35,11 @@ from .passes.cse import cse
 from .passes.dce import dce
 from .passes.fold import drop_invariant_carries, fold_identities, fold_outer_reads
 from .passes.forward import plain_kinks
+from .passes.inline import inline_calls
 from .passes.order import forward_commuting_loops
 from .passes.stores import drop_dead_zeroing
 from .passes.tapes import size_tapes
+from .types import Array
 
 PASSES = {
     "cse": cse,                          # one value for repeated pure expressions
@@ -47,8 +49,9 @@ PASSES = {
     "fold_identities": fold_identities,  # x * 1.0 -> x
     "fold_outer_reads": fold_outer_reads,  # outer(a, b)[i, j] -> a[i] * b[j]
     "forward_commuting_loops": forward_commuting_loops,  # adjoint loops that commute run forwards
-    "hoist_checks": hoist_checks,
-    "plain_kinks": plain_kinks,          # directional relu/abs/max/min back to plain ones        # one bounds check before a loop instead of per access
+    "hoist_checks": hoist_checks,        # one bounds check before a loop instead of per access
+    "inline": inline_calls,              # a driver's calls written out (nested derivatives)
+    "plain_kinks": plain_kinks,          # directional relu/abs/max/min back to plain ones
     "size_tapes": size_tapes,            # reserve tapes once, at their final size when known
 }
 SIMPLIFY = ("cse", "fold_identities", "dce")
@@ -131,6 +134,13 @@ def directional(fn: Function, wrt: list, conventions=None, width: int = 1) -> Fu
     return run(("plain_kinks",) + REVERSE_CLEANUP + FINISH, vg)
 
 
+def derivative_as_primal(entry: Function) -> Function:
+    """A derivative's compiled IR (a kernel, or a driver calling kernels) as one function
+    another transform differentiates (nested derivatives, docs/nested.md): its calls
+    inlined, simplified."""
+    return run(("inline",) + SIMPLIFY, entry)
+
+
 # ---------------------------------------------------------------------------- drivers
 def forward_derivative(fn: Function, wrt: list, width: int, names: list, conventions=None,
                        jacobian: bool = False) -> Function:
@@ -157,6 +167,28 @@ def hessian(fn: Function, wrt: list, names: list) -> Function:
     return _watch("driver", drivers.hessian(fn, hvp(fn, wrt), list(wrt), names))
 
 
+def hvp_of_derivative(fn: Function, wrt: list, names: list) -> Function:
+    """hvp for fn that is itself a derivative (reverse mode does not run over one): the
+    tangent along x_dot of its forward-mode gradient; returns <grad f, x_dot>, then H x_dot
+    per parameter, like hvp."""
+    from .passes.forward import forward
+    scalars = all(not isinstance(fn.params[i].type, Array) for i in wrt)
+    width = min(len(wrt), 8) if scalars else 4
+    grad = derivative_as_primal(forward_derivative(fn, wrt, width, names))
+    hv = _watch("forward", forward(grad, list(wrt), 1))
+    ret = hv.body.ops[-1]
+    ret.args = ret.args[1 + len(wrt):]
+    return run(FORWARD_CLEANUP + FINISH, hv)
+
+
+def hessian_of_derivative(fn: Function, wrt: list, names: list) -> Function:
+    """The Hessian of float-valued fn that is itself a derivative: the driver of hessian
+    over hvp_of_derivative (forward over forward over its own sweeps)."""
+    from . import drivers
+    return _watch("driver", drivers.hessian(fn, hvp_of_derivative(fn, wrt, names),
+                                            list(wrt), names))
+
+
 class collect_prints:
     """`with collect_prints() as texts:` gathers ADCOMPILE_PRINT_AFTER's output."""
 
@@ -171,4 +203,5 @@ class collect_prints:
 
 
 __all__ = ["PASSES", "STAGES", "run", "primal", "value_and_gradient", "tangent", "hvp",
-           "directional", "forward_derivative", "reverse_jacobian", "hessian", "collect_prints"]
+           "directional", "forward_derivative", "reverse_jacobian", "hessian", "derivative_as_primal",
+           "hvp_of_derivative", "hessian_of_derivative", "collect_prints"]

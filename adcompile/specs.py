@@ -17,8 +17,9 @@ from typing import Callable
 from . import calling, pipeline
 from .compiled import Build
 from .conventions import Conventions
+from .docs import doc_path
 from .errors import AdCompileError, AdTypeError
-from .types import Array, is_float
+from .types import F64, Array, is_float
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,36 @@ def _check_mode(mode: str):
                                   "the number of inputs; forward mode one per few inputs")
 
 
+def _primal(t, types):
+    """The IR the transform differentiates: the user's function, or for a transform of a
+    derivative (t.inner) that derivative's IR (nested.py)."""
+    if getattr(t, "inner", None) is None:
+        return pipeline.primal(t.func, t.primal_types(types))
+    from .nested import derivative_ir
+    return derivative_ir(t.inner, types)
+
+
+def _scalar_output(primal):
+    """An error unless primal returns one float; for a derivative, JAX's advice."""
+    from .passes.reverse import check_scalar_output
+    if primal.derivatives and not (len(primal.results) == 1 and primal.results[0].type == F64):
+        outs = primal.results
+        what = f"a tuple of {len(outs)} values" if len(outs) != 1 else \
+            f"an array ({outs[0].type})" if isinstance(outs[0].type, Array) else \
+            f"a {outs[0].type}"
+        raise AdTypeError(f"{primal.name}() returns {what}; grad needs a scalar (float) "
+                          "output", primal.result_loc or primal.loc,
+                          "use jacobian for a derivative of an array or tuple output, or "
+                          "hessian of the function itself")
+    check_scalar_output(primal, primal.results)
+
+
 # ---------------------------------------------------------------------------- gradients
 def _reverse_gradient(t, types) -> Build:
-    primal = pipeline.primal(t.func, t.primal_types(types))
+    primal = _primal(t, types)
+    if primal.derivatives:                   # reverse mode does not run over derivative IR
+        _scalar_output(primal)
+        return _forward(t, types, primal, jacobian=False)
     vg = pipeline.value_and_gradient(primal, t.wrt, t.transform.conventions)
     return Build(primal, vg, f"{primal.name}_vg",
                  f"value and gradient with respect to {_wrt_names(t)}", _names(t, primal))
@@ -76,7 +104,7 @@ def _forward(t, types, primal, jacobian: bool) -> Build:
     kernel and the driver seeding its directions."""
     scalars = all(not isinstance(types[i], Array) for i in t.wrt)
     width = min(len(t.wrt), 8) if scalars else 4
-    array_out = isinstance(primal.results[0].type, Array)
+    array_out = len(primal.results) > 1 or isinstance(primal.results[0].type, Array)
     driver = pipeline.forward_derivative(primal, t.wrt, width, list(_names(t, primal)),
                                          t.transform.conventions, jacobian and array_out)
     what = "Jacobian" if jacobian and array_out else "gradient"
@@ -86,15 +114,19 @@ def _forward(t, types, primal, jacobian: bool) -> Build:
 
 
 def _forward_gradient(t, types) -> Build:
-    from .passes.reverse import check_scalar_output
-    primal = pipeline.primal(t.func, t.primal_types(types))
-    check_scalar_output(primal, primal.results)
+    primal = _primal(t, types)
+    _scalar_output(primal)
     return _forward(t, types, primal, jacobian=False)
 
 
 def _directional(t, types) -> Build:
     width = t.transform.width
-    primal = pipeline.primal(t.func, t.primal_types(types))
+    primal = _primal(t, types)
+    if primal.derivatives:
+        raise AdCompileError(f"nonsmooth='directional' of {primal.name}(), which computes "
+                             f"a derivative ({', '.join(primal.derivatives)}), is not "
+                             "supported", primal.loc, "leave nonsmooth= out: nested "
+                             "derivatives use the conventions of " + doc_path("conventions.md"))
     vg = pipeline.directional(primal, t.wrt, t.transform.conventions, width)
     return Build(primal, vg, f"{primal.name}_dir",
                  f"value and gradient with respect to {_wrt_names(t)}, kinks resolved along "
@@ -120,7 +152,7 @@ def directional(with_value: bool = False, conventions=None, width: int = 1) -> T
 
 # ---------------------------------------------------------------------------- jvp, jacobian
 def _jvp(t, types) -> Build:
-    primal = pipeline.primal(t.func, t.primal_types(types))
+    primal = _primal(t, types)
     for r in primal.results:
         if not is_float(r.type):
             raise AdTypeError(f"jvp: {primal.name}() returns a {r.type}; jvp needs float "
@@ -135,11 +167,11 @@ def jvp() -> Transform:
 
 
 def _jacobian_primal(t, types):
-    primal = pipeline.primal(t.func, t.primal_types(types))
+    primal = _primal(t, types)
     outs = primal.results
-    if len(outs) != 1 or not is_float(outs[0].type):
-        raise AdTypeError(f"jacobian: {primal.name}() must return one float or float "
-                          "array", primal.result_loc or primal.loc)
+    if not outs or not all(is_float(r.type) for r in outs):
+        raise AdTypeError(f"jacobian: {primal.name}() must return a float, a float array "
+                          "or a tuple of them", primal.result_loc or primal.loc)
     return primal
 
 
@@ -150,6 +182,8 @@ def _jacobian_forward(t, types) -> Build:
 def _jacobian_reverse(t, types) -> Build:
     """A vector-Jacobian product: reverse mode of <F(x), w>, w each unit output vector."""
     primal = _jacobian_primal(t, types)
+    if primal.derivatives or len(primal.results) > 1:   # derivative IR, a tuple output
+        return _forward(t, types, primal, jacobian=True)
     out_t = primal.results[0].type
     if not isinstance(out_t, Array):
         vg = pipeline.value_and_gradient(primal, t.wrt)
@@ -173,15 +207,17 @@ def jacobian(mode: str = "reverse") -> Transform:
 
 # ---------------------------------------------------------------------------- hvp, hessian
 def _scalar_primal(t, types):
-    from .passes.reverse import check_scalar_output
-    primal = pipeline.primal(t.func, t.primal_types(types))
-    check_scalar_output(primal, primal.results)
+    primal = _primal(t, types)
+    _scalar_output(primal)
     return primal
 
 
 def _hvp(t, types) -> Build:
     primal = _scalar_primal(t, types)
-    hv = pipeline.hvp(primal, t.wrt)           # <grad f, x_dot>, then H x_dot
+    if primal.derivatives:                   # forward over forward over its own sweeps
+        hv = pipeline.hvp_of_derivative(primal, t.wrt, list(_names(t, primal)))
+    else:
+        hv = pipeline.hvp(primal, t.wrt)       # <grad f, x_dot>, then H x_dot
     return Build(primal, hv, f"{primal.name}_hvp",
                  "Hessian-vector product H x_dot: the tangent (forward mode) of the gradient "
                  "(reverse mode) along x_dot", _tangent_names(t, primal, 1))
@@ -189,7 +225,8 @@ def _hvp(t, types) -> Build:
 
 def _hessian(t, types) -> Build:
     primal = _scalar_primal(t, types)
-    driver = pipeline.hessian(primal, t.wrt, list(_names(t, primal)))
+    hessian = pipeline.hessian_of_derivative if primal.derivatives else pipeline.hessian
+    driver = hessian(primal, t.wrt, list(_names(t, primal)))
     return Build(primal, driver, driver.name,
                  f"the Hessian with respect to {_wrt_names(t)}: Hessian-vector products "
                  "H e_k (forward over reverse mode), one per unit vector e_k", _names(t, primal))

@@ -15,6 +15,7 @@ from .arguments import (_I64_MAX, _I64_MIN, _array_key, _clean, _loc_of, _normal
 from .compiled import Compiled, Specialisations, compile_build, gc_paused
 from .compiled import shared as shared_specialisations
 from .compiled import shared_signature
+from . import nested
 from .errors import AdCompileError, AdTypeError, Loc
 from .jit import run_compiled
 from .structured import FlatView, Layout, Stored, Struct, is_structured
@@ -31,7 +32,12 @@ class Transformed:
 
     def __init__(self, func, transform, wrt=0, jit: bool = True, *, shared: bool = False,
                  seed=None):
-        func = user_function(func)
+        self.inner = func if isinstance(func, Transformed) else None  # docs/nested.md
+        if self.inner is not None:
+            nested.check_nestable(self.inner)
+            func = self.inner.func
+        else:
+            func = user_function(func)
         self.func = func
         self.transform = transform
         self.jit = jit
@@ -47,7 +53,8 @@ class Transformed:
                 raise _clean(exc) from None
         self.wrt, self.single = _normalise_wrt(wrt, self.params, func)
         self.rng = None if seed is None else np.random.default_rng(seed)
-        self._specs = shared_specialisations(func, (transform, self.wrt, jit)) if shared else \
+        self._specs = shared_specialisations(func, (transform, self.wrt, jit,
+                                                    nested.key(self))) if shared else \
             Specialisations(getattr(func, "__code__", None))
         self._last: Compiled | None = None
         self._adcompile_wrapped = func
@@ -164,15 +171,7 @@ class Transformed:
     def _compile(self, types: tuple) -> Compiled:
         """Check the differentiated parameters are floats; build (recording the module and
         closure names read) and compile."""
-        for i in self.wrt:
-            if not is_float(types[i]) and not isinstance(types[i], Struct) and \
-                    not (isinstance(types[i], Stored) and is_float(types[i].inner)):
-                what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
-                raise AdTypeError(
-                    f"cannot differentiate {self.func.__name__}() with respect to "
-                    f"parameter {self.params[i]!r}: it was given {what}", self._def_loc(),
-                    hint=f"pass a float for {self.params[i]!r} (e.g. 3.0 rather than 3), "
-                         "or leave it out of wrt")
+        self.check_types(types)
         from .resolve import recording
         view, layout, leaf_types = self, None, types
         if is_structured(types):
@@ -191,6 +190,29 @@ class Transformed:
             view = dataclasses.replace(view, func=None)
         return compile_build(build, leaf_types, self.jit, scopes, layout,
                              view if layout is not None else None)
+
+    def check_types(self, types: tuple) -> None:
+        """An error unless every differentiated parameter has a float type (a structured
+        one: float leaves); nested derivatives take no structured parameter."""
+        if self.inner is not None and any(isinstance(t, Struct) for t in types):
+            raise AdTypeError(
+                f"{self!r}: derivatives of derivatives of functions taking a dict, tuple or "
+                "list are not supported", self._def_loc(),
+                hint="pass the arrays and numbers as parameters of their own")
+        if self.inner is not None and is_structured(types):
+            raise AdTypeError(
+                f"{self!r}: derivatives of derivatives take float64 and int64 arguments; "
+                f"this call passes {', '.join(str(t) for t in types if isinstance(t, Stored))}",
+                self._def_loc(), hint="convert with x.astype(np.float64)")
+        for i in self.wrt:
+            if not is_float(types[i]) and not isinstance(types[i], Struct) and \
+                    not (isinstance(types[i], Stored) and is_float(types[i].inner)):
+                what = {I64: "an int", BOOL: "a bool"}.get(types[i], f"an {types[i]} array")
+                raise AdTypeError(
+                    f"cannot differentiate {self.func.__name__}() with respect to "
+                    f"parameter {self.params[i]!r}: it was given {what}", self._def_loc(),
+                    hint=f"pass a float for {self.params[i]!r} (e.g. 3.0 rather than 3), "
+                         "or leave it out of wrt")
 
     def is_current(self) -> bool:
         """Do the module constants and closure values its compiled code read still hold
@@ -257,7 +279,8 @@ class Transformed:
 
     def __repr__(self) -> str:
         wrt = ", ".join(self.params[i] for i in self.wrt)
-        return f"<adcompile {self.transform.name} of {self.func.__name__} wrt ({wrt})>"
+        of = repr(self.inner) if self.inner is not None else self.func.__name__
+        return f"<adcompile {self.transform.name} of {of} wrt ({wrt})>"
 
 
 __all__ = ["Transformed"]

@@ -116,11 +116,11 @@ def bad_unpack(x):
     a, b, c = x, x
     return a
 
-def calls_decorated(x):
-    return decorated(x)
+def calls_hvp(x):
+    return hv(x, 1.0)
 
-@ad.grad
-def decorated(x):
+@ad.hvp
+def hv(x):
     return x * x
 '''
 
@@ -147,7 +147,7 @@ SYNTAX = [
     ("tuple_out", AdTypeError, "tuple of 2", 'return x, x', "one float"),
     ("string_const", UnsupportedSyntaxError, "'text'", '"text"', "numbers"),
     ("bad_unpack", AdTypeError, "unpack", 'a, b, c =', None),
-    ("calls_decorated", UnknownFunctionError, "decorated", 'return decorated(x)', "undecorated"),
+    ("calls_hvp", AdCompileError, "takes more than", 'return hv(x, 1.0)', "ad.jvp"),
 ]
 
 

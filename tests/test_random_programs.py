@@ -1,6 +1,8 @@
 """Hypothesis: random programs of the scalar subset (straight-line, branches, for and while
 loops, calls; arms giving a name equal values, swaps, conditional expressions) differentiated
-and checked against finite differences, jit against no-jit, reverse against forward mode.
+and checked against finite differences, jit against no-jit, reverse against forward mode;
+their second derivatives as a nested derivative (jacobian of grad) against hvp and central
+differences of the gradient.
 More families (array views, int index arrays, unread values, NaN inputs) are in
 test_random_families.py."""
 import math
@@ -132,3 +134,22 @@ def test_random_program(src, point, tmp_path_factory):
         ok, fd = _fd_reliable(f, point, i)
         if ok:
             assert math.isclose(g1[i], fd, rel_tol=1e-5, abs_tol=1e-6), (src, i, g1[i], fd)
+    _check_second_derivatives(f, point, src)
+
+
+def _check_second_derivatives(f, point, src):
+    """The Jacobian of the gradient (a nested derivative: forward over the gradient's IR)
+    is the Hessian: as hvp gives it (columns H e_j), and as central differences of the
+    gradient give it where they are reliable."""
+    grad = ad.grad(f, wrt=(0, 1), jit=False)
+    H = ad.jacobian(grad, wrt=(0, 1), jit=False)(*point)
+    hvp = ad.hvp(f, wrt=(0, 1), jit=False)
+    for j, e in enumerate(((1.0, 0.0), (0.0, 1.0))):
+        col = hvp(*point, *e)
+        for i in (0, 1):
+            assert math.isclose(H[i][j], col[i], rel_tol=1e-9, abs_tol=1e-11), (src, H, i, j)
+    for i in (0, 1):
+        for j in (0, 1):
+            ok, fd = _fd_reliable(lambda x, y: grad(x, y)[i], point, j)
+            if ok and all(_fd_reliable(f, point, k)[0] for k in (0, 1)):
+                assert math.isclose(H[i][j], fd, rel_tol=1e-4, abs_tol=1e-5), (src, H, i, j, fd)

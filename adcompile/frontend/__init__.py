@@ -66,6 +66,7 @@ def build_function(func, arg_types: list) -> Function:
         b.emit("return", flatten(result), [])
     fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc,
                   captured=tuple(cx.captured.recipes))
+    fn.derivatives = tuple(dict.fromkeys(cx.derivatives))
     _keep_copies(fn, copies)
     returns = [n for n in ast.walk(src.node) if isinstance(n, ast.Return)]
     fn.result_loc = src.loc_of(returns[0]) if returns else src.loc

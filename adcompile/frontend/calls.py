@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .. import resolve
-from ..errors import AdTypeError, UnknownFunctionError, UnsupportedSyntaxError
+from ..errors import AdCompileError, AdTypeError, UnknownFunctionError, UnsupportedSyntaxError
 from ..prims.bind import Binding, Call
 from ..types import Array
 from .lazy import ArrayExpr
@@ -54,6 +54,8 @@ class Calls:
             return self.call_primitive(callee, node)
         if resolve.is_user_function(obj):
             return self.call_user(resolve.unwrap_user_function(obj), node)
+        if hasattr(obj, "_adcompile_wrapped"):        # grad(f), jacobian(f), ...
+            return self.call_derivative(obj, node)
         self.unknown_function(obj, node)
 
     def method(self, func, node):
@@ -85,10 +87,7 @@ class Calls:
         module = getattr(obj, "__module__", None) or ""
         hint = "write it in terms of supported functions in a helper def (adcompile inlines " \
                "and differentiates helpers), or see " + doc_path("supported.md")
-        if hasattr(obj, "_adcompile_wrapped"):
-            hint = "call the undecorated function: apply grad to the outer function only; " \
-                   "for second derivatives use ad.hvp or ad.hessian"
-        elif label in BUILTIN_HINTS:
+        if label in BUILTIN_HINTS:
             hint = BUILTIN_HINTS[label]
         elif module.startswith("numpy") or label.startswith(("np.", "numpy.")):
             hint = "supported NumPy functions: " + ", ".join(resolve.supported_names(np))
@@ -148,6 +147,44 @@ class Calls:
             result = cx.stmts.lower_body()
         outer.update({k: v for k, v in frame.env.items() if is_obj(k)})
         return result
+
+
+    def call_derivative(self, obj, node):
+        """A derivative made by adcompile: its IR for the arguments' types (nested.py),
+        copied in; the transform of the caller differentiates it by forward mode."""
+        from ..ir import clone_ops
+        from ..nested import check_nestable, derivative_ir, describe
+        from ..valuetree import unflatten
+        cx = self.cx
+        try:
+            check_nestable(obj)
+        except AdCompileError as exc:            # the call is where the error belongs
+            raise type(exc)(exc.message, cx.loc(node), exc.hint) from None
+        src = cx.helper_source(obj.func)
+        args = [cx.lazy.materialize_tree(cx.exprs.expr(a)) for a in node.args]
+        kwargs = {k.arg: cx.lazy.materialize_tree(cx.exprs.expr(k.value))
+                  for k in node.keywords}
+        env = bind_arguments(src, args, kwargs, cx.loc(node), cx.b)
+        values = [env[n] for n in param_names(src)]
+        for n, v in zip(param_names(src), values):
+            if isinstance(v, tuple):
+                cx.type_error(node, f"{expr_text(node.func)}(): parameter {n!r} got a tuple; "
+                              "a derivative takes numbers and arrays")
+        fn = derivative_ir(obj, tuple(v.type for v in values))
+        vmap = {p.id: v for p, v in zip(fn.params, values)}
+        for p, (scope, root, attrs) in zip(fn.params[len(values):], fn.captured):
+            vmap[p.id] = cx.captured.read(scope, root, attrs, p.type, cx.loc(node))
+        for op in clone_ops(fn.body.ops[:-1], vmap, {}):
+            cx.b.block.append(op)
+        outs = []
+        for r in fn.results:
+            v = vmap[r.id]
+            if isinstance(v.type, Array):        # a new array (a copy if it is an argument)
+                v = cx.arrays.new_object(cx.b.prim("copy", v, hint=v.hint)
+                                         if any(v is a for a in values) else v)
+            outs.append(v)
+        cx.derivatives.append(describe(obj))
+        return unflatten(fn.result_tree, outs) if fn.result_tree is not None else outs[0]
 
 
 class BinderLowering:

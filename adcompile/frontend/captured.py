@@ -46,17 +46,25 @@ class Captured:
                                  "function in a way adcompile cannot follow",
                            "pass the array as an argument")
         scope = cx.src.scope
-        key = (id(scope), root, attrs)
-        if key in self.values:
-            return self.values[key]
+        if (id(scope), root, attrs) in self.values:
+            return self.values[id(scope), root, attrs]
         text = expr_text(node)
         try:
             t = arg_type(text, obj)
         except AdTypeError as exc:
             raise AdTypeError(f"{text}: {exc.message}", cx.loc(node), exc.hint) from None
+        return self.read(scope, root, attrs, t, cx.loc(node))
+
+    def read(self, scope, root: str, attrs: tuple, t, loc) -> Value:
+        """The value of the array at (scope, root, attrs), of type t, as a parameter read
+        at every call (also what a derivative called here reads: nested.py)."""
+        key = (id(scope), root, attrs)
+        if key in self.values:
+            return self.values[key]
+        cx = self.cx
         hint = "_".join((root,) + attrs)
         p = Value(t, hint)
-        copy = make_op("copy", [p], [Value(t, hint)], loc=cx.loc(node))
+        copy = make_op("copy", [p], [Value(t, hint)], loc=loc)
         Rewriter.insert(self.entry, 0, [copy])     # on entry, wherever it is first read
         cx.arrays.new_object(copy.result)
         self.params.append(p)

@@ -51,6 +51,7 @@ class Context:
         self.copies = CopyRecords()
         self.sources: dict = {}                # helper function -> its desugared source
         self.shared: dict = {}                 # desugar.Shared node -> its value, until reused
+        self.derivatives: list = []            # derivatives made by adcompile called here
         self.stmts = Statements(self)
         self.branches = Branches(self)
         self.loops = Loops(self)

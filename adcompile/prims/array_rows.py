@@ -247,6 +247,14 @@ def _runtime(name: str):
     return call_
 
 
+def _or_zero(b, arg, dot):
+    """A tangent, or a zero like its operand (an array chosen by a select: a Jacobian
+    driver's accumulator, zeros or the last sweep's)."""
+    if dot is not None:
+        return dot
+    return b.prim("zeros_like", arg) if isinstance(arg.type, Array) else 0.0
+
+
 row("same_size", 2, _runtime("same_size"), _helper("same_size", "where"), _int,
     takes_attrs=True, check=True,
     doc="a dimension two broadcast operands share; a mismatch raises naming the user's line",
@@ -256,8 +264,8 @@ row("select", 3, lambda c, a, b: a if c else b, cond("{1} if {0} else {2}", need
     lambda b, o, c, x, y: (None, b.prim("bool_f64", c), b.prim("bool_f64", b.prim("not", c))),
     kink=Kink("jump", "the condition changes (the branch taken is differentiated)"),
     jvp=each_direction(lambda b, o, args, ts, attrs: None if ts[1] is None and ts[2] is None
-                       else b.prim("select", args[0], 0.0 if ts[1] is None else ts[1],
-                                   0.0 if ts[2] is None else ts[2])),
+                       else b.prim("select", args[0], _or_zero(b, args[1], ts[1]),
+                                   _or_zero(b, args[2], ts[2]))),
     finite_partials=True, elementwise=True, bindings=(on(np.where, bind=where),),
     doc="np.where(c, a, b) elementwise; its tangent is the tangent of the branch taken, so "
         "an unselected NaN stays out")
