@@ -176,7 +176,9 @@ def test_diagnostic_build_gives_the_ordinary_gradient(src, point, tmp_path_facto
     f = load_source(tmp_path_factory.mktemp("pl2"), src, "plprog2").f
     diag = _Diagnostic(f, (0, 1))
     compiled = diag._specialise(tuple(arg_type(n, v) for n, v in zip("xy", point)))
-    out = compiled.func(*point, np.zeros((max(len(compiled.sites), 1), 4)))
+    from adcompile.jit import run_compiled     # as calls run it: Numba's cache files sealed
+    out = run_compiled(compiled.func, [*point, np.zeros((max(len(compiled.sites), 1), 4))],
+                       compiled.path)
     value, grads = ad.value_and_grad(f, wrt=(0, 1))(*point)
     assert out[0] == value and tuple(out[1:3]) == grads
     table = out[3]
