@@ -158,6 +158,18 @@ def square(low, call):
     return call.prim(args[0], args[0])
 
 
+def reciprocal(low, call):
+    """np.reciprocal(x): 1.0 / x."""
+    call.no_keywords()
+    args = call.args
+    call.takes(1, args)
+    one = low.b.const(1.0)
+    mapped = call.over_arrays(args, operands=[one, args[0]])
+    if mapped is not None:
+        return mapped
+    return call.prim(one, args[0])
+
+
 def log_base(low, call):
     """math.log(x) and math.log(x, base) = log(x) / log(base)."""
     args = call.numbers((1, 2))
@@ -245,4 +257,4 @@ def norm(low, call):
 
 
 __all__ = ["Lowering", "Binding", "on", "Call", "standard", "as_float", "int_result", "square",
-           "log_base", "hypot_1_or_2", "round_n", "cast", "where", "dot", "outer", "norm"]
+           "reciprocal", "log_base", "hypot_1_or_2", "round_n", "cast", "where", "dot", "outer", "norm"]
