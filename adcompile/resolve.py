@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.special as _special
 
 from .errors import Loc, UnsupportedSyntaxError
 from .primitives import PRIMS, version as table_version
@@ -300,6 +301,7 @@ def _table() -> dict:
         np.amax: Callee("reduce", "max", "np.amax"),
         np.amin: Callee("reduce", "min", "np.amin"),
         np.clip: Callee("clip", "", "np.clip"),
+        _special.logsumexp: Callee("reduce", "logsumexp", "scipy.special.logsumexp"),
     })
     return t
 

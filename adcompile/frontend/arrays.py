@@ -195,22 +195,31 @@ class Arrays:
     def reduce_call(self, kind, node, args, keywords):
         """np.sum/mean/prod/max/min(x[, axis=k]) and the same methods of arrays."""
         cx = self.cx
-        axis = None
+        axis = weights = None
+        label = "scipy.special.logsumexp" if kind == "logsumexp" else f"np.{kind}"
         for kw in keywords:
+            if kind == "logsumexp" and kw.arg == "b":
+                weights = cx.exprs.expr(kw.value)
+                if isinstance(weights, tuple):
+                    cx.type_error(kw.value, f"{label}(b=...) takes an array or a number")
+                continue
             if kw.arg != "axis":
                 cx.unsupported(node, f"keyword argument {kw.arg}= is not supported",
-                               "supported: axis=<an integer constant>")
+                               "supported: axis=<an integer constant>" + (
+                                   ", b=<weights>" if kind == "logsumexp" else ""))
             value = cx.exprs.expr(kw.value)
             axis = const_value(value) if not isinstance(value, tuple) else None
             if not isinstance(axis, int) or isinstance(axis, bool):
                 cx.unsupported(kw.value, "axis must be an integer known at compile time")
         if len(args) != 1:
-            cx.type_error(node, f"np.{kind}() takes one array")
+            cx.type_error(node, f"{label}() takes one array" + (
+                " (axis= and b= as keywords)" if kind == "logsumexp" else ""))
         x = args[0]
         if isinstance(x, tuple) or not cx.lazy.is_array(x):
-            cx.type_error(node, f"np.{kind}() of {tname(x)} is not supported",
+            cx.type_error(node, f"{label}() of {tname(x)} is not supported",
+                          "np.logaddexp(a, b) for numbers" if kind == "logsumexp" else
                           "use max(a, b) / min(a, b) for numbers")
-        return cx.lazy.reduction(kind, x, axis, node)
+        return cx.lazy.reduction(kind, x, axis, node, weights)
 
     def array_function(self, callee, node, args):
         """np.clip(x, low, high): np.minimum(np.maximum(x, low), high), elementwise."""

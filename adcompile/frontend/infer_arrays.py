@@ -96,6 +96,9 @@ class AbstractArrays:
     def reduce_call(self, kind, node, args):
         axis = None
         for kw in node.keywords:
+            if kind == "logsumexp" and kw.arg == "b":
+                self.values.expr(kw.value)
+                continue
             value = self.values.expr(kw.value) if kw.arg == "axis" else None
             axis = const_value(value) if isinstance(value, A) else None
             if not isinstance(axis, int) or isinstance(axis, bool):
@@ -197,9 +200,11 @@ class AbstractArrays:
             k = axis + x.ndim if axis < 0 else axis
             if not 0 <= k < x.ndim:
                 raise GiveUp("axis")
-            dtype = F64 if kind == "mean" or x.dtype == F64 else I64
+            dtype = F64 if kind in ("mean", "logsumexp") or x.dtype == F64 else I64
             out = b.prim("empty", *[A(I64)] * (x.ndim - 1), dtype=dtype.name)
             return self.new_object(A(out.type))
+        if kind == "logsumexp":
+            return A(F64)
         if kind in ("sum", "mean"):
             s = A(F64 if x.dtype == F64 or kind == "mean" else I64)
             return s if kind == "sum" else b.prim("div", s, A(I64))
