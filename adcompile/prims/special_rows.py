@@ -29,6 +29,16 @@ def _f(fn):
     return lambda *a: float(fn(*a))
 
 
+def _math_or(fn, fallback):
+    """math's function, and at its poles and overflows scipy's (inf, nan), as Numba's."""
+    def impl(x):
+        try:
+            return fn(x)
+        except (ValueError, OverflowError):
+            return float(fallback(x))
+    return impl
+
+
 def _sp(name):
     """A scipy.special binding, labelled as users write it."""
     return on(getattr(sc, name), label=f"scipy.special.{name}")
@@ -126,11 +136,11 @@ row("erfinv", 1, _f(runtime.erfinv), _helper("erfinv"), _float,
     cost=E, kink=Kink("singular", "|x| == 1"), elementwise=True, bindings=(_sp("erfinv"),),
     doc="the inverse of erf; derivative sqrt(pi)/2 exp(erfinv(x)**2)")
 _POLES = Kink("singular", "x a non-positive integer (a pole of gamma)")
-row("lgamma", 1, lambda x: float(sc.gammaln(x)), call("math.lgamma"), _float,
+row("lgamma", 1, _math_or(math.lgamma, sc.gammaln), call("math.lgamma"), _float,
     lambda b, o, x: (b.prim("digamma", x),), cost=E, kink=_POLES, elementwise=True,
     bindings=(math.lgamma, _sp("gammaln")),
     doc="log|gamma(x)| (math.lgamma, scipy.special.gammaln); derivative digamma(x)")
-row("gamma", 1, lambda x: float(sc.gamma(x)), call("math.gamma"), _float,
+row("gamma", 1, _math_or(math.gamma, sc.gamma), call("math.gamma"), _float,
     lambda b, o, x: (b.prim("mul", o, b.prim("digamma", x)),), cost=E, kink=_POLES,
     elementwise=True, bindings=(math.gamma, _sp("gamma")),
     doc="the gamma function; derivative gamma(x) digamma(x)")
