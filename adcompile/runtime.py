@@ -163,14 +163,15 @@ def polygamma(n, x):
     """The n-th derivative of the digamma function (scipy.special.polygamma(n, x)) for an
     integer n >= 0: (-1)**(n + 1) n! zeta(n + 1, x), the Hurwitz zeta function by recurrence
     up to x >= 20 + n and its asymptotic (Euler-Maclaurin) series. inf at the poles (x a
-    non-positive integer), nan for n < 0 or n not an integer."""
+    non-positive integer: the sign of the limit from the right, as SciPy), nan for n < 0 or n
+    not an integer."""
     if n != np.floor(n) or n < 0 or x != x:
         return np.nan
     k = int(n)
     if k == 0:
         return digamma(x)
     if x <= 0.0 and x == np.floor(x):
-        return np.inf
+        return np.inf if k % 2 == 1 else -np.inf      # the limit from the right (SciPy)
     s = k + 1.0                                       # zeta(s, x) = sum 1 / (x + i)**s
     total = 0.0
     while x < 20.0 + k:
