@@ -216,6 +216,13 @@ def test_kink_metadata():
         assert f"`{label}" in text, label
 
 
+def test_diagnose_names_the_new_kinks(load):
+    m = _module(load, "np.fmax(x, y) + np.copysign(x, y) * 2.0")
+    report = str(ad.diagnose(m.f, 0.0, 0.0, wrt=(0, 1)))
+    assert "np.fmax(x, y)" in report and "tie share 0.5" in report, report
+    assert "derivative 0 at x == 0" in report, report
+
+
 # ------------------------------------------------------------------------- runtime helpers
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_runtime_helpers_against_scipy():
