@@ -284,3 +284,63 @@ def xlog1py(x, y):
     if x == 0.0 and y == y:
         return 0.0
     return x * np.log1p(y)
+
+
+@register_jitable
+def ndtr(x):
+    """The standard normal CDF (scipy.special.ndtr): erfc(-x / sqrt(2)) / 2, accurate in
+    both tails."""
+    return 0.5 * math.erfc(-x * 0.7071067811865476)
+
+
+@register_jitable
+def log_ndtr(x):
+    """log of the standard normal CDF (scipy.special.log_ndtr), without underflow: log1p
+    in the right tail, the asymptotic series of the Mills ratio below -20."""
+    if x != x:
+        return x
+    if x > 0.0:
+        return np.log1p(-0.5 * math.erfc(x * 0.7071067811865476))
+    if x > -20.0:
+        return np.log(0.5 * math.erfc(-x * 0.7071067811865476))
+    z = 1.0 / (x * x)
+    term = 1.0
+    series = 1.0
+    for k in range(1, 12):                     # 1 - 1/x^2 + 3/x^4 - 15/x^6 + ...
+        term *= -(2 * k - 1) * z
+        series += term
+    return -0.5 * x * x - np.log(-x) - 0.9189385332046728 + np.log(series)
+
+
+@register_jitable
+def entr(x):
+    """-x log(x) (scipy.special.entr): 0 at 0, -inf below."""
+    if x > 0.0:
+        return -x * np.log(x)
+    if x == 0.0:
+        return 0.0
+    return -np.inf if x == x else x
+
+
+@register_jitable
+def rel_entr(x, y):
+    """x log(x / y) (scipy.special.rel_entr): 0 where x == 0 and y >= 0, inf outside."""
+    if x != x or y != y:
+        return x + y
+    if x > 0.0 and y > 0.0:
+        return x * np.log(x / y)
+    if x == 0.0 and y >= 0.0:
+        return 0.0
+    return np.inf
+
+
+@register_jitable
+def kl_div(x, y):
+    """x log(x / y) - x + y (scipy.special.kl_div): y where x == 0 and y >= 0, inf outside."""
+    if x != x or y != y:
+        return x + y
+    if x > 0.0 and y > 0.0:
+        return x * np.log(x / y) - x + y
+    if x == 0.0 and y >= 0.0:
+        return y
+    return np.inf

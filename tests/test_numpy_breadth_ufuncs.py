@@ -42,6 +42,11 @@ ROWS = {
     "logit": ("scipy.special.logit(x)", "prob", True),
     "xlogy": ("scipy.special.xlogy(y, x)", "pos", True),
     "xlog1py": ("scipy.special.xlog1py(y, x)", "pos", True),
+    "ndtr": ("scipy.special.ndtr(x)", None, True),
+    "log_ndtr": ("scipy.special.log_ndtr(x * 8.0)", None, True),
+    "entr": ("scipy.special.entr(x)", "pos", True),
+    "rel_entr": ("scipy.special.rel_entr(x, y)", "pos2", True),
+    "kl_div": ("scipy.special.kl_div(x, y)", "pos2", True),
 }
 # NumPy spellings of the arithmetic rows, and other spellings of the new rows
 SPELLINGS = {
@@ -63,7 +68,7 @@ def _arrays(domain, shape_x, shape_y, seed=3):
     rng = np.random.default_rng(seed)
     lo_x, hi_x, lo_y, hi_y = {None: (-1.5, 1.5, -1.5, 1.5), "pos": (0.2, 2.0, -1.5, 1.5),
                               "prob": (0.05, 0.95, -1.5, 1.5), "gamma": (0.3, 4.5, -1.5, 1.5),
-                              "mod": (-3.0, 3.0, 0.7, 1.6)}[domain]
+                              "mod": (-3.0, 3.0, 0.7, 1.6), "pos2": (0.2, 2.0, 0.3, 1.8)}[domain]
     return rng.uniform(lo_x, hi_x, shape_x), rng.uniform(lo_y, hi_y, shape_y)
 
 
@@ -172,6 +177,9 @@ KINKS = [  # (expression, point, gradient (d/dx, d/dy)): docs/conventions.md's t
     ("scipy.special.gammaln(x)", (-2.0, 0.0), (math.nan, 0.0)),
     ("scipy.special.logit(x)", (0.0, 0.0), (math.inf, 0.0)),
     ("scipy.special.erfinv(x)", (1.0, 0.0), (math.inf, 0.0)),
+    ("scipy.special.entr(x) + y", (0.0, 0.0), (math.inf, 1.0)),
+    ("scipy.special.rel_entr(x, y)", (0.0, 2.0), (-math.inf, 0.0)),
+    ("scipy.special.kl_div(x, y)", (0.0, 2.0), (-math.inf, 1.0)),
 ]
 
 
@@ -202,17 +210,19 @@ def test_kink_metadata():
     kinds = {"copysign": "kink", "heaviside": "jump", "fmax": "tie", "fmin": "tie",
              "ftrunc": "jump", "fmod": "jump", "xlogy": "singular", "xlog1py": "singular",
              "lgamma": "singular", "gamma": "singular", "digamma": "singular",
-             "polygamma": "singular", "logit": "singular", "erfinv": "singular"}
+             "polygamma": "singular", "logit": "singular", "erfinv": "singular",
+             "entr": "singular", "rel_entr": "singular", "kl_div": "singular"}
     for name, kind in kinds.items():
         assert PRIMS[name].kink is not None and PRIMS[name].kink.kind == kind, name
     smooth = ("exp2", "logaddexp", "logaddexp2", "sinc", "erf", "erfc", "expit", "log_expit",
-              "softplus")
+              "softplus", "ndtr", "log_ndtr")
     assert all(PRIMS[n].kink is None for n in smooth)
     text = open(__file__.replace("tests/test_numpy_breadth_ufuncs.py",
                                  "docs/conventions.md")).read()
     for label in ("np.copysign", "np.heaviside", "np.fmax", "np.trunc", "np.fmod",
                   "scipy.special.xlogy", "scipy.special.gammaln", "scipy.special.digamma",
-                  "scipy.special.logit", "scipy.special.erfinv", "scipy.special.logsumexp"):
+                  "scipy.special.logit", "scipy.special.erfinv", "scipy.special.logsumexp",
+                  "scipy.special.entr", "scipy.special.rel_entr"):
         assert f"`{label}" in text, label
 
 
@@ -243,6 +253,19 @@ def test_runtime_helpers_against_scipy():
     ys = np.concatenate([rng.uniform(-1.0, 1.0, 300), [1 - 1e-12, -1 + 1e-10, 1e-300, 0.0,
                                                        0.5, 0.9999]])
     np.testing.assert_allclose([runtime.erfinv(v) for v in ys], sc.erfinv(ys), rtol=1e-13)
+    zs = np.concatenate([np.linspace(-60.0, 35.0, 400), [-1e4, -20.0001, -19.999, 1e-9]])
+    np.testing.assert_allclose([runtime.log_ndtr(v) for v in zs], sc.log_ndtr(zs), rtol=1e-12)
+    np.testing.assert_allclose([runtime.ndtr(v) for v in zs], sc.ndtr(zs), rtol=1e-12,
+                               atol=1e-300)
+    us, vs = rng.uniform(-0.5, 3.0, 200), rng.uniform(-0.5, 3.0, 200)
+    for name in ("rel_entr", "kl_div"):
+        np.testing.assert_allclose([getattr(runtime, name)(u, v) for u, v in zip(us, vs)],
+                                   getattr(sc, name)(us, vs), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose([runtime.entr(u) for u in us], sc.entr(us), rtol=1e-13)
+    for u, v in ((0.0, 0.0), (0.0, 2.0), (1.0, 0.0), (-1.0, 1.0), (math.nan, 1.0)):
+        for name in ("rel_entr", "kl_div"):
+            got, want = getattr(runtime, name)(u, v), getattr(sc, name)(u, v)
+            assert got == want or (math.isnan(got) and math.isnan(want)), (name, u, v)
     for x in (0.0, -1.0, -3.0):                      # poles and edges, as SciPy
         for f, ref in ((runtime.digamma, sc.digamma), (lambda v: runtime.polygamma(2, v),
                                                         lambda v: sc.polygamma(2, v))):

@@ -45,6 +45,9 @@ SPELLING = {
     "expit": ("scipy.special.expit(x)", None), "log_expit": ("scipy.special.log_expit(x)", None),
     "softplus": ("scipy.special.softplus(x)", None), "logit": ("scipy.special.logit(x)", "prob"),
     "xlogy": ("scipy.special.xlogy(y, x)", "pos"), "xlog1py": ("scipy.special.xlog1py(y, x)", "pos"),
+    "ndtr": ("scipy.special.ndtr(x)", None), "log_ndtr": ("scipy.special.log_ndtr(x * 9.0)", None),
+    "entr": ("scipy.special.entr(x)", "pos"), "rel_entr": ("scipy.special.rel_entr(x, y)", "pos2"),
+    "kl_div": ("scipy.special.kl_div(x, y)", "pos2"),
 }
 POINTS = {
     None: [(0.7, -1.3), (-0.4, 0.9), (1.9, 2.6)],
@@ -54,6 +57,7 @@ POINTS = {
     "above1": [(1.7, 1.3), (2.5, 0.4), (1.2, -0.6)],
     "gamma": [(0.7, 1.3), (3.4, 0.4), (-1.6, -0.6), (12.5, 2.0)],
     "prob": [(0.3, 1.0), (0.85, -1.0), (0.05, 2.0)],
+    "pos2": [(0.3, 1.0), (1.85, 0.4), (0.05, 2.0)],
 }
 ALTERNATIVES = {  # NumPy spellings that must reach the same primitive
     "np.sin(x)": None, "np.arcsin(x)": "unit", "np.arctan2(x, y)": None, "np.power(x, y)": "pos",

@@ -209,4 +209,36 @@ row("xlog1py", 2, _f(runtime.xlog1py), _helper("xlog1py"), _float,
     elementwise=True, bindings=(on(sc.xlog1py, "scipy.special.xlog1py", bind=as_float(2)),),
     doc="x log1p(y), 0 where x == 0")
 
+# ---------------------------------------------------------------------------- normal, entropy
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+row("ndtr", 1, _f(runtime.ndtr), _helper("ndtr"), _float,
+    lambda b, o, x: (b.prim("mul", _INV_SQRT_2PI, b.prim(
+        "exp", b.prim("mul", -0.5, b.prim("mul", x, x)))),), cost=E, finite_partials=True,
+    elementwise=True, bindings=(_sp("ndtr"),), doc="the standard normal CDF")
+row("log_ndtr", 1, _f(runtime.log_ndtr), _helper("log_ndtr"), _float,
+    lambda b, o, x: (b.prim("mul", _INV_SQRT_2PI, b.prim("exp", b.prim(
+        "sub", b.prim("mul", -0.5, b.prim("mul", x, x)), o))),), cost=E, finite_partials=True,
+    elementwise=True, bindings=(_sp("log_ndtr"),),
+    doc="log of the normal CDF without underflow; derivative pdf(x) / cdf(x) = "
+        "exp(-x**2 / 2 - log_ndtr(x)) / sqrt(2 pi)")
+_XLOG0 = "d/dy = 0 where x == 0; d/dx = -inf at x == 0"
+row("entr", 1, _f(runtime.entr), _helper("entr"), _float,
+    lambda b, o, x: (b.prim("neg", b.prim("add", b.prim("log", x), 1.0)),), cost=E,
+    kink=Kink("singular", "x == 0", convention=math.inf, hit="zero"), elementwise=True,
+    bindings=(_sp("entr"),), doc="-x log(x), 0 at 0; derivative -(log(x) + 1)")
+row("rel_entr", 2, _f(runtime.rel_entr), _helper("rel_entr"), _float,
+    lambda b, o, x, y: (b.prim("add", b.prim("log", _over(b, x, y)), 1.0),
+                        b.prim("select", b.prim("eq", x, 0.0), 0.0,
+                               b.prim("neg", _over(b, x, y)))), cost=E,
+    kink=Kink("singular", "x == 0 or y == 0", convention=_XLOG0), elementwise=True,
+    bindings=(on(sc.rel_entr, "scipy.special.rel_entr", bind=as_float(2)),),
+    doc="x log(x / y), 0 where x == 0")
+row("kl_div", 2, _f(runtime.kl_div), _helper("kl_div"), _float,
+    lambda b, o, x, y: (b.prim("log", _over(b, x, y)),
+                        b.prim("sub", 1.0, b.prim("select", b.prim("eq", x, 0.0), 0.0,
+                                                  _over(b, x, y)))), cost=E,
+    kink=Kink("singular", "x == 0 or y == 0", convention=_XLOG0), elementwise=True,
+    bindings=(on(sc.kl_div, "scipy.special.kl_div", bind=as_float(2)),),
+    doc="x log(x / y) - x + y, y where x == 0")
+
 __all__: list = []
