@@ -301,7 +301,8 @@ def _table() -> dict:
         np.amax: Callee("reduce", "max", "np.amax"),
         np.amin: Callee("reduce", "min", "np.amin"),
         np.clip: Callee("clip", "", "np.clip"),
-        _special.logsumexp: Callee("reduce", "logsumexp", "scipy.special.logsumexp"),
+        **{getattr(_special, n): Callee("reduce", n, f"scipy.special.{n}") for n in (
+            "logsumexp", "softmax", "log_softmax")},
     })
     return t
 

@@ -354,6 +354,49 @@ def test_logsumexp_is_stable_and_exact(load):
     np.testing.assert_allclose(hess.reshape(4, 4), np.diag(p) - np.outer(p, p), atol=1e-14)
 
 
+SOFTMAX = """
+import numpy as np
+from scipy.special import softmax, log_softmax, logsumexp
+
+
+def cross_entropy(W, x, k):
+    return -log_softmax(W @ x)[k]
+
+
+def entropy(z, t):
+    p = softmax(z * t)
+    return -np.sum(p * np.log(p))
+
+
+def all_elements(Z, t):
+    return np.sum(log_softmax(Z, axis=None) * Z) + t
+
+
+def rows_in_a_loop(Z, t):
+    s = 0.0
+    for i in range(Z.shape[0]):
+        s += np.sum(softmax(Z[i], axis=0) * Z[i]) * t - logsumexp(Z[i])
+    return s
+
+
+def along_rows(Z):
+    return np.sum(log_softmax(Z, axis=1))
+"""
+
+
+def test_softmax_and_log_softmax(load):
+    m = load(SOFTMAX)
+    rng = np.random.default_rng(4)
+    W, x, Z = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(3, 4))
+    check_like_numpy(m.cross_entropy, (W, x, 2), wrt=(0, 1))
+    check_like_numpy(m.entropy, (rng.normal(size=5), 1.5), wrt=(0, 1))
+    check_like_numpy(m.all_elements, (Z, 0.5), wrt=(0, 1))
+    check_like_numpy(m.rows_in_a_loop, (Z, 0.5), wrt=(0, 1))
+    assert m.cross_entropy(W, x, 2) == pytest.approx(-np.log(sc.softmax(W @ x)[2]), rel=1e-14)
+    with pytest.raises(ad.UnsupportedSyntaxError, match=r"log_softmax\(x, axis=\.\.\.\) of a 2-d"):
+        ad.grad(m.along_rows, jit=False)(Z)
+
+
 def test_logsumexp_errors(load):
     m = load("import numpy as np\nfrom scipy.special import logsumexp\n\n"
              "def f(x):\n    return logsumexp(x, keepdims=True)[0]\n\n"

@@ -99,12 +99,19 @@ class AbstractArrays:
             if kind == "logsumexp" and kw.arg == "b":
                 self.values.expr(kw.value)
                 continue
+            if kw.arg == "axis" and isinstance(kw.value, ast.Constant) and kw.value.value is None:
+                axis = None
+                continue
             value = self.values.expr(kw.value) if kw.arg == "axis" else None
             axis = const_value(value) if isinstance(value, A) else None
             if not isinstance(axis, int) or isinstance(axis, bool):
                 raise GiveUp("axis")
         if len(args) != 1 or isinstance(args[0], tuple) or not is_array(args[0]):
             raise GiveUp("reduction")
+        if kind in ("softmax", "log_softmax"):
+            shifted = self.elementwise("sub", [args[0], self.reduction("logsumexp", args[0],
+                                                                        None)])
+            return shifted if kind == "log_softmax" else self.elementwise("exp", [shifted])
         return self.reduction(kind, args[0], axis)
 
     def construct(self, kind, node, args):
