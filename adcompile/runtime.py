@@ -240,6 +240,12 @@ def erfinv(y):
 
 
 @register_jitable
+def exp10(x):
+    """10 ** x (scipy.special.exp10)."""
+    return np.power(10.0, x)
+
+
+@register_jitable
 def expit(x):
     """The logistic sigmoid 1 / (1 + exp(-x)) (scipy.special.expit), without overflow."""
     if x >= 0.0:

@@ -20,6 +20,7 @@ from gradcheck import check_like_numpy
 #         has a second derivative worth checking)
 ROWS = {
     "exp2": ("np.exp2(x)", None, True),
+    "exp10": ("scipy.special.exp10(x)", None, True),
     "logaddexp": ("np.logaddexp(x, y)", None, True),
     "logaddexp2": ("np.logaddexp2(x, y)", None, True),
     "sinc": ("np.sinc(x)", None, True),
@@ -56,6 +57,8 @@ SPELLINGS = {
     "np.remainder(x, y)": "mod", "np.floor_divide(x, y) + x": "mod", "np.fix(x) + y": None,
     "np.logaddexp(0.0, x)": None, "scipy.special.psi(x)": "gamma",
     "scipy.special.polygamma(1, x) * y": "gamma", "scipy.special.polygamma(0, x)": "gamma",
+    "scipy.special.expm1(x)": None, "scipy.special.log1p(x)": "pos",
+    "scipy.special.cbrt(x)": "pos", "scipy.special.exp2(x)": None, "scipy.special.sinc(x)": None,
 }
 
 
@@ -214,7 +217,7 @@ def test_kink_metadata():
              "entr": "singular", "rel_entr": "singular", "kl_div": "singular"}
     for name, kind in kinds.items():
         assert PRIMS[name].kink is not None and PRIMS[name].kink.kind == kind, name
-    smooth = ("exp2", "logaddexp", "logaddexp2", "sinc", "erf", "erfc", "expit", "log_expit",
+    smooth = ("exp2", "exp10", "logaddexp", "logaddexp2", "sinc", "erf", "erfc", "expit", "log_expit",
               "softplus", "ndtr", "log_ndtr")
     assert all(PRIMS[n].kink is None for n in smooth)
     text = open(__file__.replace("tests/test_numpy_breadth_ufuncs.py",

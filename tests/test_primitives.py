@@ -33,7 +33,7 @@ SPELLING = {
     "acosh": ("math.acosh(x)", "above1"), "atanh": ("math.atanh(x)", "unit"),
     "deg2rad": ("math.radians(x)", None), "rad2deg": ("math.degrees(x)", None),
     # prims/special_rows.py
-    "exp2": ("np.exp2(x)", None), "logaddexp": ("np.logaddexp(x, y)", None),
+    "exp2": ("np.exp2(x)", None), "exp10": ("scipy.special.exp10(x)", None), "logaddexp": ("np.logaddexp(x, y)", None),
     "logaddexp2": ("np.logaddexp2(x, y)", None), "sinc": ("np.sinc(x)", None),
     "fmod": ("np.fmod(x, y)", "mod"), "copysign": ("np.copysign(x, y)", None),
     "heaviside": ("np.heaviside(x, y)", None), "fmax": ("np.fmax(x, y)", None),

@@ -8,6 +8,7 @@ import builtins
 import math
 
 import numpy as np
+import scipy.special as _special
 
 from .. import conventions
 from ..functions import relu as _user_relu
@@ -196,15 +197,18 @@ _singular = {"log": SINGULAR0, "log1p": Kink("singular", "x == -1"), "log2": SIN
              "acosh": Kink("singular", "x == 1"), "atanh": Kink("singular", "|x| == 1")}
 _FINITE = ("sin", "cos", "atan", "tanh", "asinh")
 _BIND = {"log": log_base}                      # math.log(x, base)
+_SCIPY = {n: on(getattr(_special, n), f"scipy.special.{n}") for n in ("expm1", "log1p")}
 for _name, (_fn, _rule) in _unary.items():
     _math = getattr(math, _name)
     row(_name, 1, _fn, call(f"math.{_name}"), _float, _rule, cost=E, kink=_singular.get(_name),
         finite_partials=_name in _FINITE, elementwise=True,
-        bindings=(on(_math, bind=_BIND.get(_name)), getattr(np, _NP_NAMES.get(_name, _name))))
+        bindings=(on(_math, bind=_BIND.get(_name)), getattr(np, _NP_NAMES.get(_name, _name)))
+        + ((_SCIPY[_name],) if _name in _SCIPY else ()))
 
 row("cbrt", 1, lambda x: float(np.cbrt(x)), call("np.cbrt"), _float,
     lambda b, o, x: (_over(b, 1.0 / 3.0, b.prim("mul", o, o)),), cost=E, kink=SINGULAR0,
-    elementwise=True, bindings=(np.cbrt,) + ((math.cbrt,) if hasattr(math, "cbrt") else ()),
+    elementwise=True, bindings=(np.cbrt, on(_special.cbrt, "scipy.special.cbrt")) + (
+        (math.cbrt,) if hasattr(math, "cbrt") else ()),
     doc="the real cube root (math.cbrt is written np.cbrt: Numba compiles that one)")
 row("deg2rad", 1, math.radians, call("math.radians"), _float,
     lambda b, o, x: (math.pi / 180.0,), cost=E, finite_partials=True, elementwise=True,

@@ -51,8 +51,11 @@ def _helper(name):
 # ---------------------------------------------------------------------------- exponentials
 row("exp2", 1, lambda x: float(np.exp2(x)), call("np.exp2"), _float,
     lambda b, o, x: (b.prim("mul", o, _LN2),), cost=E, elementwise=True,
-    bindings=(np.exp2,) + ((math.exp2,) if hasattr(math, "exp2") else ()),
+    bindings=(np.exp2, _sp("exp2")) + ((math.exp2,) if hasattr(math, "exp2") else ()),
     doc="2 ** x (math.exp2 is written np.exp2: Numba compiles that one)")
+row("exp10", 1, _f(runtime.exp10), _helper("exp10"), _float,
+    lambda b, o, x: (b.prim("mul", o, math.log(10.0)),), cost=E, elementwise=True,
+    bindings=(_sp("exp10"),), doc="10 ** x (scipy.special.exp10)")
 row("logaddexp", 2, lambda x, y: float(np.logaddexp(x, y)), call("np.logaddexp"), _float,
     lambda b, o, x, y: (b.prim("exp", b.prim("sub", x, o)), b.prim("exp", b.prim("sub", y, o))),
     cost=E, finite_partials=True, elementwise=True, bindings=(np.logaddexp,),
