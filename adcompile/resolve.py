@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.special as _special
 
 from .errors import Loc, UnsupportedSyntaxError
 from .primitives import PRIMS, version as table_version
+from .prims.bind import Deferred
 
 
 @dataclass
@@ -289,7 +289,13 @@ class Callee:
 def _table() -> dict:
     """Callable -> what a call of it means: the rows' bindings, then the constructs the
     frontend lowers itself."""
-    t = {b.obj: b for p in PRIMS.values() for b in p.bindings}
+    import scipy.special as special
+    t = {}
+    for p in PRIMS.values():
+        for b in p.bindings:
+            obj = b.obj.resolve() if isinstance(b.obj, Deferred) else b.obj
+            if obj is not None:                  # (a SciPy too old to have it)
+                t[obj] = b
     t.update({
         builtins.range: Callee("range", "", "range"),
         builtins.len: Callee("len", "", "len"),
@@ -301,7 +307,7 @@ def _table() -> dict:
         np.amax: Callee("reduce", "max", "np.amax"),
         np.amin: Callee("reduce", "min", "np.amin"),
         np.clip: Callee("clip", "", "np.clip"),
-        **{getattr(_special, n): Callee("reduce", n, f"scipy.special.{n}") for n in (
+        **{getattr(special, n): Callee("reduce", n, f"scipy.special.{n}") for n in (
             "logsumexp", "softmax", "log_softmax")},
     })
     return t

@@ -8,12 +8,11 @@ import builtins
 import math
 
 import numpy as np
-import scipy.special as _special
 
 from .. import conventions
 from ..functions import relu as _user_relu
 from ..types import BOOL, F64, I64, promote
-from .bind import as_float, cast, hypot_1_or_2, int_result, log_base, norm, on, reciprocal, \
+from .bind import Deferred, as_float, cast, hypot_1_or_2, int_result, log_base, norm, on, reciprocal, \
     round_n, square
 from .emit import call, compare, cond, infix, prefix, template
 from .table import PRIMS, Kink, row
@@ -197,7 +196,7 @@ _singular = {"log": SINGULAR0, "log1p": Kink("singular", "x == -1"), "log2": SIN
              "acosh": Kink("singular", "x == 1"), "atanh": Kink("singular", "|x| == 1")}
 _FINITE = ("sin", "cos", "atan", "tanh", "asinh")
 _BIND = {"log": log_base}                      # math.log(x, base)
-_SCIPY = {n: on(getattr(_special, n), f"scipy.special.{n}") for n in ("expm1", "log1p")}
+_SCIPY = {n: on(Deferred("scipy.special", n)) for n in ("expm1", "log1p")}
 for _name, (_fn, _rule) in _unary.items():
     _math = getattr(math, _name)
     row(_name, 1, _fn, call(f"math.{_name}"), _float, _rule, cost=E, kink=_singular.get(_name),
@@ -207,7 +206,7 @@ for _name, (_fn, _rule) in _unary.items():
 
 row("cbrt", 1, lambda x: float(np.cbrt(x)), call("np.cbrt"), _float,
     lambda b, o, x: (_over(b, 1.0 / 3.0, b.prim("mul", o, o)),), cost=E, kink=SINGULAR0,
-    elementwise=True, bindings=(np.cbrt, on(_special.cbrt, "scipy.special.cbrt")) + (
+    elementwise=True, bindings=(np.cbrt, Deferred("scipy.special", "cbrt")) + (
         (math.cbrt,) if hasattr(math, "cbrt") else ()),
     doc="the real cube root (math.cbrt is written np.cbrt: Numba compiles that one)")
 row("deg2rad", 1, math.radians, call("math.radians"), _float,

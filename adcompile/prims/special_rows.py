@@ -11,11 +11,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.special as sc
 
-from .. import runtime
 from ..types import F64, I64
-from .bind import as_float, on, standard
+from .bind import Deferred, as_float, on
 from .emit import call, cond
 from .scalar_rows import E, _float, _over, _tie_weights
 from .table import Kink, row
@@ -24,24 +22,29 @@ _LN2 = math.log(2.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def _f(fn):
-    """A runtime helper as the interpreter's evaluation: a Python float."""
-    return lambda *a: float(fn(*a))
+def _f(name):
+    """The runtime helper `name` as the interpreter's evaluation (a Python float), imported
+    on first use (adcompile/runtime.py needs Numba)."""
+    def impl(*a):
+        from .. import runtime
+        return float(getattr(runtime, name)(*a))
+    return impl
 
 
 def _math_or(fn, fallback):
-    """math's function, and at its poles and overflows scipy's (inf, nan), as Numba's."""
+    """math's function, and at its poles and overflows SciPy's (inf, nan), as Numba's."""
     def impl(x):
         try:
             return fn(x)
         except (ValueError, OverflowError):
-            return float(fallback(x))
+            import scipy.special
+            return float(getattr(scipy.special, fallback)(x))
     return impl
 
 
-def _sp(name):
-    """A scipy.special binding, labelled as users write it."""
-    return on(getattr(sc, name), label=f"scipy.special.{name}")
+def _sp(name, **kw):
+    """A scipy.special binding (named: SciPy is imported when the callee table is built)."""
+    return on(Deferred("scipy.special", name), **kw)
 
 
 def _helper(name):
@@ -53,7 +56,7 @@ row("exp2", 1, lambda x: float(np.exp2(x)), call("np.exp2"), _float,
     lambda b, o, x: (b.prim("mul", o, _LN2),), cost=E, elementwise=True,
     bindings=(np.exp2, _sp("exp2")) + ((math.exp2,) if hasattr(math, "exp2") else ()),
     doc="2 ** x (math.exp2 is written np.exp2: Numba compiles that one)")
-row("exp10", 1, _f(runtime.exp10), _helper("exp10"), _float,
+row("exp10", 1, _f("exp10"), _helper("exp10"), _float,
     lambda b, o, x: (b.prim("mul", o, math.log(10.0)),), cost=E, elementwise=True,
     bindings=(_sp("exp10"),), doc="10 ** x (scipy.special.exp10)")
 row("logaddexp", 2, lambda x, y: float(np.logaddexp(x, y)), call("np.logaddexp"), _float,
@@ -133,21 +136,21 @@ row("erfc", 1, math.erfc, call("math.erfc"), _float,
     lambda b, o, x: (b.prim("mul", -_TWO_OVER_SQRT_PI,
                             b.prim("exp", b.prim("neg", b.prim("mul", x, x)))),),
     cost=E, finite_partials=True, elementwise=True, bindings=(math.erfc, _sp("erfc")))
-row("erfinv", 1, _f(runtime.erfinv), _helper("erfinv"), _float,
+row("erfinv", 1, _f("erfinv"), _helper("erfinv"), _float,
     lambda b, o, x: (b.prim("mul", math.sqrt(math.pi) / 2.0,
                             b.prim("exp", b.prim("mul", o, o))),),
     cost=E, kink=Kink("singular", "|x| == 1"), elementwise=True, bindings=(_sp("erfinv"),),
     doc="the inverse of erf; derivative sqrt(pi)/2 exp(erfinv(x)**2)")
 _POLES = Kink("singular", "x a non-positive integer (a pole of gamma)")
-row("lgamma", 1, _math_or(math.lgamma, sc.gammaln), call("math.lgamma"), _float,
+row("lgamma", 1, _math_or(math.lgamma, "gammaln"), call("math.lgamma"), _float,
     lambda b, o, x: (b.prim("digamma", x),), cost=E, kink=_POLES, elementwise=True,
     bindings=(math.lgamma, _sp("gammaln")),
     doc="log|gamma(x)| (math.lgamma, scipy.special.gammaln); derivative digamma(x)")
-row("gamma", 1, _math_or(math.gamma, sc.gamma), call("math.gamma"), _float,
+row("gamma", 1, _math_or(math.gamma, "gamma"), call("math.gamma"), _float,
     lambda b, o, x: (b.prim("mul", o, b.prim("digamma", x)),), cost=E, kink=_POLES,
     elementwise=True, bindings=(math.gamma, _sp("gamma")),
     doc="the gamma function; derivative gamma(x) digamma(x)")
-row("digamma", 1, _f(runtime.digamma), _helper("digamma"), _float,
+row("digamma", 1, _f("digamma"), _helper("digamma"), _float,
     lambda b, o, x: (b.prim("polygamma", b.const(1), x),), cost=E, kink=_POLES,
     elementwise=True, bindings=(_sp("digamma"), _sp("psi")),
     doc="psi(x) = d/dx log|gamma(x)| (a runtime helper); derivative polygamma(1, x)")
@@ -169,79 +172,72 @@ def _polygamma(low, call):
     return call.prim(n, low.convert(x, F64))
 
 
-row("polygamma", 2, _f(runtime.polygamma), _helper("polygamma"), _float,
+row("polygamma", 2, _f("polygamma"), _helper("polygamma"), _float,
     lambda b, o, n, x: (None, b.prim("polygamma", b.prim("add", n, 1), x)), cost=E,
-    kink=_POLES, elementwise=True, bindings=(on(sc.polygamma, "scipy.special.polygamma",
-                                                bind=_polygamma),),
+    kink=_POLES, elementwise=True, bindings=(_sp("polygamma", bind=_polygamma),),
     doc="the n-th derivative of digamma (a runtime helper; n an int); derivative "
         "polygamma(n + 1, x)")
 
 # ---------------------------------------------------------------------------- logistic
-row("expit", 1, _f(runtime.expit), _helper("expit"), _float,
+row("expit", 1, _f("expit"), _helper("expit"), _float,
     lambda b, o, x: (b.prim("mul", o, b.prim("sub", 1.0, o)),), cost=E, finite_partials=True,
     elementwise=True, bindings=(_sp("expit"),), doc="the logistic sigmoid, without overflow")
-row("log_expit", 1, _f(runtime.log_expit), _helper("log_expit"), _float,
+row("log_expit", 1, _f("log_expit"), _helper("log_expit"), _float,
     lambda b, o, x: (b.prim("expit", b.prim("neg", x)),), cost=E, finite_partials=True,
     elementwise=True, bindings=(_sp("log_expit"),), doc="log(expit(x)) without overflow")
 
 
-def _softplus(low, call):
-    """scipy.special.softplus(x): no keywords (its `out=`, `where=`)."""
-    return standard(1)(low, call)
-
-
-row("softplus", 1, _f(runtime.softplus), _helper("softplus"), _float,
+row("softplus", 1, _f("softplus"), _helper("softplus"), _float,
     lambda b, o, x: (b.prim("expit", x),), cost=E, finite_partials=True, elementwise=True,
-    bindings=(on(sc.softplus, "scipy.special.softplus", bind=_softplus, arrays=True),)
-    if hasattr(sc, "softplus") else (),
+    bindings=(_sp("softplus"),),                                  # SciPy 1.15
     doc="log(1 + exp(x)) without overflow (np.logaddexp(0, x) is the logaddexp row)")
-row("logit", 1, _f(runtime.logit), _helper("logit"), _float,
+row("logit", 1, _f("logit"), _helper("logit"), _float,
     lambda b, o, x: (_over(b, 1.0, b.prim("mul", x, b.prim("sub", 1.0, x))),), cost=E,
     kink=Kink("singular", "x == 0 or x == 1"), elementwise=True, bindings=(_sp("logit"),),
     doc="log(x / (1 - x)), the inverse of expit")
-row("xlogy", 2, _f(runtime.xlogy), _helper("xlogy"), _float,
+row("xlogy", 2, _f("xlogy"), _helper("xlogy"), _float,
     lambda b, o, x, y: (b.prim("log", y), b.prim("select", b.prim("eq", x, 0.0), 0.0,
                                                   _over(b, x, y))), cost=E,
     kink=Kink("singular", "y == 0", convention="d/dy = 0 where x == 0; d/dx = log(y)"),
-    elementwise=True, bindings=(on(sc.xlogy, "scipy.special.xlogy", bind=as_float(2)),),
+    elementwise=True, bindings=(_sp("xlogy", bind=as_float(2)),),
     doc="x log(y), 0 where x == 0; d/dx = log(y), d/dy = x / y (0 where x == 0)")
-row("xlog1py", 2, _f(runtime.xlog1py), _helper("xlog1py"), _float,
+row("xlog1py", 2, _f("xlog1py"), _helper("xlog1py"), _float,
     lambda b, o, x, y: (b.prim("log1p", y), b.prim("select", b.prim("eq", x, 0.0), 0.0, _over(
         b, x, b.prim("add", 1.0, y)))), cost=E,
     kink=Kink("singular", "y == -1", convention="d/dy = 0 where x == 0; d/dx = log1p(y)"),
-    elementwise=True, bindings=(on(sc.xlog1py, "scipy.special.xlog1py", bind=as_float(2)),),
+    elementwise=True, bindings=(_sp("xlog1py", bind=as_float(2)),),
     doc="x log1p(y), 0 where x == 0")
 
 # ---------------------------------------------------------------------------- normal, entropy
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-row("ndtr", 1, _f(runtime.ndtr), _helper("ndtr"), _float,
+row("ndtr", 1, _f("ndtr"), _helper("ndtr"), _float,
     lambda b, o, x: (b.prim("mul", _INV_SQRT_2PI, b.prim(
         "exp", b.prim("mul", -0.5, b.prim("mul", x, x)))),), cost=E, finite_partials=True,
     elementwise=True, bindings=(_sp("ndtr"),), doc="the standard normal CDF")
-row("log_ndtr", 1, _f(runtime.log_ndtr), _helper("log_ndtr"), _float,
+row("log_ndtr", 1, _f("log_ndtr"), _helper("log_ndtr"), _float,
     lambda b, o, x: (b.prim("mul", _INV_SQRT_2PI, b.prim("exp", b.prim(
         "sub", b.prim("mul", -0.5, b.prim("mul", x, x)), o))),), cost=E, finite_partials=True,
     elementwise=True, bindings=(_sp("log_ndtr"),),
     doc="log of the normal CDF without underflow; derivative pdf(x) / cdf(x) = "
         "exp(-x**2 / 2 - log_ndtr(x)) / sqrt(2 pi)")
 _XLOG0 = "d/dy = 0 where x == 0; d/dx = -inf at x == 0"
-row("entr", 1, _f(runtime.entr), _helper("entr"), _float,
+row("entr", 1, _f("entr"), _helper("entr"), _float,
     lambda b, o, x: (b.prim("neg", b.prim("add", b.prim("log", x), 1.0)),), cost=E,
     kink=Kink("singular", "x == 0", convention=math.inf, hit="zero"), elementwise=True,
     bindings=(_sp("entr"),), doc="-x log(x), 0 at 0; derivative -(log(x) + 1)")
-row("rel_entr", 2, _f(runtime.rel_entr), _helper("rel_entr"), _float,
+row("rel_entr", 2, _f("rel_entr"), _helper("rel_entr"), _float,
     lambda b, o, x, y: (b.prim("add", b.prim("log", _over(b, x, y)), 1.0),
                         b.prim("select", b.prim("eq", x, 0.0), 0.0,
                                b.prim("neg", _over(b, x, y)))), cost=E,
     kink=Kink("singular", "x == 0 or y == 0", convention=_XLOG0), elementwise=True,
-    bindings=(on(sc.rel_entr, "scipy.special.rel_entr", bind=as_float(2)),),
+    bindings=(_sp("rel_entr", bind=as_float(2)),),
     doc="x log(x / y), 0 where x == 0")
-row("kl_div", 2, _f(runtime.kl_div), _helper("kl_div"), _float,
+row("kl_div", 2, _f("kl_div"), _helper("kl_div"), _float,
     lambda b, o, x, y: (b.prim("log", _over(b, x, y)),
                         b.prim("sub", 1.0, b.prim("select", b.prim("eq", x, 0.0), 0.0,
                                                   _over(b, x, y)))), cost=E,
     kink=Kink("singular", "x == 0 or y == 0", convention=_XLOG0), elementwise=True,
-    bindings=(on(sc.kl_div, "scipy.special.kl_div", bind=as_float(2)),),
+    bindings=(_sp("kl_div", bind=as_float(2)),),
     doc="x log(x / y) - x + y, y where x == 0")
 
 __all__: list = []
