@@ -531,3 +531,17 @@ def test_gmm_loglik(programs):
     ref = np.sum(np.log(np.sum(w * stats.norm.pdf(x[:, None], means, np.exp(log_sds)),
                                axis=1)))
     assert programs.gmm_loglik(means, log_sds, logits, x) == pytest.approx(ref, rel=1e-12)
+
+
+def test_importing_adcompile_imports_neither_numba_nor_scipy():
+    """The scipy.special bindings are named, not imported (bind.Deferred), and the runtime
+    helpers are imported on first use."""
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("import sys, adcompile; assert adcompile.__file__.startswith(sys.argv[1]); "
+            "print('numba' in sys.modules, 'scipy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, root], cwd=root, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.split() == ["False", "False"], out
