@@ -339,6 +339,13 @@ def supported_names(module) -> list[str]:
     return sorted(c.label for c in _callees().values() if c.label.startswith(prefix) and prefix)
 
 
+def is_scipy_special(obj) -> bool:
+    """Is obj a function of scipy.special? (Its ufuncs have no __module__: by identity.)"""
+    import scipy.special as special
+    name = getattr(obj, "__name__", None)
+    return isinstance(name, str) and getattr(special, name, None) is obj
+
+
 def nearest_names(label: str, name: str = "") -> list[str]:
     """The supported functions closest to an unsupported call (its label as written, and
     the function's own name), for "did you mean" in errors: the same module first."""
@@ -379,5 +386,6 @@ def unwrap_user_function(obj):
     return obj.py_func if hasattr(obj, "py_func") else obj
 
 
-__all__ = ["FunctionSource", "function_source", "Scope", "recording", "Callee", "callee_of", "supported_names", "nearest_names",
-           "is_user_function", "unwrap_user_function"]
+__all__ = ["FunctionSource", "function_source", "Scope", "recording", "Callee", "callee_of",
+           "supported_names", "nearest_names", "is_scipy_special", "is_user_function",
+           "unwrap_user_function"]

@@ -94,7 +94,8 @@ class Calls:
             hint = "supported NumPy functions: " + ", ".join(resolve.supported_names(np))
         elif module == "math" or label.startswith("math."):
             hint = "supported math functions: " + ", ".join(resolve.supported_names(math))
-        elif module.startswith("scipy") or "special." in label or _is_scipy(obj):
+        elif module.startswith("scipy") or "special." in label or \
+                resolve.is_scipy_special(obj):
             hint = "supported scipy.special functions: " + ", ".join(
                 resolve.supported_names("scipy.special"))
         near = resolve.nearest_names(label, getattr(obj, "__name__", ""))
@@ -154,13 +155,6 @@ class Calls:
             result = cx.stmts.lower_body()
         outer.update({k: v for k, v in frame.env.items() if is_obj(k)})
         return result
-
-
-def _is_scipy(obj) -> bool:
-    """scipy.special's ufuncs have no __module__: look for them by identity."""
-    import scipy.special as sc
-    name = getattr(obj, "__name__", None)
-    return isinstance(name, str) and getattr(sc, name, None) is obj
 
 
 class BinderLowering:
