@@ -279,6 +279,7 @@ def test_runtime_helpers_against_scipy():
     assert runtime.expit(-800.0) == 0.0 and runtime.log_expit(-800.0) == -800.0
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_runtime_helpers_compiled_equal_plain():
     import numba
     xs = [0.3, 2.7, -1.4, 15.0]
