@@ -298,7 +298,7 @@ def _alternatives(f, wrt, hits, values, ad_out) -> list:
     kinds = {h.primitive for h in hits}
     choices = {"relu": (0.0, 1.0) if "relu" in kinds else (0.0,),
                "abs": (-1.0, 1.0) if "abs" in kinds else (0.0,),
-               "tie": (0.0, 1.0) if kinds & {"max", "min", "npmax", "npmin"} else (0.5,)}
+               "tie": (0.0, 1.0) if kinds & _TIES else (0.5,)}
     out = [ad_out]
     for relu, ab, tie in itertools.product(*choices.values()):
         g = _build(gradient(True, "reverse", Conventions(relu=relu, abs=ab, tie=tie)), f, wrt)
@@ -360,13 +360,23 @@ def _call_text(loc, kink):
     return text if depth == 0 and "(" in text else None
 
 
+_TIES = {"max", "min", "npmax", "npmin", "fmax", "fmin"}   # rows following Conventions(tie=)
+
+
 def _convention(kink: str, conv):
     if kink == "relu":
         return f"relu'(0)={conv.relu:g}", [0, 1]
     if kink == "abs":
         return f"abs'(0)={conv.abs:g}", [-1, 1]
-    if kink in ("max", "min", "npmax", "npmin"):
+    if kink in _TIES:
         return f"tie share {conv.tie:g}", [0, 1]
+    from .primitives import PRIMS
+    row = PRIMS.get(kink)
+    meta = row.kink if row is not None else None
+    if meta is not None and meta.kind != "singular" and meta.convention is not None:
+        return f"derivative {meta.convention:g} at {meta.where}" if isinstance(
+            meta.convention, float) else f"{meta.convention} at {meta.where}", \
+            list(meta.alternatives)
     return "derivative formula (inf at 0)", []
 
 

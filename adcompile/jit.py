@@ -199,6 +199,14 @@ def _numpy_math():
                     return np.float64(_u(*a) if len(a) == _u.nin else
                                       np.log(a[0]) / np.log(a[1]))
         setattr(ns, k, call)
+    import scipy.special as sc
+    for k, fallback in (("lgamma", sc.gammaln), ("gamma", sc.gamma)):
+        def special(x, _m=getattr(math, k), _f=fallback):
+            try:                            # poles and overflow: inf / nan, as Numba
+                return np.float64(_m(x))
+            except (ValueError, OverflowError):
+                return np.float64(_f(x))
+        setattr(ns, k, special)
     return ns
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from .errors import Loc, UnsupportedSyntaxError
 from .primitives import PRIMS, version as table_version
+from .prims.bind import Deferred
 
 
 @dataclass
@@ -288,7 +289,13 @@ class Callee:
 def _table() -> dict:
     """Callable -> what a call of it means: the rows' bindings, then the constructs the
     frontend lowers itself."""
-    t = {b.obj: b for p in PRIMS.values() for b in p.bindings}
+    import scipy.special as special
+    t = {}
+    for p in PRIMS.values():
+        for b in p.bindings:
+            obj = b.obj.resolve() if isinstance(b.obj, Deferred) else b.obj
+            if obj is not None:                  # (a SciPy too old to have it)
+                t[obj] = b
     t.update({
         builtins.range: Callee("range", "", "range"),
         builtins.len: Callee("len", "", "len"),
@@ -300,6 +307,8 @@ def _table() -> dict:
         np.amax: Callee("reduce", "max", "np.amax"),
         np.amin: Callee("reduce", "min", "np.amin"),
         np.clip: Callee("clip", "", "np.clip"),
+        **{getattr(special, n): Callee("reduce", n, f"scipy.special.{n}") for n in (
+            "logsumexp", "softmax", "log_softmax")},
     })
     return t
 
@@ -323,9 +332,37 @@ def callee_of(obj):
 
 
 def supported_names(module) -> list[str]:
-    """The supported functions of a module, for 'did you mean' lists in errors."""
-    prefix = {math: "math.", np: "np."}.get(module, "")
+    """The supported functions of a module (math, np, or a prefix such as "scipy.special"),
+    for the lists in errors."""
+    prefix = {math: "math.", np: "np."}.get(module, "") if not isinstance(module, str) \
+        else module + "."
     return sorted(c.label for c in _callees().values() if c.label.startswith(prefix) and prefix)
+
+
+def is_scipy_special(obj) -> bool:
+    """Is obj a function of scipy.special? (Its ufuncs have no __module__: by identity.)"""
+    import scipy.special as special
+    name = getattr(obj, "__name__", None)
+    return isinstance(name, str) and getattr(special, name, None) is obj
+
+
+def nearest_names(label: str, name: str = "") -> list[str]:
+    """The supported functions closest to an unsupported call (its label as written, and
+    the function's own name), for "did you mean" in errors: the same module first."""
+    import difflib
+    labels = sorted({c.label for c in _callees().values() if c.label})
+    module = label.rsplit(".", 1)[0] + "." if "." in label else ""
+    same = [lab for lab in labels if module and lab.startswith(module)]
+    tail = label.rsplit(".", 1)[-1]
+    for pool in (same, labels):
+        by_tail = {lab.rsplit(".", 1)[-1]: lab for lab in reversed(pool)}
+        near = difflib.get_close_matches(tail, list(by_tail), n=3, cutoff=0.75)
+        if name and name != tail:
+            near += [n for n in difflib.get_close_matches(name, list(by_tail), n=2,
+                                                          cutoff=0.75) if n not in near]
+        if near:
+            return [by_tail[n] for n in near[:3]]
+    return []
 
 
 # libraries whose Python functions are never compiled from their source: a call that is not
@@ -349,5 +386,6 @@ def unwrap_user_function(obj):
     return obj.py_func if hasattr(obj, "py_func") else obj
 
 
-__all__ = ["FunctionSource", "function_source", "Scope", "recording", "Callee", "callee_of", "supported_names",
-           "is_user_function", "unwrap_user_function"]
+__all__ = ["FunctionSource", "function_source", "Scope", "recording", "Callee", "callee_of",
+           "supported_names", "nearest_names", "is_scipy_special", "is_user_function",
+           "unwrap_user_function"]

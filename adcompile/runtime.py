@@ -1,6 +1,8 @@
 """Helpers that generated code imports; they run both as plain Python and inside Numba."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba.extending import register_jitable
 
@@ -117,3 +119,234 @@ def grow_tape(tape, need):
     for k in range(n):          # an explicit loop: slice assignment costs seconds to compile
         new[k] = tape[k]
     return new
+
+
+# ---------------------------------------------------------------------------- special functions
+# The rows of prims/special_rows.py call these (scipy.special's functions do not compile in
+# Numba). They use NumPy's scalar functions, so a plain-Python run (jit=False) gets inf and
+# nan where the compiled one does, not a ValueError from math.
+
+@register_jitable
+def digamma(x):
+    """The digamma function psi(x) = d/dx log|gamma(x)| (scipy.special.digamma): the
+    reflection formula below 0, the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 10, then
+    the asymptotic series. -inf at 0, nan at the negative integers (as SciPy)."""
+    if x != x:
+        return x
+    if x == 0.0:
+        return -np.inf
+    result = 0.0
+    if x < 0.0:
+        if x == np.floor(x):
+            return np.nan
+        result = -np.pi / np.tan(np.pi * x)          # psi(1 - x) - psi(x) = pi cot(pi x)
+        x = 1.0 - x
+    while x < 10.0:
+        result -= 1.0 / x
+        x += 1.0
+    f = 1.0 / (x * x)
+    series = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (
+        1.0 / 240 - f * (1.0 / 132 - f * (691.0 / 32760 - f * (1.0 / 12)))))))
+    return result + np.log(x) - 0.5 / x - series
+
+
+@register_jitable
+def _bernoulli2(j):
+    """B_2j for j = 1..8."""
+    table = (1.0 / 6, -1.0 / 30, 1.0 / 42, -1.0 / 30, 5.0 / 66, -691.0 / 2730, 7.0 / 6,
+             -3617.0 / 510)
+    return table[j - 1]
+
+
+@register_jitable
+def polygamma(n, x):
+    """The n-th derivative of the digamma function (scipy.special.polygamma(n, x)) for an
+    integer n >= 0: (-1)**(n + 1) n! zeta(n + 1, x), the Hurwitz zeta function by recurrence
+    up to x >= 20 + n and its asymptotic (Euler-Maclaurin) series. inf at the poles (x a
+    non-positive integer: the sign of the limit from the right, as SciPy), nan for n < 0 or n
+    not an integer."""
+    if n != np.floor(n) or n < 0 or x != x:
+        return np.nan
+    k = int(n)
+    if k == 0:
+        return digamma(x)
+    if x <= 0.0 and x == np.floor(x):
+        return np.inf if k % 2 == 1 else -np.inf      # the limit from the right (SciPy)
+    s = k + 1.0                                       # zeta(s, x) = sum 1 / (x + i)**s
+    total = 0.0
+    while x < 20.0 + k:
+        total += 1.0 / x ** s
+        x += 1.0
+    tail = x ** (1.0 - s) / (s - 1.0) + 0.5 * x ** (-s)
+    rising = s                                        # s (s + 1) ... (s + 2j - 2)
+    fact = 2.0                                        # (2j)!
+    power = x ** (-s - 1.0)                           # x**(-s - 2j + 1)
+    for j in range(1, 9):
+        tail += _bernoulli2(j) / fact * rising * power
+        rising *= (s + 2 * j - 1) * (s + 2 * j)
+        fact *= (2 * j + 1) * (2 * j + 2)
+        power /= x * x
+    factorial = 1.0
+    for i in range(2, k + 1):
+        factorial *= i
+    sign = 1.0 if k % 2 == 1 else -1.0
+    return sign * factorial * (total + tail)
+
+
+@register_jitable
+def erfinv(y):
+    """The inverse error function (scipy.special.erfinv): Giles' approximation refined by
+    Newton steps on erf (erfc near +-1, where 1 - |y| is exact). +-inf at +-1, nan outside."""
+    if y != y or y < -1.0 or y > 1.0:
+        return np.nan
+    if y == 1.0:
+        return np.inf
+    if y == -1.0:
+        return -np.inf
+    w = -np.log((1.0 - y) * (1.0 + y))
+    if w < 5.0:
+        w -= 2.5
+        p = 2.81022636e-08
+        p = 3.43273939e-07 + p * w
+        p = -3.5233877e-06 + p * w
+        p = -4.39150654e-06 + p * w
+        p = 0.00021858087 + p * w
+        p = -0.00125372503 + p * w
+        p = -0.00417768164 + p * w
+        p = 0.246640727 + p * w
+        p = 1.50140941 + p * w
+    else:
+        w = np.sqrt(w) - 3.0
+        p = -0.000200214257
+        p = 0.000100950558 + p * w
+        p = 0.00134934322 + p * w
+        p = -0.00367342844 + p * w
+        p = 0.00573950773 + p * w
+        p = -0.0076224613 + p * w
+        p = 0.00943887047 + p * w
+        p = 1.00167406 + p * w
+        p = 2.83297682 + p * w
+    x = p * y
+    a = abs(y)
+    sgn = 1.0 if y > 0.0 else -1.0
+    t = abs(x)
+    for _ in range(4):                                # Newton on |x|: erf(t) = a
+        slope = 1.1283791670955126 * np.exp(-t * t)
+        if a > 0.5:
+            t += (math.erfc(t) - (1.0 - a)) / slope
+        else:
+            t -= (math.erf(t) - a) / slope
+    return sgn * t
+
+
+@register_jitable
+def exp10(x):
+    """10 ** x (scipy.special.exp10)."""
+    return np.power(10.0, x)
+
+
+@register_jitable
+def expit(x):
+    """The logistic sigmoid 1 / (1 + exp(-x)) (scipy.special.expit), without overflow."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + np.exp(-x))
+    e = np.exp(x)
+    return e / (1.0 + e)
+
+
+@register_jitable
+def log_expit(x):
+    """log(expit(x)) (scipy.special.log_expit) = -softplus(-x), without overflow."""
+    if x >= 0.0:
+        return -np.log1p(np.exp(-x))
+    return x - np.log1p(np.exp(x))
+
+
+@register_jitable
+def softplus(x):
+    """log(1 + exp(x)) (scipy.special.softplus, np.logaddexp(0, x)), without overflow."""
+    if x != x:
+        return x
+    return np.log1p(np.exp(-abs(x))) + (x if x > 0.0 else 0.0)
+
+
+@register_jitable
+def logit(x):
+    """log(x / (1 - x)) (scipy.special.logit): -inf at 0, inf at 1, nan outside [0, 1]."""
+    return np.log(x / (1.0 - x))
+
+
+@register_jitable
+def xlogy(x, y):
+    """x * log(y), and 0 where x == 0 (y not NaN) (scipy.special.xlogy)."""
+    if x == 0.0 and y == y:
+        return 0.0
+    return x * np.log(y)
+
+
+@register_jitable
+def xlog1py(x, y):
+    """x * log1p(y), and 0 where x == 0 (y not NaN) (scipy.special.xlog1py)."""
+    if x == 0.0 and y == y:
+        return 0.0
+    return x * np.log1p(y)
+
+
+@register_jitable
+def ndtr(x):
+    """The standard normal CDF (scipy.special.ndtr): erfc(-x / sqrt(2)) / 2, accurate in
+    both tails."""
+    return 0.5 * math.erfc(-x * 0.7071067811865476)
+
+
+@register_jitable
+def log_ndtr(x):
+    """log of the standard normal CDF (scipy.special.log_ndtr), without underflow: log1p
+    in the right tail, the asymptotic series of the Mills ratio below -20."""
+    if x != x:
+        return x
+    if x > 0.0:
+        return np.log1p(-0.5 * math.erfc(x * 0.7071067811865476))
+    if x > -20.0:
+        return np.log(0.5 * math.erfc(-x * 0.7071067811865476))
+    z = 1.0 / (x * x)
+    term = 1.0
+    series = 1.0
+    for k in range(1, 12):                     # 1 - 1/x^2 + 3/x^4 - 15/x^6 + ...
+        term *= -(2 * k - 1) * z
+        series += term
+    return -0.5 * x * x - np.log(-x) - 0.9189385332046728 + np.log(series)
+
+
+@register_jitable
+def entr(x):
+    """-x log(x) (scipy.special.entr): 0 at 0, -inf below."""
+    if x > 0.0:
+        return -x * np.log(x)
+    if x == 0.0:
+        return 0.0
+    return -np.inf if x == x else x
+
+
+@register_jitable
+def rel_entr(x, y):
+    """x log(x / y) (scipy.special.rel_entr): 0 where x == 0 and y >= 0, inf outside."""
+    if x != x or y != y:
+        return x + y
+    if x > 0.0 and y > 0.0:
+        return x * np.log(x / y)
+    if x == 0.0 and y >= 0.0:
+        return 0.0
+    return np.inf
+
+
+@register_jitable
+def kl_div(x, y):
+    """x log(x / y) - x + y (scipy.special.kl_div): y where x == 0 and y >= 0, inf outside."""
+    if x != x or y != y:
+        return x + y
+    if x > 0.0 and y > 0.0:
+        return x * np.log(x / y) - x + y
+    if x == 0.0 and y >= 0.0:
+        return y
+    return np.inf

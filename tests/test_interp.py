@@ -42,6 +42,9 @@ def test_jvp_rules_against_finite_differences(name):
     from adcompile.primitives import PRIMS
     from adcompile.types import F64
     prim = PRIMS[name]
+    if name == "polygamma":
+        pytest.skip("polygamma(n, x): its order n is an int, not a float to perturb "
+                    "(tests/test_numpy_breadth_ufuncs.py tests it)")
     arity = 2 if prim.arity in (2, 3, None) else 1
     params = [Value(F64, n) for n in ("x", "y", "tx", "ty")]
     body = Block(list(params))

@@ -32,6 +32,23 @@ SPELLING = {
     "cbrt": ("np.cbrt(x)", None), "asinh": ("math.asinh(x)", None),
     "acosh": ("math.acosh(x)", "above1"), "atanh": ("math.atanh(x)", "unit"),
     "deg2rad": ("math.radians(x)", None), "rad2deg": ("math.degrees(x)", None),
+    # prims/special_rows.py
+    "exp2": ("np.exp2(x)", None), "exp10": ("scipy.special.exp10(x)", None), "logaddexp": ("np.logaddexp(x, y)", None),
+    "logaddexp2": ("np.logaddexp2(x, y)", None), "sinc": ("np.sinc(x)", None),
+    "fmod": ("np.fmod(x, y)", "mod"), "copysign": ("np.copysign(x, y)", None),
+    "heaviside": ("np.heaviside(x, y)", None), "fmax": ("np.fmax(x, y)", None),
+    "fmin": ("np.fmin(x, y)", None), "erf": ("math.erf(x)", None),
+    "erfc": ("math.erfc(x)", None), "erfinv": ("scipy.special.erfinv(x)", "unit"),
+    "lgamma": ("math.lgamma(x)", "gamma"), "gamma": ("math.gamma(x)", "gamma"),
+    "digamma": ("scipy.special.digamma(x)", "gamma"),
+    "polygamma": ("scipy.special.polygamma(2, x)", "gamma"),
+    "expit": ("scipy.special.expit(x)", None), "log_expit": ("scipy.special.log_expit(x)", None),
+    "softplus": ("scipy.special.softplus(x)", None), "logit": ("scipy.special.logit(x)", "prob"),
+    "xlogy": ("scipy.special.xlogy(x, y)", "pos2"),
+    "xlog1py": ("scipy.special.xlog1py(x, y)", "pos2"),
+    "ndtr": ("scipy.special.ndtr(x)", None), "log_ndtr": ("scipy.special.log_ndtr(x * 9.0)", None),
+    "entr": ("scipy.special.entr(x)", "pos"), "rel_entr": ("scipy.special.rel_entr(x, y)", "pos2"),
+    "kl_div": ("scipy.special.kl_div(x, y)", "pos2"),
 }
 POINTS = {
     None: [(0.7, -1.3), (-0.4, 0.9), (1.9, 2.6)],
@@ -39,6 +56,9 @@ POINTS = {
     "unit": [(0.3, 1.0), (-0.6, 1.0), (0.85, 1.0)],
     "mod": [(5.3, 1.7), (-2.2, 0.9), (0.4, -1.1)],
     "above1": [(1.7, 1.3), (2.5, 0.4), (1.2, -0.6)],
+    "gamma": [(0.7, 1.3), (3.4, 0.4), (-1.6, -0.6), (12.5, 2.0)],
+    "prob": [(0.3, 1.0), (0.85, -1.0), (0.05, 2.0)],
+    "pos2": [(0.3, 1.0), (1.85, 0.4), (0.05, 2.0)],
 }
 ALTERNATIVES = {  # NumPy spellings that must reach the same primitive
     "np.sin(x)": None, "np.arcsin(x)": "unit", "np.arctan2(x, y)": None, "np.power(x, y)": "pos",
@@ -48,6 +68,15 @@ ALTERNATIVES = {  # NumPy spellings that must reach the same primitive
     "np.arcsinh(x)": None, "np.arccosh(x)": "above1", "np.arctanh(x)": "unit",
     "np.deg2rad(x)": None, "np.radians(x)": None, "np.rad2deg(x)": None,
     "np.degrees(x)": None, **({"math.cbrt(x)": "pos"} if hasattr(math, "cbrt") else {}),
+    "np.add(x, y)": None, "np.subtract(x, y)": None, "np.multiply(x, y)": None,
+    "np.divide(x, y)": None, "np.true_divide(x, y)": None, "np.negative(x)": None,
+    "np.reciprocal(x)": None, "np.float_power(x, y)": "pos", "np.mod(x, y)": "mod",
+    "np.remainder(x, y)": "mod", "math.fmod(x, y)": "mod", "math.copysign(x, y)": None,
+    "np.logaddexp(0.0, x)": None, "scipy.special.gammaln(x)": "gamma",
+    "scipy.special.gamma(x)": "gamma", "scipy.special.psi(x)": "gamma",
+    "scipy.special.polygamma(0, x)": "gamma", "scipy.special.polygamma(1, x) * y": "gamma",
+    "scipy.special.erf(x)": None, "scipy.special.erfc(x)": None,
+    **({"math.exp2(x)": None} if hasattr(math, "exp2") else {}),
 }
 
 
@@ -87,6 +116,7 @@ def _module(load, expr):
     return load(f"""
 import math
 import numpy as np
+import scipy.special
 import adcompile as ad
 
 def f(x, y):

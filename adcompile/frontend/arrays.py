@@ -34,6 +34,9 @@ def index_hint(v, node) -> str:
     return "convert with int(...) if the value is a whole number"
 
 
+# reductions of scipy.special (the others are NumPy's)
+SCIPY_REDUCTIONS = ("logsumexp", "softmax", "log_softmax")
+
 class Arrays:
     """Array objects, element access and construction."""
 
@@ -195,22 +198,53 @@ class Arrays:
     def reduce_call(self, kind, node, args, keywords):
         """np.sum/mean/prod/max/min(x[, axis=k]) and the same methods of arrays."""
         cx = self.cx
-        axis = None
+        axis = weights = None
+        label = f"scipy.special.{kind}" if kind in SCIPY_REDUCTIONS else f"np.{kind}"
         for kw in keywords:
+            if kind == "logsumexp" and kw.arg == "b":
+                weights = cx.exprs.expr(kw.value)
+                if isinstance(weights, tuple):
+                    cx.type_error(kw.value, f"{label}(b=...) takes an array or a number")
+                continue
             if kw.arg != "axis":
                 cx.unsupported(node, f"keyword argument {kw.arg}= is not supported",
-                               "supported: axis=<an integer constant>")
+                               "supported: axis=<an integer constant>" + (
+                                   ", b=<weights>" if kind == "logsumexp" else ""))
+            if isinstance(kw.value, ast.Constant) and kw.value.value is None:
+                axis = None                                  # axis=None: every element
+                continue
             value = cx.exprs.expr(kw.value)
             axis = const_value(value) if not isinstance(value, tuple) else None
             if not isinstance(axis, int) or isinstance(axis, bool):
                 cx.unsupported(kw.value, "axis must be an integer known at compile time")
         if len(args) != 1:
-            cx.type_error(node, f"np.{kind}() takes one array")
+            cx.type_error(node, f"{label}() takes one array" + (
+                " (axis= and b= as keywords)" if kind == "logsumexp" else ""))
         x = args[0]
         if isinstance(x, tuple) or not cx.lazy.is_array(x):
-            cx.type_error(node, f"np.{kind}() of {tname(x)} is not supported",
+            cx.type_error(node, f"{label}() of {tname(x)} is not supported",
+                          "np.logaddexp(a, b) for numbers" if kind == "logsumexp" else
                           "use max(a, b) / min(a, b) for numbers")
-        return cx.lazy.reduction(kind, x, axis, node)
+        if kind in ("softmax", "log_softmax"):
+            return self.softmax(kind, label, x, axis, node)
+        return cx.lazy.reduction(kind, x, axis, node, weights)
+
+    def softmax(self, kind, label, x, axis, node):
+        """scipy.special.log_softmax(x) = x - logsumexp(x), softmax its exp, over every
+        element (axis=None, or a vector's one axis): elementwise expressions of the
+        logsumexp reduction."""
+        cx = self.cx
+        ndim = cx.lazy.as_expr(x).ndim
+        if axis is not None and ndim > 1:
+            cx.unsupported(node, f"{label}(x, axis=...) of a {ndim}-d array is not "
+                                 "supported yet",
+                           "over every element (no axis=) or of a vector: write the rows "
+                           "in a loop, x[i] - logsumexp(x[i])")
+        if axis is not None and axis not in (0, -1):
+            cx.type_error(node, f"axis {axis} is out of range for a 1-d array")
+        shifted = cx.lazy.elementwise("sub", [x, cx.lazy.reduction("logsumexp", x, None, node)],
+                                      node)
+        return shifted if kind == "log_softmax" else cx.lazy.elementwise("exp", [shifted], node)
 
     def array_function(self, callee, node, args):
         """np.clip(x, low, high): np.minimum(np.maximum(x, low), high), elementwise."""

@@ -93,6 +93,13 @@ class Calls:
             hint = "supported NumPy functions: " + ", ".join(resolve.supported_names(np))
         elif module == "math" or label.startswith("math."):
             hint = "supported math functions: " + ", ".join(resolve.supported_names(math))
+        elif module.startswith("scipy") or "special." in label or \
+                resolve.is_scipy_special(obj):
+            hint = "supported scipy.special functions: " + ", ".join(
+                resolve.supported_names("scipy.special"))
+        near = resolve.nearest_names(label, getattr(obj, "__name__", ""))
+        if near and not hasattr(obj, "_adcompile_wrapped"):
+            hint = f"did you mean {' or '.join(near)}? " + hint
         raise UnknownFunctionError(f"adcompile cannot differentiate calls to {label}",
                                    self.cx.loc(node), hint)
 

@@ -96,12 +96,22 @@ class AbstractArrays:
     def reduce_call(self, kind, node, args):
         axis = None
         for kw in node.keywords:
+            if kind == "logsumexp" and kw.arg == "b":
+                self.values.expr(kw.value)
+                continue
+            if kw.arg == "axis" and isinstance(kw.value, ast.Constant) and kw.value.value is None:
+                axis = None
+                continue
             value = self.values.expr(kw.value) if kw.arg == "axis" else None
             axis = const_value(value) if isinstance(value, A) else None
             if not isinstance(axis, int) or isinstance(axis, bool):
                 raise GiveUp("axis")
         if len(args) != 1 or isinstance(args[0], tuple) or not is_array(args[0]):
             raise GiveUp("reduction")
+        if kind in ("softmax", "log_softmax"):
+            shifted = self.elementwise("sub", [args[0], self.reduction("logsumexp", args[0],
+                                                                        None)])
+            return shifted if kind == "log_softmax" else self.elementwise("exp", [shifted])
         return self.reduction(kind, args[0], axis)
 
     def construct(self, kind, node, args):
@@ -197,9 +207,11 @@ class AbstractArrays:
             k = axis + x.ndim if axis < 0 else axis
             if not 0 <= k < x.ndim:
                 raise GiveUp("axis")
-            dtype = F64 if kind == "mean" or x.dtype == F64 else I64
+            dtype = F64 if kind in ("mean", "logsumexp") or x.dtype == F64 else I64
             out = b.prim("empty", *[A(I64)] * (x.ndim - 1), dtype=dtype.name)
             return self.new_object(A(out.type))
+        if kind == "logsumexp":
+            return A(F64)
         if kind in ("sum", "mean"):
             s = A(F64 if x.dtype == F64 or kind == "mean" else I64)
             return s if kind == "sum" else b.prim("div", s, A(I64))

@@ -229,40 +229,57 @@ class Lazy:
         return v if keep_views and isinstance(v, View) else self.materialize(v)
 
     # ------------------------------------------------------------------ reductions
-    def reduction(self, kind: str, x, axis, node):
-        """sum / mean / prod / max / min over every element, or along one axis."""
+    def reduction(self, kind: str, x, axis, node, weights=None):
+        """sum / mean / prod / max / min / logsumexp over every element, or along one axis;
+        logsumexp's `weights` (scipy's b=) broadcast with x."""
         cx = self.cx
         b = cx.b
         x = self.as_expr(x)
         if not isinstance(x, ArrayExpr):
             cx.type_error(node, f"np.{kind}() needs an array")
-        dims = x.dims(cx)
+        if weights is not None and self.is_array(weights) and \
+                self.as_expr(weights).ndim > x.ndim:
+            cx.type_error(node, "logsumexp's b= has more axes than its array",
+                          "broadcast the array itself: a + 0.0 * b")
+        shape = x if weights is None else self.elementwise("mul", [x, weights], node)
+        ndim = shape.ndim
+        dims = shape.dims(cx)                  # broadcast with the weights: checked here
         if axis is None:
-            return self._reduce(kind, x, dims, list(range(x.ndim)), [], node)
-        k = axis + x.ndim if axis < 0 else axis
-        if not 0 <= k < x.ndim:
-            cx.type_error(node, f"axis {axis} is out of range for a {x.ndim}-d array")
-        keep = [d for d in range(x.ndim) if d != k]
+            return self._reduce(kind, x, dims, list(range(ndim)), [], node, weights)
+        k = axis + ndim if axis < 0 else axis
+        if not 0 <= k < ndim:
+            cx.type_error(node, f"axis {axis} is out of range for a {ndim}-d array")
+        keep = [d for d in range(ndim) if d != k]
         out_dims = [dims[d] for d in keep]
-        dtype = F64 if kind == "mean" or x.dtype == F64 else I64
+        dtype = F64 if kind in ("mean", "logsumexp") or x.dtype == F64 else I64
         out = b.prim("empty", *out_dims, dtype=dtype.name)
 
         def body(oidx, c):
-            value = self._reduce(kind, x, dims, [k], list(zip(keep, oidx)), node)
+            value = self._reduce(kind, x, dims, [k], list(zip(keep, oidx)), node, weights)
             return [b.prim("store", c[0], convert(b, value, dtype), *oidx, fresh=True)]
         (out,) = self.for_nest(out_dims, [out], body)
         return cx.arrays.new_object(out)
 
-    def _reduce(self, kind, x, dims, over, fixed, node):
-        """Reduce x over the axes `over`, the other axes fixed at the given indices."""
+    def _reduce(self, kind, x, dims, over, fixed, node, weights=None):
+        """Reduce x over the axes `over`, the other axes fixed at the given indices (x may
+        have fewer axes than dims: its leading axes broadcast)."""
         cx = self.cx
         b = cx.b
         sizes = [dims[d] for d in over]
 
-        def full(idx):
+        def element(v, idx):
             at = dict(fixed)
             at.update(zip(over, idx))
-            return x.gen(cx, [at[d] for d in range(x.ndim)])
+            full_idx = [at[d] for d in range(len(dims))]
+            return v.gen(cx, full_idx[len(dims) - v.ndim:]) if isinstance(v, ArrayExpr) else v
+
+        def full(idx):
+            return element(x, idx)
+
+        if kind == "logsumexp":
+            return self._logsumexp(sizes, lambda idx: convert(b, full(idx), F64),
+                                   None if weights is None else lambda idx: convert(
+                                       b, element(self.as_expr(weights), idx), F64))
 
         if kind in ("sum", "mean"):
             zero = b.const(0.0 if x.dtype == F64 or kind == "mean" else 0)
@@ -295,6 +312,23 @@ class Lazy:
         finite = b.prim("ne", b.prim("abs", m), b.const(float("inf")))   # NaN: spread, so
         spread = b.prim("add", m, b.prim("div", share, count))   # its derivative is NaN too
         return b.prim("select", finite, spread, m, hint=kind)
+
+    def _logsumexp(self, sizes, full, weight):
+        """log(sum(w * exp(x))) as scipy.special.logsumexp computes it: m = max(x) (not
+        differentiated: the result does not depend on it), then m + log(sum(w * exp(x - m)));
+        an infinite m is replaced by 0 (all -inf gives -inf, a NaN gives NaN). The gradient
+        is the softmax of x (times w)."""
+        b = self.cx.b
+        (m,) = self.for_nest(sizes, [b.const(float("-inf"))], lambda idx, c: [
+            b.prim("npmax", b.prim("stop_gradient", full(idx)), c[0])])
+        shift = b.prim("select", b.prim("ne", b.prim("abs", m), b.const(float("inf"))), m,
+                       b.const(0.0), hint="shift")
+
+        def term(idx):
+            e = b.prim("exp", b.prim("sub", full(idx), shift))
+            return e if weight is None else b.prim("mul", weight(idx), e)
+        (s,) = self.for_nest(sizes, [b.const(0.0)], lambda idx, c: [b.prim("add", c[0], term(idx))])
+        return b.prim("add", shift, b.prim("log", s), hint="logsumexp")
 
     # ------------------------------------------------------------------ products
     def matmul(self, a, c, node):

@@ -52,6 +52,19 @@ class Binding:
         return self.row
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """A library callable named, not imported, when the table is built (scipy.special's:
+    importing SciPy costs a third of a second): resolve.py looks it up when it builds its
+    callee table, at the first compile."""
+    module: str
+    name: str
+
+    def resolve(self):
+        import importlib
+        return getattr(importlib.import_module(self.module), self.name, None)
+
+
 def on(obj, label: str = "", bind: Callable | None = None, arrays: bool | None = None):
     """A binding with its own label, binder or array behaviour, for a row's `bindings`."""
     return Binding(obj, label, bind, arrays)
@@ -158,6 +171,18 @@ def square(low, call):
     return call.prim(args[0], args[0])
 
 
+def reciprocal(low, call):
+    """np.reciprocal(x): 1.0 / x."""
+    call.no_keywords()
+    args = call.args
+    call.takes(1, args)
+    one = low.b.const(1.0)
+    mapped = call.over_arrays(args, operands=[one, args[0]])
+    if mapped is not None:
+        return mapped
+    return call.prim(one, args[0])
+
+
 def log_base(low, call):
     """math.log(x) and math.log(x, base) = log(x) / log(base)."""
     args = call.numbers((1, 2))
@@ -244,5 +269,5 @@ def norm(low, call):
     return call.prim(low.reduction("sum", sq, None, call.node))
 
 
-__all__ = ["Lowering", "Binding", "on", "Call", "standard", "as_float", "int_result", "square",
-           "log_base", "hypot_1_or_2", "round_n", "cast", "where", "dot", "outer", "norm"]
+__all__ = ["Lowering", "Binding", "Deferred", "on", "Call", "standard", "as_float", "int_result", "square",
+           "reciprocal", "log_base", "hypot_1_or_2", "round_n", "cast", "where", "dot", "outer", "norm"]

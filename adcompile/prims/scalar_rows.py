@@ -12,8 +12,8 @@ import numpy as np
 from .. import conventions
 from ..functions import relu as _user_relu
 from ..types import BOOL, F64, I64, promote
-from .bind import as_float, cast, hypot_1_or_2, int_result, log_base, norm, on, round_n, \
-    square
+from .bind import Deferred, as_float, cast, hypot_1_or_2, int_result, log_base, norm, on, reciprocal, \
+    round_n, square
 from .emit import call, compare, cond, infix, prefix, template
 from .table import PRIMS, Kink, row
 
@@ -99,27 +99,33 @@ SINGULAR0 = Kink("singular", "x == 0", convention=math.inf, hit="zero")
 
 # ---------------------------------------------------------------------------- arithmetic
 row("add", 2, lambda x, y: x + y, infix("+", 11), _arith, lambda b, o, x, y: (1.0, 1.0),
-    fold=True, finite_partials=True)
+    fold=True, finite_partials=True, bindings=(on(np.add, arrays=True),))
 row("sub", 2, lambda x, y: x - y, infix("-", 11), _arith, lambda b, o, x, y: (1.0, -1.0),
-    fold=True, finite_partials=True)
+    fold=True, finite_partials=True, bindings=(on(np.subtract, arrays=True),))
 row("mul", 2, lambda x, y: x * y, infix("*", 12), _arith, lambda b, o, x, y: (y, x),
     fold=True, finite_partials=True, elementwise=True,
-    bindings=(on(np.square, bind=square),), doc="x * y; np.square(x) is x * x")
+    bindings=(on(np.square, bind=square), np.multiply), doc="x * y; np.square(x) is x * x")
 row("div", 2, lambda x, y: x / y, infix("/", 12), _float,
     lambda b, o, x, y: (_over(b, 1.0, y), b.prim("neg", _over(b, o, y))), fold=True,
-    kink=Kink("singular", "y == 0"))
+    kink=Kink("singular", "y == 0"), bindings=(
+        on(np.divide, bind=as_float(2), arrays=True),
+        on(np.reciprocal, bind=reciprocal, arrays=True)),
+    doc="x / y (np.divide, np.true_divide); np.reciprocal(x) is 1.0 / x")
 row("neg", 1, lambda x: -x, prefix("-", 13), _arith, lambda b, o, x: (-1.0,), fold=True,
-    finite_partials=True)
+    finite_partials=True, bindings=(on(np.negative, arrays=True),))
 row("floordiv", 2, lambda x, y: x // y, infix("//", 12), _arith, fold=True,
-    kink=Kink("jump", "x / y an integer", convention=0.0))
+    kink=Kink("jump", "x / y an integer", convention=0.0),
+    bindings=(on(np.floor_divide, arrays=True),))
 row("mod", 2, lambda x, y: x % y, infix("%", 12), _arith,
     lambda b, o, x, y: (1.0, b.prim("neg", b.prim("floordiv", x, y))), fold=True,
-    kink=Kink("jump", "x / y an integer", convention=1.0))
+    kink=Kink("jump", "x / y an integer", convention=1.0),
+    bindings=(on(np.mod, arrays=True),), doc="x % y (np.mod, np.remainder: the sign of y)")
 row("pow", 2, lambda x, y: x ** y, template("{0} ** {1}", 14, (15, 13)), _pow_type,
     lambda b, o, x, y: (b.prim("mul", y, b.prim("pow", x, b.prim("sub", y, 1))),
                         b.prim("mul", o, b.prim("logpos", x))),
     cost=E, fold=True, kink=Kink("singular", "x == 0 and y < 1"), elementwise=True,
-    bindings=(on(math.pow, bind=as_float(2)), on(np.power, bind=as_float(2)), builtins.pow))
+    bindings=(on(math.pow, bind=as_float(2)), on(np.power, bind=as_float(2)), builtins.pow,
+              on(np.float_power, bind=as_float(2))))
 row("logpos", 1, _logpos, cond("math.log({0}) if {0} > 0.0 else 0.0"), _float,
     lambda b, o, x: (b.prim("recippos", x),), cost=E,
     doc="log(x) for x > 0, else 0: the exponent's partial of x ** y")
@@ -145,8 +151,9 @@ row("or", 2, lambda x, y: x or y, infix("or", 3), _bool, fold=True)
 row("to_f64", 1, float, call("float"), _float, lambda b, o, x: (1.0,), fold=True,
     finite_partials=True, bindings=(builtins.float, np.float64), bind=cast)
 row("to_i64", 1, int, call("int"), _int, fold=True,
-    kink=Kink("jump", "x an integer", convention=0.0), bindings=(builtins.int, np.int64),
-    bind=cast)
+    kink=Kink("jump", "x an integer", convention=0.0), bindings=(
+        builtins.int, np.int64, on(math.trunc, bind=int_result)), bind=cast,
+    doc="int(x), math.trunc(x): toward zero")
 row("to_bool", 1, bool, call("bool"), _bool, fold=True, bindings=(builtins.bool,), bind=cast)
 row("bool_f64", 1, float, cond("1.0 if {0} else 0.0"), _float, fold=True,
     doc="float(b) for a bool")
@@ -189,15 +196,18 @@ _singular = {"log": SINGULAR0, "log1p": Kink("singular", "x == -1"), "log2": SIN
              "acosh": Kink("singular", "x == 1"), "atanh": Kink("singular", "|x| == 1")}
 _FINITE = ("sin", "cos", "atan", "tanh", "asinh")
 _BIND = {"log": log_base}                      # math.log(x, base)
+_SCIPY = {n: on(Deferred("scipy.special", n)) for n in ("expm1", "log1p")}
 for _name, (_fn, _rule) in _unary.items():
     _math = getattr(math, _name)
     row(_name, 1, _fn, call(f"math.{_name}"), _float, _rule, cost=E, kink=_singular.get(_name),
         finite_partials=_name in _FINITE, elementwise=True,
-        bindings=(on(_math, bind=_BIND.get(_name)), getattr(np, _NP_NAMES.get(_name, _name))))
+        bindings=(on(_math, bind=_BIND.get(_name)), getattr(np, _NP_NAMES.get(_name, _name)))
+        + ((_SCIPY[_name],) if _name in _SCIPY else ()))
 
 row("cbrt", 1, lambda x: float(np.cbrt(x)), call("np.cbrt"), _float,
     lambda b, o, x: (_over(b, 1.0 / 3.0, b.prim("mul", o, o)),), cost=E, kink=SINGULAR0,
-    elementwise=True, bindings=(np.cbrt,) + ((math.cbrt,) if hasattr(math, "cbrt") else ()),
+    elementwise=True, bindings=(np.cbrt, Deferred("scipy.special", "cbrt")) + (
+        (math.cbrt,) if hasattr(math, "cbrt") else ()),
     doc="the real cube root (math.cbrt is written np.cbrt: Numba compiles that one)")
 row("deg2rad", 1, math.radians, call("math.radians"), _float,
     lambda b, o, x: (math.pi / 180.0,), cost=E, finite_partials=True, elementwise=True,

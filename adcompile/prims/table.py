@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from . import rules
-from .bind import Binding, standard
+from .bind import Binding, Deferred, standard
 from .emit import Emit, template
 
 
@@ -132,6 +132,8 @@ def version() -> int:
 
 def _label(obj) -> str:
     """How users write a callable: math.sin, np.sin, abs."""
+    if isinstance(obj, Deferred):
+        return f"{obj.module}.{obj.name}"
     module = getattr(obj, "__module__", None) or ""
     name = obj.__name__
     if module == "math":
@@ -146,6 +148,8 @@ def _label(obj) -> str:
 def _maps(obj) -> bool:
     """Does a binding map over arrays by default? NumPy's functions do; math's and the
     builtins' take numbers (math.sin(x) of an array is an error in Python too)."""
+    if isinstance(obj, Deferred):
+        return True
     return obj.__module__ not in ("math", "builtins") if hasattr(obj, "__module__") else True
 
 
