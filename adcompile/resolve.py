@@ -285,6 +285,10 @@ class Callee:
     label: str = ""     # how the user wrote it, for messages
 
 
+_SHAPES = ("reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims", "atleast_1d",
+           "atleast_2d", "atleast_3d", "concatenate", "stack", "hstack", "vstack")
+
+
 def _table() -> dict:
     """Callable -> what a call of it means: the rows' bindings, then the constructs the
     frontend lowers itself."""
@@ -300,6 +304,7 @@ def _table() -> dict:
         np.amax: Callee("reduce", "max", "np.amax"),
         np.amin: Callee("reduce", "min", "np.amin"),
         np.clip: Callee("clip", "", "np.clip"),
+        **{getattr(np, n): Callee("shape", n, f"np.{n}") for n in _SHAPES},
     })
     return t
 

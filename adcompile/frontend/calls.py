@@ -13,6 +13,7 @@ from ..errors import AdTypeError, UnknownFunctionError, UnsupportedSyntaxError
 from ..prims.bind import Binding, Call
 from ..types import Array
 from .lazy import ArrayExpr
+from .shapes import METHODS as SHAPE_METHODS
 from .state import convert, is_obj
 from .syntax import expr_text, is_static_path, tname
 from ..docs import doc_path
@@ -70,6 +71,8 @@ class Calls:
         if not isinstance(base, tuple) and isinstance(base.type, Array) and \
                 func.attr in REDUCTIONS and not node.args:
             return cx.arrays.reduce_call(func.attr, node, [base], node.keywords)
+        if cx.lazy.is_array(base) and func.attr in SHAPE_METHODS:
+            return cx.shapes.method(func.attr, base, node)
         cx.unsupported(func, f"method .{func.attr}() of {tname(base)} is not supported",
                        "arrays support x.copy(); use functions such as np.sum(x)")
 
@@ -107,6 +110,8 @@ class Calls:
         if callee.kind == "reduce":
             return cx.arrays.reduce_call(callee.prim, node,
                                          [cx.exprs.expr(a) for a in node.args], node.keywords)
+        if callee.kind == "shape":
+            return cx.shapes.call(callee.prim, node)
         if callee.kind == "clip":
             if node.keywords:
                 cx.unsupported(node, f"{callee.label}() keyword arguments are not supported")

@@ -220,7 +220,11 @@ class Lazy:
         (out,) = self.for_nest(dims, [out], lambda idx, c: [
             b.prim("store", c[0], convert(b, x.gen(cx, idx), x.dtype), *idx, fresh=True)])
         out.hint = hint
-        return cx.arrays.new_object(out)
+        out = cx.arrays.new_object(out)
+        base = getattr(x, "view_base", None)
+        if base is not None:           # NumPy gives a view of base: a checked copy here
+            cx.views.record_copy(out, base, x.text, hint)
+        return out
 
     def materialize_tree(self, v, keep_views: bool = False):
         """v with its lazy array expressions written out (views kept with keep_views)."""
