@@ -301,6 +301,9 @@ def _table() -> dict:
             "arange", "array", "copy")},
         **{getattr(np, n): Callee("reduce", n, f"np.{n}") for n in (
             "sum", "mean", "prod", "max", "min")},
+        **{getattr(np, n): Callee("reduce", n, f"np.{n}") for n in (
+            "var", "std", "any", "all", "argmax", "argmin", "cumsum", "cumprod", "sort",
+            "median")},
         np.amax: Callee("reduce", "max", "np.amax"),
         np.amin: Callee("reduce", "min", "np.amin"),
         np.clip: Callee("clip", "", "np.clip"),

@@ -193,24 +193,9 @@ class Arrays:
 
     # ------------------------------------------------------------------ calls
     def reduce_call(self, kind, node, args, keywords):
-        """np.sum/mean/prod/max/min(x[, axis=k]) and the same methods of arrays."""
-        cx = self.cx
-        axis = None
-        for kw in keywords:
-            if kw.arg != "axis":
-                cx.unsupported(node, f"keyword argument {kw.arg}= is not supported",
-                               "supported: axis=<an integer constant>")
-            value = cx.exprs.expr(kw.value)
-            axis = const_value(value) if not isinstance(value, tuple) else None
-            if not isinstance(axis, int) or isinstance(axis, bool):
-                cx.unsupported(kw.value, "axis must be an integer known at compile time")
-        if len(args) != 1:
-            cx.type_error(node, f"np.{kind}() takes one array")
-        x = args[0]
-        if isinstance(x, tuple) or not cx.lazy.is_array(x):
-            cx.type_error(node, f"np.{kind}() of {tname(x)} is not supported",
-                          "use max(a, b) / min(a, b) for numbers")
-        return cx.lazy.reduction(kind, x, axis, node)
+        """np.sum/mean/.../median(x, axis=..., keepdims=...) and the same methods of arrays
+        (reductions.py)."""
+        return self.cx.reductions.call(kind, node, args, keywords)
 
     def array_function(self, callee, node, args):
         """np.clip(x, low, high): np.minimum(np.maximum(x, low), high), elementwise."""

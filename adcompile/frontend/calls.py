@@ -13,6 +13,7 @@ from ..errors import AdTypeError, UnknownFunctionError, UnsupportedSyntaxError
 from ..prims.bind import Binding, Call
 from ..types import Array
 from .lazy import ArrayExpr
+from .reductions import NAMES as REDUCTION_NAMES
 from .shapes import METHODS as SHAPE_METHODS
 from .state import convert, is_obj
 from .syntax import expr_text, is_static_path, tname
@@ -27,7 +28,7 @@ BUILTIN_HINTS = {
     "isinstance": "compiled functions are specialised per argument type; branch outside",
     "list": "use a tuple for a fixed group of numbers",
 }
-REDUCTIONS = ("sum", "mean", "prod", "max", "min")
+REDUCTIONS = tuple(n for n in REDUCTION_NAMES if n not in ("sort", "median"))   # x.sort() sorts in place
 
 
 class Calls:

@@ -34,6 +34,7 @@ from .calls import BinderLowering, Calls
 from .expressions import Expressions
 from .infer import Infer
 from .lazy import Lazy
+from .reductions import Reductions
 from .shapes import Shapes
 from .loops import Loops
 from .state import ArrayObjects, CopyRecords, Frame
@@ -61,6 +62,7 @@ class Context:
         self.lazy = Lazy(self)
         self.views = Views(self)
         self.shapes = Shapes(self)
+        self.reductions = Reductions(self)
         self.binder = BinderLowering(self)     # what the primitive rows' binders may use
         self.infer = Infer(self)               # what loops carry, before they are lowered
         self.captured = Captured(self, b.block)   # arrays read from outside: parameters

@@ -216,7 +216,9 @@ class Lazy:
         cx = self.cx
         b = cx.b
         dims = x.dims(cx)
-        out = b.prim("empty", *dims, dtype=x.dtype.name, hint=hint)
+        ones = tuple(x.unit(k) for k in range(x.ndim))
+        extra = {"ones": ones} if any(ones) else {}
+        out = b.prim("empty", *dims, dtype=x.dtype.name, hint=hint, **extra)
         (out,) = self.for_nest(dims, [out], lambda idx, c: [
             b.prim("store", c[0], convert(b, x.gen(cx, idx), x.dtype), *idx, fresh=True)])
         out.hint = hint
