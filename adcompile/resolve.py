@@ -308,6 +308,8 @@ def _table() -> dict:
         np.amin: Callee("reduce", "min", "np.amin"),
         np.clip: Callee("clip", "", "np.clip"),
         **{getattr(np, n): Callee("shape", n, f"np.{n}") for n in _SHAPES},
+        **{getattr(np, n): Callee("make", n, f"np.{n}") for n in (
+            "eye", "identity", "linspace", "full_like", "diag", "tri", "triu", "tril")},
     })
     return t
 

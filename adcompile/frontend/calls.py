@@ -113,6 +113,8 @@ class Calls:
                                          [cx.exprs.expr(a) for a in node.args], node.keywords)
         if callee.kind == "shape":
             return cx.shapes.call(callee.prim, node)
+        if callee.kind == "make":
+            return cx.constructors.call(callee.prim, node)
         if callee.kind == "clip":
             if node.keywords:
                 cx.unsupported(node, f"{callee.label}() keyword arguments are not supported")
