@@ -149,8 +149,9 @@ class Constructors:
             endpoint = const_value(cx.exprs.expr(a["endpoint"]))
             if not isinstance(endpoint, bool):
                 cx.unsupported(a["endpoint"], "endpoint= must be True or False")
-        b.prim("same_size", b.prim("select", b.prim("lt", num, b.const(0)), b.const(-1),
-                                    b.const(0)), b.const(0), where=cx.where(node, "Number of samples must be non-negative"))
+        num = b.prim("add", num, b.prim("same_size", b.prim(                # num + 0
+            "select", b.prim("lt", num, b.const(0)), b.const(-1), b.const(0)), b.const(0),
+            where=cx.where(node, "Number of samples must be non-negative")))
         div = b.prim("sub", num, b.const(1)) if endpoint else num
         div = b.prim("select", b.prim("gt", div, b.const(0)), div, b.const(1))
         step = b.prim("div", b.prim("sub", stop, start), convert(b, div, F64))

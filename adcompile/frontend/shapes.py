@@ -51,6 +51,8 @@ class Remap(ArrayExpr):
         return self.units[k]
 
     def gen(self, cx, idx):
+        # a length-1 axis broadcasts: whatever index the consumer runs, read index 0
+        idx = [cx.b.const(0) if u else i for u, i in zip(self.units, idx)]
         return self.src.gen(cx, self.fn(cx, idx))
 
 
@@ -116,11 +118,13 @@ class Shapes:
         if free:
             sizes[free[0]] = b.prim("floordiv", total, known)
             known = b.prim("mul", known, sizes[free[0]])
-        b.prim("same_size", total, known,
-               where=cx.where(node, "cannot reshape: the sizes do not match"))
         units = [const_value(s) == 1 for s in sizes]
         if len(sizes) == len(src) and all(s is d for s, d in zip(sizes, src)):
             return x
+        checked = b.prim("same_size", total, known,
+                         where=cx.where(node, "cannot reshape: the sizes do not match"))
+        # the check's result is used (sizes[0] + 0 at run time), so it is never dropped
+        sizes[0] = b.prim("add", sizes[0], b.prim("sub", checked, known))
 
         def fn(cx, idx):
             flat = idx[0]
@@ -157,17 +161,20 @@ class Shapes:
         cx = self.cx
         b = cx.b
         src = x.dims(cx)
+        at = {}
         for k in axes:
-            if not x.unit(k):
-                b.prim("same_size", src[k], b.const(1), where=cx.where(
-                    node, "cannot select an axis to squeeze out which has size not equal to one"))
+            at[k] = b.const(0)
+            if not x.unit(k):           # index checked - 1 (0 at run time): the check stays
+                at[k] = b.prim("sub", b.prim("same_size", src[k], b.const(1), where=cx.where(
+                    node, "cannot select an axis to squeeze out which has size not equal to "
+                          "one")), b.const(1))
         keep = [k for k in range(x.ndim) if k not in axes]
         if not keep:
             cx.unsupported(node, "squeezing every axis gives a 0-d array, which is not "
                                  "supported", "index the element: x[0, 0]")
 
         def fn(cx, idx):
-            full = [b.const(0)] * x.ndim
+            full = [at.get(k) for k in range(x.ndim)]
             for k, i in zip(keep, idx):
                 full[k] = i
             return full
