@@ -484,3 +484,16 @@ def test_shapes_inside_loops_and_helpers():
             s += np.sum(B.reshape(-1) * np.arange(float(B.size)))
         return s
     check_like_numpy(f, (_arr(2, 3), 3), wrt=(0,), jits=(False,))
+
+
+def test_a_reduction_of_every_axis_along_axis_is_a_number():
+    def f(x, A):
+        return np.sum(x, axis=0) + np.mean(A, axis=(0, 1)) + np.max(x, axis=-1)
+    _check(f, _arr(3), _arr(2, 2))
+
+
+def test_squeeze_of_a_longer_axis_is_located():
+    def f(A):
+        return np.sum(np.squeeze(A, axis=0))
+    with pytest.raises(ValueError, match="squeeze"):
+        ad.grad(f)(_arr(2, 3))
