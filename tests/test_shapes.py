@@ -497,3 +497,26 @@ def test_squeeze_of_a_longer_axis_is_located():
         return np.sum(np.squeeze(A, axis=0))
     with pytest.raises(ValueError, match="squeeze"):
         ad.grad(f)(_arr(2, 3))
+
+
+def row_vector_loop(x, W, n):
+    h = x * 1.0                       # (1, 3): its length-1 axis known, then not
+    for _ in range(n):
+        h = np.tanh(h @ W)
+    return np.sum(h)
+
+
+def branch_new_axes(x, c):
+    if c > 0:
+        y = x[:, None]
+    else:
+        y = x[None, :].T
+    return np.sum(y * x)
+
+
+def test_length_one_axes_known_on_one_path_only():
+    """A branch or loop joining an array whose length-1 axis is known with one whose is
+    not gives the array type without it (a copy), not a type error."""
+    _check(row_vector_loop, _arr(1, 3), _arr(3, 3) * 0.5, 2, wrt=(0, 1))
+    _check(branch_new_axes, _arr(3), 1)
+    _check(branch_new_axes, _arr(3), -1)

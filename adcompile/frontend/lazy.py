@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..builder import const_value
 from ..ir import Block, ForOp, Value
 from ..primitives import PRIMS
 from ..types import F64, I64, Array
@@ -84,6 +85,11 @@ class View(ArrayExpr):
     def dims(self, cx):
         d = [p[3] for p in self.parts if p[0] == "slice"]
         return [d[k] for k in self.perm] if self.perm else d
+
+    def unit(self, k):
+        """A slice whose length is the constant 1 (a whole length-1 axis: view_of)."""
+        d = [p[3] for p in self.parts if p[0] == "slice"]
+        return const_value(d[self.perm[k]] if self.perm else d[k]) == 1
 
     def base_index(self, cx, idx):
         if self.perm:

@@ -87,7 +87,8 @@ class Views:
             return x
         b = self.cx.b
         arr = self.cx.lazy.materialize(x)
-        dims = [b.prim("dim", arr, b.const(k)) for k in range(arr.type.ndim)]
+        dims = [b.const(1) if arr.type.unit(k) else b.prim("dim", arr, b.const(k))
+                for k in range(arr.type.ndim)]
         return View(arr, [("slice", b.const(0), b.const(1), d) for d in dims])
 
     def compose(self, view: View, new_parts) -> View:

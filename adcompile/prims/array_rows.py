@@ -224,6 +224,13 @@ row("arange", 3, lambda a, b, c: np.arange(a, b, c), call("np.arange"),
     lambda a, b, c, **_: Array(a.type, 1), cost=E, operands="ints")
 row("copy", 1, lambda a: a.copy(), "{0}.copy()", _same_as_first, cost=E, jvp=_linear("copy"),
     vjp=array_adjoint(lambda b, G, args, attrs: [("set", G)]), operands="arrays")
+row("retype", 1, lambda a, **_: a.copy(), "{0}.copy()",
+    lambda a, ndim=1, ones=(), **_: Array(a.type.dtype, a.type.ndim, tuple(ones)), cost=E,
+    takes_attrs=True, jvp=_linear("retype", keep_rest=True),
+    vjp=array_adjoint(lambda b, G, args, attrs: [("set", b.prim(
+        "retype", G, ndim=args[0].type.ndim, ones=args[0].type.ones))]),
+    doc="a copy of an array typed with other axes known to have length 1 (where a branch or "
+        "a loop joins arrays that differ there: fewer)", operands="arrays")
 row("array_of", None, lambda *e: np.array(e), Emit(_array_literal),
     lambda *e, **_: Array(e[0].type, 1), cost=E,
     jvp=each_direction(lambda b, out, args, dots, attrs: b.prim(
