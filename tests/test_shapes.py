@@ -459,17 +459,41 @@ def test_unknown_function_names_it():
         ad.grad(f)(_arr(3))
 
 
-def test_sort_of_a_matrix_and_in_place_sort_are_refused():
-    def f(A):
-        return np.sum(np.sort(A))
-
+def test_in_place_sort_and_several_axes_are_refused():
     def g(x):
         x.sort()
         return np.sum(x)
-    with pytest.raises(UnsupportedSyntaxError, match="np.sort"):
-        ad.grad(f)(_arr(2, 3))
+
+    def h(A):
+        return np.sum(np.cumsum(A, axis=(0, 1)))
     with pytest.raises(UnsupportedSyntaxError, match="sort"):
         ad.grad(g)(_arr(3))
+    with pytest.raises(AdCompileError, match="one axis"):
+        ad.grad(h)(_arr(2, 3))
+
+
+def sort_axes(A):
+    return np.sum(np.sort(A) * np.arange(float(A.shape[1]))) + \
+        np.sum(np.sort(A, axis=0) ** 2 * np.arange(float(A.shape[0]))[:, None]) + \
+        np.sum(np.sort(A, axis=None) * np.arange(float(A.size)))
+
+
+def median_axes(A):
+    return np.sum(np.median(A, axis=0) ** 2) + \
+        np.sum(np.median(A, axis=-1) * np.arange(float(A.shape[0]))) + np.median(A)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (1, 3), (2, 1)])
+def test_sort_and_median_along_axes(shape):
+    _check(sort_axes, _arr(*shape))
+    _check(median_axes, _arr(*shape))
+
+
+def test_sort_along_an_axis_compiled():
+    def f(B):
+        return np.sum(np.sort(B, axis=1) * np.arange(3.0)[:, None]) + \
+            np.sum(np.median(B, axis=2) ** 2)
+    _check(f, _arr(2, 3, 2), jit=True)
 
 
 def test_shapes_inside_loops_and_helpers():

@@ -26,7 +26,7 @@ NAMES = BASIC + ("var", "std", "any", "all", "argmax", "argmin", "cumsum", "cump
                  "median")
 KEYWORDS = {"var": ("axis", "keepdims", "ddof"), "std": ("axis", "keepdims", "ddof"),
             "any": (), "all": (), "argmax": ("axis",), "argmin": ("axis",),
-            "cumsum": ("axis",), "cumprod": ("axis",), "sort": ("axis",), "median": ()}
+            "cumsum": ("axis",), "cumprod": ("axis",), "sort": ("axis",), "median": ("axis",)}
 
 
 @dataclass(eq=False)
@@ -76,6 +76,9 @@ class Reductions:
         keepdims = self.constant(opts.get("keepdims"), False, bool, "keepdims")
         if kind in BASIC:
             return self.reduce(kind, x, axes, keepdims, node)
+        if kind in ("argmax", "argmin", "cumsum", "cumprod", "sort", "median") and \
+                not is_none(opts.get("axis")) and len(axes) != 1:
+            cx.type_error(node, f"np.{kind}() takes one axis (an integer)")
         if kind in ("var", "std"):
             ddof = self.constant(opts.get("ddof"), 0, (int, float), "ddof")
             v = self.var(x, axes, keepdims, ddof, node)
@@ -83,19 +86,25 @@ class Reductions:
         if kind in ("any", "all"):
             return self.any_all(kind, x)
         if kind in ("argmax", "argmin"):
-            return self.arg_extreme(kind, x, None if opts.get("axis") is None else axes[0])
+            return self.arg_extreme(kind, x, None if is_none(opts.get("axis")) else axes[0])
         if kind in ("cumsum", "cumprod"):
-            if opts.get("axis") is None and x.ndim > 1:
+            if is_none(opts.get("axis")) and x.ndim > 1:
                 x = cx.shapes.reshape(x, [cx.b.const(-1)], node)
                 axes = [0]
             return self.cumulative(kind, x, axes[0])
         if kind == "sort":
-            if x.ndim != 1:
-                cx.unsupported(node, "np.sort() of a 2-d or 3-d array is not supported",
-                               "sort each row: for i in range(m): out[i, :] = np.sort(A[i, :])")
-            return self.sort(x, node)
+            if "axis" in opts and is_none(opts["axis"]):
+                x = cx.shapes.reshape(x, [cx.b.const(-1)], node)     # axis=None: flattened
+                return self.sort(x, 0)
+            return self.sort(x, axes[-1] if "axis" in opts else x.ndim - 1)
         if kind == "median":
-            return self.median(x, node)
+            if is_none(opts.get("axis")):
+                if x.ndim > 1:
+                    x = cx.shapes.reshape(x, [cx.b.const(-1)], node)
+                return self.median_of(x, [], 0, node)
+            if len(axes) != 1:
+                cx.unsupported(node, "np.median() over several axes is not supported")
+            return self.median(x, axes[0], node)
         raise AssertionError(kind)
 
     def axes(self, node, ndim, call):
@@ -244,38 +253,74 @@ class Reductions:
         return cx.arrays.new_object(out)
 
     # ------------------------------------------------------------------ sort, median
-    def permutation(self, x):
-        """x (1-d) as an array and the stable permutation that sorts it."""
-        cx = self.cx
-        arr = cx.lazy.materialize(x)
-        return arr, cx.b.prim("argsort", arr)
-
-    def sort(self, x, node):
+    def lane(self, x, axis, fixed):
+        """The elements of x along `axis` (the other axes at `fixed`) as a 1-d array, and
+        the stable permutation that sorts them."""
         cx = self.cx
         b = cx.b
-        arr, perm = self.permutation(x)
-        n = b.prim("dim", arr, b.const(0))
-        out = b.prim("empty", n, dtype=arr.type.dtype.name)
-        (out,) = cx.lazy.for_nest([n], [out], lambda idx, c: [b.prim(
-            "store", c[0], b.prim("index", arr, b.prim("index", perm, idx[0])), idx[0],
+        n = x.dims(cx)[axis]
+        arr = b.prim("empty", n, dtype=(F64 if x.dtype == F64 else I64).name)
+
+        def body(idx, c):
+            at = dict(fixed)
+            at[axis] = idx[0]
+            v = convert(b, x.gen(cx, [at[d] for d in range(x.ndim)]), arr.type.dtype)
+            return [b.prim("store", c[0], v, idx[0], fresh=True)]
+        (arr,) = cx.lazy.for_nest([n], [arr], body)
+        return arr, b.prim("argsort", arr), n
+
+    def sort(self, x, axis):
+        """np.sort along `axis`: each lane read through its stable permutation."""
+        cx = self.cx
+        b = cx.b
+        dims = x.dims(cx)
+        keep = [d for d in range(x.ndim) if d != axis]
+        out = b.prim("empty", *dims, dtype=(F64 if x.dtype == F64 else I64).name)
+
+        def per_lane(oidx, c):
+            arr, perm, n = self.lane(x, axis, list(zip(keep, oidx)))
+
+            def body(idx, c2):
+                at = dict(zip(keep, oidx))
+                at[axis] = idx[0]
+                v = b.prim("index", arr, b.prim("index", perm, idx[0]))
+                return [b.prim("store", c2[0], v, *[at[d] for d in range(x.ndim)],
+                               fresh=True)]
+            return cx.lazy.for_nest([n], [c[0]], body)
+        (out,) = cx.lazy.for_nest([dims[d] for d in keep], [out], per_lane)
+        return cx.arrays.new_object(out)
+
+    def median(self, x, axis, node):
+        cx = self.cx
+        b = cx.b
+        dims = x.dims(cx)
+        keep = [d for d in range(x.ndim) if d != axis]
+        if not keep:
+            return self.median_of(x, [], axis, node)
+        out_dims = [dims[d] for d in keep]
+        out = b.prim("empty", *out_dims, dtype="f64")
+        (out,) = cx.lazy.for_nest(out_dims, [out], lambda oidx, c: [b.prim(
+            "store", c[0], self.median_of(x, list(zip(keep, oidx)), axis, node), *oidx,
             fresh=True)])
         return cx.arrays.new_object(out)
 
-    def median(self, x, node):
-        """The middle element of the sorted elements; of an even count, the mean of the two
+    def median_of(self, x, fixed, axis, node):
+        """The middle element of the sorted lane; of an even count, the mean of the two
         middle ones (each gets half the derivative)."""
         cx = self.cx
         b = cx.b
-        if x.ndim > 1:
-            x = cx.shapes.reshape(x, [b.const(-1)], node)
-        arr, perm = self.permutation(x)
-        n = b.prim("dim", arr, b.const(0))
+        arr, perm, n = self.lane(x, axis, fixed)
         hi = b.prim("wrap_index", b.prim("floordiv", n, b.const(2)), n,
                     where=cx.where(node, "np.median() of an empty array"))
         lo = b.prim("floordiv", b.prim("sub", n, b.const(1)), b.const(2))
         a = convert(b, b.prim("index", arr, b.prim("index", perm, lo)), F64)
         c = convert(b, b.prim("index", arr, b.prim("index", perm, hi)), F64)
         return b.prim("mul", b.const(0.5), b.prim("add", a, c))
+
+
+def is_none(node) -> bool:
+    """No axis= given, or axis=None."""
+    return node is None or isinstance(node, ast.Constant) and node.value is None
 
 
 __all__ = ["Reductions", "Fill", "NAMES", "BASIC"]
