@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 
-from ..builder import const_value
 from ..ir import Value
 from ..types import BOOL, F64, I64, Array, is_scalar, promote
 from ..valuetree import like
