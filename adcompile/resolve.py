@@ -280,7 +280,8 @@ def _same_code(a, b) -> bool:
 class Callee:
     """A called name the frontend itself lowers (range, len, array construction, reductions,
     np.clip); calls answered by a row of the primitive table are the row's Bindings."""
-    kind: str           # the frontend's handler key: "range", "len", "construct", "reduce", ...
+    kind: str           # the frontend's handler key: "range", "len", "construct", "reduce",
+    #                     "shape" (shapes.py), "make" (constructors.py), "clip"
     prim: str = ""
     label: str = ""     # how the user wrote it, for messages
 

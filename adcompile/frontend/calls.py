@@ -1,5 +1,5 @@
 """Calls: a row of the primitive table (through its binder), a callee the frontend lowers
-itself (range, len, array construction, reductions, np.clip), or a user's helper function,
+itself (range, len, array construction, reductions, shapes, np.clip), or a user's helper function,
 which is inlined: its body is lowered in a frame of its own, into the caller's IR."""
 from __future__ import annotations
 
