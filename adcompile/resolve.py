@@ -281,9 +281,14 @@ def _same_code(a, b) -> bool:
 class Callee:
     """A called name the frontend itself lowers (range, len, array construction, reductions,
     np.clip); calls answered by a row of the primitive table are the row's Bindings."""
-    kind: str           # the frontend's handler key: "range", "len", "construct", "reduce", ...
+    kind: str           # the frontend's handler key: "range", "len", "construct", "reduce",
+    #                     "shape" (shapes.py), "make" (constructors.py), "clip"
     prim: str = ""
     label: str = ""     # how the user wrote it, for messages
+
+
+_SHAPES = ("reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims", "atleast_1d",
+           "atleast_2d", "atleast_3d", "concatenate", "stack", "hstack", "vstack")
 
 
 def _table() -> dict:
@@ -304,11 +309,17 @@ def _table() -> dict:
             "arange", "array", "copy")},
         **{getattr(np, n): Callee("reduce", n, f"np.{n}") for n in (
             "sum", "mean", "prod", "max", "min")},
+        **{getattr(np, n): Callee("reduce", n, f"np.{n}") for n in (
+            "var", "std", "any", "all", "argmax", "argmin", "cumsum", "cumprod", "sort",
+            "median")},
         np.amax: Callee("reduce", "max", "np.amax"),
         np.amin: Callee("reduce", "min", "np.amin"),
         np.clip: Callee("clip", "", "np.clip"),
         **{getattr(special, n): Callee("reduce", n, f"scipy.special.{n}") for n in (
             "logsumexp", "softmax", "log_softmax")},
+        **{getattr(np, n): Callee("shape", n, f"np.{n}") for n in _SHAPES},
+        **{getattr(np, n): Callee("make", n, f"np.{n}") for n in (
+            "eye", "identity", "linspace", "full_like", "diag", "tri", "triu", "tril")},
     })
     return t
 

@@ -88,7 +88,7 @@ BAD_WRITES = [
     ("    y = np.zeros(3)\n    y[0] = (x, x)\n    return y[0]\n", "a number"),
     ("    y = np.zeros(3, order='F')\n    return y[0]\n", "order"),
     ("    return np.array([[x]])[0, 0]\n", "nested"),
-    ("    y = np.zeros(3)\n    return np.sum(y, axis=0)\n", "axis"),
+    ("    y = np.zeros(3)\n    return np.sum(y, axis=1)\n", "axis"),
 ]
 
 

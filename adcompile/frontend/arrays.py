@@ -136,9 +136,9 @@ class Arrays:
                            "write into a copy made here: y = y.copy(), then y[...] = ...")
         if key.n in cx.copies.protected:
             cx.unsupported(node, "writing through this name is not supported: it holds a "
-                                 "copy of a slice (the slice is chosen by a branch or carried "
-                                 "by a loop), so the write would not reach the base array "
-                                 "as it does through NumPy's view",
+                                 "copy of a view (a slice chosen by a branch or carried by a loop, "
+                                 "or a reshape, a new axis or a squeeze), so the write would "
+                                 "not reach the base array as it does through NumPy's view",
                            "write into the original array where the slice is taken "
                            "(y[1:][0] = ..., y[i, :] = ...), or copy explicitly with .copy()")
         return key
@@ -196,7 +196,10 @@ class Arrays:
 
     # ------------------------------------------------------------------ calls
     def reduce_call(self, kind, node, args, keywords):
-        """np.sum/mean/prod/max/min(x[, axis=k]) and the same methods of arrays."""
+        """np.sum/mean/.../median(x, axis=..., keepdims=...) and the same methods of arrays
+        (reductions.py); scipy.special.logsumexp/softmax/log_softmax (axis=, b=) here."""
+        if kind not in SCIPY_REDUCTIONS:
+            return self.cx.reductions.call(kind, node, args, keywords)
         cx = self.cx
         axis = weights = None
         label = f"scipy.special.{kind}" if kind in SCIPY_REDUCTIONS else f"np.{kind}"

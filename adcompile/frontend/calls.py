@@ -1,5 +1,5 @@
 """Calls: a row of the primitive table (through its binder), a callee the frontend lowers
-itself (range, len, array construction, reductions, np.clip), or a user's helper function,
+itself (range, len, array construction, reductions, shapes, np.clip), or a user's helper function,
 which is inlined: its body is lowered in a frame of its own, into the caller's IR."""
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from ..errors import AdCompileError, AdTypeError, UnknownFunctionError, Unsuppor
 from ..prims.bind import Binding, Call
 from ..types import Array
 from .lazy import ArrayExpr
+from .reductions import NAMES as REDUCTION_NAMES
+from .shapes import METHODS as SHAPE_METHODS
 from .state import convert, is_obj
 from .syntax import expr_text, is_static_path, tname
 from ..docs import doc_path
@@ -26,7 +28,7 @@ BUILTIN_HINTS = {
     "isinstance": "compiled functions are specialised per argument type; branch outside",
     "list": "use a tuple for a fixed group of numbers",
 }
-REDUCTIONS = ("sum", "mean", "prod", "max", "min")
+REDUCTIONS = tuple(n for n in REDUCTION_NAMES if n not in ("sort", "median"))   # x.sort() sorts in place
 
 
 class Calls:
@@ -72,6 +74,8 @@ class Calls:
         if not isinstance(base, tuple) and isinstance(base.type, Array) and \
                 func.attr in REDUCTIONS and not node.args:
             return cx.arrays.reduce_call(func.attr, node, [base], node.keywords)
+        if cx.lazy.is_array(base) and func.attr in SHAPE_METHODS:
+            return cx.shapes.method(func.attr, base, node)
         cx.unsupported(func, f"method .{func.attr}() of {tname(base)} is not supported",
                        "arrays support x.copy(); use functions such as np.sum(x)")
 
@@ -113,6 +117,10 @@ class Calls:
         if callee.kind == "reduce":
             return cx.arrays.reduce_call(callee.prim, node,
                                          [cx.exprs.expr(a) for a in node.args], node.keywords)
+        if callee.kind == "shape":
+            return cx.shapes.call(callee.prim, node)
+        if callee.kind == "make":
+            return cx.constructors.call(callee.prim, node)
         if callee.kind == "clip":
             if node.keywords:
                 cx.unsupported(node, f"{callee.label}() keyword arguments are not supported")

@@ -33,7 +33,10 @@ from .captured import Captured
 from .calls import BinderLowering, Calls
 from .expressions import Expressions
 from .infer import Infer
+from .constructors import Constructors
 from .lazy import Lazy
+from .reductions import Reductions
+from .shapes import Shapes
 from .loops import Loops
 from .state import ArrayObjects, CopyRecords, Frame
 from .statements import Statements
@@ -60,6 +63,9 @@ class Context:
         self.arrays = Arrays(self)
         self.lazy = Lazy(self)
         self.views = Views(self)
+        self.shapes = Shapes(self)
+        self.reductions = Reductions(self)
+        self.constructors = Constructors(self)
         self.binder = BinderLowering(self)     # what the primitive rows' binders may use
         self.infer = Infer(self)               # what loops carry, before they are lowered
         self.captured = Captured(self, b.block)   # arrays read from outside: parameters

@@ -11,6 +11,7 @@ from ..types import BOOL, F64, I64, Array, is_scalar
 from ..valuetree import like
 from .absvalues import A, AExpr, ALeaf, AMap, AView, GiveUp, as_expr, is_array
 from .arrays import DTYPES, arange_operands
+from .shapes import has_newaxis
 from .syntax import index_parts
 
 
@@ -94,6 +95,8 @@ class AbstractArrays:
         return set()
 
     def reduce_call(self, kind, node, args):
+        if kind not in ("sum", "mean", "prod", "max", "min"):
+            raise GiveUp(kind)
         axis = None
         for kw in node.keywords:
             if kind == "logsumexp" and kw.arg == "b":
@@ -255,6 +258,8 @@ class AbstractArrays:
         raise GiveUp("attribute")
 
     def array_subscript(self, base, node):
+        if has_newaxis(node):
+            raise GiveUp("new axis")
         parts = index_parts(node.slice)
         has_slice = any(isinstance(p, ast.Slice) for p in parts)
         x = as_expr(base)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..builder import const_value
 from ..ir import Block, ForOp, Value
 from ..primitives import PRIMS
 from ..types import F64, I64, Array
@@ -84,6 +85,11 @@ class View(ArrayExpr):
     def dims(self, cx):
         d = [p[3] for p in self.parts if p[0] == "slice"]
         return [d[k] for k in self.perm] if self.perm else d
+
+    def unit(self, k):
+        """A slice whose length is the constant 1 (a whole length-1 axis: view_of)."""
+        d = [p[3] for p in self.parts if p[0] == "slice"]
+        return const_value(d[self.perm[k]] if self.perm else d[k]) == 1
 
     def base_index(self, cx, idx):
         if self.perm:
@@ -216,11 +222,17 @@ class Lazy:
         cx = self.cx
         b = cx.b
         dims = x.dims(cx)
-        out = b.prim("empty", *dims, dtype=x.dtype.name, hint=hint)
+        ones = tuple(x.unit(k) for k in range(x.ndim))
+        extra = {"ones": ones} if any(ones) else {}
+        out = b.prim("empty", *dims, dtype=x.dtype.name, hint=hint, **extra)
         (out,) = self.for_nest(dims, [out], lambda idx, c: [
             b.prim("store", c[0], convert(b, x.gen(cx, idx), x.dtype), *idx, fresh=True)])
         out.hint = hint
-        return cx.arrays.new_object(out)
+        out = cx.arrays.new_object(out)
+        base = getattr(x, "view_base", None)
+        if base is not None:           # NumPy gives a view of base: a checked copy here
+            cx.views.record_copy(out, base, x.text, hint)
+        return out
 
     def materialize_tree(self, v, keep_views: bool = False):
         """v with its lazy array expressions written out (views kept with keep_views)."""

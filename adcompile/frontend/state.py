@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..ir import Value
 from ..resolve import FunctionSource
-from ..types import BOOL, F64, I64
+from ..types import BOOL, F64, I64, Array
 
 
 class Key:
@@ -158,9 +158,12 @@ class CopyRecords:
 
 
 def convert(b, v: Value, t) -> Value:
-    """v as a value of scalar type t."""
+    """v as a value of scalar type t (an array as the same array type with fewer axes known
+    to have length 1: a copy, after a branch or loop joined them)."""
     if v.type == t:
         return v
+    if isinstance(t, Array):
+        return b.prim("retype", v, ndim=t.ndim, ones=t.ones, hint=v.hint)
     return b.prim({F64: "to_f64", I64: "to_i64", BOOL: "to_bool"}[t], v, hint=v.hint)
 
 

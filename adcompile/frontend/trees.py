@@ -7,7 +7,7 @@ carried name until the body yields what it receives.
 from __future__ import annotations
 
 from ..errors import AdTypeError
-from ..types import is_scalar, promote
+from ..types import Array, is_scalar, promote
 from ..valuetree import Slot, flatten, map_tree, unflatten
 from .state import BRK, hint_of, is_obj, key_text
 
@@ -38,6 +38,12 @@ def merge_tree(a, b, loc, name):
     return join(tree_types(a), tree_types(b), loc, name)
 
 
+def same_but_ones(a, b) -> bool:
+    """Array types that differ only in which axes are known to have length 1."""
+    return isinstance(a, Array) and isinstance(b, Array) and a.dtype == b.dtype and \
+        a.ndim == b.ndim
+
+
 def join(ta, tb, loc, name):
     a_leaf, b_leaf = isinstance(ta, Slot), isinstance(tb, Slot)
     if a_leaf and b_leaf:
@@ -45,6 +51,9 @@ def join(ta, tb, loc, name):
             return ta
         if is_scalar(ta.type) and is_scalar(tb.type):
             return Slot(promote(ta.type, tb.type), ta.hint)
+        if same_but_ones(ta.type, tb.type):    # length 1 known on one path only: not known
+            ones = tuple(ta.type.unit(k) and tb.type.unit(k) for k in range(ta.type.ndim))
+            return Slot(Array(ta.type.dtype, ta.type.ndim, ones if any(ones) else ()), ta.hint)
         if getattr(name, "clash", None):         # a hidden name says what went wrong
             raise AdTypeError(name.clash[0], loc, name.clash[1])
         raise AdTypeError(f"variable {key_text(name)!r} holds a {ta.type} on one path and a "

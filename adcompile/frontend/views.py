@@ -22,6 +22,7 @@ from ..ir import Value
 from ..types import BOOL, F64, I64, is_scalar
 from ..valuetree import flatten, like
 from .lazy import Leaf, View
+from .shapes import has_newaxis
 from .state import ViewCopy, convert, key_text
 from .syntax import expr_text, index_parts, tname
 
@@ -54,6 +55,8 @@ class Views:
     def array_subscript(self, base, node):
         """x[i, j] (an element), or x[a:b], A[i, :], A[:, j] (a view)."""
         cx = self.cx
+        if has_newaxis(node):
+            return cx.shapes.newaxis_subscript(base, node)
         parts_nodes = index_parts(node.slice)
         has_slice = any(isinstance(p, ast.Slice) for p in parts_nodes)
         x = cx.lazy.as_expr(base)
@@ -84,7 +87,8 @@ class Views:
             return x
         b = self.cx.b
         arr = self.cx.lazy.materialize(x)
-        dims = [b.prim("dim", arr, b.const(k)) for k in range(arr.type.ndim)]
+        dims = [b.const(1) if arr.type.unit(k) else b.prim("dim", arr, b.const(k))
+                for k in range(arr.type.ndim)]
         return View(arr, [("slice", b.const(0), b.const(1), d) for d in dims])
 
     def compose(self, view: View, new_parts) -> View:
@@ -162,12 +166,18 @@ class Views:
         environment) and remember which base version it stands for."""
         cx = self.cx
         value = cx.lazy.materialize(view, hint)
-        cx.copies.protected.add(cx.objects.obj_of[value.id])    # no writes
-        key = cx.objects.key_of(view.base)
-        if key is not None and key in cx.env:
-            text = f"a slice (bound to {hint!r})" if hint else "a slice"
-            cx.copies.copies[value.id] = ViewCopy(key, cx.env[key], text)
+        self.record_copy(value, view.base, "a slice", hint)
         return value
+
+    def record_copy(self, value, base, what, hint=""):
+        """value (a new array) stands for NumPy's view `what` of base: writes through it
+        are refused, and so are reads of it after base is written."""
+        cx = self.cx
+        cx.copies.protected.add(cx.objects.obj_of[value.id])    # no writes
+        key = cx.objects.key_of(base)
+        if key is not None and key in cx.env:
+            text = f"{what} (bound to {hint!r})" if hint else what
+            cx.copies.copies[value.id] = ViewCopy(key, cx.env[key], text)
 
     def settle_views(self, v, hint: str = ""):
         """v with every View in it replaced by a checked copy (for merges and loops)."""
@@ -233,12 +243,12 @@ class Views:
         if stale:
             info, loc, node = stale[0]
             raise UnsupportedSyntaxError(
-                f"{expr_text(node)} holds a copy of {info.text}: the slice had to be "
-                "copied (it is chosen by a branch or carried by a loop), and its base array "
-                "has been written since, so NumPy's view would see the write and the copy "
-                "would not", loc,
-                "take the slice again after the write, or copy it explicitly with .copy() "
-                "where you mean a copy")
+                f"{expr_text(node)} holds a copy of {info.text}: the view had to be "
+                "copied (a slice chosen by a branch or carried by a loop, or a reshape or a "
+                "new axis bound to a name), and its base array has been written since, so "
+                "NumPy's view would see the write and the copy would not", loc,
+                "take the slice (or reshape) again after the write, or copy it explicitly "
+                "with .copy() where you mean a copy")
 
 
 __all__ = ["Views"]

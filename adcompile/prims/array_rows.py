@@ -183,8 +183,10 @@ row("dim", 2, lambda a, k: a.shape[k], "{0}.shape[{1}]", _int, doc="x.shape[k]",
 
 
 # ---------------------------------------------------------------------------- array writes
-def _made(*dims, dtype="f64", **_):
-    return Array({"f64": F64, "i64": I64}[dtype], len(dims))
+def _made(*dims, dtype="f64", ones=(), **_):
+    """The array type; `ones` marks the axes known to have length 1 (a new axis, keepdims),
+    which broadcast like an argument's length-1 axes."""
+    return Array({"f64": F64, "i64": I64}[dtype], len(dims), tuple(ones) if any(ones) else ())
 
 
 def _np_dtype(dtype):
@@ -210,7 +212,7 @@ row("zeros", None, lambda *d, dtype="f64": np.zeros(d, _np_dtype(dtype)), _alloc
     _made, cost=E, takes_attrs=True, operands="ints")
 row("ones", None, lambda *d, dtype="f64": np.ones(d, _np_dtype(dtype)), _alloc("np.ones"),
     _made, cost=E, takes_attrs=True, operands="ints")
-row("empty", None, lambda *d, dtype="f64": np.zeros(d, _np_dtype(dtype)), _alloc("np.empty"),
+row("empty", None, lambda *d, dtype="f64", **_: np.zeros(d, _np_dtype(dtype)), _alloc("np.empty"),
     _made, cost=E, takes_attrs=True, doc="uninitialised (the interpreter fills zeros)",
     operands="ints")
 row("full", None, lambda v, *d, dtype="f64": np.full(d, v, _np_dtype(dtype)),
@@ -222,6 +224,13 @@ row("arange", 3, lambda a, b, c: np.arange(a, b, c), call("np.arange"),
     lambda a, b, c, **_: Array(a.type, 1), cost=E, operands="ints")
 row("copy", 1, lambda a: a.copy(), "{0}.copy()", _same_as_first, cost=E, jvp=_linear("copy"),
     vjp=array_adjoint(lambda b, G, args, attrs: [("set", G)]), operands="arrays")
+row("retype", 1, lambda a, **_: a.copy(), "{0}.copy()",
+    lambda a, ndim=1, ones=(), **_: Array(a.type.dtype, a.type.ndim, tuple(ones)), cost=E,
+    takes_attrs=True, jvp=_linear("retype", keep_rest=True),
+    vjp=array_adjoint(lambda b, G, args, attrs: [("set", b.prim(
+        "retype", G, ndim=args[0].type.ndim, ones=args[0].type.ones))]),
+    doc="a copy of an array typed with other axes known to have length 1 (where a branch or "
+        "a loop joins arrays that differ there: fewer)", operands="arrays")
 row("array_of", None, lambda *e: np.array(e), Emit(_array_literal),
     lambda *e, **_: Array(e[0].type, 1), cost=E,
     jvp=each_direction(lambda b, out, args, dots, attrs: b.prim(
@@ -316,6 +325,11 @@ row("outer", 2, lambda a, c: np.outer(a, c), call("outer", helpers=("outer",)),
     bindings=(on(np.outer, bind=outer),), operands="arrays")
 row("scaled", 2, lambda a, s: a * s, infix("*", 12), _same_as_first, cost=E,
     jvp=_bilinear("scaled"), doc="an array times a number (adjoint of a dot product)",
+    operands="arrays")
+
+row("argsort", 1, lambda a: np.argsort(a, kind="mergesort"),
+    "np.argsort({0}, kind='mergesort')", lambda a, **_: Array(I64, 1), cost=E,
+    doc="the stable permutation sorting a 1-d array (np.sort, np.median read through it)",
     operands="arrays")
 
 row("lane", 2, lambda a, j: a[j], "{0}[{1}]",
