@@ -221,6 +221,10 @@ def dot(low, call):
     if not all(low.is_array(a) for a in args):
         return low.elementwise("mul", args, call.node) if any(
             low.is_array(a) for a in args) else low.b.prim("mul", *args)
+    if call.label == "np.dot" and any(
+            (a.type.ndim if hasattr(a, "type") else a.ndim) > 2 for a in args):
+        low.unsupported(call.node, "np.dot() of 3-d arrays is not supported",
+                        "np.matmul (batched) or np.einsum say which axes contract")
     return low.matmul(args[0], args[1], call.node)
 
 
