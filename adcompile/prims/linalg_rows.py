@@ -150,7 +150,16 @@ row("trace", 1, lambda a: float(np.trace(a)), _h("la_trace"), _f, cost=E,
         "eye", b.prim("dim", args[0], 0), b.prim("dim", args[0], 1)), g)]),
     operands="arrays", bindings=(on(np.trace, "np.trace", bind=lb.trace),),
     doc="np.trace(A): the sum of the diagonal")
+def _gaps_tangent(b, F, args, d, at):
+    """dF[i, j] = -(dw[j] - dw[i]) F[i, j]^2 (0 where F is)."""
+    (dw,) = d
+    one = b.prim("ones", b.prim("dim", args[0], 0))
+    D = _sub(b, b.prim("outer", one, dw), b.prim("outer", dw, one))
+    return _sc(b, b.prim("hadamard", D, b.prim("hadamard", F, F)), -1.0)
+
+
 row("gaps", 1, lambda w: _gaps(w), _h("la_gaps"), _m, cost=E, operands="arrays",
+    needs_contents=True, jvp=_tangent(_gaps_tangent),
     doc="F[i, j] = 1 / (w[j] - w[i]) off the diagonal (0 for equal eigenvalues): eigh's rules")
 
 
