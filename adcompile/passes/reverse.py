@@ -200,7 +200,8 @@ class _LoopCtx(_Ctx):
         if init is None:
             with b.at(self.parent.rblock):
                 init = self.rev.zero(v, self.parent)
-        arg = Value(v.type, _bar(v))
+        arg = Value(init.type, _bar(v))     # the init's type: an adjoint may know less of its
+        #                                     shape than v (f64[:,:] for an f64[1,1] v)
         self.free.append((v, arg, init))
         self.adj[v.id] = arg
         self.touched[v.id] = v
