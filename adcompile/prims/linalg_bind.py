@@ -195,4 +195,4 @@ def kron(low, call):
 
 
 __all__ = ["operands", "matrix", "slogdet", "solve", "eigh", "eigvalsh", "qr", "lstsq",
-           "trace", "eye", "einsum", "tensordot", "kron", "I64"]
+           "trace", "eye", "einsum", "tensordot", "kron"]

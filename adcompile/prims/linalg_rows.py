@@ -102,7 +102,7 @@ def _adjoint(rule):
 
 def _not_differentiable(what, hint):
     def rule(b, *rest):
-        raise UnsupportedSyntaxError(f"{what} is not differentiable", b.loc, hint)
+        raise UnsupportedSyntaxError(f"{what} not differentiable", b.loc, hint)
     return rule
 
 
@@ -382,14 +382,15 @@ row("lstsq", 2, lambda a, c: np.linalg.lstsq(a, c, rcond=None)[0], _h("la_lstsq"
     operands="arrays", kink=Kink("singular", "A has dependent columns"),
     bindings=(on(np.linalg.lstsq, "np.linalg.lstsq", bind=lb.lstsq),),
     doc="np.linalg.lstsq(A, b)[0] for A of full column rank (the normal equations' solution)")
+_LSTSQ_REST = "np.linalg.lstsq()'s residuals, rank and singular values are"
 _LSTSQ_HINT = "differentiate the solution x = np.linalg.lstsq(A, b)[0]; write the residual " \
               "as np.sum((A @ x - b) ** 2)"
 row("lstsq_rest", 2, lambda a, c, part=1: np.linalg.lstsq(a, c, rcond=None)[part],
     Emit(lambda op, arg: (f"np.linalg.lstsq({arg(0, 0)}, {arg(1, 0)}, -1.0)"
                           f"[{op.attrs.get('part', 1)}]", ATOM)), lambda a, c, part=1, **_: I64 if part == 2 else V1, cost=E,
     takes_attrs=True,
-    jvp=_not_differentiable("np.linalg.lstsq()'s residuals and singular values", _LSTSQ_HINT),
-    vjp=_not_differentiable("np.linalg.lstsq()'s residuals and singular values", _LSTSQ_HINT),
+    jvp=_not_differentiable(_LSTSQ_REST, _LSTSQ_HINT),
+    vjp=_not_differentiable(_LSTSQ_REST, _LSTSQ_HINT),
     operands="arrays", doc="np.linalg.lstsq(A, b)[1:]: residuals, rank, singular values")
 
 __all__: list = []
