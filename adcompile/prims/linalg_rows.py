@@ -219,7 +219,7 @@ row("inv", 1, np.linalg.inv, _h("la_inv"), _m, cost=E, needs_contents=True,
 
 
 def _solve_tangent(b, x, args, d, at):
-    (A, B), (dA, dB) = args, d
+    (A, _), (dA, dB) = args, d
     rhs = _add(b, dB, dA is not None and _sc(b, _mm(b, dA, x), -1.0) or None)
     return rhs and b.prim("solve", A, rhs)
 
