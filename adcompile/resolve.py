@@ -377,7 +377,7 @@ def nearest_names(label: str, name: str = "") -> list[str]:
 
 
 # libraries whose Python functions are never compiled from their source: a call that is not
-# a row of the table is an error naming it (np.eye's source is not a differentiable program)
+# a row of the table is an error naming it (np.tri's source is not a differentiable program)
 _LIBRARIES = ("numpy", "scipy", "math", "numba")
 
 

@@ -350,3 +350,163 @@ def kl_div(x, y):
     if x == 0.0 and y >= 0.0:
         return y
     return np.inf
+# ---------------------------------------------------------------------------- linear algebra
+# NumPy's (and Numba's) LAPACK wrappers return Fortran-ordered arrays; generated code keeps
+# every array C-ordered, so the results are copied once (small next to the factorisation).
+@register_jitable
+def la_inv(a):
+    return np.ascontiguousarray(np.linalg.inv(a))
+
+
+@register_jitable
+def la_solve(a, b):
+    return np.ascontiguousarray(np.linalg.solve(a, b))
+
+
+@register_jitable
+def la_cholesky(a):
+    return np.ascontiguousarray(np.linalg.cholesky(a))
+
+
+@register_jitable
+def la_eigh_w(a):
+    return np.ascontiguousarray(np.linalg.eigh(a)[0])
+
+
+@register_jitable
+def la_eigh_v(a):
+    return np.ascontiguousarray(np.linalg.eigh(a)[1])
+
+
+@register_jitable
+def la_qr_q(a):
+    return np.ascontiguousarray(np.linalg.qr(a)[0])
+
+
+@register_jitable
+def la_qr_r(a):
+    return np.ascontiguousarray(np.linalg.qr(a)[1])
+
+
+@register_jitable
+def la_lstsq(a, b):
+    return np.ascontiguousarray(np.linalg.lstsq(a, b, -1.0)[0])
+
+
+@register_jitable
+def la_logabsdet(a):
+    return np.linalg.slogdet(a)[1]
+
+
+@register_jitable
+def la_sign(a):
+    return np.linalg.slogdet(a)[0]
+
+
+@register_jitable
+def la_transpose(a):
+    return np.ascontiguousarray(a.T)
+
+
+@register_jitable
+def la_lower(a, scale):
+    """The strictly lower triangle of a square matrix plus `scale` times its diagonal."""
+    n = a.shape[0]
+    out = np.zeros((n, a.shape[1]))
+    for i in range(n):
+        for j in range(min(i, a.shape[1])):
+            out[i, j] = a[i, j]
+        if i < a.shape[1]:
+            out[i, i] = scale * a[i, i]
+    return out
+
+
+@register_jitable
+def la_upper(a, scale):
+    """The strictly upper triangle plus `scale` times the diagonal."""
+    out = np.zeros((a.shape[0], a.shape[1]))
+    for i in range(a.shape[0]):
+        for j in range(i + 1, a.shape[1]):
+            out[i, j] = a[i, j]
+        if i < a.shape[1]:
+            out[i, i] = scale * a[i, i]
+    return out
+
+
+@register_jitable
+def la_diag(v):
+    n = v.shape[0]
+    out = np.zeros((n, n))
+    for i in range(n):
+        out[i, i] = v[i]
+    return out
+
+
+@register_jitable
+def la_diagonal(a):
+    n = min(a.shape[0], a.shape[1])
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = a[i, i]
+    return out
+
+
+@register_jitable
+def la_eye(n, m):
+    out = np.zeros((n, m))
+    for i in range(min(n, m)):
+        out[i, i] = 1.0
+    return out
+
+
+@register_jitable
+def la_trace(a):
+    s = 0.0
+    for i in range(min(a.shape[0], a.shape[1])):
+        s += a[i, i]
+    return s
+
+
+@register_jitable
+def la_gaps(w):
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it and where the two eigenvalues
+    are equal to rounding (|w[j] - w[i]| <= 1e-12 * max|w|: a degenerate eigenspace, where
+    eigenvectors are not differentiable; the convention drops those terms)."""
+    n = w.shape[0]
+    scale = 0.0
+    for i in range(n):
+        scale = max(scale, abs(w[i]))
+    tol = 1e-12 * scale
+    out = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            d = w[j] - w[i]
+            if i != j and abs(d) > tol:
+                out[i, j] = 1.0 / d
+    return out
+
+
+@register_jitable
+def la_cofactor(a):
+    """The cofactor matrix det(A) * inv(A).T, from the SVD A = U S V^T: it is
+    det(U) det(V) U diag(prod_{j != i} s_j) V^T, finite (and right) at singular matrices."""
+    n = a.shape[0]
+    if n == 1:
+        return np.ones((1, 1))
+    u, s, vt = np.linalg.svd(a)
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    p = np.empty(n)
+    for i in range(n):
+        prod = sign
+        for j in range(n):
+            if j != i:
+                prod *= s[j]
+        p[i] = prod
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            acc = 0.0
+            for k in range(n):
+                acc += u[i, k] * p[k] * vt[k, j]
+            out[i, j] = acc
+    return out

@@ -51,6 +51,16 @@ def is_float(t) -> bool:
     return t == F64 or (isinstance(t, Array) and t.dtype == F64)
 
 
+def less_known(a, b):
+    """The type that holds both: for two arrays of one dtype and rank, the length-1 axes
+    both know (an f64[1,1] and an f64[:,:] value can share an f64[:,:] variable)."""
+    if a == b or not (isinstance(a, Array) and isinstance(b, Array)) or \
+            (a.dtype, a.ndim) != (b.dtype, b.ndim):
+        return a
+    ones = tuple(a.unit(k) and b.unit(k) for k in range(a.ndim))
+    return Array(a.dtype, a.ndim, ones if any(ones) else ())
+
+
 def promote(a: Scalar, b: Scalar) -> Scalar:
     """Python's numeric tower restricted to bool < int < float."""
     return a if _RANK[a] >= _RANK[b] else b

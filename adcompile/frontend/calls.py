@@ -237,6 +237,15 @@ class BinderLowering:
     def reduction(self, kind, x, axis, node):
         return self._cx.lazy.reduction(kind, x, axis, node)
 
+    def materialize(self, v):
+        return self._cx.lazy.materialize(v)
+
+    def contract(self, arrays, terms, out, node):
+        return self._cx.lazy.contract(arrays, terms, out, node)
+
+    def kron(self, a, c, node):
+        return self._cx.lazy.kron(a, c, node)
+
     def type_error(self, node, msg, hint=None):
         self._cx.type_error(node, msg, hint)
 

@@ -344,15 +344,80 @@ class Lazy:
 
     # ------------------------------------------------------------------ products
     def matmul(self, a, c, node):
-        """a @ c for 1-d and 2-d arrays: a BLAS call with array-level adjoint rules."""
+        """a @ c for 1-d and 2-d arrays: a BLAS call with array-level adjoint rules; with a
+        3-d operand, a batched product (a contraction: loops over the batch)."""
         cx = self.cx
         a, c = self.materialize(a), self.materialize(c)
         for v in (a, c):
-            if isinstance(v, tuple) or not isinstance(v.type, Array) or v.type.ndim > 2 \
+            if isinstance(v, tuple) or not isinstance(v.type, Array) or v.type.ndim > 3 \
                     or v.type.dtype != F64:
-                cx.type_error(node, "matrix products take 1-d or 2-d float arrays",
-                              "use float64 arrays, or write the loop")
+                cx.type_error(node, "matrix products take 1-d, 2-d or 3-d float arrays",
+                              "use float64 arrays, or np.einsum")
+        ranks = (a.type.ndim, c.type.ndim)
+        if max(ranks) == 3:
+            terms = {(3, 3): ("bij", "bjk", "bik"), (3, 2): ("bij", "jk", "bik"),
+                     (2, 3): ("ij", "bjk", "bik"), (3, 1): ("bij", "j", "bi"),
+                     (1, 3): ("j", "bjk", "bk")}[ranks]
+            return self.contract([a, c], list(terms[:2]), terms[2], node,
+                                 "shapes do not align")
         return cx.b.prim("matmul", a, c, where=cx.where(node, "shapes do not align"))
+
+    def contract(self, arrays, terms, out, node, what="dimensions named by one subscript "
+                                                        "differ"):
+        """The sum over the letters not in `out` of the product of arrays[k] indexed by
+        terms[k] (np.einsum's meaning): a loop nest over the output's letters around a loop
+        nest accumulating the products, so the adjoint is scatter-adds like any loop's."""
+        cx = self.cx
+        b = cx.b
+        where = cx.where(node, what)
+        arrays = [self.materialize(a) for a in arrays]
+        sizes = {}
+        for a, t in zip(arrays, terms):
+            for k, ch in enumerate(t):
+                d = b.prim("dim", a, b.const(k))
+                sizes[ch] = d if ch not in sizes else b.prim("same_size", sizes[ch], d,
+                                                             where=where)
+        summed = [ch for ch in dict.fromkeys("".join(terms)) if ch not in out]
+
+        def product(at):
+            prod = None
+            for a, t in zip(arrays, terms):
+                v = b.prim("index", a, *[at[ch] for ch in t])
+                prod = v if prod is None else b.prim("mul", prod, v)
+            return prod
+
+        def value(at):
+            if not summed:
+                return product(at)
+            (s,) = self.for_nest([sizes[ch] for ch in summed], [b.const(0.0)], lambda idx, c: [
+                b.prim("add", c[0], product({**at, **dict(zip(summed, idx))}))])
+            return s
+
+        if not out:
+            return value({})
+        dims = [sizes[ch] for ch in out]
+        res = b.prim("empty", *dims, dtype="f64")
+        (res,) = self.for_nest(dims, [res], lambda idx, c: [
+            b.prim("store", c[0], value(dict(zip(out, idx))), *idx, fresh=True)])
+        return cx.arrays.new_object(res)
+
+    def kron(self, a, c, node):
+        """np.kron of two 1-d or two 2-d arrays: out[i*p + k, j*q + l] = a[i, j] * c[k, l]."""
+        cx = self.cx
+        b = cx.b
+        a, c = self.materialize(a), self.materialize(c)
+        nd = a.type.ndim
+        da = [b.prim("dim", a, b.const(k)) for k in range(nd)]
+        dc = [b.prim("dim", c, b.const(k)) for k in range(nd)]
+        res = b.prim("empty", *[b.prim("mul", x, y) for x, y in zip(da, dc)], dtype="f64")
+
+        def body(idx, carried):
+            ia, ic = idx[:nd], idx[nd:]
+            at = [b.prim("add", b.prim("mul", i, n), k) for i, n, k in zip(ia, dc, ic)]
+            v = b.prim("mul", b.prim("index", a, *ia), b.prim("index", c, *ic))
+            return [b.prim("store", carried[0], v, *at, fresh=True)]
+        (res,) = self.for_nest(da + dc, [res], body)
+        return cx.arrays.new_object(res)
 
     def outer(self, a, c, node):
         a, c = self.materialize(a), self.materialize(c)

@@ -22,7 +22,7 @@ from ..errors import AdTypeError
 from ..ir import Block, ForOp, Function, IfOp, LoopOp, Op, Rewriter, Value, WhileOp, \
     defining_block, is_ancestor, is_region, make_op
 from ..primitives import PRIMS
-from ..types import BOOL, F64, I64, Array
+from ..types import BOOL, F64, I64, Array, less_known
 from .buffers import mutable_array_versions
 from .activity import active_values, conditionally_read, suspect_values, useful_values
 from .kinks import sites as kink_sites
@@ -200,7 +200,8 @@ class _LoopCtx(_Ctx):
         if init is None:
             with b.at(self.parent.rblock):
                 init = self.rev.zero(v, self.parent)
-        arg = Value(v.type, _bar(v))
+        arg = Value(init.type, _bar(v))     # the init's type: an adjoint may know less of its
+        #                                     shape than v (f64[:,:] for an f64[1,1] v)
         self.free.append((v, arg, init))
         self.adj[v.id] = arg
         self.touched[v.id] = v
@@ -518,7 +519,9 @@ class Reverse:
         hint = op.index.hint if isinstance(op, ForOp) else "k"
         j = Value(I64, "j" if hint.startswith("_") else hint)
         sub.index = j
-        cbar_args = [Value(args[k].type, _bar(args[k])) for k in carried]
+        cbar_args = [Value(args[k].type if seeds[k] is None else
+                           less_known(args[k].type, seeds[k].type), _bar(args[k]))
+                     for k in carried]          # a seed may know less of the shape
         for k, cb in zip(carried, cbar_args):
             if ys[k].id in self.active:
                 sub.add_adj(ys[k], cb)

@@ -1,7 +1,7 @@
 """THE primitive table, one row per primitive: table.py says what a row holds and defines
 `row`; scalar_rows.py and array_rows.py are the rows; emit.py, bind.py and rules.py the
 emitters, binders and derivative rules rows are built from."""
-from . import array_rows, scalar_rows, special_rows  # noqa: F401  (the rows)
+from . import array_rows, linalg_rows, scalar_rows, special_rows  # noqa: F401  (the rows)
 from .bind import Binding, Call, on
 from .emit import ATOM, COND, Emit, call, compare, cond, infix, prefix, template
 from .rules import array_adjoint, each_direction, guarded_times, scatter

@@ -324,7 +324,11 @@ row("outer", 2, lambda a, c: np.outer(a, c), call("outer", helpers=("outer",)),
                                                  ("add", b.prim("matmul", G, args[0], ta=True))]),
     bindings=(on(np.outer, bind=outer),), operands="arrays")
 row("scaled", 2, lambda a, s: a * s, infix("*", 12), _same_as_first, cost=E,
-    jvp=_bilinear("scaled"), doc="an array times a number (adjoint of a dot product)",
+    jvp=_bilinear("scaled"), needs_contents=True,
+    vjp=array_adjoint(lambda b, G, args, attrs: [
+        ("add", b.prim("scaled", G, args[1])),
+        ("add", b.prim("sum_all", b.prim("hadamard", G, args[0])))]),
+    doc="an array times a number (adjoint of a dot product)",
     operands="arrays")
 
 row("argsort", 1, lambda a: np.argsort(a, kind="mergesort"),

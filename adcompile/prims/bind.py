@@ -246,6 +246,10 @@ def dot(low, call):
     if not all(low.is_array(a) for a in args):
         return low.elementwise("mul", args, call.node) if any(
             low.is_array(a) for a in args) else low.b.prim("mul", *args)
+    if call.label == "np.dot" and any(
+            (a.type.ndim if hasattr(a, "type") else a.ndim) > 2 for a in args):
+        low.unsupported(call.node, "np.dot() of 3-d arrays is not supported",
+                        "np.matmul (batched) or np.einsum say which axes contract")
     return low.matmul(args[0], args[1], call.node)
 
 
@@ -259,14 +263,55 @@ def outer(low, call):
 
 
 def norm(low, call):
-    """np.linalg.norm(x): the square root of the sum of squares (norm_sqrt: derivative 0 at
-    the zero vector)."""
-    call.no_keywords("keyword arguments are not supported")
-    args = call.values()
-    if len(args) != 1 or not low.is_array(args[0]):
-        low.type_error(call.node, "np.linalg.norm() takes one array")
-    sq = low.elementwise("mul", [args[0], args[0]], call.node)
-    return call.prim(low.reduction("sum", sq, None, call.node))
+    """np.linalg.norm(x, ord=None, axis=None). Vector norms (a 1-d x, or along axis=k):
+    ord None/2 the square root of the sum of squares (norm_sqrt: derivative 0 at the zero
+    vector), 1 the sum of |x|, inf / -inf the max / min of |x|. Matrix norms (a 2-d x):
+    None/'fro' (Frobenius), 1 / inf (the max column / row sum of |x|), -1 / -inf (min)."""
+    from .linalg_bind import constant, keyword
+    node = call.node
+    for k in node.keywords:
+        if k.arg not in ("ord", "axis"):
+            low.unsupported(node, f"np.linalg.norm() keyword argument {k.arg}= is not "
+                                  "supported")
+    if not 1 <= len(node.args) <= 3:
+        low.type_error(node, "np.linalg.norm() takes an array, ord and axis")
+    x = low.expr(node.args[0])
+    if isinstance(x, tuple) or not low.is_array(x):
+        low.type_error(node, "np.linalg.norm() takes an array")
+    ndim = x.type.ndim if hasattr(x, "type") and not hasattr(x, "ndim") else x.ndim
+    ord_node, axis_node = keyword(call, "ord", 1), keyword(call, "axis", 2)
+    order = None if ord_node is None else constant(low, call, ord_node, "ord")
+    axis = None if axis_node is None else constant(low, call, axis_node, "axis")
+    if axis is not None and (not isinstance(axis, int) or not -ndim <= axis < ndim):
+        low.unsupported(node, "np.linalg.norm(): axis must be one int axis of the array")
+    inf = float("inf")
+
+    def red(kind, v, ax):
+        return low.reduction(kind, v, ax, node)
+
+    def absx():
+        return low.elementwise("abs", [x], node)
+    if axis is None and ndim == 2 and order is not None:        # matrix norms
+        if order == "fro":
+            order = None
+        elif order in (1, -1, inf, -inf):
+            sums = red("sum", absx(), 0 if order in (1, -1) else 1)
+            return red("max" if order > 0 else "min", sums, None)
+        else:
+            low.unsupported(node, f"np.linalg.norm(ord={order!r}) of a matrix is not "
+                                  "supported (it needs singular values)",
+                            "ord=None/'fro', 1, -1, inf, -inf are supported")
+    elif axis is None and ndim != 1 and order is not None:
+        low.unsupported(node, "np.linalg.norm() with ord= needs a 1-d or 2-d array or axis=")
+    if order in (None, 2):
+        s = red("sum", low.elementwise("mul", [x, x], node), axis)
+        return low.elementwise(call.row, [s], node) if axis is not None else call.prim(s)
+    if order == 1:
+        return red("sum", absx(), axis)
+    if order in (inf, -inf):
+        return red("max" if order > 0 else "min", absx(), axis)
+    low.unsupported(node, f"np.linalg.norm(ord={order!r}) is not supported",
+                    "vector norms: ord=None, 1, 2, inf, -inf")
 
 
 __all__ = ["Lowering", "Binding", "Deferred", "on", "Call", "standard", "as_float", "int_result", "square",
