@@ -107,6 +107,8 @@ class Builder:
 
     def _simplify(self, name, vals):
         exact = self.role != "primal"
+        if name == "select" and is_const(vals[0]) and vals[1].type == vals[2].type:
+            return vals[1] if const_value(vals[0]) else vals[2]     # a condition known now
         if name in ("to_f64", "to_i64") and vals[0].type == BOOL:    # Numba has no float(bool)
             return self.prim("bool_f64" if name == "to_f64" else "bool_i64", vals[0])
         if name == "mul" and exact and vals[0].type == F64 and vals[1].type == F64:

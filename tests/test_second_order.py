@@ -712,3 +712,35 @@ def test_hvp_at_kinks_is_finite_and_zero(expr, point, program):
         hv = prog.hv(*point, v)
         assert np.all(np.isfinite(hv)), (expr, point, v, hv)
         assert hv == pytest.approx((0.0, 0.0), abs=0.0), (expr, point, v, hv)
+
+
+POWERS = """
+def pk(x, k):
+    return x ** k
+
+def p0(x):
+    return x ** 0
+
+def p0f(x):
+    return x ** 0.0
+"""
+
+
+@pytest.mark.parametrize("k,first,second", [(0, 0.0, 0.0), (1, 1.0, 0.0), (2, 0.0, 2.0),
+                                            (3, 0.0, 0.0)])
+def test_integer_powers_at_zero(load, k, first, second):
+    """d/dx x**k at x = 0 for small int k (the exponent 0 used to give nan, or a
+    ZeroDivisionError in compiled code), first and second derivatives, both modes, compiled
+    and not."""
+    m = load(POWERS)
+    for jit in (True, False):
+        for mode in ("reverse", "forward"):
+            assert ad.grad(m.pk, mode=mode, jit=jit)(0.0, k) == first
+        assert ad.hessian(m.pk, jit=jit)(0.0, k) == second
+        assert ad.grad(ad.grad(m.pk), jit=jit)(0.0, k) == second
+    for f in (m.p0, m.p0f):
+        for x in (0.0, 2.5, -1.5):
+            assert ad.grad(f)(x) == 0.0 and ad.grad(f, mode="forward")(x) == 0.0
+            assert ad.hessian(f)(x) == 0.0
+    assert ad.grad(m.pk)(2.0, 3) == pytest.approx(12.0)
+    assert ad.hessian(m.pk)(2.0, 3) == pytest.approx(12.0)

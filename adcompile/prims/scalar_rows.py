@@ -120,9 +120,17 @@ row("mod", 2, lambda x, y: x % y, infix("%", 12), _arith,
     lambda b, o, x, y: (1.0, b.prim("neg", b.prim("floordiv", x, y))), fold=True,
     kink=Kink("jump", "x / y an integer", convention=1.0),
     bindings=(on(np.mod, arrays=True),), doc="x % y (np.mod, np.remainder: the sign of y)")
+def _pow_base_partial(b, x, y):
+    """y * x ** (y - 1), with the exponent 1 where y == 0: x ** 0 is constant, so its
+    partial is 0 (not 0 * 0.0 ** -1, which is nan, or a ZeroDivisionError for an int y)."""
+    one = 1 if y.type == I64 else 1.0
+    e = b.prim("select", b.prim("eq", y, b.const(0 if y.type == I64 else 0.0)), b.const(one),
+               b.prim("sub", y, b.const(one)))
+    return b.prim("mul", y, b.prim("pow", x, e))
+
+
 row("pow", 2, lambda x, y: x ** y, template("{0} ** {1}", 14, (15, 13)), _pow_type,
-    lambda b, o, x, y: (b.prim("mul", y, b.prim("pow", x, b.prim("sub", y, 1))),
-                        b.prim("mul", o, b.prim("logpos", x))),
+    lambda b, o, x, y: (_pow_base_partial(b, x, y), b.prim("mul", o, b.prim("logpos", x))),
     cost=E, fold=True, kink=Kink("singular", "x == 0 and y < 1"), elementwise=True,
     bindings=(on(math.pow, bind=as_float(2)), on(np.power, bind=as_float(2)), builtins.pow,
               on(np.float_power, bind=as_float(2))))
