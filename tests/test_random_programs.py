@@ -15,7 +15,8 @@ from adcompile.timing import richardson
 VARS = ["x", "y", "a", "b"]
 UNARY = ["math.sin({})", "math.cos({})", "math.tanh({})", "{} / (1.0 + {} * {})",
          "math.sqrt(1.0 + {} * {})", "math.log(1.0 + {} * {})", "math.atan({})",
-         "helper({})", "abs({}) * {}", "max({}, 0.5 * {})"]
+         "helper({})", "abs({}) * {}", "max({}, 0.5 * {})",
+         "{} ** 2", "{} ** 0 * {}"]                 # x ** 0: its derivative is 0, not nan
 BINARY = ["{} + {}", "{} - {}", "{} * {}", "0.5 * {} * {}", "math.atan2({}, 1.0 + {} * {})"]
 
 
