@@ -33,3 +33,23 @@ def load_source(tmp_path, text, name="prog"):
 def load(tmp_path):
     counter = iter(range(10**6))
     return lambda text: load_source(tmp_path, text, f"prog{next(counter)}")
+
+
+@pytest.fixture
+def counts(monkeypatch):
+    """How often loops were predicted by the loop-type inference, gave up, and lowered."""
+    from adcompile.frontend import infer, loops
+    seen = {"predicted": 0, "gave_up": 0, "lowered": 0}
+    predict, lower = infer.Infer.predict, loops.Loops._lower_body
+
+    def counted_predict(self, *a, **k):
+        state = predict(self, *a, **k)
+        seen["predicted" if state is not None else "gave_up"] += 1
+        return state
+
+    def counted_lower(self, *a, **k):
+        seen["lowered"] += 1
+        return lower(self, *a, **k)
+    monkeypatch.setattr(infer.Infer, "predict", counted_predict)
+    monkeypatch.setattr(loops.Loops, "_lower_body", counted_lower)
+    return seen

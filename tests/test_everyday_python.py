@@ -16,7 +16,7 @@ import pytest
 import adcompile as ad
 from adcompile.errors import AdCompileError, AdTypeError, UnknownFunctionError, \
     UnsupportedSyntaxError
-from adcompile.frontend import infer, loops
+from adcompile.frontend import infer
 from gradcheck import fd_gradient
 
 PROGRAMS = '''import math
@@ -355,22 +355,6 @@ def test_program(progs, name, args):
     check_everywhere(getattr(progs, name), args)
 
 
-@pytest.fixture
-def counts(monkeypatch):
-    seen = {"predicted": 0, "gave_up": 0, "lowered": 0}
-    predict, lower = infer.Infer.predict, loops.Loops._lower_body
-
-    def counted_predict(self, *a, **k):
-        state = predict(self, *a, **k)
-        seen["predicted" if state is not None else "gave_up"] += 1
-        return state
-
-    def counted_lower(self, *a, **k):
-        seen["lowered"] += 1
-        return lower(self, *a, **k)
-    monkeypatch.setattr(infer.Infer, "predict", counted_predict)
-    monkeypatch.setattr(loops.Loops, "_lower_body", counted_lower)
-    return seen
 
 
 def test_every_loop_is_predicted_and_lowered_once(progs, counts):

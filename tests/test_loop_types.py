@@ -10,7 +10,6 @@ import pytest
 
 import adcompile as ad
 import programs as P
-from adcompile.frontend import infer, loops
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "benchmarks"))
@@ -18,22 +17,6 @@ import numpy_workloads as NW  # noqa: E402
 import workloads as W  # noqa: E402
 
 
-@pytest.fixture
-def counts(monkeypatch):
-    seen = {"predicted": 0, "gave_up": 0, "lowered": 0}
-    predict, lower = infer.Infer.predict, loops.Loops._lower_body
-
-    def counted_predict(self, *a, **k):
-        state = predict(self, *a, **k)
-        seen["predicted" if state is not None else "gave_up"] += 1
-        return state
-
-    def counted_lower(self, *a, **k):
-        seen["lowered"] += 1
-        return lower(self, *a, **k)
-    monkeypatch.setattr(infer.Infer, "predict", counted_predict)
-    monkeypatch.setattr(loops.Loops, "_lower_body", counted_lower)
-    return seen
 
 
 def _float_or_int(p: inspect.Parameter) -> str:
