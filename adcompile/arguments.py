@@ -73,16 +73,17 @@ def typed_values(names, values) -> tuple:
                    for t, v in zip(types, values)]
 
 
-def as_leaf(t, v):
-    """A leaf of a structured argument (or one of another dtype) as the compiled code
-    takes it."""
+def leaf_converter(t):
+    """How a leaf of a structured argument (or one of another dtype) of type t is passed to
+    the compiled code: a function of the value, or None (as it is). Decided once per
+    compile, not at every call."""
     from .structured import Stored
     if isinstance(t, Stored):
         if isinstance(t.inner, Array):
-            return np.ascontiguousarray(v, dtype=np.float64 if t.inner.dtype == F64 else
-                                        np.int64)
-        return _PY[t.inner](v)
-    return v if isinstance(t, Array) else _PY[t](v)
+            dtype = np.float64 if t.inner.dtype == F64 else np.int64
+            return lambda v: np.ascontiguousarray(v, dtype=dtype)
+        return _PY[t.inner]
+    return None if isinstance(t, Array) else _PY[t]
 
 
 def _array_key(a):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arguments import as_leaf
+from .arguments import leaf_converter
 from .errors import AdCompileError, AdTypeError
 from .types import is_float
 from .valuetree import Record
@@ -148,7 +148,7 @@ class Layout:
         self.stored = [lt for t in types for lt in _leaves_of_type(t)]
         self.leaf_types = [lt for t in types for lt in leaf_types(t)]
         self.result_dtype = _result_dtype(self.stored)
-        self.plan = [(i, path, _converter(st)) for i, t in enumerate(types)
+        self.plan = [(i, path, leaf_converter(st)) for i, t in enumerate(types)
                      for path, st in zip(_paths(t), _leaves_of_type(t))]
         self.names, self.paths, self.ranges = [], [], []
         for name, t in zip(params, types):
@@ -208,14 +208,6 @@ def _paths(t, prefix=()) -> list:
     if not isinstance(t, Struct):
         return [prefix]
     return [p for k, s in zip(t.keys, t.items) for p in _paths(s, prefix + (k,))]
-
-
-def _converter(t):
-    """How a leaf of type t is passed to the compiled code (None: as it is)."""
-    from .types import Array
-    if isinstance(t, Array):
-        return None
-    return lambda v, t=t: as_leaf(t, v)
 
 
 def _result_dtype(stored: list):

@@ -126,3 +126,24 @@ def test_methods_called_inside_are_inlined_with_self(m):
     for mode in ("reverse", "forward"):
         np.testing.assert_allclose(ad.grad(s.calls_method, mode=mode)(np.array([0.5, -0.3])),
                                    [2.0, 2.0])
+
+
+def test_closure_number_changed_is_never_stale(load):
+    """A number read from a closure cell is compiled in; a change of the cell (nonlocal
+    rebinding) compiles again, like a module constant's."""
+    m = load("""
+def make(k):
+    def f(x):
+        return k * x * x
+    def set_k(v):
+        nonlocal k
+        k = v
+    return f, set_k
+""")
+    f, set_k = m.make(2.0)
+    g = ad.grad(f)
+    assert g(1.5) == pytest.approx(6.0)
+    set_k(5.0)
+    assert g(1.5) == pytest.approx(15.0)
+    assert g(1.5) == pytest.approx(15.0)          # the fast path too
+    assert ad.grad(f, mode="forward")(1.5) == pytest.approx(15.0)
