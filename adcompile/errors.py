@@ -71,6 +71,11 @@ class ShapeError(AdCompileError, ValueError):
     def __init__(self, message: str, *sizes, loc: Loc | None = None, hint: str | None = None):
         if len(sizes) == 2:
             message = f"{message} (lengths {sizes[0]} and {sizes[1]})"
+            if 1 in sizes and hint is None:
+                hint = ("an axis broadcasts where its length is known to be 1 before the "
+                        "run: an argument's length-1 axis, x[:, None], x[:, :1], x[-1:], x[2:3] "
+                        "(constant bounds); a slice that only happens to have length 1 (x[2:]) "
+                        "does not")
         elif len(sizes) == 6:
             a, b = sizes[:3], sizes[3:]
             message = f"{message} (shapes {_shape(a)} and {_shape(b)})"

@@ -12,6 +12,9 @@ class Scalar:
         return self.name
 
 
+MAX_NDIM = 6        # arrays have 1 to MAX_NDIM dimensions
+
+
 @dataclass(frozen=True)
 class Array:
     dtype: Scalar
@@ -75,7 +78,7 @@ def parse_type(text: str):
         ndim = len(dims.split(","))
         elem = parse_type(base)
         parts = dims.split(",")
-        if elem in (F64, I64) and all(p in (":", "1") for p in parts) and 1 <= ndim <= 3:
+        if elem in (F64, I64) and all(p in (":", "1") for p in parts) and 1 <= ndim <= MAX_NDIM:
             ones = tuple(p == "1" for p in parts)
             return Array(elem, ndim, ones if any(ones) else ())
     table = {"f64": F64, "float": F64, "float64": F64, "i64": I64, "int": I64,

@@ -10,6 +10,7 @@ from test_arrays import _fd
 
 VEC = ["x", "v", "x[::-1]", "np.sin(x)", "A[0, :]", "A[:, 1]", "A[1][::-1]"]   # shape (3,)
 MAT = ["A", "A * A", "np.tanh(A)", "A.T"]                                     # shape (3, 3)
+UNIT = ["A[:, :1]", "A[-1:]", "A[1:2, ::-1]", "A.T[:, 2:3]", "np.cos(A)[:1, :]"]  # (3,1), (1,3)
 UNARY = ["np.sin({})", "np.tanh({})", "({}) * ({})", "np.exp(-({}) * ({}))",
          "np.maximum({}, 0.1)", "np.abs({})", "np.sqrt(1.0 + ({}) ** 2)", "-({})"]
 BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / (1.5 + np.cos({}))"]
@@ -30,8 +31,10 @@ def vec_exprs(draw, depth=2):
 def mat_exprs(draw):
     m = draw(st.sampled_from(MAT))
     v = draw(vec_exprs(1))
+    u = draw(st.sampled_from(UNIT))             # a length-1 axis of a view broadcasts
     return draw(st.sampled_from([f"({m}) * ({v})", f"({m}) + ({v})", f"np.sin({m}) * c",
-                                 f"({m}) @ np.tanh(A) * ({v})"]))
+                                 f"({m}) @ np.tanh(A) * ({v})", f"({m}) * {u}",
+                                 f"{u} - np.sin({m})"]))
 
 
 @st.composite

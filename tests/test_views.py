@@ -221,3 +221,62 @@ def test_carried_slice_not_read_after_a_write_compiles(progs):
     """A loop rebinding a name to a slice (copied to carry it) is fine while the copy is
     never read after its base changes: rows_in_loop and gram_schmidt above."""
     check_like_numpy(progs.rows_in_loop, (A,), modes=("reverse",), jits=(False,))
+
+
+# ------------------------------------------------------------------ length-1 axes broadcast
+# A view whose axis has length 1 (a slice x[:, :1], x[-1:], or a whole length-1 axis of an
+# argument) broadcasts against a longer axis: each element reads index 0 of that axis.
+def first_column_times(A):
+    return np.sum(np.cos(A) * A[:, :1])
+
+
+def last_row_times(A):
+    return np.sum(A[-1:] * np.sin(A))
+
+
+def middle_slab_3d(T):
+    return np.sum(T[:, 1:2, :] * T ** 2)
+
+
+def unit_argument_sliced(c, A):
+    return np.sum(c[1:, :] * A[1:]) + np.sum(c.T * A.T)
+
+
+def unit_row_argument(r, A):
+    return np.sum(r[:, ::2] * A[:, ::2]) + np.sum(A[:1] * r)
+
+
+def first_column_written(A):
+    B = A.copy()
+    B[:, :1] += 1.0
+    return np.sum(B * B[:, :1])
+
+
+_R = np.random.default_rng(3)
+
+
+@pytest.mark.parametrize("func,args", [
+    (first_column_times, (_R.uniform(0.2, 1.5, (4, 3)),)),
+    (last_row_times, (_R.uniform(0.2, 1.5, (3, 5)),)),
+    (middle_slab_3d, (_R.uniform(0.2, 1.5, (2, 3, 4)),)),
+    (unit_argument_sliced, (_R.uniform(0.2, 1.5, (3, 1)), _R.uniform(0.2, 1.5, (3, 4)))),
+    (unit_row_argument, (_R.uniform(0.2, 1.5, (1, 5)), _R.uniform(0.2, 1.5, (3, 5)))),
+    (first_column_written, (_R.uniform(0.2, 1.5, (3, 4)),)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_length_one_axes_of_views_broadcast(func, args):
+    check_like_numpy(func, args, wrt=tuple(range(len(args))), jits=(False,))
+
+
+def test_unit_slice_of_an_empty_axis_is_an_error():
+    with pytest.raises(ad.AdCompileError, match="test_views.py"):
+        ad.grad(first_column_times, jit=False)(np.ones((3, 0)))
+
+
+def only_at_run_time(A):
+    return np.sum(A * A[:, 2:])
+
+
+def test_a_slice_of_length_one_only_at_run_time_is_explained():
+    with pytest.raises(ad.ShapeError, match="test_views.py") as info:
+        ad.grad(only_at_run_time, jit=False)(np.ones((3, 3)))
+    assert "known to be 1" in str(info.value)

@@ -14,7 +14,7 @@ import ast
 
 from ..builder import const_value
 from ..ir import Value
-from ..types import BOOL, F64, I64, Array, is_scalar, promote
+from ..types import BOOL, F64, I64, MAX_NDIM, Array, is_scalar, promote
 from ..valuetree import like
 from .lazy import ArrayExpr, Leaf, Map, View
 from .state import convert
@@ -330,8 +330,8 @@ class Arrays:
     def shape_of(self, value, node) -> list:
         cx = self.cx
         dims = value if isinstance(value, tuple) else (value,)
-        if not 1 <= len(dims) <= 3:
-            cx.unsupported(node, "arrays have 1 to 3 dimensions")
+        if not 1 <= len(dims) <= MAX_NDIM:
+            cx.unsupported(node, f"arrays have 1 to {MAX_NDIM} dimensions")
         out = []
         for d in dims:
             if isinstance(d, tuple) or d.type not in (I64, BOOL):

@@ -7,7 +7,7 @@ import ast
 
 from ..builder import const_value
 from ..primitives import PRIMS
-from ..types import BOOL, F64, I64, Array, is_scalar
+from ..types import BOOL, F64, I64, MAX_NDIM, Array, is_scalar
 from ..valuetree import like
 from .absvalues import A, AExpr, ALeaf, AMap, AView, GiveUp, as_expr, is_array
 from .arrays import DTYPES, arange_operands
@@ -163,7 +163,7 @@ class AbstractArrays:
 
     def shape_of(self, value) -> list:
         dims = value if isinstance(value, tuple) else (value,)
-        if not 1 <= len(dims) <= 3:
+        if not 1 <= len(dims) <= MAX_NDIM:
             raise GiveUp("shape")
         return [self.values.convert(self.integer(d), I64) for d in dims]
 

@@ -108,6 +108,8 @@ class View(ArrayExpr):
         return out
 
     def gen(self, cx, idx):
+        # a length-1 axis broadcasts: whatever index the consumer runs, read index 0
+        idx = [cx.b.const(0) if self.unit(k) else i for k, i in enumerate(idx)]
         arr = cx.arrays.current(self.base)
         return cx.b.prim("index", arr, *self.base_index(cx, idx))
 

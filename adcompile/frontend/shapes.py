@@ -18,7 +18,7 @@ import ast
 from dataclasses import dataclass, field
 
 from ..builder import const_value
-from ..types import F64, I64, promote
+from ..types import F64, I64, MAX_NDIM, promote
 from .lazy import ArrayExpr, Leaf, View
 from .state import convert
 from .syntax import tname
@@ -93,8 +93,8 @@ class Shapes:
         return a + ndim if a < 0 else a
 
     def remap(self, x, shape, units, fn, text):
-        if not 1 <= len(shape) <= 3:
-            self.cx.unsupported(self.node, "arrays have 1 to 3 dimensions")
+        if not 1 <= len(shape) <= MAX_NDIM:
+            self.cx.unsupported(self.node, f"arrays have 1 to {MAX_NDIM} dimensions")
         return Remap(x, shape, units, fn, view_base(x), text, x.dtype)
 
     # ------------------------------------------------------------------ index maps
@@ -359,8 +359,8 @@ class Shapes:
             if len(args) != 1:
                 cx.type_error(node, f"{label}() takes the new shape")
             sizes = list(args[0]) if isinstance(args[0], tuple) else [args[0]]
-            if not 1 <= len(sizes) <= 3:
-                cx.unsupported(node, "arrays have 1 to 3 dimensions")
+            if not 1 <= len(sizes) <= MAX_NDIM:
+                cx.unsupported(node, f"arrays have 1 to {MAX_NDIM} dimensions")
             return self.reshape(x, sizes, node)
         if name == "ravel":
             if args:

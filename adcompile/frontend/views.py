@@ -144,11 +144,38 @@ class Views:
         st = st if st is not None else b.const(1)
         if const_value(st) == 0:
             cx.type_error(p, "slice step cannot be zero")
+        if lo is None and hi is None and const_value(st) == 1:
+            return b.const(0), st, n                   # x[:] keeps the axis as it is
+        unit = self.unit_slice(lo, hi, st, n, node)
+        if unit is not None:
+            return unit
         attrs = {"has_start": lo is not None, "has_stop": hi is not None}
         args = [lo or b.const(0), hi or b.const(0), st, n]
+        known = [const_value(a) for a in args]
+        if all(isinstance(k, int) and not isinstance(k, bool) for k in known):
+            from ..runtime import slice_len, slice_start      # every bound known: folded
+            flags = (attrs["has_start"], attrs["has_stop"])
+            return (b.const(slice_start(*known, *flags)), st,
+                    b.const(slice_len(*known, *flags)))
         start = b.prim("slice_start", *args, **attrs)
         length = b.prim("slice_len", *args, **attrs)
         return start, st, length
+
+    def unit_slice(self, lo, hi, st, n, node):
+        """x[c:c+1], x[:1], x[-1:] with constant bounds: (start, step, length 1), the
+        length known to be 1 so the axis broadcasts as in NumPy. The start is checked
+        (an axis too short for it raises naming the line, where NumPy would give an
+        empty slice)."""
+        b = self.cx.b
+        c = 0 if lo is None else const_value(lo)
+        stop = None if hi is None else const_value(hi)
+        if const_value(st) != 1 or not isinstance(c, int) or isinstance(c, bool):
+            return None
+        if not (isinstance(stop, int) and stop == c + 1 and (c >= 0 or stop < 0)
+                or hi is None and c == -1):
+            return None
+        start = b.prim("wrap_index", b.const(c), n, where=self.cx.where(node))
+        return start, st, b.const(1)
 
     def element_of(self, x, i):
         """x[i] for `for v in x`: a number for 1-d x, a view of a row otherwise."""
