@@ -44,13 +44,15 @@ def arg_type(name: str, value):
             return Array(F64, value.ndim, ones)
         if value.dtype == np.int64 and 1 <= value.ndim <= MAX_NDIM:
             return Array(I64, value.ndim, ones)
+        if value.dtype == np.bool_ and 1 <= value.ndim <= MAX_NDIM:       # a mask
+            return Array(BOOL, value.ndim, ones)
         if (value.dtype.kind in "fi" or value.dtype.kind == "u" and value.dtype.itemsize < 8) \
                 and 1 <= value.ndim <= MAX_NDIM:
             from .structured import Stored       # float32/16: computed as float64; ints
             inner = F64 if value.dtype.kind == "f" else I64     # as int64
             return Stored(Array(inner, value.ndim, ones), value.dtype.name)
         raise AdTypeError(f"parameter {name!r} got a {value.ndim}-d array of {value.dtype}; "
-                          f"adcompile compiles float64 and int64 arrays of 1 to {MAX_NDIM} dimensions",
+                          f"adcompile compiles float, int and bool arrays of 1 to {MAX_NDIM} dimensions",
                           hint="convert with np.asarray(x, dtype=np.float64)")
     what = type(value).__name__
     hint = ("pass a Python float, int or bool, a float64 NumPy array, or a dict, tuple or "

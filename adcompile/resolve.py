@@ -282,7 +282,8 @@ class Callee:
     """A called name the frontend itself lowers (range, len, array construction, reductions,
     np.clip); calls answered by a row of the primitive table are the row's Bindings."""
     kind: str           # the frontend's handler key: "range", "len", "construct", "reduce",
-    #                     "shape" (shapes.py), "make" (constructors.py), "clip"
+    #                     "shape" (shapes.py), "make" (constructors.py), "clip",
+    #                     "index" (fancy.py: np.take, np.nonzero, np.add.at)
     prim: str = ""
     label: str = ""     # how the user wrote it, for messages
 
@@ -315,6 +316,8 @@ def _table() -> dict:
         np.amax: Callee("reduce", "max", "np.amax"),
         np.amin: Callee("reduce", "min", "np.amin"),
         np.clip: Callee("clip", "", "np.clip"),
+        **{getattr(np, n): Callee("index", n, f"np.{n}") for n in (
+            "take", "nonzero", "flatnonzero", "argwhere")},
         **{getattr(special, n): Callee("reduce", n, f"scipy.special.{n}") for n in (
             "logsumexp", "softmax", "log_softmax")},
         **{getattr(np, n): Callee("shape", n, f"np.{n}") for n in _SHAPES},
@@ -336,6 +339,8 @@ def _callees() -> dict:
 
 def callee_of(obj):
     """The Binding (a row of the primitive table) or Callee a called object means, or None."""
+    if getattr(obj, "__self__", None) is np.add and getattr(obj, "__name__", "") == "at":
+        return Callee("index", "add_at", "np.add.at")     # a new bound method per access
     try:
         return _callees().get(obj)
     except TypeError:       # unhashable

@@ -87,7 +87,8 @@ HEAD = "import numpy as np\n\ndef f(x):\n"
 BAD_WRITES = [
     ("    y = np.zeros(3)\n    y[0] = (x, x)\n    return y[0]\n", "a number"),
     ("    y = np.zeros(3, order='F')\n    return y[0]\n", "order"),
-    ("    return np.array([[x]])[0, 0]\n", "nested"),
+    ("    return np.array([[x], [x, x]])[0, 0]\n", "different lengths"),
+    ("    return np.array([[x], x])[0, 0]\n", "mixing numbers and lists"),
     ("    y = np.zeros(3)\n    return np.sum(y, axis=1)\n", "axis"),
 ]
 

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 from ..builder import const_value
 from ..ir import Value
-from ..types import BOOL, F64, I64, MAX_NDIM, Array, is_scalar, promote
+from ..types import BOOL, F64, I64, MAX_NDIM, ZERO, Array, is_scalar, promote
 from ..valuetree import like
+from .fancy import is_index_array
 from .lazy import ArrayExpr, Leaf, Map, View
+from .shapes import has_newaxis
 from .state import convert
 from .syntax import expr_text, index_parts, tname
 
@@ -25,12 +29,8 @@ FRESH = object()        # merged_object: each arm made its own array (a new obje
 
 
 def index_hint(v, node) -> str:
-    """The rewrite for an index that is not an int: an array of indices or a mask is
-    fancy indexing (not supported: loop over it); a float is converted."""
-    from .lazy import ArrayExpr
-    if isinstance(v, ArrayExpr) or not isinstance(v, tuple) and isinstance(v.type, Array):
-        return ("indexing with an array of indices or a mask (fancy indexing) is not "
-                "supported; loop over it: for k in range(idx.shape[0]): ... x[idx[k]] ...")
+    """The rewrite for an index that is not an int (arrays of indices and masks are
+    fancy.py's)."""
     return "convert with int(...) if the value is a whole number"
 
 
@@ -74,9 +74,11 @@ class Arrays:
         return None
 
     # ------------------------------------------------------------------ reads and writes
-    def index_values(self, arr: Value, node, idx_node) -> list:
+    def index_values(self, arr: Value, node, idx_node, evaluated=None) -> list:
+        """The integer indices of arr[i, j]; `evaluated`: the subscript's (nodes, values),
+        when the caller has evaluated them."""
         cx = self.cx
-        parts = index_parts(idx_node)
+        parts, values = evaluated or (index_parts(idx_node), None)
         if any(isinstance(p, ast.Slice) for p in parts):
             cx.unsupported(idx_node, "array slices are not supported yet",
                            "read and write elements with integer indices inside a loop")
@@ -84,37 +86,49 @@ class Arrays:
             cx.unsupported(idx_node, f"indexing a {arr.type.ndim}-d array needs "
                                      f"{arr.type.ndim} integer indices, got {len(parts)}",
                            "index single elements: x[i] or A[i, j]")
-        values = []
-        for p in parts:
-            v = cx.exprs.expr(p)
+        out = []
+        for k, p in enumerate(parts):
+            v = cx.exprs.expr(p) if values is None else values[k]
             if isinstance(v, tuple) or v.type not in (I64, BOOL):
                 cx.type_error(p, f"array indices must be integers, got {tname(v)}",
                               index_hint(v, p))
-            values.append(convert(cx.b, v, I64))
-        return values
+            out.append(convert(cx.b, v, I64))
+        return out
 
-    def array_read(self, arr: Value, node) -> Value:
-        idx = self.index_values(arr, node, node.slice)
+    def array_read(self, arr: Value, node, evaluated=None) -> Value:
+        idx = self.index_values(arr, node, node.slice, evaluated)
         return self.cx.b.prim("index", arr, *idx, where=self.cx.where(node))
 
     def array_store(self, target: ast.Subscript, value, op=None):
         """y[i] = value (or y[i] op= value): a new version of y's object. With slices
-        (h[0, :] = x0, y[a:b] += v) the value is broadcast over the selected elements."""
+        (h[0, :] = x0, y[a:b] += v) the value is broadcast over the selected elements;
+        with index arrays or masks (y[idx] = v, y[y < 0] = 0.0), over those (fancy.py)."""
         cx = self.cx
         b = cx.b
         base = cx.exprs.expr(target.value)
-        parts = index_parts(target.slice)
+        if isinstance(base, tuple) or not cx.lazy.is_array(base):
+            cx.type_error(target, f"cannot assign into {tname(base)}",
+                          "only array elements can be assigned: y[i] = ...")
+        if has_newaxis(target):
+            cx.unsupported(target.slice, "assigning through a new axis is not supported",
+                           "assign into the array without the None")
+        parts = cx.views.subscript_parts(cx.lazy.as_expr(base), target)
+        nodes, vals = parts
+        if any(is_index_array(v) for v in vals):
+            if not isinstance(base, View):
+                self.writable(base, target)
+            return cx.fancy.store(base, nodes, vals, value, op, target)
         if isinstance(base, View) or cx.lazy.is_array(base) and (
-                any(isinstance(p, ast.Slice) for p in parts) or len(parts) < base.type.ndim):
-            view = cx.views.array_subscript(base, target)
+                any(isinstance(p, ast.Slice) for p in nodes) or len(nodes) < base.type.ndim):
+            view = cx.views.array_subscript(base, target, parts)
             if not isinstance(view, View):             # every index an integer: one element
-                view = self._element_view(base, target)
+                view = self._element_view(base, target, parts)
             return self.view_store(view, value, op, target)
-        if isinstance(base, tuple) or not isinstance(base.type, Array):
+        if not isinstance(base.type, Array):
             cx.type_error(target, f"cannot assign into {tname(base)}",
                           "only array elements can be assigned: y[i] = ...")
         key = self.writable(base, target)
-        idx = self.index_values(base, target, target.slice)
+        idx = self.index_values(base, target, target.slice, parts)
         where = cx.where(target)
         if op is not None:
             old = b.prim("index", base, *idx, where=where)
@@ -143,14 +157,14 @@ class Arrays:
                            "(y[1:][0] = ..., y[i, :] = ...), or copy explicitly with .copy()")
         return key
 
-    def _element_view(self, base, target):
+    def _element_view(self, base, target, evaluated):
         """A one-element view for y[i][j] = v, written through the view y[i]."""
         cx = self.cx
         views = cx.views
         view = views.view_of(cx.lazy.as_expr(base), target)
-        parts = index_parts(target.slice)
-        return views.compose(view, [("at", views.view_index(p, n, target))
-                                    for p, n in zip(parts, view.dims(cx))])
+        parts, vals = evaluated
+        return views.compose(view, [("at", views.view_index(p, n, target, v))
+                                    for p, n, v in zip(parts, view.dims(cx), vals)])
 
     def view_store(self, view, value, op, target):
         """Write value (a number or an array broadcast to the view) into the view's elements."""
@@ -303,12 +317,25 @@ class Arrays:
             return self.new_object(b.prim("arange", *arange_operands(
                 b, args, dtype, lambda a, t: convert(b, a, t)), hint=""))
         if kind == "array":
-            elems = self.array_literal(node, args)
+            elems, shape = self.array_literal(node, args)
+            if elems and all(cx.lazy.is_array(e) for e in elems):     # np.array([x, y])
+                cx.shapes.node = node
+                rows = [cx.shapes.insert_axes(cx.lazy.as_expr(e), [0]) for e in elems]
+                stacked = cx.shapes.concatenate(rows, 0, node)
+                if dtype is not None and dtype != cx.lazy.as_expr(stacked).dtype:
+                    stacked = cx.lazy.elementwise("add", [stacked, b.const(ZERO[dtype])], node)
+                return cx.lazy.materialize(stacked)
             t = dtype
             if t is None:
                 t = F64 if any(e.type == F64 for e in elems) else I64
-            return self.new_object(b.prim("array_of", *[convert(b, e, t) for e in elems],
+            flat = self.new_object(b.prim("array_of", *[convert(b, e, t) for e in elems],
                                           hint=""))
+            if len(shape) == 1:
+                return flat
+            cx.shapes.node = node                 # a nested list: its rows, reshaped
+            grid = cx.shapes.reshape(Leaf(flat), [b.const(n) for n in shape], node)
+            grid.view_base = None                 # a new array, not a view of `flat`
+            return cx.lazy.materialize(grid)
         raise AssertionError(kind)
 
     def array_literal(self, node, args):
@@ -320,12 +347,30 @@ class Arrays:
         if len(node.args) != 1 or not isinstance(node.args[0], (ast.List, ast.Tuple)):
             cx.unsupported(node, "np.array() needs a list of numbers, like np.array([a, b])",
                            "build larger arrays with np.zeros and a loop")
-        nested = any(isinstance(e, (ast.List, ast.Tuple)) for e in node.args[0].elts)
-        elems = [] if nested else [cx.exprs.expr(e) for e in node.args[0].elts]
-        if not elems or any(isinstance(e, tuple) or not is_scalar(e.type) for e in elems):
-            cx.unsupported(node, "np.array() of a nested or empty list is not supported",
+        elems, shape, depths = [], [], set()
+
+        def walk(lit, depth):              # a nested list literal: its leaves, its shape
+            if depth == len(shape):
+                shape.append(len(lit.elts))
+            elif shape[depth] != len(lit.elts):
+                cx.type_error(lit, "np.array() of rows of different lengths",
+                              "every row of a nested list needs the same length")
+            for e in lit.elts:
+                if isinstance(e, (ast.List, ast.Tuple)):
+                    walk(e, depth + 1)
+                else:
+                    depths.add(depth)
+                    elems.append(cx.exprs.expr(e))
+        walk(node.args[0], 0)
+        if len(depths) > 1 or depths and depths != {len(shape) - 1}:
+            cx.type_error(node, "np.array() of a list mixing numbers and lists")
+        if not elems or any(isinstance(e, tuple) for e in elems) or len(shape) > MAX_NDIM \
+                or not (all(is_scalar(e.type) for e in elems) or len(shape) == 1 and all(
+                    cx.lazy.is_array(e) for e in elems)):
+            cx.unsupported(node, "np.array() takes a list of numbers, a nested list of "
+                                 "numbers, or a list of arrays of one shape",
                            "use np.zeros((n, m)) and fill it in a loop")
-        return elems
+        return elems, shape
 
     def shape_of(self, value, node) -> list:
         cx = self.cx

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import resolve
+from ..builder import const_value
 from ..errors import AdCompileError, AdTypeError, UnknownFunctionError, UnsupportedSyntaxError
 from ..prims.bind import Binding, Call
 from ..types import Array
@@ -79,6 +80,40 @@ class Calls:
         cx.unsupported(func, f"method .{func.attr}() of {tname(base)} is not supported",
                        "arrays support x.copy(); use functions such as np.sum(x)")
 
+    def call_index(self, callee, node):
+        """np.take, np.nonzero, np.flatnonzero, np.argwhere, np.add.at (fancy.py)."""
+        cx = self.cx
+        args = [cx.exprs.expr(a) for a in node.args]
+        kw = {k.arg: k.value for k in node.keywords}
+        axis = None
+        if callee.prim == "take" and "axis" in kw:
+            axis = const_value(cx.exprs.expr(kw.pop("axis")))
+            if axis is not None and (not isinstance(axis, int) or isinstance(axis, bool)):
+                cx.unsupported(node, "np.take(axis=...) takes an integer known at compile "
+                                     "time")
+        if kw:
+            cx.unsupported(node, f"{callee.label}() keyword argument {next(iter(kw))!r} is "
+                                 "not supported")
+        if callee.prim == "take":
+            return cx.fancy.take(node, args, axis)
+        if callee.prim == "add_at":
+            return cx.fancy.add_at(node, args)
+        if len(args) != 1:
+            cx.type_error(node, f"{callee.label}() takes one array")
+        found = cx.fancy.nonzero(args[0], node, callee.label)
+        if callee.prim == "nonzero":
+            return found
+        if callee.prim == "flatnonzero":
+            flat = cx.lazy.as_expr(args[0])
+            if flat.ndim > 1:
+                cx.shapes.node = node
+                return cx.fancy.nonzero(cx.shapes.reshape(flat, [cx.b.const(-1)], node),
+                                        node, callee.label)[0]
+            return found[0]
+        cx.shapes.node = node                              # argwhere: (count, ndim)
+        columns = [cx.shapes.insert_axes(cx.lazy.as_expr(c), [1]) for c in found]
+        return cx.shapes.concatenate(columns, 1, node)
+
     def callee_of_call(self, node):
         obj = self.cx.exprs.static_value(node.func) \
             if isinstance(node.func, (ast.Name, ast.Attribute)) else None
@@ -121,6 +156,8 @@ class Calls:
             return cx.shapes.call(callee.prim, node)
         if callee.kind == "make":
             return cx.constructors.call(callee.prim, node)
+        if callee.kind == "index":
+            return self.call_index(callee, node)
         if callee.kind == "clip":
             if node.keywords:
                 cx.unsupported(node, f"{callee.label}() keyword arguments are not supported")
@@ -233,6 +270,9 @@ class BinderLowering:
 
     def outer(self, a, c, node):
         return self._cx.lazy.outer(a, c, node)
+
+    def nonzero(self, v, node, label):
+        return self._cx.fancy.nonzero(v, node, label)
 
     def reduction(self, kind, x, axis, node):
         return self._cx.lazy.reduction(kind, x, axis, node)

@@ -41,6 +41,7 @@ from .loops import Loops
 from .state import ArrayObjects, CopyRecords, Frame
 from .statements import Statements
 from .syntax import unsupported
+from .fancy import Fancy
 from .views import Views
 
 
@@ -63,6 +64,7 @@ class Context:
         self.arrays = Arrays(self)
         self.lazy = Lazy(self)
         self.views = Views(self)
+        self.fancy = Fancy(self)
         self.shapes = Shapes(self)
         self.reductions = Reductions(self)
         self.constructors = Constructors(self)

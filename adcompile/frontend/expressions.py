@@ -14,7 +14,7 @@ from ..valuetree import Record
 from ..types import BOOL, F64
 from .captured import path_of
 from .state import GENERIC, VALUE, NoResult
-from .syntax import BINOPS, CMPOPS, bool_chain, expr_text, is_safe, is_static_path, tname, \
+from .syntax import BINOPS, BITOPS, CMPOPS, bool_chain, expr_text, is_safe, is_static_path, tname, \
     unsupported
 
 
@@ -113,7 +113,10 @@ class Expressions:
                 return cx.lazy.elementwise("neg", [v], node)
             if isinstance(node.op, ast.UAdd):
                 return v
-            cx.type_error(node, "`not` of an array is ambiguous", "use x == 0.0")
+            if isinstance(node.op, ast.Invert) and cx.lazy.as_expr(v).dtype == BOOL:
+                return cx.lazy.elementwise("not", [v], node)        # ~mask
+            cx.type_error(node, "`not` of an array is ambiguous", "use x == 0.0, or ~mask "
+                                "for a boolean array")
         if isinstance(node.op, ast.USub):
             return b.prim("neg", v)
         if isinstance(node.op, ast.UAdd):
@@ -125,11 +128,25 @@ class Expressions:
     def visit_BinOp(self, node):
         if isinstance(node.op, ast.MatMult):
             return self.cx.lazy.matmul(self.expr(node.left), self.expr(node.right), node)
+        if type(node.op) in BITOPS:
+            return self.bitop(node)
         op = BINOPS.get(type(node.op))
         if op is None:
             self.cx.unsupported(node, f"operator {type(node.op).__name__} is not supported",
                                 "supported: + - * / // % **")
         return self.binop(op, self.expr(node.left), self.expr(node.right), node)
+
+    def bitop(self, node):
+        """mask & other, a | b, a ^ b of booleans and boolean arrays (logical, elementwise)."""
+        cx = self.cx
+        x, y = self.expr(node.left), self.expr(node.right)
+        for v in (x, y):
+            t = cx.lazy.as_expr(v).dtype if cx.lazy.is_array(v) else getattr(v, "type", None)
+            if t != BOOL:
+                cx.unsupported(node, f"operator {type(node.op).__name__} of {tname(v)} is not "
+                                     "supported: &, | and ^ take booleans and boolean arrays",
+                               "combine conditions: (x > 0) & (x < 1)")
+        return self.binop(BITOPS[type(node.op)], x, y, node)
 
     def binop(self, op, x, y, node):
         cx = self.cx
@@ -286,6 +303,8 @@ def static_value(node, env, src):
                 raise UnknownFunctionError(
                     f"module {base.__name__!r} has no attribute {node.attr!r}", src.loc_of(node))
             return getattr(base, node.attr)
+        if isinstance(base, np.ufunc) and node.attr in ("at", "reduce", "accumulate", "outer"):
+            return getattr(base, node.attr)   # np.add.at: resolve.callee_of says if supported
         if is_data_object(base):              # self.k, config.W: recorded for the cache
             if not hasattr(base, node.attr):
                 raise UnsupportedSyntaxError(

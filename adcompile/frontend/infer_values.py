@@ -18,7 +18,7 @@ from .absvalues import A, AExpr, GiveUp, is_array
 from .calls import MAX_CALL_DEPTH, REDUCTIONS, bind_arguments
 from .expressions import static_value
 from .state import VALUE, NoResult, is_obj
-from .syntax import BINOPS, CMPOPS, bool_chain, is_safe, is_static_path
+from .syntax import BINOPS, BITOPS, CMPOPS, bool_chain, is_safe, is_static_path
 
 
 
@@ -92,6 +92,8 @@ class AbstractValues:
                 return self.it.arrays.elementwise("neg", [v])
             if isinstance(node.op, ast.UAdd):
                 return v
+            if isinstance(node.op, ast.Invert):
+                return self.it.arrays.elementwise("not", [v])
             raise GiveUp("not of an array")
         if isinstance(node.op, ast.USub):
             return self.b.prim("neg", v)
@@ -104,7 +106,7 @@ class AbstractValues:
     def visit_BinOp(self, node):
         if isinstance(node.op, ast.MatMult):
             return self.it.arrays.matmul(self.expr(node.left), self.expr(node.right))
-        op = BINOPS.get(type(node.op))
+        op = BINOPS.get(type(node.op)) or BITOPS.get(type(node.op))
         if op is None:
             raise GiveUp("operator")
         return self.binop(op, self.expr(node.left), self.expr(node.right))

@@ -42,6 +42,8 @@ UNSUPPORTED_HINTS = {
 
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow"}
+# &, |, ^ of booleans and boolean arrays (masks); integers' bitwise operators are not supported
+BITOPS = {ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "ne"}
 CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 
 

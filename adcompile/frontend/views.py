@@ -21,6 +21,7 @@ from ..errors import UnsupportedSyntaxError
 from ..ir import Value
 from ..types import BOOL, F64, I64, is_scalar
 from ..valuetree import flatten, like
+from .fancy import is_index_array
 from .lazy import Leaf, View
 from .shapes import has_newaxis
 from .state import ViewCopy, convert, key_text
@@ -52,33 +53,55 @@ class Views:
         cx.unsupported(node, f"attribute .{node.attr} of an array is not supported",
                        "arrays support .shape, .ndim, .size and .T")
 
-    def array_subscript(self, base, node):
-        """x[i, j] (an element), or x[a:b], A[i, :], A[:, j] (a view)."""
+    def subscript_parts(self, x, node):
+        """The part nodes of x[...] (an Ellipsis written out as whole slices) and their
+        values (None for slices), each evaluated once."""
+        cx = self.cx
+        nodes = index_parts(node.slice)
+        dots = [k for k, p in enumerate(nodes) if isinstance(p, ast.Constant)
+                and p.value is Ellipsis]
+        if len(dots) > 1:
+            cx.type_error(node.slice, "an index can only have a single ellipsis ('...')")
+        if dots:
+            k = dots[0]
+            fill = max(x.ndim - (len(nodes) - 1), 0)
+            nodes = nodes[:k] + [ast.Slice(lower=None, upper=None, step=None)] * fill + \
+                nodes[k + 1:]
+        return nodes, [None if isinstance(p, ast.Slice) else cx.exprs.expr(p) for p in nodes]
+
+    def array_subscript(self, base, node, parts=None):
+        """x[i, j] (an element), or x[a:b], A[i, :], A[:, j] (a view); with index arrays or
+        masks, an indexed copy (fancy.py). `parts`: the (nodes, values) of the subscript,
+        when the caller has evaluated them."""
         cx = self.cx
         if has_newaxis(node):
             return cx.shapes.newaxis_subscript(base, node)
-        parts_nodes = index_parts(node.slice)
-        has_slice = any(isinstance(p, ast.Slice) for p in parts_nodes)
         x = cx.lazy.as_expr(base)
+        parts_nodes, vals = parts or self.subscript_parts(x, node)
+        if any(is_index_array(v) for v in vals):
+            return cx.fancy.read(x, parts_nodes, vals, node)
+        has_slice = any(isinstance(p, ast.Slice) for p in parts_nodes)
         if not has_slice and len(parts_nodes) == x.ndim:
             if isinstance(x, Leaf):
-                return cx.arrays.array_read(x.arr, node)
+                return cx.arrays.array_read(x.arr, node, (parts_nodes, vals))
             if isinstance(x, View):
-                idx = [self.view_index(p, n, node) for p, n in zip(parts_nodes, x.dims(cx))]
+                idx = [self.view_index(p, n, node, v)
+                       for p, n, v in zip(parts_nodes, x.dims(cx), vals)]
                 arr = cx.arrays.current(x.base)
                 return cx.b.prim("index", arr, *x.base_index(cx, idx))
-            return cx.arrays.array_read(cx.lazy.materialize(x), node)
+            return cx.arrays.array_read(cx.lazy.materialize(x), node, (parts_nodes, vals))
         if len(parts_nodes) > x.ndim:
             cx.unsupported(node.slice, f"too many indices for a {x.ndim}-d array")
         view = self.view_of(x, node)
         dims = view.dims(cx)
         new_parts = []
-        for p, n in zip(parts_nodes + [None] * (len(dims) - len(parts_nodes)), dims):
+        pad = len(dims) - len(parts_nodes)
+        for p, n, v in zip(parts_nodes + [None] * pad, dims, vals + [None] * pad):
             if p is None or isinstance(p, ast.Slice):
                 s, st, ln = self.slice_of(p, n, node)
                 new_parts.append(("slice", s, st, ln))
             else:
-                new_parts.append(("at", self.view_index(p, n, node)))
+                new_parts.append(("at", self.view_index(p, n, node, v)))
         # compose: the new parts index the old view's dims
         return self.compose(view, new_parts)
 
@@ -119,9 +142,9 @@ class Views:
         parts = [p if p[0] == "at" else next(it) for p in view.parts]
         return View(view.base, parts, perm if perm and perm != sorted(perm) else None)
 
-    def view_index(self, p, n, node) -> Value:
+    def view_index(self, p, n, node, v=None) -> Value:
         cx = self.cx
-        v = cx.exprs.expr(p)
+        v = cx.exprs.expr(p) if v is None else v
         if isinstance(v, tuple) or not is_scalar(v.type) or v.type == F64:
             cx.type_error(p, f"array indices must be integers, got {tname(v)}")
         return cx.b.prim("wrap_index", convert(cx.b, v, I64), n, where=cx.where(node))

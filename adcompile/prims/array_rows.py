@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..types import F64, I64, NUMPY_DTYPE, Array, promote
+from ..types import BOOL, F64, I64, NUMPY_DTYPE, Array, promote
 from .bind import dot, on, outer, where
 from .emit import ATOM, COND, Emit, call, cond, infix, template
 from .rules import array_adjoint, each_direction, scatter, sum_terms
@@ -62,7 +62,7 @@ def _alloc(func, first=0):
     def fn(op, arg):
         dims = [arg(k, 0) for k in range(first, len(op.args))]
         shape = dims[0] if len(dims) == 1 else "(" + ", ".join(dims) + ")"
-        dtype = NUMPY_DTYPE[{"f64": F64, "i64": I64}[op.attrs.get("dtype", "f64")]]
+        dtype = NUMPY_DTYPE[_ELEMENT[op.attrs.get("dtype", "f64")]]
         return f"{func}({', '.join([shape] + [arg(k, 0) for k in range(first)] + [dtype])})", \
             ATOM
     return Emit(fn)
@@ -186,11 +186,14 @@ row("dim", 2, lambda a, k: a.shape[k], "{0}.shape[{1}]", _int, doc="x.shape[k]",
 def _made(*dims, dtype="f64", ones=(), **_):
     """The array type; `ones` marks the axes known to have length 1 (a new axis, keepdims),
     which broadcast like an argument's length-1 axes."""
-    return Array({"f64": F64, "i64": I64}[dtype], len(dims), tuple(ones) if any(ones) else ())
+    return Array(_ELEMENT[dtype], len(dims), tuple(ones) if any(ones) else ())
+
+
+_ELEMENT = {"f64": F64, "i64": I64, "bool": BOOL}     # an array's dtype attr: its elements
 
 
 def _np_dtype(dtype):
-    return np.float64 if dtype == "f64" else np.int64
+    return {"f64": np.float64, "i64": np.int64, "bool": np.bool_}[dtype]
 
 
 def _store(arr, v, *idx):
@@ -334,6 +337,19 @@ row("scaled", 2, lambda a, s: a * s, infix("*", 12), _same_as_first, cost=E,
 row("argsort", 1, lambda a: np.argsort(a, kind="mergesort"),
     "np.argsort({0}, kind='mergesort')", lambda a, **_: Array(I64, 1), cost=E,
     doc="the stable permutation sorting a 1-d array (np.sort, np.median read through it)",
+    operands="arrays")
+
+def _nonzero_emit(op, arg):
+    m = arg(0, ATOM)
+    if op.args[0].type.ndim == 1:
+        return f"np.flatnonzero({m})", ATOM
+    return f"np.nonzero({m})[{op.attrs.get('axis', 0)}]", ATOM
+
+
+row("nonzero", 1, lambda m, axis=0, **_: np.nonzero(m)[axis], Emit(_nonzero_emit),
+    lambda m, **_: Array(I64, 1), cost=E, takes_attrs=True,
+    doc="np.nonzero(mask)[axis]: the indices along one axis of a mask's true elements, in "
+        "C order (boolean-mask indexing and one-argument np.where read through them)",
     operands="arrays")
 
 row("lane", 2, lambda a, j: a[j], "{0}[{1}]",

@@ -30,6 +30,7 @@ class Lowering(Protocol):
     def elementwise(self, prim, operands, node, **attrs): ...   # prim mapped over arrays
     def matmul(self, a, c, node): ...
     def outer(self, a, c, node): ...
+    def nonzero(self, v, node, label): ...             # np.nonzero(v): index arrays
     def reduction(self, kind, x, axis, node): ...      # sum / mean / prod / max / min
     def type_error(self, node, msg, hint=None): ...    # raise, located at node
     def unsupported(self, node, what=None, hint=None): ...
@@ -227,9 +228,12 @@ def cast(low, call):
 
 
 def where(low, call):
-    """np.where(c, a, b): select, elementwise over arrays."""
+    """np.where(c, a, b): select, elementwise over arrays; np.where(c): the indices of
+    c's true elements, a tuple of arrays (as np.nonzero)."""
     call.no_keywords("keyword arguments are not supported")
     args = call.values()
+    if len(args) == 1:
+        return low.nonzero(args[0], call.node, call.label)
     if len(args) != 3:
         low.type_error(call.node, f"{call.label}() takes 3 arguments (condition, a, b)")
     if not any(low.is_array(a) for a in args):
