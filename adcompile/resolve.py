@@ -289,7 +289,8 @@ class Callee:
 
 
 _SHAPES = ("reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims", "atleast_1d",
-           "atleast_2d", "atleast_3d", "concatenate", "stack", "hstack", "vstack")
+           "atleast_2d", "atleast_3d", "concatenate", "stack", "hstack", "vstack", "split",
+           "hsplit", "vsplit")
 
 
 def _table() -> dict:
@@ -317,7 +318,7 @@ def _table() -> dict:
         np.amin: Callee("reduce", "min", "np.amin"),
         np.clip: Callee("clip", "", "np.clip"),
         **{getattr(np, n): Callee("index", n, f"np.{n}") for n in (
-            "take", "nonzero", "flatnonzero", "argwhere")},
+            "take", "nonzero", "flatnonzero", "argwhere", "argsort")},
         **{getattr(special, n): Callee("reduce", n, f"scipy.special.{n}") for n in (
             "logsumexp", "softmax", "log_softmax")},
         **{getattr(np, n): Callee("shape", n, f"np.{n}") for n in _SHAPES},

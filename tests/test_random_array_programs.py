@@ -1,5 +1,5 @@
 """Hypothesis: random array programs (elementwise chains with broadcasting, reductions with
-and without axis, slices, views written through and read after writes to their base, arrays
+and without axis, slices, index arrays and masks read and written, views written through and read after writes to their base, arrays
 bound by both arms of an if, indexed loops with writes into work arrays) checked against
 central differences, across jit=True/False and reverse/forward mode, inputs never mutated."""
 import numpy as np
@@ -8,7 +8,9 @@ from hypothesis import given, settings, strategies as st
 import adcompile as ad
 from test_arrays import _fd
 
-VEC = ["x", "v", "x[::-1]", "np.sin(x)", "A[0, :]", "A[:, 1]", "A[1][::-1]"]   # shape (3,)
+VEC = ["x", "v", "x[::-1]", "np.sin(x)", "A[0, :]", "A[:, 1]", "A[1][::-1]",   # shape (3,)
+       "x[np.array([2, 0, 0])]", "A[np.arange(3), np.array([1, 2, 1])]", "A[[0, 2, 2], 1]",
+       "np.take(A, np.array([4, 0, 8]))", "A[..., 2]"]
 MAT = ["A", "A * A", "np.tanh(A)", "A.T"]                                     # shape (3, 3)
 UNIT = ["A[:, :1]", "A[-1:]", "A[1:2, ::-1]", "A.T[:, 2:3]", "np.cos(A)[:1, :]"]  # (3,1), (1,3)
 UNARY = ["np.sin({})", "np.tanh({})", "({}) * ({})", "np.exp(-({}) * ({}))",
@@ -42,7 +44,7 @@ def programs(draw):
     lines = ["import numpy as np", "", "def f(x, A, c):", "    v = x * c"]
     for k in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["vec", "mat", "loop", "slice", "rebind", "matloop",
-                                     "view", "alias"]))
+                                     "view", "alias", "fancy", "mask"]))
         if kind == "vec":
             lines.append(f"    v = {draw(vec_exprs())}")
         elif kind == "mat":
@@ -66,6 +68,20 @@ def programs(draw):
                       f"    y[1] = y[0] * {draw(st.sampled_from(['c', 'x[2]']))}",
                       f"    u[0] += {draw(st.sampled_from(['x[2]', 'c * u[1]']))}",
                       f"    v = y * {draw(vec_exprs(1))} + u[1]"]
+        elif kind == "fancy":                  # index-array writes: NumPy's repeat rules
+            idx = draw(st.sampled_from(["np.array([0, 2, 0])", "np.array([1, -1, 1])",
+                                        "np.argsort(x)"]))
+            op = draw(st.sampled_from(["=", "+=", "*="]))
+            lines += ["    y = v * 1.0", f"    y[{idx}] {op} {draw(vec_exprs(1))}"]
+            if draw(st.booleans()):
+                lines.append(f"    np.add.at(y, {idx}, x * c)")
+            lines.append("    v = y + v")
+        elif kind == "mask":                   # masks: reads, writes (a kink at the cut)
+            cut = draw(st.sampled_from(["v > 0.1", "(x < 0.5) & (v > -0.5)", "~(v > 0.3)"]))
+            lines += ["    y = v * 1.0", f"    m = {cut}",
+                      f"    y[m] {draw(st.sampled_from(['=', '*=', '+=']))} "
+                      f"{draw(st.sampled_from(['0.5', 'c', 'x[m]', 'np.sin(y[m])']))}",
+                      "    c = c + np.sum(y[~m] ** 2)", "    v = y * v"]
         elif kind == "alias":                  # both arms bind the same array
             cond = draw(st.sampled_from(["c > 0.5", "x[0] > x[1]"]))
             lines += ["    y = v * 1.0", f"    if {cond}:",

@@ -544,3 +544,30 @@ def test_length_one_axes_known_on_one_path_only():
     _check(row_vector_loop, _arr(1, 3), _arr(3, 3) * 0.5, 2, wrt=(0, 1))
     _check(branch_new_axes, _arr(3), 1)
     _check(branch_new_axes, _arr(3), -1)
+
+
+# ------------------------------------------------------------------------------ split
+def split_equal(x):
+    a, b, c = np.split(x, 3)
+    return np.sum(a * b) + np.sum(np.hypot(b, c)) + np.sum(np.arctan2(a, c))
+
+
+def split_at_indices(A):
+    p, q = np.split(A, [1], axis=1)
+    u, v = np.hsplit(A, 2)
+    r, s = np.vsplit(A, [3])
+    first, middle, last = np.split(A[0], [1, -1])
+    return np.sum(p * q[:, :1]) + np.sum(u * v) + np.sum(r ** 2) - np.sum(s) + \
+        first[0] * np.sum(middle) * last[0]
+
+
+@pytest.mark.parametrize("func,shape", [(split_equal, (6,)), (split_at_indices, (4, 4))],
+                         ids=["equal", "indices"])
+def test_split(func, shape):
+    _check(func, _arr(*shape), jit=True)
+
+
+def test_split_unequal_is_a_located_error():
+    with pytest.raises(ad.ShapeError, match="equal division") as info:
+        ad.grad(split_equal, jit=False)(np.ones(7))
+    assert "test_shapes.py" in str(info.value)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 
-import numpy as np
 
 from ..builder import const_value
 from ..ir import Value
@@ -337,6 +336,12 @@ class Arrays:
             grid.view_base = None                 # a new array, not a view of `flat`
             return cx.lazy.materialize(grid)
         raise AssertionError(kind)
+
+    def list_literal(self, node):
+        """x[[0, 2, 2]]: a list in a subscript is an index array (or a mask), as np.array."""
+        from ..resolve import Callee
+        call = ast.copy_location(ast.Call(ast.Name("np", ast.Load()), [node], []), node)
+        return self.construct(Callee("construct", "array", "np.array"), call, [])
 
     def array_literal(self, node, args):
         cx = self.cx

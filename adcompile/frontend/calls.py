@@ -81,7 +81,8 @@ class Calls:
                        "arrays support x.copy(); use functions such as np.sum(x)")
 
     def call_index(self, callee, node):
-        """np.take, np.nonzero, np.flatnonzero, np.argwhere, np.add.at (fancy.py)."""
+        """np.take, np.nonzero, np.flatnonzero, np.argwhere, np.add.at (fancy.py), and
+        np.argsort of a vector (the indices they take)."""
         cx = self.cx
         args = [cx.exprs.expr(a) for a in node.args]
         kw = {k.arg: k.value for k in node.keywords}
@@ -100,6 +101,12 @@ class Calls:
             return cx.fancy.add_at(node, args)
         if len(args) != 1:
             cx.type_error(node, f"{callee.label}() takes one array")
+        if callee.prim == "argsort":
+            x = args[0]
+            if isinstance(x, tuple) or not cx.lazy.is_array(x) or cx.lazy.as_expr(x).ndim != 1:
+                cx.unsupported(node, "np.argsort() of an array of more than one dimension "
+                                     "is not supported yet", "sort each row in a loop")
+            return cx.arrays.new_object(cx.b.prim("argsort", cx.lazy.materialize(x)))
         found = cx.fancy.nonzero(args[0], node, callee.label)
         if callee.prim == "nonzero":
             return found

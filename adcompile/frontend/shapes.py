@@ -26,7 +26,7 @@ from .syntax import tname
 METHODS = ("reshape", "ravel", "flatten", "transpose", "swapaxes", "squeeze")
 FUNCTIONS = ("reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims",
              "atleast_1d", "atleast_2d", "atleast_3d", "concatenate", "stack", "hstack",
-             "vstack")
+             "vstack", "split", "hsplit", "vsplit")
 
 
 @dataclass(eq=False)
@@ -323,6 +323,8 @@ class Shapes:
             elif name == "hstack":
                 axis = 0 if parts[0].ndim == 1 else 1
             return self.concatenate(parts, axis, node)
+        if name in ("split", "hsplit", "vsplit"):
+            return self.split(name, node, label)
         kw = self.keywords(node, {"reshape": ("newshape", "shape"), "transpose": ("axes",),
                                   "squeeze": ("axis",), "expand_dims": ("axis",)}.get(name, ()))
         args = [cx.exprs.expr(a) for a in node.args] + [cx.exprs.expr(v) for v in kw.values()]
@@ -330,6 +332,44 @@ class Shapes:
             cx.type_error(node, f"{label}() needs an array")
         x = self.array_arg(args[0], node, label)
         return self.apply(name, x, args[1:], node, label)
+
+    def split(self, name, node, label):
+        """np.split(x, k) into k equal parts, or at the indices of a list (np.split(x, [2,
+        5])), along axis= (hsplit: axis 1, 0 for a vector; vsplit: 0): a tuple of views."""
+        cx = self.cx
+        b = cx.b
+        kw = self.keywords(node, ("axis",) if name == "split" else ())
+        if len(node.args) != 2:
+            cx.type_error(node, f"{label}() takes an array and the number of parts (or a "
+                                "list of indices)")
+        x = self.array_arg(cx.exprs.expr(node.args[0]), node, label)
+        axis = self.const_int(cx.exprs.expr(kw["axis"]), kw["axis"], "axis") \
+            if "axis" in kw else (1 if name == "hsplit" and x.ndim > 1 else 0)
+        axis = self.axis_of(axis, x.ndim, node)
+        view = cx.views.view_of(x, node)
+        dims = view.dims(cx)
+        whole = [("slice", b.const(0), b.const(1), d) for d in dims]
+        how = node.args[1]
+        if isinstance(how, (ast.List, ast.Tuple)):             # at the given indices
+            cuts = [None] + list(how.elts) + [None]
+            pieces = []
+            for lo, hi in zip(cuts, cuts[1:]):
+                s, st, ln = cx.views.slice_of(ast.Slice(lower=lo, upper=hi, step=None),
+                                              dims[axis], node)
+                pieces.append(("slice", s, st, ln))
+        else:
+            k = self.const_int(cx.exprs.expr(how), how, "the number of parts")
+            if k < 1:
+                cx.type_error(how, "the number of parts must be at least 1")
+            size = b.prim("floordiv", dims[axis], b.const(k))
+            checked = b.prim("same_size", dims[axis], b.prim("mul", size, b.const(k)),
+                             where=cx.where(node, "array split does not result in an "
+                                                  "equal division"))
+            size = b.prim("floordiv", checked, b.const(k))     # the check stays used
+            pieces = [("slice", b.prim("mul", size, b.const(j)), b.const(1), size)
+                      for j in range(k)]
+        return tuple(cx.views.compose(view, whole[:axis] + [p] + whole[axis + 1:])
+                     for p in pieces)
 
     def method(self, name, base, node):
         """x.reshape(2, 3), x.reshape((2, 3)), x.ravel(), x.flatten(), x.T-like methods."""

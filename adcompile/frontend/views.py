@@ -67,7 +67,9 @@ class Views:
             fill = max(x.ndim - (len(nodes) - 1), 0)
             nodes = nodes[:k] + [ast.Slice(lower=None, upper=None, step=None)] * fill + \
                 nodes[k + 1:]
-        return nodes, [None if isinstance(p, ast.Slice) else cx.exprs.expr(p) for p in nodes]
+        return nodes, [None if isinstance(p, ast.Slice) else
+                       cx.arrays.list_literal(p) if isinstance(p, ast.List) else
+                       cx.exprs.expr(p) for p in nodes]
 
     def array_subscript(self, base, node, parts=None):
         """x[i, j] (an element), or x[a:b], A[i, :], A[:, j] (a view); with index arrays or
