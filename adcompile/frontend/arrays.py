@@ -247,19 +247,22 @@ class Arrays:
 
     def softmax(self, kind, label, x, axis, node):
         """scipy.special.log_softmax(x) = x - logsumexp(x), softmax its exp, over every
-        element (axis=None, or a vector's one axis): elementwise expressions of the
-        logsumexp reduction."""
+        element (axis=None) or along one axis: elementwise expressions of the logsumexp
+        reduction."""
         cx = self.cx
         ndim = cx.lazy.as_expr(x).ndim
-        if axis is not None and ndim > 1:
-            cx.unsupported(node, f"{label}(x, axis=...) of a {ndim}-d array is not "
-                                 "supported yet",
-                           "over every element (no axis=) or of a vector: write the rows "
-                           "in a loop, x[i] - logsumexp(x[i])")
-        if axis is not None and axis not in (0, -1):
-            cx.type_error(node, f"axis {axis} is out of range for a 1-d array")
-        shifted = cx.lazy.elementwise("sub", [x, cx.lazy.reduction("logsumexp", x, None, node)],
-                                      node)
+        if axis is None or ndim == 1:
+            if axis is not None and axis not in (0, -1):
+                cx.type_error(node, f"axis {axis} is out of range for a 1-d array")
+            total = cx.lazy.reduction("logsumexp", x, None, node)
+        else:                       # along one axis: logsumexp kept as a length-1 axis
+            k = axis + ndim if axis < 0 else axis
+            if not 0 <= k < ndim:
+                cx.type_error(node, f"axis {axis} is out of range for a {ndim}-d array")
+            cx.shapes.node = node
+            total = cx.shapes.insert_axes(cx.lazy.as_expr(
+                cx.lazy.reduction("logsumexp", x, k, node)), [k])
+        shifted = cx.lazy.elementwise("sub", [x, total], node)
         return shifted if kind == "log_softmax" else cx.lazy.elementwise("exp", [shifted], node)
 
     def array_function(self, callee, node, args):
