@@ -242,3 +242,22 @@ def test_mistakes_are_located_errors(func, args, error, words):
         with pytest.raises(error, match=words) as info:
             ad.grad(func, jit=jit)(*args)
         assert "test_fancy_indexing.py" in str(info.value)
+
+
+def logical_masks(x):
+    m = np.logical_and(x > 0.3, np.logical_not(x > 0.9))
+    k = np.logical_or(np.isnan(x), np.logical_xor(x > 0.5, m))
+    y = np.where(np.isfinite(1.0 / (x - 0.5)), x, 0.0)
+    return np.sum(x[m] ** 2) + np.sum(np.where(k, x, 2 * x)) + np.sum(y) + \
+        float(np.logical_and(x[0] > 0, True)) * x[1] + np.sum(x[~np.isinf(x)])
+
+
+def test_logical_functions_and_float_tests():
+    check_like_numpy(logical_masks, (np.linspace(0.1, 1, 7),), jits=(True, False))
+    x = np.array([0.1, np.nan, np.inf, 0.7])
+    value = ad.value_and_grad(lambda_free_count, jit=False)(x)[0]
+    assert value == lambda_free_count(x) == 2.0
+
+
+def lambda_free_count(x):
+    return float(np.sum(np.isnan(x)) + np.sum(np.isinf(x)))

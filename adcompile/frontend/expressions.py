@@ -312,6 +312,12 @@ def static_value(node, env, src):
                     src.loc_of(node), "check the attribute's name")
             root, attrs = path_of(node)
             return src.scope.attribute(root, attrs, getattr(base, node.attr))
+        library = (getattr(type(base), "__module__", None) or "").split(".")[0]
+        if library in ("numpy", "scipy"):     # scipy.stats.norm.logpdf, np.random.rand
+            raise UnknownFunctionError(
+                f"adcompile cannot differentiate {expr_text(node)}", src.loc_of(node),
+                "write it with supported functions (docs/supported.md lists them): e.g. "
+                "norm.logpdf(x) is -0.5 * x ** 2 - 0.5 * np.log(2 * np.pi)")
         unsupported(src.loc_of(node), node, f"attribute access {expr_text(node)} is not "
                                             "supported",
                     "use plain names and module functions such as math.sin")

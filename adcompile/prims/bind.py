@@ -241,6 +241,26 @@ def where(low, call):
     return low.elementwise(call.row, args, call.node)
 
 
+def logical(low, call):
+    """np.logical_and/or/xor/not: of the operands' truth (nonzero), elementwise."""
+    call.no_keywords("keyword arguments are not supported")
+    args = call.values()
+    want = 1 if call.row == "not" else 2
+    if len(args) != want:
+        low.type_error(call.node, f"{call.label}() takes {want} argument(s)")
+    truths = []
+    for a in args:
+        if not low.is_array(a):
+            truths.append(low.truth(a, call.node))
+            continue
+        elem = a.dtype if hasattr(a, "dtype") else a.type.dtype
+        truths.append(a if elem == BOOL else low.elementwise("ne", [a, low.b.const(
+            0.0 if elem == F64 else 0)], call.node))
+    if any(low.is_array(t) for t in truths):
+        return low.elementwise(call.row, truths, call.node)
+    return low.b.prim(call.row, *truths)
+
+
 def dot(low, call):
     """np.dot / np.matmul: a matrix product of arrays (with a number: a product)."""
     call.no_keywords("keyword arguments are not supported")
@@ -319,4 +339,5 @@ def norm(low, call):
 
 
 __all__ = ["Lowering", "Binding", "Deferred", "on", "Call", "standard", "as_float", "int_result", "square",
-           "reciprocal", "log_base", "hypot_1_or_2", "round_n", "cast", "where", "dot", "outer", "norm"]
+           "reciprocal", "log_base", "hypot_1_or_2", "round_n", "cast", "where", "logical", "dot",
+           "outer", "norm"]

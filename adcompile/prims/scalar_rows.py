@@ -12,7 +12,8 @@ import numpy as np
 from .. import conventions
 from ..functions import relu as _user_relu
 from ..types import BOOL, F64, I64, promote
-from .bind import Deferred, as_float, cast, hypot_1_or_2, int_result, log_base, norm, on, reciprocal, \
+from .bind import Deferred, as_float, cast, hypot_1_or_2, int_result, log_base, logical, norm, on, \
+    reciprocal, \
     round_n, square
 from .emit import call, compare, cond, infix, prefix, template
 from .table import PRIMS, Kink, row
@@ -150,10 +151,14 @@ for _name, _sym, _fn in [("lt", "<", lambda x, y: x < y), ("le", "<=", lambda x,
                          ("gt", ">", lambda x, y: x > y), ("ge", ">=", lambda x, y: x >= y),
                          ("eq", "==", lambda x, y: x == y), ("ne", "!=", lambda x, y: x != y)]:
     row(_name, 2, _fn, compare(_sym), _bool, fold=True,
-        kink=Kink("jump", "x == y (branch boundary)"))
-row("not", 1, lambda x: not x, prefix("not ", 5), _bool, fold=True)
-row("and", 2, lambda x, y: x and y, infix("and", 4), _bool, fold=True)
-row("or", 2, lambda x, y: x or y, infix("or", 3), _bool, fold=True)
+        kink=Kink("jump", "x == y (branch boundary)"),
+        bindings=(on(np.logical_xor, bind=logical, arrays=True),) if _name == "ne" else ())
+row("not", 1, lambda x: not x, prefix("not ", 5), _bool, fold=True,
+    bindings=(on(np.logical_not, bind=logical, arrays=True),))
+row("and", 2, lambda x, y: x and y, infix("and", 4), _bool, fold=True,
+    bindings=(on(np.logical_and, bind=logical, arrays=True),))
+row("or", 2, lambda x, y: x or y, infix("or", 3), _bool, fold=True,
+    bindings=(on(np.logical_or, bind=logical, arrays=True),))
 
 # ---------------------------------------------------------------------------- conversions
 row("to_f64", 1, float, call("float"), _float, lambda b, o, x: (1.0,), fold=True,

@@ -15,7 +15,7 @@ import numpy as np
 from ..types import F64, I64
 from .bind import Deferred, as_float, on
 from .emit import call, cond
-from .scalar_rows import E, _float, _over, _tie_weights
+from .scalar_rows import E, _bool, _float, _over, _tie_weights
 from .table import Kink, row
 
 _LN2 = math.log(2.0)
@@ -239,5 +239,11 @@ row("kl_div", 2, _f("kl_div"), _helper("kl_div"), _float,
     kink=Kink("singular", "x == 0 or y == 0", convention=_XLOG0), elementwise=True,
     bindings=(_sp("kl_div", bind=as_float(2)),),
     doc="x log(x / y) - x + y, y where x == 0")
+
+# ---------------------------------------------------------------------------- float tests
+for _name in ("isnan", "isinf", "isfinite"):
+    row(_name, 1, getattr(math, _name), call(f"math.{_name}"), _bool, elementwise=True,
+        bindings=(getattr(np, _name), getattr(math, _name)),
+        doc=f"np.{_name}(x): a bool (arrays: a mask); no derivative")
 
 __all__: list = []
