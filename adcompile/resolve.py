@@ -283,7 +283,8 @@ class Callee:
     np.clip); calls answered by a row of the primitive table are the row's Bindings."""
     kind: str           # the frontend's handler key: "range", "len", "construct", "reduce",
     #                     "shape" (shapes.py), "make" (constructors.py), "clip",
-    #                     "index" (fancy.py: np.take, np.nonzero, np.add.at)
+    #                     "index" (fancy.py: np.take, np.nonzero, np.add.at), "compose"
+    #                     (compositions.py: np.diff, np.roll, np.interp, ...)
     prim: str = ""
     label: str = ""     # how the user wrote it, for messages
 
@@ -291,6 +292,11 @@ class Callee:
 _SHAPES = ("reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims", "atleast_1d",
            "atleast_2d", "atleast_3d", "concatenate", "stack", "hstack", "vstack", "split",
            "hsplit", "vsplit")
+
+
+_COMPOSED = ("diff", "flip", "fliplr", "flipud", "roll", "cross", "inner", "average", "ptp",
+             "count_nonzero", "polyval", "column_stack", "meshgrid", "triu_indices",
+             "tril_indices", "diag_indices", "searchsorted", "interp")   # compositions.py
 
 
 def _table() -> dict:
@@ -322,6 +328,7 @@ def _table() -> dict:
         **{getattr(special, n): Callee("reduce", n, f"scipy.special.{n}") for n in (
             "logsumexp", "softmax", "log_softmax")},
         **{getattr(np, n): Callee("shape", n, f"np.{n}") for n in _SHAPES},
+        **{getattr(np, n): Callee("compose", n, f"np.{n}") for n in _COMPOSED},
         **{getattr(np, n): Callee("make", n, f"np.{n}") for n in (
             "eye", "identity", "linspace", "full_like", "diag", "tri", "triu", "tril")},
     })

@@ -163,6 +163,8 @@ class Calls:
             return cx.shapes.call(callee.prim, node)
         if callee.kind == "make":
             return cx.constructors.call(callee.prim, node)
+        if callee.kind == "compose":
+            return cx.compositions.call(callee.prim, node)
         if callee.kind == "index":
             return self.call_index(callee, node)
         if callee.kind == "clip":

@@ -50,10 +50,11 @@ class Constructors:
         self.cx = cx
         self.node = None                 # the call being lowered
 
-    def arguments(self, name, node) -> dict:
-        """The call's arguments by parameter name (AST nodes)."""
+    def arguments(self, name, node, signatures=None) -> dict:
+        """The call's arguments by parameter name (AST nodes), by `signatures` (this
+        module's SIGNATURES when not given)."""
         cx = self.cx
-        params = SIGNATURES[name]
+        params = (signatures or SIGNATURES)[name]
         if len(node.args) > len(params):
             cx.type_error(node, f"np.{name}() takes at most {len(params)} arguments")
         out = dict(zip(params, node.args))

@@ -41,6 +41,7 @@ from .loops import Loops
 from .state import ArrayObjects, CopyRecords, Frame
 from .statements import Statements
 from .syntax import unsupported
+from .compositions import Compositions
 from .fancy import Fancy
 from .views import Views
 
@@ -68,6 +69,7 @@ class Context:
         self.shapes = Shapes(self)
         self.reductions = Reductions(self)
         self.constructors = Constructors(self)
+        self.compositions = Compositions(self)
         self.binder = BinderLowering(self)     # what the primitive rows' binders may use
         self.infer = Infer(self)               # what loops carry, before they are lowered
         self.captured = Captured(self, b.block)   # arrays read from outside: parameters

@@ -352,6 +352,14 @@ row("nonzero", 1, lambda m, axis=0, **_: np.nonzero(m)[axis], Emit(_nonzero_emit
         "C order (boolean-mask indexing and one-argument np.where read through them)",
     operands="arrays")
 
+row("searchsorted", 2, lambda a, v, right=False, **_: int(np.searchsorted(
+        a, v, side="right" if right else "left")),
+    Emit(lambda op, arg: (f"np.searchsorted({arg(0, 0)}, {arg(1, 0)}, side="
+                          f"{'right' if op.attrs.get('right') else 'left'!r})", ATOM)),
+    _int, cost=E, takes_attrs=True,
+    doc="where v goes in the sorted vector a (np.searchsorted, np.interp's segment); an int",
+    operands="arrays")
+
 row("lane", 2, lambda a, j: a[j], "{0}[{1}]",
     lambda a, j, **_: Array(a.type.dtype, a.type.ndim - 1),
     doc="a[j]: lane j of a driver's seed array (a view of one direction); not differentiated",

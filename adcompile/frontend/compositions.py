@@ -1,0 +1,330 @@
+"""NumPy functions written as compositions of what the frontend already lowers.
+
+np.diff (views subtracted), np.flip/fliplr/flipud (reversed views), np.roll (an index
+map), np.cross (components of views, stacked), np.inner, np.average, np.ptp,
+np.count_nonzero, np.polyval (Horner's loop), np.column_stack, np.meshgrid (index maps),
+np.triu_indices/tril_indices/diag_indices (masks' nonzero), np.searchsorted and np.interp
+(a binary search per element: the `searchsorted` row). Their derivatives are those of the
+parts: nothing here needs a rule of its own.
+"""
+from __future__ import annotations
+
+import ast
+
+from ..builder import const_value
+from ..types import BOOL, F64, I64, is_scalar
+from .constructors import Gen
+from .shapes import Remap
+from .state import convert
+from .syntax import tname
+
+SIGNATURES = {
+    "diff": ("a", "n", "axis"), "flip": ("m", "axis"), "fliplr": ("m",), "flipud": ("m",),
+    "roll": ("a", "shift", "axis"), "cross": ("a", "b"), "inner": ("a", "b"),
+    "average": ("a", "axis", "weights"), "ptp": ("a", "axis"), "count_nonzero": ("a",),
+    "polyval": ("p", "x"), "column_stack": ("tup",), "meshgrid": ("x", "y"),
+    "triu_indices": ("n", "k", "m"), "tril_indices": ("n", "k", "m"),
+    "diag_indices": ("n",), "searchsorted": ("a", "v", "side"), "interp": ("x", "xp", "fp"),
+}
+NAMES = tuple(SIGNATURES)
+
+
+def _whole(b, d):
+    return ("slice", b.const(0), b.const(1), d)
+
+
+class Compositions:
+    """Lowers the calls of NAMES."""
+
+    def __init__(self, cx):
+        self.cx = cx
+
+    def call(self, name, node):
+        cx = self.cx
+        con = cx.constructors
+        con.node = node
+        cx.shapes.node = node
+        a = con.arguments(name, node, SIGNATURES)
+        return getattr(self, name)(a, node)
+
+    # ------------------------------------------------------------------ helpers
+    def array(self, a, key, name):
+        cx = self.cx
+        node = a.get(key)
+        v = cx.exprs.expr(node) if node is not None else None
+        if isinstance(node, ast.List):
+            v = cx.arrays.list_literal(node)
+        if v is None or isinstance(v, tuple) or not cx.lazy.is_array(v):
+            cx.type_error(node or cx.constructors.node, f"np.{name}() needs an array, got "
+                                                       f"{tname(v)}")
+        return cx.lazy.as_expr(v)
+
+    def axis(self, a, key, ndim, default):
+        cx = self.cx
+        node = a.get(key)
+        if node is None or isinstance(node, ast.Constant) and node.value is None:
+            return default
+        k = cx.shapes.const_int(cx.exprs.expr(node), node, "axis")
+        return cx.shapes.axis_of(k, ndim, node)
+
+    def sliced(self, x, axis, slc, node):
+        """x with the Python slice `slc` (an ast.Slice) along one axis: a view."""
+        cx = self.cx
+        view = cx.views.view_of(x, node)
+        dims = view.dims(cx)
+        parts = [_whole(cx.b, d) for d in dims]
+        parts[axis] = ("slice",) + cx.views.slice_of(slc, dims[axis], node)
+        return cx.views.compose(view, parts)
+
+    @staticmethod
+    def slc(lower=None, upper=None, step=None):
+        const = (lambda v: None if v is None else ast.Constant(v))
+        return ast.Slice(lower=const(lower), upper=const(upper), step=const(step))
+
+    # ------------------------------------------------------------------ the functions
+    def diff(self, a, node):
+        cx = self.cx
+        x = self.array(a, "a", "diff")
+        n = cx.shapes.const_int(cx.exprs.expr(a["n"]), a["n"], "n") if "n" in a else 1
+        axis = self.axis(a, "axis", x.ndim, x.ndim - 1)
+        for _ in range(n):
+            x = cx.lazy.elementwise("sub", [self.sliced(x, axis, self.slc(1), node),
+                                            self.sliced(x, axis, self.slc(None, -1), node)],
+                                    node)
+        return x
+
+    def flip(self, a, node, axes=None):
+        x = self.array(a, "m", "flip")
+        if axes is None:
+            k = self.axis(a, "axis", x.ndim, None)
+            axes = range(x.ndim) if k is None else [k]
+        for k in axes:
+            x = self.sliced(x, k, self.slc(None, None, -1), node)
+        return x
+
+    def fliplr(self, a, node):
+        return self.flip(a, node, [1])
+
+    def flipud(self, a, node):
+        return self.flip(a, node, [0])
+
+    def roll(self, a, node):
+        cx = self.cx
+        b = cx.b
+        x = self.array(a, "a", "roll")
+        shift = cx.constructors.integer(a.get("shift"), what="shift")
+        axis = self.axis(a, "axis", x.ndim, None)
+        shape = x.dims(cx)
+        if axis is None:                         # of the flattened array, shape kept
+            flat = cx.shapes.reshape(x, [b.const(-1)], node) if x.ndim > 1 else x
+            rolled = cx.lazy.materialize(self._roll(flat, 0, shift))
+            return cx.shapes.reshape(cx.lazy.as_expr(rolled), shape, node) \
+                if x.ndim > 1 else rolled
+        return self._roll(x, axis, shift)
+
+    def _roll(self, x, axis, shift):
+        cx = self.cx
+        b = cx.b
+        dims = x.dims(cx)
+        n = dims[axis]
+
+        def fn(cx, idx):
+            out = list(idx)
+            out[axis] = b.prim("mod", b.prim("sub", idx[axis], shift), n)
+            return out
+        return Remap(x, dims, [x.unit(k) for k in range(x.ndim)], fn, None, "a rolled array",
+                     x.dtype)
+
+    def cross(self, a, node):
+        """np.cross of 3-vectors (along the last axis, broadcast)."""
+        cx = self.cx
+        u, v = self.array(a, "a", "cross"), self.array(a, "b", "cross")
+        comp = []
+        for w in (u, v):
+            comp.append([self._last_at(w, j, node) for j in range(3)])
+        (u0, u1, u2), (v0, v1, v2) = comp
+        lz = cx.lazy
+
+        def minus(p, q, r, s):
+            return lz.elementwise("sub", [lz.elementwise("mul", [p, q], node),
+                                          lz.elementwise("mul", [r, s], node)], node)
+        parts = [minus(u1, v2, u2, v1), minus(u2, v0, u0, v2), minus(u0, v1, u1, v0)]
+        if u.ndim == 1 and v.ndim == 1:
+            return cx.b.prim("array_of", *parts) if all(
+                is_scalar(getattr(p, "type", None)) for p in parts) else None
+        nd = max(u.ndim, v.ndim)
+        cols = [cx.shapes.insert_axes(lz.as_expr(p), [nd - 1]) for p in parts]
+        return cx.shapes.concatenate(cols, nd - 1, node)
+
+    def _last_at(self, w, j, node):
+        """w[..., j]: an element of a vector, a view otherwise."""
+        cx = self.cx
+        nodes = [self.slc()] * (w.ndim - 1) + [ast.Constant(j)]
+        sub = ast.copy_location(ast.Subscript(node, ast.Tuple(nodes, ast.Load()), ast.Load()),
+                                node)
+        return cx.views.array_subscript(w, sub, (nodes, [None] * (w.ndim - 1) +
+                                                 [cx.b.const(j)]))
+
+    def inner(self, a, node):
+        cx = self.cx
+        u, v = self.array(a, "a", "inner"), self.array(a, "b", "inner")
+        if u.ndim == 1 and v.ndim == 1:
+            return cx.lazy.reduction("sum", cx.lazy.elementwise("mul", [u, v], node), None,
+                                     node)
+        if u.ndim <= 2 and v.ndim <= 2:
+            return cx.lazy.matmul(u, cx.views.array_attribute(v, ast.Attribute(
+                attr="T")) if v.ndim == 2 else v, node)
+        cx.unsupported(node, "np.inner() of arrays of more than 2 dimensions is not "
+                             "supported", "use np.einsum or np.tensordot")
+
+    def average(self, a, node):
+        cx = self.cx
+        x = self.array(a, "a", "average")
+        axis = self.axis(a, "axis", x.ndim, None)
+        red = cx.reductions
+        axes = list(range(x.ndim)) if axis is None else [axis]
+        if a.get("weights") is None or isinstance(a["weights"], ast.Constant) and \
+                a["weights"].value is None:
+            return red.reduce("mean", x, axes, False, node)
+        w = self.array(a, "weights", "average")
+        if w.ndim == 1 and x.ndim > 1 and axis is not None:     # weights along the axis
+            w = cx.shapes.insert_axes(w, [k for k in range(x.ndim) if k != axis])
+        top = red.reduce("sum", cx.lazy.elementwise("mul", [x, w], node), axes, False, node)
+        full = cx.lazy.elementwise("add", [w, cx.lazy.elementwise(
+            "mul", [x, cx.b.const(0.0)], node)], node)
+        bottom = red.reduce("sum", full, axes, False, node)
+        return cx.lazy.elementwise("div", [top, bottom], node) if cx.lazy.is_array(top) \
+            else cx.b.prim("div", top, bottom)
+
+    def ptp(self, a, node):
+        cx = self.cx
+        x = self.array(a, "a", "ptp")
+        axis = self.axis(a, "axis", x.ndim, None)
+        axes = list(range(x.ndim)) if axis is None else [axis]
+        hi = cx.reductions.reduce("max", x, axes, False, node)
+        lo = cx.reductions.reduce("min", x, axes, False, node)
+        return cx.lazy.elementwise("sub", [hi, lo], node) if cx.lazy.is_array(hi) \
+            else cx.b.prim("sub", hi, lo)
+
+    def count_nonzero(self, a, node):
+        cx = self.cx
+        x = self.array(a, "a", "count_nonzero")
+        truth = x if x.dtype == BOOL else cx.lazy.elementwise(
+            "ne", [x, cx.b.const(0.0 if x.dtype == F64 else 0)], node)
+        return cx.lazy.reduction("sum", cx.lazy.elementwise(
+            "add", [truth, cx.b.const(0)], node), None, node)
+
+    def polyval(self, a, node):
+        """Horner's rule over the coefficients (highest power first), for a number or
+        elementwise over an array."""
+        cx = self.cx
+        b = cx.b
+        p = cx.lazy.materialize(self.array(a, "p", "polyval"))
+        x = cx.exprs.expr(a["x"]) if "x" in a else None
+        if x is None or isinstance(x, tuple):
+            cx.type_error(node, f"np.polyval() needs x, got {tname(x)}")
+        n = b.prim("dim", p, b.const(0))
+
+        def horner(xv):
+            (y,) = cx.lazy.for_nest([n], [b.const(0.0)], lambda idx, c: [
+                b.prim("add", b.prim("mul", c[0], xv), convert(b, b.prim("index", p, *idx),
+                                                              F64))])
+            return y
+        if not cx.lazy.is_array(x):
+            return horner(convert(b, x, F64))
+        xe = cx.lazy.as_expr(x)
+        return cx.constructors.make(xe.dims(cx), lambda idx: horner(convert(
+            b, xe.gen(cx, idx), F64)), F64, node)
+
+    def column_stack(self, a, node):
+        cx = self.cx
+        parts = cx.shapes.sequence(a["tup"], "np.column_stack")
+        cols = [cx.shapes.insert_axes(p, [1]) if p.ndim == 1 else p for p in parts]
+        return cx.shapes.concatenate(cols, 1, node)
+
+    def meshgrid(self, a, node):
+        """np.meshgrid(x, y) with indexing='xy': X[i, j] = x[j], Y[i, j] = y[i]."""
+        cx = self.cx
+        x, y = self.array(a, "x", "meshgrid"), self.array(a, "y", "meshgrid")
+        if x.ndim != 1 or y.ndim != 1:
+            cx.unsupported(node, "np.meshgrid() of two vectors only")
+        nx, ny = x.dims(cx)[0], y.dims(cx)[0]
+        X = Remap(x, [ny, nx], [False, False], lambda cx, idx: [idx[1]], None, "a grid",
+                  x.dtype)
+        Y = Remap(y, [ny, nx], [False, False], lambda cx, idx: [idx[0]], None, "a grid",
+                  y.dtype)
+        return cx.lazy.materialize(X), cx.lazy.materialize(Y)
+
+    def _tri_indices(self, a, node, test):
+        cx = self.cx
+        b = cx.b
+        n = cx.constructors.integer(a.get("n"), what="n")
+        k = cx.constructors.integer(a.get("k"), 0, what="k")
+        m = cx.constructors.integer(a.get("m"), what="m") if "m" in a else n
+        mask = Gen([n, m], lambda idx: b.prim(test, idx[1], b.prim("add", idx[0], k)), BOOL)
+        return cx.fancy.nonzero(mask, node, "np.triu_indices")
+
+    def triu_indices(self, a, node):
+        return self._tri_indices(a, node, "ge")
+
+    def tril_indices(self, a, node):
+        return self._tri_indices(a, node, "le")
+
+    def diag_indices(self, a, node):
+        cx = self.cx
+        n = cx.constructors.integer(a.get("n"), what="n")
+        ar = cx.arrays.new_object(cx.b.prim("arange", cx.b.const(0), n, cx.b.const(1)))
+        return ar, ar
+
+    def searchsorted(self, a, node):
+        cx = self.cx
+        b = cx.b
+        sorted_ = cx.lazy.materialize(self.array(a, "a", "searchsorted"))
+        side = "left"
+        if "side" in a:
+            side = a["side"].value if isinstance(a["side"], ast.Constant) else None
+            if side not in ("left", "right"):
+                cx.type_error(a["side"], "side must be 'left' or 'right'")
+        v = cx.exprs.expr(a["v"]) if "v" in a else None
+        if v is None or isinstance(v, tuple):
+            cx.type_error(node, f"np.searchsorted() needs values, got {tname(v)}")
+        if not cx.lazy.is_array(v):
+            return b.prim("searchsorted", sorted_, convert(b, v, F64), right=side == "right")
+        ve = cx.lazy.as_expr(v)
+        return Gen(ve.dims(cx), lambda idx: b.prim("searchsorted", sorted_, convert(
+            b, ve.gen(cx, idx), F64), right=side == "right"), I64)
+
+    def interp(self, a, node):
+        """np.interp(x, xp, fp): linear between the points, fp[0] / fp[-1] beyond them."""
+        cx = self.cx
+        b = cx.b
+        xp = cx.lazy.materialize(self.array(a, "xp", "interp"))
+        fp = cx.lazy.materialize(self.array(a, "fp", "interp"))
+        x = cx.exprs.expr(a["x"]) if "x" in a else None
+        if x is None or isinstance(x, tuple):
+            cx.type_error(node, f"np.interp() needs x, got {tname(x)}")
+        n = b.prim("same_size", b.prim("dim", xp, b.const(0)), b.prim("dim", fp, b.const(0)),
+                   where=cx.where(node, "fp and xp are not of the same length"))
+
+        def at(xv):
+            xv = convert(b, xv, F64)
+            j = b.prim("searchsorted", xp, xv, right=True)           # xp[j-1] <= x < xp[j]
+            lo = b.prim("npmin", b.prim("npmax", b.prim("sub", j, b.const(1)), b.const(0)),
+                        b.prim("sub", n, b.const(2)))
+            hi = b.prim("add", lo, b.const(1))
+            x0, x1 = b.prim("index", xp, lo), b.prim("index", xp, hi)
+            f0, f1 = b.prim("index", fp, lo), b.prim("index", fp, hi)
+            t = b.prim("div", b.prim("sub", xv, x0), b.prim("sub", x1, x0))
+            inside = b.prim("add", f0, b.prim("mul", t, b.prim("sub", f1, f0)))
+            first = b.prim("index", fp, b.const(0))
+            last = b.prim("index", fp, b.prim("sub", n, b.const(1)))
+            return b.prim("select", b.prim("lt", xv, b.prim("index", xp, b.const(0))), first,
+                          b.prim("select", b.prim("ge", xv, b.prim(
+                              "index", xp, b.prim("sub", n, b.const(1)))), last, inside))
+        if not cx.lazy.is_array(x):
+            return at(x)
+        xe = cx.lazy.as_expr(x)
+        return cx.constructors.make(xe.dims(cx), lambda idx: at(xe.gen(cx, idx)), F64, node)
+
+
+__all__ = ["Compositions", "NAMES"]

@@ -1,0 +1,116 @@
+"""NumPy functions lowered as compositions (frontend/compositions.py): np.diff, flip, roll,
+cross, inner, average, ptp, count_nonzero, polyval, column_stack, meshgrid, triu/tril/diag
+indices, searchsorted, interp; against NumPy's value and central differences in both modes
+(compiled and not), interp at its knots (the conventions), and the located errors."""
+import numpy as np
+import pytest
+
+import adcompile as ad
+from gradcheck import check_like_numpy
+
+R = np.random.default_rng(9)
+X = R.uniform(0.2, 1.5, 6)
+A = R.uniform(0.2, 1.5, (4, 3))
+U = R.normal(size=3)
+V = R.normal(size=(5, 3))
+KNOTS = np.array([0.0, 0.5, 1.0, 2.0])
+
+
+def f_diff(x, A):
+    return np.sum(np.diff(x) ** 2) + np.sum(np.diff(A, axis=0) * 2) + np.sum(np.diff(x, n=2) ** 3)
+
+
+def f_flip(x, A):
+    return np.sum(np.flip(x) * x) + np.sum(np.fliplr(A) * A) + np.sum(np.flipud(A)[0]) + \
+        np.sum(np.flip(A, axis=0) ** 2 * A)
+
+
+def f_roll(x, A):
+    return np.sum(np.roll(x, 2) * x) + np.sum(np.roll(A, -1, axis=1) * A) + \
+        np.sum(np.roll(A, 5) * A)
+
+
+def f_cross(u, V):
+    return np.sum(np.cross(u, u * 2 + 1)) + np.sum(np.cross(V, u) ** 2)
+
+
+def f_inner(x, A):
+    return np.inner(x, x) + np.sum(np.inner(A, A))
+
+
+def f_average(x, A):
+    return np.average(x) + np.average(x, weights=np.arange(6.0) + 1) + \
+        np.sum(np.average(A, axis=1, weights=np.array([1.0, 2.0, 3.0])))
+
+
+def f_ptp(x, A):
+    return np.ptp(x) + np.sum(np.ptp(A, axis=0)) + np.count_nonzero(x > 0.5) * x[0]
+
+
+def f_polyval(x, A):
+    return np.polyval(x, 0.7) + np.sum(np.polyval(x[:3], A))
+
+
+def f_column_stack(x, A):
+    return np.sum(np.column_stack((x[:4], A)) ** 2)
+
+
+def f_meshgrid(x, A):
+    X, Y = np.meshgrid(x, x[:3])
+    return np.sum(X * Y ** 2) + np.sum(A * Y[:, :1].T)
+
+
+def f_tri_indices(x, A):
+    i, j = np.triu_indices(3, 1)
+    k, m = np.tril_indices(4)
+    d = np.diag_indices(3)
+    return np.sum(A[i, j]) + np.sum(A[:3][d] ** 2) + np.sum(np.outer(x, x)[k, m])
+
+
+def f_interp(x, A):
+    return np.sum(np.interp(A, KNOTS, x[:4])) + np.interp(0.7, KNOTS, x[:4] ** 2) + \
+        np.sum(np.searchsorted(KNOTS, A)) * x[5] + np.sum(np.searchsorted(KNOTS, A, side="right"))
+
+
+CASES = [(f_diff, (X, A)), (f_flip, (X, A)), (f_roll, (X, A)), (f_cross, (U, V)),
+         (f_inner, (X, A)), (f_average, (X, A)), (f_ptp, (X, A)), (f_polyval, (X, A)),
+         (f_column_stack, (X, A)), (f_meshgrid, (X, A)), (f_tri_indices, (X, A)),
+         (f_interp, (X, A))]
+
+
+@pytest.mark.parametrize("func,args", CASES, ids=[c[0].__name__ for c in CASES])
+def test_against_numpy_and_finite_differences(func, args):
+    check_like_numpy(func, args, wrt=(0, 1), jits=(False,))
+
+
+@pytest.mark.parametrize("func,args", [CASES[2], CASES[3], CASES[7], CASES[11]],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_compiled(func, args):
+    check_like_numpy(func, args, wrt=(0, 1), jits=(True,))
+
+
+def interp_at(t, fp):
+    return np.interp(t, KNOTS, fp)
+
+
+def test_interp_at_knots_and_beyond():
+    """At a knot the slope of the segment to its right is used (the segment the value is
+    computed on); before the first and after the last knot the value is constant."""
+    fp = np.array([0.0, 1.0, 3.0, 3.5])
+    slopes = {0.5: 4.0, 1.0: 0.5, -1.0: 0.0, 2.0: 0.0, 3.0: 0.0, 0.0: 2.0}
+    for mode in ("reverse", "forward"):
+        for t, slope in slopes.items():
+            g = ad.grad(interp_at, mode=mode, jit=False)(t, fp)
+            assert g == slope, (mode, t, g)
+    for t in (-1.0, 0.25, 0.5, 1.5, 2.0, 3.0):
+        assert ad.value_and_grad(interp_at, jit=False)(t, fp)[0] == np.interp(t, KNOTS, fp)
+
+
+def unequal_interp(x):
+    return np.interp(0.5, np.array([0.0, 1.0]), x)
+
+
+def test_interp_lengths_must_match():
+    with pytest.raises(ad.ShapeError, match="same length") as info:
+        ad.grad(unequal_interp, jit=False)(np.ones(3))
+    assert "test_numpy_compositions.py" in str(info.value)
