@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 
-from ..builder import const_value
 from ..types import BOOL, F64, I64, is_scalar
 from .constructors import Gen
 from .shapes import Remap

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 
-from ..types import F64, I64
+from ..types import F64
 
 
 def operands(low, call, count, ranks, keywords=()):
