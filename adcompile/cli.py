@@ -11,7 +11,6 @@ import argparse
 import ast
 import importlib.util
 import os
-import re
 import sys
 
 from .errors import AdCompileError

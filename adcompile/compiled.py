@@ -55,11 +55,19 @@ class Compiled:
     view: object = None       # the structured.FlatView its conventions see (then)
     captured: tuple = ()      # arrays read from outside: (Scope, name, attrs), fetched per call
     watches: tuple = ()       # the Scopes whose data reads a call checks (fresh())
+    effects: tuple = ()       # counters updated on objects per call (Function.effects)
 
     def fresh(self) -> bool:
         """Do the numbers, strings and attributes it baked in still hold (and the arrays
         it reads at every call keep their types)? Cheap: checked at every call."""
         return all(s.data_unchanged() for s in self.watches)
+
+    def apply_effects(self):
+        """What the function does to objects (self.nfev += 1), done here, in Python."""
+        for scope, name, attrs, op, amount in self.effects:
+            obj = scope.fetch(name, attrs[:-1])
+            old = getattr(obj, attrs[-1])
+            setattr(obj, attrs[-1], old + amount if op == "add" else old - amount)
 
     def outside(self) -> list:
         """The current values of the arrays it reads from outside (after the parameters)."""
@@ -116,7 +124,8 @@ def compile_build(build: Build, types: tuple, jit: bool, scopes, layout=None,
     return Compiled(tuple(types), primal, build.entry, source,
                     path, func, len(primal.results), tuple(p.type for p in build.entry.params),
                     tuple(scopes), MappingProxyType(dict(build.facts)), layout, view,
-                    tuple(primal.captured), tuple(s for s in scopes if s.reads_data))
+                    tuple(primal.captured), tuple(s for s in scopes if s.reads_data),
+                    tuple(primal.effects))
 
 
 def _format_all(fn: Function) -> str:

@@ -262,6 +262,8 @@ class Function:
     #                            other transforms differentiate it by forward mode
     captured: tuple = ()       # the parameters after the user's: arrays read from outside,
     #                            (resolve.Scope, name, attributes) each (frontend/captured.py)
+    effects: tuple = ()        # counters the function updates on objects (self.nfev += 1):
+    #                            (Scope, name, attributes, op, number), applied per call
 
     @property
     def results(self) -> list:

@@ -296,7 +296,8 @@ _SHAPES = ("reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims"
 
 _COMPOSED = ("diff", "flip", "fliplr", "flipud", "roll", "cross", "inner", "average", "ptp",
              "count_nonzero", "polyval", "column_stack", "meshgrid", "triu_indices",
-             "tril_indices", "diag_indices", "searchsorted", "interp")   # compositions.py
+             "tril_indices", "diag_indices", "searchsorted", "interp", "repeat", "tile",
+             "nan_to_num", "isclose", "allclose")                     # compositions.py
 
 
 def _table() -> dict:
@@ -315,6 +316,8 @@ def _table() -> dict:
         **{getattr(np, n): Callee("construct", n, f"np.{n}") for n in (
             "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
             "arange", "array", "copy")},
+        **{getattr(np, n): Callee("construct", "asarray", f"np.{n}") for n in (
+            "asarray", "asanyarray", "ascontiguousarray")},
         **{getattr(np, n): Callee("reduce", n, f"np.{n}") for n in (
             "sum", "mean", "prod", "max", "min")},
         **{getattr(np, n): Callee("reduce", n, f"np.{n}") for n in (

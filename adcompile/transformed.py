@@ -42,15 +42,11 @@ class Transformed:
         self.transform = transform
         self.jit = jit
         self.signature = shared_signature(func) if shared else inspect.signature(func)
-        self.params = list(self.signature.parameters)
-        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-               for p in self.signature.parameters.values()):
-            from .frontend import check_signature
-            from .resolve import function_source
-            try:
-                check_signature(function_source(func))
-            except AdCompileError as exc:
-                raise _clean(exc) from None
+        variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        self.params = [n for n, p in self.signature.parameters.items() if p.kind not in variadic]
+        # `def fun(self, x, *args)`: compiled for calls that pass nothing to *args (an
+        # empty tuple in the function; **kwargs an empty dict)
+        self.variadic = [n for n, p in self.signature.parameters.items() if p.kind in variadic]
         self.wrt, self.single = _normalise_wrt(wrt, self.params, func)
         self.rng = None if seed is None else np.random.default_rng(seed)
         self._specs = shared_specialisations(func, (transform, self.wrt, jit,
@@ -92,7 +88,8 @@ class Transformed:
         types, values = self._typed(values)
         compiled = self._specialise(types)
         out = self.run(compiled, values, rest)
-        if call.fast and not kwargs and len(args) == len(self.params):
+        if call.fast and not kwargs and len(args) == len(self.params) and \
+                not compiled.effects:            # counters (self.nfev += 1): run() applies
             if compiled.layout is not None:      # keyed by structure and dtypes
                 self._specs.fast[tuple(map(_struct_key, args))] = compiled
             elif all(type(a) in (float, int, bool) for a in args):
@@ -108,6 +105,8 @@ class Transformed:
         rebuilt into their structure."""
         call = self.transform.call
         layout = compiled.layout
+        if compiled.effects:
+            compiled.apply_effects()
         if layout is None:
             extra = call.extra(self, compiled, values, rest)
             return call.package(self, run_compiled(
@@ -148,6 +147,14 @@ class Transformed:
         except TypeError as exc:
             raise AdTypeError(f"{self.func.__name__}(): {exc}", self._def_loc()) from None
         bound.apply_defaults()
+        for n in self.variadic:
+            if bound.arguments.get(n):
+                stars = "*" if self.signature.parameters[n].kind == \
+                    inspect.Parameter.VAR_POSITIONAL else "**"
+                raise AdTypeError(f"{self.func.__name__}(): values passed to {stars}{n} are "
+                                  "not supported: the compiled function takes its named "
+                                  "parameters", self._def_loc(),
+                                  hint="give the values parameters of their own")
         return [bound.arguments[n] for n in self.params]
 
     # -- compiling -----------------------------------------------------------------------

@@ -573,7 +573,7 @@ def tuple_out_of_range(x):
 
 
 def tuple_variable_index(x):
-    t = (x[0], x[1])
+    t = (x[0], x)
     return t[len(x) - 2]
 '''
 

@@ -72,10 +72,49 @@ def f_interp(x, A):
         np.sum(np.searchsorted(KNOTS, A)) * x[5] + np.sum(np.searchsorted(KNOTS, A, side="right"))
 
 
+def f_methods(x, A):
+    return x.dot(x) + np.sum(A.dot(x[:3])) + np.sum(A.T.dot(x[:4])) + \
+        np.sum(x.clip(0.4, 1.0)) + np.sum(x.round(1) * x) + np.sum(x.take(np.array([0, 5])) ** 2) + \
+        np.sum(x[(x > 0.5).nonzero()]) + np.sum(x.astype(float) * x) + \
+        np.sum(x.astype(int) * x) + np.sum(x.repeat(2)[:3] ** 2)
+
+
+def f_builtins(x, A):
+    return sum(x) * max(x) - min(x) + np.sum(sum(A) ** 2) + max(x[0], x[1])
+
+
+def f_round_tile_repeat(x, A):
+    return np.sum(np.round(x, 1) * x) + np.around(x[0] * 3.14159, 2) + \
+        np.sum(np.tile(A, (2, 1)) * np.tile(x[:3], (8, 1))) + \
+        np.sum(np.repeat(A, 2, axis=1) ** 2) + np.sum(np.tile(x[:2], 3) * x)
+
+
+def f_nan_to_num_isclose(x, A):
+    r = np.nan_to_num(x / (x - x[0]))
+    same = np.isclose(x, x + 1e-12)
+    return np.sum(r[1:] * x[1:]) + np.sum(np.where(same, x, 0.0)) + \
+        float(np.allclose(A, A)) * x[2] + float(np.isclose(x[0], x[0] + 1.0)) * x[3]
+
+
+def f_constant_conditions(x, A):
+    s = 0.0
+    if x.ndim == 1:
+        s = np.sum(x ** 2)
+    else:
+        s = np.sum(x[0, :] ** 2)
+    s += A[0, 0] if A.ndim == 2 else A[0]
+    for i in range(3):
+        if A.ndim > 1 and i > 0:
+            s += A[i, 1] * x[i]
+    return s
+
+
 CASES = [(f_diff, (X, A)), (f_flip, (X, A)), (f_roll, (X, A)), (f_cross, (U, V)),
          (f_inner, (X, A)), (f_average, (X, A)), (f_ptp, (X, A)), (f_polyval, (X, A)),
          (f_column_stack, (X, A)), (f_meshgrid, (X, A)), (f_tri_indices, (X, A)),
-         (f_interp, (X, A))]
+         (f_interp, (X, A)), (f_methods, (X, A)), (f_builtins, (X, A)),
+         (f_round_tile_repeat, (X, A)), (f_nan_to_num_isclose, (X, A)),
+         (f_constant_conditions, (X, A))]
 
 
 @pytest.mark.parametrize("func,args", CASES, ids=[c[0].__name__ for c in CASES])

@@ -26,14 +26,13 @@ from ..passes.buffers import written_array_objects
 from ..structured import frontend_tree, leaf_paths, leaf_types
 from ..types import Array
 from ..valuetree import flatten, shape_of
-from .calls import check_signature, param_names
+from .calls import param_names, variadic
 from .context import Context
 
 
 def build_function(func, arg_types: list) -> Function:
     """Lower `func` for the given parameter types into one IR Function (lowered once)."""
     src = resolve.function_source(func)
-    check_signature(src)
     names = param_names(src)
     if len(names) != len(arg_types):
         raise AdTypeError(f"{src.name}() takes {len(names)} parameters, got {len(arg_types)} types")
@@ -55,6 +54,7 @@ def build_function(func, arg_types: list) -> Function:
             cx.arrays.new_object(copies[p])
     for n, (t, leaves) in trees.items():
         cx.env[n] = frontend_tree(t, [copies.get(v, v) for v in leaves])
+    cx.env.update(variadic(src))            # *args: (), **kwargs: {}
     result = cx.stmts.lower_body()
     for p, (scope, root, attrs) in zip(cx.captured.params, cx.captured.recipes):
         Rewriter.add_block_arg(body, p)          # read at every call, after the user's
@@ -65,7 +65,7 @@ def build_function(func, arg_types: list) -> Function:
         b.loc = None
         b.emit("return", flatten(result), [])
     fn = Function(src.name, params, body, src.filename, shape_of(result), src.loc,
-                  captured=tuple(cx.captured.recipes))
+                  captured=tuple(cx.captured.recipes), effects=tuple(cx.effects))
     fn.derivatives = tuple(dict.fromkeys(cx.derivatives))
     _keep_copies(fn, copies)
     returns = [n for n in ast.walk(src.node) if isinstance(n, ast.Return)]
@@ -88,4 +88,4 @@ def _keep_copies(fn: Function, copies: dict):
             p.hint = c.hint                # a rename of the copy (`y = v`) names the parameter
 
 
-__all__ = ["build_function", "check_signature", "param_names"]
+__all__ = ["build_function", "param_names", "variadic"]

@@ -318,27 +318,72 @@ class Arrays:
                 cx.type_error(node, "np.arange() takes 1 to 3 numbers")
             return self.new_object(b.prim("arange", *arange_operands(
                 b, args, dtype, lambda a, t: convert(b, a, t)), hint=""))
-        if kind == "array":
+        if kind in ("array", "asarray"):
+            lit = len(node.args) == 1 and isinstance(node.args[0], (ast.List, ast.Tuple))
+            if not lit and len(node.args) == 1 and not isinstance(
+                    node.args[0], (ast.ListComp, ast.GeneratorExp)):
+                return self.array_of_value(cx.exprs.expr(node.args[0]), kind, dtype, node)
             elems, shape = self.array_literal(node, args)
-            if elems and all(cx.lazy.is_array(e) for e in elems):     # np.array([x, y])
-                cx.shapes.node = node
-                rows = [cx.shapes.insert_axes(cx.lazy.as_expr(e), [0]) for e in elems]
-                stacked = cx.shapes.concatenate(rows, 0, node)
-                if dtype is not None and dtype != cx.lazy.as_expr(stacked).dtype:
-                    stacked = cx.lazy.elementwise("add", [stacked, b.const(ZERO[dtype])], node)
-                return cx.lazy.materialize(stacked)
-            t = dtype
-            if t is None:
-                t = F64 if any(e.type == F64 for e in elems) else I64
-            flat = self.new_object(b.prim("array_of", *[convert(b, e, t) for e in elems],
-                                          hint=""))
-            if len(shape) == 1:
-                return flat
-            cx.shapes.node = node                 # a nested list: its rows, reshaped
-            grid = cx.shapes.reshape(Leaf(flat), [b.const(n) for n in shape], node)
-            grid.view_base = None                 # a new array, not a view of `flat`
-            return cx.lazy.materialize(grid)
+            return self.from_elements(elems, shape, dtype, node)
         raise AssertionError(kind)
+
+    def array_of_value(self, v, kind, dtype, node):
+        """np.array(v) / np.asarray(v) of a name: an array (copied by np.array, itself for
+        np.asarray), or a tuple (a list bound to a name) of numbers, nested or of arrays;
+        a number (NumPy's 0-d array) is refused."""
+        cx = self.cx
+        if not isinstance(v, tuple) and cx.lazy.is_array(v):
+            x = cx.lazy.as_expr(v)
+            if dtype is not None and dtype != x.dtype:
+                return cx.lazy.materialize(cx.lazy.elementwise("add", [x, cx.b.const(
+                    ZERO[dtype])], node))
+            if kind == "asarray":
+                return v if not isinstance(v, ArrayExpr) or isinstance(v, View) else \
+                    cx.lazy.materialize(v)
+            return self.new_object(cx.b.prim("copy", cx.lazy.materialize(v), hint=""))
+        if not isinstance(v, tuple):
+            cx.unsupported(node, f"np.{kind}() of a number (a 0-d array) is not supported",
+                           "use the number itself, or np.array([x]) for a vector")
+        elems, shape = self.tuple_elements(v, node)
+        return self.from_elements(elems, shape, dtype, node)
+
+    def tuple_elements(self, v, node):
+        """The leaves and shape of a (nested) tuple of numbers or arrays; ragged: an error."""
+        cx = self.cx
+        if not v:
+            cx.unsupported(node, "an array of an empty list is not supported")
+        if all(isinstance(e, tuple) for e in v):
+            parts = [self.tuple_elements(e, node) for e in v]
+            if any(p[1] != parts[0][1] for p in parts):
+                cx.type_error(node, "an array of rows of different lengths",
+                              "every row of a nested list needs the same length")
+            return [x for p in parts for x in p[0]], [len(v)] + parts[0][1]
+        if any(isinstance(e, tuple) for e in v):
+            cx.type_error(node, "an array of a list mixing numbers and lists")
+        return list(v), [len(v)]
+
+    def from_elements(self, elems, shape, dtype, node):
+        """The array of the leaves of a (nested) list: numbers, or arrays stacked."""
+        cx = self.cx
+        b = cx.b
+        if elems and all(cx.lazy.is_array(e) for e in elems):     # np.array([x, y])
+            cx.shapes.node = node
+            rows = [cx.shapes.insert_axes(cx.lazy.as_expr(e), [0]) for e in elems]
+            stacked = cx.shapes.concatenate(rows, 0, node)
+            if dtype is not None and dtype != cx.lazy.as_expr(stacked).dtype:
+                stacked = cx.lazy.elementwise("add", [stacked, b.const(ZERO[dtype])], node)
+            return cx.lazy.materialize(stacked)
+        t = dtype
+        if t is None:
+            t = F64 if any(e.type == F64 for e in elems) else I64
+        flat = self.new_object(b.prim("array_of", *[convert(b, e, t) for e in elems],
+                                      hint=""))
+        if len(shape) == 1:
+            return flat
+        cx.shapes.node = node                 # a nested list: its rows, reshaped
+        grid = cx.shapes.reshape(Leaf(flat), [b.const(n) for n in shape], node)
+        grid.view_base = None                 # a new array, not a view of `flat`
+        return cx.lazy.materialize(grid)
 
     def list_literal(self, node):
         """x[[0, 2, 2]]: a list in a subscript is an index array (or a mask), as np.array."""

@@ -2,6 +2,7 @@
 arm rebinds are merged (the if op's results), with their types joined."""
 from __future__ import annotations
 
+from ..builder import const_value
 from ..ir import Block, IfOp, Value
 from ..types import Array
 from ..valuetree import flatten, unflatten
@@ -17,8 +18,14 @@ class Branches:
         self.cx = cx
 
     def branch(self, cond: Value, then_fn, else_fn):
-        """Lower an if/else whose arms update cx.env; merge the assigned names."""
+        """Lower an if/else whose arms update cx.env; merge the assigned names. A condition
+        known at compile time (`if x.ndim == 1:`, `if len(x.shape) > 1:`) lowers only the
+        arm it takes: the other may not even type (x[0, 0] of a vector)."""
         cx = self.cx
+        known = const_value(cond)
+        if isinstance(known, (bool, int)):
+            (then_fn if known else else_fn)()
+            return
         b, arrays, views = cx.b, cx.arrays, cx.views
         env0 = cx.env
         arms = []

@@ -4,6 +4,7 @@ which is inlined: its body is lowered in a frame of its own, into the caller's I
 from __future__ import annotations
 
 import ast
+import builtins
 import math
 
 import numpy as np
@@ -12,10 +13,11 @@ from .. import resolve
 from ..builder import const_value
 from ..errors import AdCompileError, AdTypeError, UnknownFunctionError, UnsupportedSyntaxError
 from ..prims.bind import Binding, Call
-from ..types import Array
+from ..types import BOOL, F64, I64, Array
 from .lazy import ArrayExpr
 from .reductions import NAMES as REDUCTION_NAMES
 from .shapes import METHODS as SHAPE_METHODS
+from ..valuetree import Record
 from .state import convert, is_obj
 from .syntax import expr_text, is_static_path, tname
 from ..docs import doc_path
@@ -29,6 +31,9 @@ BUILTIN_HINTS = {
     "isinstance": "compiled functions are specialised per argument type; branch outside",
     "list": "use a tuple for a fixed group of numbers",
 }
+AS_FUNCTIONS = {"dot": np.dot, "clip": np.clip, "round": np.round, "take": np.take,
+                "nonzero": np.nonzero, "trace": np.trace, "repeat": getattr(np, "repeat"),
+                "searchsorted": np.searchsorted}    # x.dot(y) is np.dot(x, y)
 REDUCTIONS = tuple(n for n in REDUCTION_NAMES if n not in ("sort", "median"))   # x.sort() sorts in place
 
 
@@ -52,6 +57,9 @@ class Calls:
                 any(k.arg is None for k in node.keywords):
             cx.unsupported(node, "*args and **kwargs in calls are not supported",
                            "pass the arguments one by one")
+        if obj in (builtins.sum, builtins.max, builtins.min) and len(node.args) == 1 \
+                and not node.keywords:
+            return self.builtin_over(obj.__name__, node)
         callee = resolve.callee_of(obj)
         if callee is not None:
             return self.call_primitive(callee, node)
@@ -77,8 +85,67 @@ class Calls:
             return cx.arrays.reduce_call(func.attr, node, [base], node.keywords)
         if cx.lazy.is_array(base) and func.attr in SHAPE_METHODS:
             return cx.shapes.method(func.attr, base, node)
+        if cx.lazy.is_array(base) and func.attr == "astype":
+            return self.astype(base, node)
+        if cx.lazy.is_array(base) and func.attr in AS_FUNCTIONS:
+            return self.method_as_function(AS_FUNCTIONS[func.attr], base, node)
         cx.unsupported(func, f"method .{func.attr}() of {tname(base)} is not supported",
                        "arrays support x.copy(); use functions such as np.sum(x)")
+
+    def builtin_over(self, name, node):
+        """sum(x), max(x), min(x) of one argument: over an array's first axis (its elements,
+        or its rows added elementwise), as Python iterates it; of anything else, the row."""
+        from ..desugar import Shared
+        cx = self.cx
+        v = cx.exprs.expr(node.args[0])
+        if not isinstance(v, tuple) and cx.lazy.is_array(v):
+            return cx.reductions.reduce(name, cx.lazy.as_expr(v), [0], False, node)
+        if isinstance(v, tuple) and v and not isinstance(v, Record) and all(
+                not isinstance(e, tuple) and not cx.lazy.is_array(e) for e in v):
+            if name != "sum":                    # max([a, b, c]): the row, of the items
+                return cx.b.prim(name, *v)
+            total = cx.b.const(0)
+            for e in v:
+                total = cx.b.prim("add", total, e)
+            return total
+        if name == "sum":
+            cx.unsupported(node, f"sum() of {tname(v)} is not supported",
+                           "sum an array, a generator expression or a list comprehension")
+        first = ast.copy_location(Shared(node.args[0]), node.args[0])
+        cx.shared[first] = v
+        call = ast.copy_location(ast.Call(node.func, [first], []), node)
+        return self.call_primitive(resolve.callee_of(getattr(builtins, name)), call)
+
+    def method_as_function(self, fn, base, node):
+        """x.dot(y), x.clip(a, b), x.take(i): the function np.dot(x, y), ... with the
+        array (already evaluated) as its first argument."""
+        from ..desugar import Shared
+        first = ast.copy_location(Shared(node.func.value), node.func.value)
+        self.cx.shared[first] = base
+        call = ast.copy_location(ast.Call(node.func, [first] + list(node.args),
+                                          list(node.keywords)), node)
+        return self.call_primitive(resolve.callee_of(fn), call)
+
+    def astype(self, base, node):
+        """x.astype(float) / x.astype(np.float64) / x.astype(int): a converted copy."""
+        cx = self.cx
+        if len(node.args) != 1 or node.keywords:
+            cx.type_error(node, "x.astype() takes the dtype (float, int, bool or np.float64)")
+        target = cx.exprs.static_value(node.args[0]) if isinstance(
+            node.args[0], (ast.Name, ast.Attribute)) else None
+        kind = {float: F64, np.float64: F64, np.float32: F64, int: I64, np.int64: I64,
+                np.int32: I64, bool: BOOL, np.bool_: BOOL}.get(target)
+        if kind is None:
+            cx.unsupported(node.args[0], "x.astype() takes float, int, bool or a NumPy "
+                                         "float/int type (float32 is computed as float64)")
+        x = cx.lazy.as_expr(base)
+        if kind == BOOL:
+            return cx.lazy.materialize(cx.lazy.elementwise("ne", [x, cx.b.const(
+                0.0 if x.dtype == F64 else 0)], node))
+        zero = cx.b.const(0.0 if kind == F64 else 0)
+        if kind == I64 and x.dtype == F64:
+            return cx.lazy.materialize(cx.lazy.elementwise("to_i64", [x], node))
+        return cx.lazy.materialize(cx.lazy.elementwise("add", [x, zero], node))
 
     def call_index(self, callee, node):
         """np.take, np.nonzero, np.flatnonzero, np.argwhere, np.add.at (fancy.py), and
@@ -154,7 +221,8 @@ class Calls:
         if isinstance(callee, Binding):       # a row of the primitive table: its binder
             return callee.bind(cx.binder, Call(cx.binder, callee, node))
         if callee.kind == "construct":
-            args = [] if callee.prim == "array" else [cx.exprs.expr(a) for a in node.args]
+            args = [] if callee.prim in ("array", "asarray") else \
+                [cx.exprs.expr(a) for a in node.args]
             return cx.arrays.construct(callee, node, args)
         if callee.kind == "reduce":
             return cx.arrays.reduce_call(callee.prim, node,
@@ -204,7 +272,6 @@ class Calls:
         env.update({k: v for k, v in cx.env.items() if is_obj(k)})
         outer = cx.env
         with cx.inlined(src, env, func) as frame:
-            check_signature(src)
             result = cx.stmts.lower_body()
         outer.update({k: v for k, v in frame.env.items() if is_obj(k)})
         return result
@@ -303,12 +370,17 @@ class BinderLowering:
 
 
 # ------------------------------------------------------------------------- signatures
-def check_signature(src: resolve.FunctionSource):
+def variadic(src: resolve.FunctionSource, extra=(), named=None) -> dict:
+    """The values of *args and **kwargs: the extra positional arguments (a tuple) and the
+    extra keyword arguments (a dict: a Record); empty for the function differentiated."""
     a = src.node.args
-    if a.vararg or a.kwarg:
-        node = a.vararg or a.kwarg
-        raise UnsupportedSyntaxError(f"*{node.arg} / **kwargs parameters are not supported",
-                                     src.loc_of(node), "list the parameters one by one")
+    out = {}
+    if a.vararg:
+        out[a.vararg.arg] = tuple(extra)
+    if a.kwarg:
+        named = named or {}
+        out[a.kwarg.arg] = Record(tuple(named.values()), tuple(named))
+    return out
 
 
 def param_names(src: resolve.FunctionSource) -> list[str]:
@@ -327,11 +399,16 @@ def bind_arguments(src, args, kwargs, loc, b) -> dict:
     for p, d in zip(pos[len(pos) - len(func.__defaults__ or ()):], func.__defaults__ or ()):
         defaults[p.arg] = d
     defaults.update(func.__kwdefaults__ or {})
-    if len(args) > len(pos):
+    a = src.node.args
+    if len(args) > len(pos) and not a.vararg:
         raise AdTypeError(f"{src.name}() takes {len(pos)} positional arguments but "
                           f"{len(args)} were given", loc)
     env = dict(zip([p.arg for p in pos], args))
+    extra = {k: v for k, v in kwargs.items() if k not in names and a.kwarg}
+    env.update(variadic(src, args[len(pos):], extra))
     for k, v in kwargs.items():
+        if k in extra:
+            continue
         if k not in names:
             raise AdTypeError(f"{src.name}() got an unexpected keyword argument {k!r}", loc)
         if k in env:
@@ -348,4 +425,4 @@ def bind_arguments(src, args, kwargs, loc, b) -> dict:
     return env
 
 
-__all__ = ["REDUCTIONS", "Calls", "BinderLowering", "check_signature", "param_names", "bind_arguments"]
+__all__ = ["REDUCTIONS", "Calls", "BinderLowering", "variadic", "param_names", "bind_arguments"]

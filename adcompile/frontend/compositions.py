@@ -1,7 +1,7 @@
 """NumPy functions written as compositions of what the frontend already lowers.
 
-np.diff (views subtracted), np.flip/fliplr/flipud (reversed views), np.roll (an index
-map), np.cross (components of views, stacked), np.inner, np.average, np.ptp,
+np.diff (views subtracted), np.flip/fliplr/flipud (reversed views), np.roll, np.repeat,
+np.tile (index maps), np.nan_to_num, np.isclose/allclose (elementwise selects and tests), np.cross (components of views, stacked), np.inner, np.average, np.ptp,
 np.count_nonzero, np.polyval (Horner's loop), np.column_stack, np.meshgrid (index maps),
 np.triu_indices/tril_indices/diag_indices (masks' nonzero), np.searchsorted and np.interp
 (a binary search per element: the `searchsorted` row). Their derivatives are those of the
@@ -24,6 +24,8 @@ SIGNATURES = {
     "polyval": ("p", "x"), "column_stack": ("tup",), "meshgrid": ("x", "y"),
     "triu_indices": ("n", "k", "m"), "tril_indices": ("n", "k", "m"),
     "diag_indices": ("n",), "searchsorted": ("a", "v", "side"), "interp": ("x", "xp", "fp"),
+    "repeat": ("a", "repeats", "axis"), "tile": ("A", "reps"), "nan_to_num": ("x",),
+    "isclose": ("a", "b", "rtol", "atol"), "allclose": ("a", "b", "rtol", "atol"),
 }
 NAMES = tuple(SIGNATURES)
 
@@ -324,6 +326,95 @@ class Compositions:
             return at(x)
         xe = cx.lazy.as_expr(x)
         return cx.constructors.make(xe.dims(cx), lambda idx: at(xe.gen(cx, idx)), F64, node)
+
+
+    # ------------------------------------------------------------------ repeat, tile
+    def repeat(self, a, node):
+        """np.repeat(x, k): each element k times (of the flattened array, or along axis=)."""
+        cx = self.cx
+        b = cx.b
+        x = self.array(a, "a", "repeat")
+        k = cx.constructors.integer(a.get("repeats"), what="repeats")
+        axis = self.axis(a, "axis", x.ndim, None)
+        if axis is None:
+            x = cx.shapes.reshape(x, [b.const(-1)], node) if x.ndim > 1 else x
+            axis = 0
+        dims = x.dims(cx)
+        out = list(dims)
+        out[axis] = b.prim("mul", dims[axis], k)
+
+        def fn(cx, idx):
+            at = list(idx)
+            at[axis] = b.prim("floordiv", idx[axis], k)
+            return at
+        return Remap(x, out, [x.unit(j) and j != axis for j in range(x.ndim)], fn, None,
+                     "a repeated array", x.dtype)
+
+    def tile(self, a, node):
+        """np.tile(x, reps): x repeated along each axis (reps an int or a tuple)."""
+        cx = self.cx
+        b = cx.b
+        x = self.array(a, "A", "tile")
+        reps = cx.exprs.expr(a["reps"]) if "reps" in a else None
+        reps = list(reps) if isinstance(reps, tuple) else [reps]
+        for r in reps:
+            if r is None or isinstance(r, tuple) or r.type not in (I64, BOOL):
+                cx.type_error(node, "np.tile() repeats by integers (an int or a tuple)")
+        nd = max(len(reps), x.ndim)
+        if x.ndim < nd:
+            x = cx.shapes.insert_axes(x, list(range(nd - x.ndim)))
+        reps = [b.const(1)] * (nd - len(reps)) + reps
+        dims = x.dims(cx)
+        out = [b.prim("mul", d, convert(b, r, I64)) for d, r in zip(dims, reps)]
+
+        def fn(cx, idx):
+            return [b.const(0) if x.unit(j) else b.prim("mod", i, d)
+                    for j, (i, d) in enumerate(zip(idx, dims))]
+        return Remap(x, out, [False] * nd, fn, None, "a tiled array", x.dtype)
+
+    # ------------------------------------------------------------------ tests, cleanup
+    def nan_to_num(self, a, node):
+        """np.nan_to_num(x): NaN -> 0, inf -> the largest float, -inf -> the smallest."""
+        cx = self.cx
+        b = cx.b
+        big = 1.7976931348623157e308
+        x = cx.exprs.expr(a["x"]) if "x" in a else None
+        if x is None or isinstance(x, tuple):
+            cx.type_error(node, f"np.nan_to_num() needs a number or an array, got {tname(x)}")
+
+        def clean(v):
+            v = convert(b, v, F64)
+            return b.prim("select", b.prim("isnan", v), b.const(0.0), b.prim(
+                "select", b.prim("isinf", v), b.prim("select", b.prim("gt", v, b.const(0.0)),
+                                                     b.const(big), b.const(-big)), v))
+        if not cx.lazy.is_array(x):
+            return clean(x)
+        xe = cx.lazy.as_expr(x)
+        return Gen(xe.dims(cx), lambda idx: clean(xe.gen(cx, idx)), F64)
+
+    def isclose(self, a, node, label="isclose"):
+        """|a - b| <= atol + rtol * |b|, elementwise (NumPy's defaults 1e-5, 1e-8)."""
+        cx = self.cx
+        lz = cx.lazy
+        u = cx.exprs.expr(a["a"]) if "a" in a else None
+        v = cx.exprs.expr(a["b"]) if "b" in a else None
+        if u is None or v is None or isinstance(u, tuple) or isinstance(v, tuple):
+            cx.type_error(node, f"np.{label}() compares two numbers or arrays")
+        rtol = cx.constructors.number(a["rtol"]) if "rtol" in a else cx.b.const(1e-5)
+        atol = cx.constructors.number(a["atol"]) if "atol" in a else cx.b.const(1e-8)
+
+        def op(name, *xs):
+            return lz.elementwise(name, list(xs), node) if any(lz.is_array(t) for t in xs) \
+                else cx.b.prim(name, *xs)
+        gap = op("abs", op("sub", u, v))
+        return op("le", gap, op("add", atol, op("mul", rtol, op("abs", v))))
+
+    def allclose(self, a, node):
+        cx = self.cx
+        close = self.isclose(a, node, "allclose")
+        if not cx.lazy.is_array(close):
+            return close
+        return cx.reductions.any_all("all", cx.lazy.as_expr(close))
 
 
 __all__ = ["Compositions", "NAMES"]

@@ -73,6 +73,8 @@ class Context:
         self.binder = BinderLowering(self)     # what the primitive rows' binders may use
         self.infer = Infer(self)               # what loops carry, before they are lowered
         self.captured = Captured(self, b.block)   # arrays read from outside: parameters
+        self.entry_block = b.block             # the function's straight-line top level
+        self.effects: list = []                # self.nfev += 1: applied by the caller
 
     # -- the current frame -----------------------------------------------------------------
     @property

@@ -11,7 +11,7 @@ from ..builder import const_value
 from ..errors import UnknownFunctionError, UnsupportedSyntaxError
 from ..ir import Value
 from ..valuetree import Record
-from ..types import BOOL, F64
+from ..types import BOOL, F64, I64, is_scalar
 from .captured import path_of
 from .state import GENERIC, VALUE, NoResult
 from .syntax import BINOPS, BITOPS, CMPOPS, bool_chain, expr_text, is_safe, is_static_path, tname, \
@@ -52,6 +52,11 @@ class Expressions:
     def visit_Tuple(self, node):
         return tuple(self.expr(e) for e in node.elts)
 
+    def visit_List(self, node):
+        """[a, b, c]: a fixed group of values, as a tuple (np.array(...) of it, indexing it,
+        and arithmetic with arrays read it as NumPy does: an array)."""
+        return tuple(self.expr(e) for e in node.elts)
+
     def visit_Attribute(self, node):
         cx = self.cx
         if not is_static_path(node.value, cx.env):
@@ -70,8 +75,8 @@ class Expressions:
             return self.record_item(base, node)
         if isinstance(base, tuple):
             idx = node.slice
-            k = None if isinstance(idx, ast.Slice) else self.expr(idx)
-            k = const_value(k) if isinstance(k, Value) else None
+            raw = None if isinstance(idx, ast.Slice) else self.expr(idx)
+            k = const_value(raw) if isinstance(raw, Value) else None
             if isinstance(k, int) and not isinstance(k, bool):
                 try:
                     return base[k]
@@ -80,6 +85,11 @@ class Expressions:
                                         f"(the tuple has {len(base)} elements)",
                                   f"index from 0 to {len(base) - 1}, or from -1 to "
                                   f"-{len(base)} counting from the end")
+            if isinstance(raw, Value) and raw.type in (I64, BOOL) and base and all(
+                    not isinstance(e, tuple) and is_scalar(e.type) for e in base):
+                # a list of numbers indexed at run time (d[i]): read as an array
+                arr = cx.arrays.from_elements(list(base), [len(base)], None, node)
+                return cx.arrays.array_read(arr, node, ([idx], [raw]))
             cx.unsupported(idx, "tuples can only be indexed with an integer known at "
                                 "compile time", "use a constant such as t[0] or x.shape[-1]")
         if cx.lazy.is_array(base):
@@ -150,6 +160,9 @@ class Expressions:
 
     def binop(self, op, x, y, node):
         cx = self.cx
+        if isinstance(x, tuple) != isinstance(y, tuple) and (
+                cx.lazy.is_array(x) or cx.lazy.is_array(y)):     # [1.0, 2.0] * x: an array
+            x, y = (self.as_array(v, node) if isinstance(v, tuple) else v for v in (x, y))
         if isinstance(x, tuple) or isinstance(y, tuple):
             what = tname(x if isinstance(x, tuple) else y)
             cx.type_error(node, f"operator {op} does not apply to {what}",
@@ -158,6 +171,12 @@ class Expressions:
         if cx.lazy.is_array(x) or cx.lazy.is_array(y):
             return cx.lazy.elementwise(op, [x, y], node)
         return cx.b.prim(op, x, y)
+
+    def as_array(self, v, node):
+        if isinstance(v, Record):
+            return v
+        elems, shape = self.cx.arrays.tuple_elements(v, node)
+        return self.cx.arrays.from_elements(elems, shape, None, node)
 
     def visit_Compare(self, node):
         """One comparison (desugar.py writes chains as `and`s of single ones)."""

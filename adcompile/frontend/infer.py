@@ -190,7 +190,11 @@ class Infer:
                 env0[flag] = value
 
     # ---------------------------------------------------------------- branches
-    def branch(self, then_fn, else_fn):
+    def branch(self, then_fn, else_fn, cond=None):
+        known = const_value(cond) if cond is not None else None
+        if isinstance(known, (bool, int)):          # as Branches.branch: the arm taken
+            (then_fn if known else else_fn)()
+            return
         env0 = self.env
         arms = []
         for fn in (then_fn, else_fn):
@@ -367,8 +371,8 @@ class Infer:
 
     def visit_If(self, node):
         values = self.values
-        values.truth(values.expr(node.test))
-        self.branch(lambda: self.block(node.body), lambda: self.block(node.orelse))
+        cond = values.truth(values.expr(node.test))
+        self.branch(lambda: self.block(node.body), lambda: self.block(node.orelse), cond)
 
     def visit_For(self, node):
         values = self.values

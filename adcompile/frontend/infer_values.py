@@ -156,25 +156,26 @@ class AbstractValues:
             right = self.expr(rhs_node)
             if left.type == BOOL and not isinstance(right, tuple) and right.type == BOOL:
                 return self.b.prim(kind, left, right)
-        self.truth(left)
+        test = self.truth(left)
 
         def take_rhs():
             it.env[VALUE] = self.expr(rhs_node)
 
         def keep_left():
             it.env[VALUE] = left
-        it.branch(take_rhs, keep_left) if kind == "and" else it.branch(keep_left, take_rhs)
+        it.branch(take_rhs, keep_left, test) if kind == "and" else \
+            it.branch(keep_left, take_rhs, test)
         return it.env.pop(VALUE)
 
     def visit_IfExp(self, node):
         it = self.it
-        self.truth(self.expr(node.test))
+        test = self.truth(self.expr(node.test))
 
         def arm(e):
             def fn():
                 it.env[VALUE] = self.expr(e)
             return fn
-        it.branch(arm(node.body), arm(node.orelse))
+        it.branch(arm(node.body), arm(node.orelse), test)
         return it.env.pop(VALUE)
 
     def truth(self, v):

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from ..builder import const_value
 from ..ir import Value
 from ..types import BOOL, F64, I64
+from ..valuetree import Record
 from .lazy import ArrayExpr, Leaf
 from .state import convert
 from .syntax import tname
 
 BASIC = ("sum", "mean", "prod", "max", "min")
+NUMBER_ITSELF = ("sum", "mean", "prod", "max", "min")   # np.sum(2.0) is 2.0 (axis=None)
 NAMES = BASIC + ("var", "std", "any", "all", "argmax", "argmin", "cumsum", "cumprod", "sort",
                  "median")
 KEYWORDS = {"var": ("axis", "keepdims", "ddof"), "std": ("axis", "keepdims", "ddof"),
@@ -68,8 +70,13 @@ class Reductions:
         if len(args) != 1:
             cx.type_error(node, f"np.{kind}() takes one array")
         x = args[0]
+        if isinstance(x, tuple) and not isinstance(x, Record) and x:
+            x = cx.exprs.as_array(x, node)          # np.sum([a, b, c]): of the list's array
+        if not isinstance(x, tuple) and not cx.lazy.is_array(x) and kind in NUMBER_ITSELF:
+            return convert(cx.b, x, F64) if kind == "mean" else x   # np.sum(2.0): 2.0
         if isinstance(x, tuple) or not cx.lazy.is_array(x):
             cx.type_error(node, f"np.{kind}() of {tname(x)} is not supported",
+                          "pass an array" if kind not in ("max", "min") else
                           "use max(a, b) / min(a, b) for numbers")
         x = cx.lazy.as_expr(x)
         axes = self.axes(opts.get("axis"), x.ndim, node)

@@ -15,8 +15,10 @@ from ..types import BOOL, I64
 from . import iteration
 from .lazy import ArrayExpr, View
 from .state import BRK, CONT, GENERIC, ITER, RET, RETVAL, NoResult, hint_of
-from .syntax import BINOPS, definitely_returns, has_early_return, may_exit, node_label, \
-    returns_value, strip_docstring, tname
+from .captured import path_of
+from .expressions import is_data_object
+from .syntax import BINOPS, definitely_returns, expr_text, has_early_return, may_exit, \
+    node_label, returns_value, strip_docstring, tname
 
 
 class Statements:
@@ -118,10 +120,59 @@ class Statements:
             view = cx.views.view_of(cx.lazy.as_expr(arr), node.target)
             cx.arrays.view_store(view, cx.exprs.expr(node.value), op, node.target)
             return
+        if isinstance(node.target, ast.Attribute):
+            return self.host_effect(node, op)
         if not isinstance(node.target, ast.Name):
             cx.unsupported(node.target, "augmented assignment to this target is not supported")
         cur = cx.exprs.lookup(node.target.id, node.target)
         self.assign(node.target, cx.exprs.binop(op, cur, cx.exprs.expr(node.value), node))
+
+    def unpack_array(self, target, value) -> tuple:
+        """a, b = x: x's elements (rows of a matrix) along its first axis, whose length
+        must be the number of names (checked at run time, as NumPy's ValueError)."""
+        cx = self.cx
+        b = cx.b
+        if any(isinstance(t, ast.Starred) for t in target.elts):
+            cx.unsupported(target, "starred unpacking of an array is not supported",
+                           "slice it: first, rest = x[0], x[1:]")
+        x = cx.lazy.as_expr(value)
+        k = len(target.elts)
+        n = b.prim("same_size", x.dims(cx)[0], b.const(k),
+                   where=cx.where(target, f"cannot unpack the array into {k} names"))
+        first = b.prim("sub", n, b.const(k))          # 0: the check stays used
+        return tuple(cx.views.element_of(x, b.prim("add", first, b.const(j)))
+                     for j in range(k))
+
+    def host_effect(self, node, op):
+        """self.nfev += 1 (a call counter on an object): not compiled; the call applies it
+        to the object, in Python, each time the function runs. Only a number known at
+        compile time, added on the function's straight-line path (not in a loop or a
+        branch), to an attribute of an object the function reads from outside."""
+        cx = self.cx
+        target = node.target
+        root, attrs = path_of(target)
+        base = None
+        if root is not None and root not in cx.env:
+            base = cx.exprs.static_value(target.value)
+        if base is None or not is_data_object(base) or not hasattr(base, target.attr):
+            cx.unsupported(target, f"augmented assignment to {expr_text(target)} is not "
+                                   "supported", "assign to a name, or to an array element")
+        amount = cx.exprs.expr(node.value)
+        known = None if isinstance(amount, tuple) else const_value(amount)
+        if op not in ("add", "sub") or isinstance(known, bool) or \
+                not isinstance(known, (int, float)):
+            cx.unsupported(node, f"{expr_text(target)} can only count: `+=` or `-=` of a "
+                                 "number known at compile time (compiled code does not "
+                                 "write Python objects)",
+                           "compute the value and return it, or update the object outside "
+                           "the function")
+        if cx.b.block is not cx.entry_block:
+            cx.unsupported(node, f"{expr_text(target)} {'+' if op == 'add' else '-'}= ... "
+                                 "inside a loop or a branch is not supported (compiled code "
+                                 "does not write Python objects; the call applies a counter "
+                                 "on the function's straight-line path)",
+                           "move it out of the loop or branch")
+        cx.effects.append((cx.src.scope, root, attrs, op, known))
 
     def assign(self, target, value):
         cx = self.cx
@@ -135,6 +186,8 @@ class Statements:
                 value.hint = hint_of(target.id)
             cx.env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
+            if not isinstance(value, tuple) and cx.lazy.is_array(value):
+                value = self.unpack_array(target, value)
             if not isinstance(value, tuple):
                 cx.type_error(target, "cannot unpack a number into several names",
                               "assign it to one name")

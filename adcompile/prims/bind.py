@@ -208,6 +208,33 @@ def round_n(low, call):
     return call.prim(args[0]) if args[0].type == F64 else args[0]
 
 
+def np_round(low, call):
+    """np.round(x), np.round(x, decimals) (NumPy's way: x * 10**d rounded, divided back),
+    elementwise over arrays."""
+    node = call.node
+    kw = {k.arg: k.value for k in node.keywords}
+    if set(kw) - {"decimals"} or len(node.args) + len(kw) not in (1, 2):
+        low.type_error(node, f"{call.label}() takes x and decimals")
+    x = low.expr(node.args[0])
+    d_node = node.args[1] if len(node.args) > 1 else kw.get("decimals")
+    d = 0
+    if d_node is not None:
+        from ..builder import const_value
+        d = const_value(low.expr(d_node))
+        if not isinstance(d, int) or isinstance(d, bool):
+            low.unsupported(d_node, "decimals must be an integer known at compile time")
+    if d == 0:
+        return low.elementwise(call.row, [x], node) if low.is_array(x) else \
+            low.b.prim(call.row, low.convert(x, F64))
+    scale = low.b.const(10.0 ** d) if d > 0 else low.b.const(10.0 ** -d)
+    up, down = ("mul", "div") if d > 0 else ("div", "mul")
+    if low.is_array(x):
+        return low.elementwise(down, [low.elementwise(call.row, [low.elementwise(
+            up, [x, scale], node)], node), scale], node)
+    x = low.convert(x, F64)
+    return low.b.prim(down, low.b.prim(call.row, low.b.prim(up, x, scale)), scale)
+
+
 _TYPES = {"to_f64": F64, "to_i64": I64, "to_bool": BOOL}
 
 
@@ -339,5 +366,5 @@ def norm(low, call):
 
 
 __all__ = ["Lowering", "Binding", "Deferred", "on", "Call", "standard", "as_float", "int_result", "square",
-           "reciprocal", "log_base", "hypot_1_or_2", "round_n", "cast", "where", "logical", "dot",
+           "reciprocal", "log_base", "hypot_1_or_2", "round_n", "np_round", "cast", "where", "logical", "dot",
            "outer", "norm"]

@@ -12,8 +12,8 @@ import numpy as np
 from .. import conventions
 from ..functions import relu as _user_relu
 from ..types import BOOL, F64, I64, promote
-from .bind import Deferred, as_float, cast, hypot_1_or_2, int_result, log_base, logical, norm, on, \
-    reciprocal, \
+from .bind import Deferred, as_float, cast, hypot_1_or_2, int_result, log_base, logical, norm, np_round, \
+    on, reciprocal, \
     round_n, square
 from .emit import call, compare, cond, infix, prefix, template
 from .table import PRIMS, Kink, row
@@ -353,7 +353,9 @@ row("fceil", 1, lambda x: float(np.ceil(x)), call("np.ceil"), _float,
     bindings=(np.ceil,), doc="np.ceil: float result")
 row("fround", 1, lambda x: float(np.round(x)), call("np.round"), _float,
     kink=Kink("jump", "x a half-integer", convention=0.0), elementwise=True,
-    bindings=(np.round, np.rint), doc="np.round: float result")
+    bindings=(on(np.round, bind=np_round, arrays=True), np.rint,
+              on(np.around, bind=np_round, arrays=True)),
+    doc="np.round: float result (decimals=: scaled, rounded, scaled back, as NumPy)")
 row("roundn", 2, round, call("round"), _float,
     kink=Kink("jump", "x a rounding boundary", convention=0.0), operands="ints")
 

@@ -1,0 +1,151 @@
+"""What optimisation test suites and library code write (SciPy's go_benchmark_functions,
+sigopt's evalset; docs/breadth.md): `def fun(self, x, *args)`, a call counter
+`self.nfev += 1`, `x1, x2 = x`, lists of constants indexed in loops, `np.asarray` of
+lists, `if len(x.shape) == 1:` branches decided at compile time, np.sum of a number.
+Each against NumPy's value and central differences in both modes, and the errors."""
+import numpy as np
+import pytest
+
+import adcompile as ad
+from adcompile.errors import AdTypeError, UnsupportedSyntaxError
+from gradcheck import check_like_numpy
+
+
+class Ackley:
+    """As SciPy's benchmark classes: N and a call counter on the instance."""
+
+    def __init__(self, n):
+        self.N = n
+        self.nfev = 0
+        self.scale = [1.0, 2.0, 0.5]
+
+    def fun(self, x, *args):
+        self.nfev += 1
+        u = np.sum(x ** 2)
+        v = np.sum(np.cos(2 * np.pi * x))
+        return -20. * np.exp(-0.2 * np.sqrt(u / self.N)) - np.exp(v / self.N) + 20. + np.exp(1.)
+
+    def counted_twice(self, x, *args, **kwargs):
+        self.nfev += 1
+        self.nfev -= 2.5
+        return np.sum(x * x)
+
+    def counts_in_a_loop(self, x):
+        for i in range(2):
+            self.nfev += 1
+        return x[0]
+
+    def counts_by_x(self, x):
+        self.nfev += x[0]
+        return x[0]
+
+
+def test_call_counter_and_empty_star_args():
+    a = Ackley(3)
+    x = np.array([0.3, -0.2, 0.5])
+    check_like_numpy(a.fun, (x,), jits=(True, False))
+    before = a.nfev
+    for mode in ("reverse", "forward"):
+        g = ad.grad(a.fun, mode=mode, jit=False)
+        g(x)
+        g(x)
+    assert a.nfev == before + 4                  # once per call, as the Python function
+    a.nfev = 0
+    ad.grad(a.counted_twice, jit=False)(x)
+    assert a.nfev == -1.5
+
+
+@pytest.mark.parametrize("method,words", [("counts_in_a_loop", "inside a loop or a branch"),
+                                          ("counts_by_x", "known at compile time")])
+def test_counters_that_cannot_be_applied_by_the_call(method, words):
+    with pytest.raises(UnsupportedSyntaxError, match=words) as info:
+        ad.grad(getattr(Ackley(2), method), jit=False)(np.array([0.5, 0.25]))
+    assert "test_suite_idioms.py" in str(info.value)
+
+
+def test_values_for_star_args_are_refused():
+    a = Ackley(3)
+    with pytest.raises(AdTypeError, match=r"\*args"):
+        ad.grad(a.fun)(np.ones(3), 2.0)
+
+
+def helper(x, *rest, **named):
+    return x * 2.0 + len(rest) + len(named)
+
+
+def calls_variadic_helper(x):
+    return helper(x, 1.0, 2.0) * helper(x) + helper(x, k=1.0)
+
+
+def test_star_args_of_helpers_are_tuples():
+    check_like_numpy(calls_variadic_helper, (0.7,), wrt=(0,))
+
+
+# ------------------------------------------------------------------------------ unpacking
+def beale(x):
+    x1, x2 = x
+    return (1.5 - x1 + x1 * x2) ** 2 + (2.25 - x1 + x1 * x2 ** 2) ** 2
+
+
+def unpack_rows(A):
+    r0, r1 = A
+    a, b = np.sin(A[0, :2])
+    return np.sum(r0 * r1) + a * b
+
+
+def test_unpacking_arrays():
+    check_like_numpy(beale, (np.array([0.3, 0.7]),), jits=(True, False))
+    check_like_numpy(unpack_rows, (np.linspace(0.1, 1, 6).reshape(2, 3),))
+
+
+def test_unpacking_the_wrong_length_names_the_line():
+    with pytest.raises(ad.ShapeError, match="cannot unpack") as info:
+        ad.grad(beale, jit=False)(np.ones(3))
+    assert "test_suite_idioms.py" in str(info.value)
+
+
+# ------------------------------------------------------------------------------ lists
+def corana(x):
+    d = [1., 1000., 10., 100.]
+    r = 0
+    for j in range(4):
+        zj = np.floor(abs(x[j] / 0.2) + 0.49999) * np.sign(x[j]) * 0.2
+        if abs(x[j] - zj) < 0.05:
+            r += 0.15 * ((zj - 0.05 * np.sign(zj)) ** 2) * d[j]
+        else:
+            r += d[j] * x[j] * x[j]
+    return r
+
+
+def lists_as_arrays(x):
+    w = [0.5, 2.0, 3.0]
+    a = np.asarray(w) * x + np.array(w) + w * x
+    b = np.asarray(x)
+    grid = np.array([[1.0, 2.0], [3.0, 4.0]])
+    return np.sum(a * b) + sum([x[0], x[1]]) + max([x[0], x[2]]) + sum(w) + \
+        np.sum(np.sum(x * x)) + np.mean(2.0) + np.sum(grid @ x[:2]) + np.sum([x[0], x[2]])
+
+
+def shape_branch(x):
+    if len(x.shape) == 1:
+        x = x[np.newaxis, :]
+    return np.sum(x ** 2 * np.arange(1.0, x.shape[1] + 1))
+
+
+@pytest.mark.parametrize("func,x", [
+    (corana, np.array([0.33, 0.71, 1.13, 0.29])),
+    (lists_as_arrays, np.array([0.33, 0.71, 1.13])),
+    (shape_branch, np.array([0.3, 0.7, 0.2])),
+], ids=["corana", "lists_as_arrays", "shape_branch"])
+def test_lists_and_compile_time_branches(func, x):
+    check_like_numpy(func, (x,), jits=(True, False))
+
+
+def np_array_of_a_number(x):
+    return np.sum(np.asarray(x[0]))
+
+
+def test_zero_d_arrays_are_refused():
+    with pytest.raises(UnsupportedSyntaxError, match="0-d") as info:
+        ad.grad(np_array_of_a_number, jit=False)(np.ones(2))
+    assert "test_suite_idioms.py" in str(info.value)
