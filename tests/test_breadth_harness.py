@@ -185,3 +185,18 @@ def test_summary_counts_and_percent():
     assert counts[harness.CORRECT] == 2 and counts[harness.SKIPPED] == 1
     assert diff == 4 and pct == pytest.approx(50.0)
     assert groups == [("lambda is not supported", ["c", "d"])]
+
+
+def test_noisy_differences_accept_nothing():
+    # a staircase far finer than every step: the differences are noise, they confirm nothing
+    def f(x):
+        return np.sum(np.round(2.0 ** 32 * x) * 2.0 ** -32 * np.arange(1, 3) ** 2 * 1e3)
+    x = np.array([44.89407491, 39.99296406])
+    assert harness.compare(np.array([1e5, -1e5]), f, x)[0] != "ok"
+
+
+def test_a_nan_gradient_where_the_function_is_smooth_is_bad():
+    def f(x):
+        return np.sum(np.sin(3e9 * x))   # differences are noise, but finite
+    x = np.array([0.3, 0.2])
+    assert harness.compare(np.array([np.nan, 1.0]), f, x)[0] == "bad"

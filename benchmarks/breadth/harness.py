@@ -124,6 +124,8 @@ def compare(ad, f, x, rtol=1e-6, steps=FD_STEPS):
     estimate (times 10) plus rtol relative to |fd_i| (or to 1e-3 of the gradient's size, for
     tiny components). A component no step accepts is *reliably* wrong only where finite
     differences are trustworthy: two neighbouring steps (a factor 10 apart) agree to 1e-4.
+    A step accepts nothing where its error estimate is not well below the value it gives.
+    A non-finite AD gradient where every difference is finite is "bad".
     Otherwise (a kink, a jump, noise or rounding within the steps) it is unclear.
     The point is "bad" if any component is reliably wrong, "ok" if every component is
     accepted or unclear with at least one accepted, else "unclear"."""
@@ -141,7 +143,9 @@ def compare(ad, f, x, rtol=1e-6, steps=FD_STEPS):
     tol = 10 * errs + rtol * floor + 1e-12 * (1 + fmax)
     with np.errstate(invalid="ignore"):
         diff = np.abs(ad[None, :] - gs)
-        accepted = (np.isfinite(ad)[None, :] & finite & (diff <= tol)).any(axis=0)
+        # a step informs only where its error estimate is well below the value it gives
+        informative = finite & (10 * errs <= 0.1 * floor + 1e-12 * (1 + fmax))
+        accepted = (np.isfinite(ad)[None, :] & informative & (diff <= tol)).any(axis=0)
         agree = finite[:-1] & finite[1:] & (np.abs(gs[:-1] - gs[1:]) <= 1e-4 * np.maximum(
             np.abs(gs[1:]), 1e-3 * gscale) + 1e-12 * (1 + fmax))
     reliable = agree.any(axis=0)
@@ -152,6 +156,8 @@ def compare(ad, f, x, rtol=1e-6, steps=FD_STEPS):
         rel = math.inf
     if np.any(~accepted & reliable):
         return "bad", rel, best_fd
+    if not np.all(np.isfinite(ad)) and np.all(finite):
+        return "bad", rel, best_fd     # inf/nan where the function and its differences are finite
     if np.all(accepted):
         return "ok", rel, best_fd
     if np.any(accepted):
@@ -298,6 +304,8 @@ def check_function(suite, name, f, lo, hi, ad, n_points=3, seed=0, rtol=1e-6,
         elif res.points == 0:
             res.status = SKIPPED
             res.reason = "finite differences unstable at every sampled point (nonsmooth or noisy there)"
+            if steps:
+                res.reason = f"piecewise constant parts ({', '.join(steps)}): " + res.reason
         else:
             res.status = CORRECT
         return res
