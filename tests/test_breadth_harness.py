@@ -200,3 +200,12 @@ def test_a_nan_gradient_where_the_function_is_smooth_is_bad():
         return np.sum(np.sin(3e9 * x))   # differences are noise, but finite
     x = np.array([0.3, 0.2])
     assert harness.compare(np.array([np.nan, 1.0]), f, x)[0] == "bad"
+
+
+def test_a_zero_gradient_is_accepted_and_a_tiny_wrong_one_is_not_flagged():
+    def flat(x):
+        return 110.0 + 0.0 * x[0] + np.floor(x[1])
+    x = np.array([3.3, 2.5])
+    assert harness.compare(np.array([0.0, 0.0]), flat, x)[0] == "ok"
+    assert harness.compare(np.array([1e-98, 0.0]), flat, x)[0] == "ok"
+    assert harness.compare(np.array([1.0, 0.0]), flat, x)[0] == "bad"

@@ -138,16 +138,17 @@ def compare(ad, f, x, rtol=1e-6, steps=FD_STEPS):
     finite = np.isfinite(gs) & np.isfinite(errs)
     scale = np.nanmax(np.where(finite, np.abs(gs), np.nan), axis=0) if finite.any() else np.zeros(x.size)
     scale = np.where(np.isfinite(scale), scale, 0.0)
-    gscale = max(float(np.max(scale)) if scale.size else 0.0, 1e-300)
-    floor = np.maximum(np.abs(gs), 1e-3 * gscale)
-    tol = 10 * errs + rtol * floor + 1e-12 * (1 + fmax)
+    zero = 1e-8 * (1 + fmax)       # a derivative below this is zero, for a value of size fmax
+    gscale = max(float(np.max(scale)) if scale.size else 0.0, zero)
+    floor = np.maximum(np.maximum(np.abs(gs), 1e-3 * gscale), zero)
+    tol = 10 * errs + rtol * floor + 1e-2 * zero
     with np.errstate(invalid="ignore"):
         diff = np.abs(ad[None, :] - gs)
         # a step informs only where its error estimate is well below the value it gives
-        informative = finite & (10 * errs <= 0.1 * floor + 1e-12 * (1 + fmax))
+        informative = finite & (10 * errs <= 0.1 * floor)
         accepted = (np.isfinite(ad)[None, :] & informative & (diff <= tol)).any(axis=0)
         agree = finite[:-1] & finite[1:] & (np.abs(gs[:-1] - gs[1:]) <= 1e-4 * np.maximum(
-            np.abs(gs[1:]), 1e-3 * gscale) + 1e-12 * (1 + fmax))
+            np.abs(gs[1:]), 1e-3 * gscale) + 1e-2 * zero)
     reliable = agree.any(axis=0)
     best_fd = np.array([gs[_best_step(finite[:, i], errs[:, i]), i] for i in range(x.size)])
     with np.errstate(invalid="ignore"):
