@@ -209,3 +209,10 @@ def test_a_zero_gradient_is_accepted_and_a_tiny_wrong_one_is_not_flagged():
     assert harness.compare(np.array([0.0, 0.0]), flat, x)[0] == "ok"
     assert harness.compare(np.array([1e-98, 0.0]), flat, x)[0] == "ok"
     assert harness.compare(np.array([1.0, 0.0]), flat, x)[0] == "bad"
+
+
+def test_the_perturbed_self_check_is_caught():
+    r = harness.check_function(
+        "test", "rosen", rosen, np.array([-2.0, -2.0, -2.0]), np.array([2.0, 2.0, 2.0]),
+        harness.Perturbed(ad, 1e-3), n_points=2)
+    assert r.status == harness.WRONG

@@ -37,12 +37,17 @@ def main(argv=None):
     p.add_argument("--rtol", type=float, default=1e-6)
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per gradient call")
     p.add_argument("--modes", default="reverse,forward")
+    p.add_argument("--perturb", type=float, default=0.0,
+                   help="self-check of the harness: add REL x the gradient's size to the last "
+                        "component of every AD gradient; every compared function should then be wrong")
     p.add_argument("--out", default="breadth_results.json")
     p.add_argument("-q", "--quiet", action="store_true")
     a = p.parse_args(argv)
 
     os.environ.setdefault("ADCOMPILE_CACHE_DIR", "/tmp/adcache_breadth")
     import adcompile as ad
+    if a.perturb:
+        ad = harness.Perturbed(ad, a.perturb)
 
     suites = [s.strip() for s in a.suites.split(",") if s.strip()]
     cases = []
