@@ -131,15 +131,32 @@ DEFAULT_EVALSET = "/work/.mirror/sigopt+evalset/repo"
 EVALSET_WRAPPERS = {"Discretizer", "Failifier", "Constrainer", "Noisifier"}
 
 
-def load_evalset(path: str = DEFAULT_EVALSET):
-    """sigopt/evalset's test functions (AMPGO collection): each class's do_evaluate(self, x)."""
+_UNPACK_X = re.compile(r"^(\s*)((?:\w+,\s*)+\w+) = x$", re.M)
+
+
+def _index_unpacking(m):
+    names = [n.strip() for n in m.group(2).split(",")]
+    return f"{m.group(1)}{m.group(2)} = " + ", ".join(f"x[{i}]" for i in range(len(names)))
+
+
+def load_evalset(path: str = DEFAULT_EVALSET, unblock: bool = False):
+    """sigopt/evalset's test functions (AMPGO collection): each class's do_evaluate(self, x).
+    unblock: a probe on a temp copy where `x1, x2 = x` (unpacking the array, refused) reads
+    `x1, x2 = x[0], x[1]`, line numbers kept."""
     if _is_git_dir(path) or os.path.isdir(os.path.join(path, ".git")):
         folder = resolve_folder(path, "evalset")
     elif os.path.isfile(os.path.join(path, EVALSET_FILE)):
         folder = os.path.join(path, "evalset")
     else:
         folder = path
-    name = "_breadth_evalset_test_funcs"
+    if unblock:
+        out = os.path.join(tempfile.mkdtemp(prefix="breadth_unblocked_"), "evalset")
+        shutil.copytree(folder, out)
+        fn = os.path.join(out, "test_funcs.py")
+        text = _UNPACK_X.sub(_index_unpacking, open(fn).read())
+        open(fn, "w").write(text)
+        folder = out
+    name = "_breadth_evalset_test_funcs" + ("_unblocked" if unblock else "")
     spec = importlib.util.spec_from_file_location(name, os.path.join(folder, "test_funcs.py"))
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
@@ -158,7 +175,8 @@ def load_evalset(path: str = DEFAULT_EVALSET):
             obj = cls()
             b = np.asarray(obj.bounds, dtype=float)
             return obj.do_evaluate, b[:, 0], b[:, 1]
-        cases.append(Case("evalset", k, make, inspect.getsourcefile(cls)))
+        cases.append(Case("evalset" + ("-unblocked" if unblock else ""), k, make,
+                          inspect.getsourcefile(cls)))
     return cases
 
 

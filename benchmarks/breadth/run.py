@@ -29,7 +29,8 @@ def main(argv=None):
                    f"default {loaders.DEFAULT_EVALSET} when it exists")
     p.add_argument("--suites", default="scipy,evalset",
                    help="comma-separated: scipy, scipy-unblocked (a probe: SciPy's functions with "
-                        "`*args` and `self.nfev += 1` taken out), evalset")
+                        "`*args` and `self.nfev += 1` taken out), evalset, evalset-unblocked (a probe: "
+                        "`x1, x2 = x` read as `x1, x2 = x[0], x[1]`)")
     p.add_argument("--only", default="", help="comma-separated function names")
     p.add_argument("--rerun", default=None, help="a previous --out file: run only its non-correct functions")
     p.add_argument("--points", type=int, default=3)
@@ -58,10 +59,10 @@ def main(argv=None):
             if not os.path.exists(scipy_path):
                 p.error(f"--scipy {scipy_path}: not found")
             cases += loaders.load_scipy_go(scipy_path, unblock=(s == "scipy-unblocked"))
-        elif s == "evalset":
+        elif s in ("evalset", "evalset-unblocked"):
             if not os.path.exists(evalset_path):
                 p.error(f"--evalset {evalset_path}: not found")
-            cases += loaders.load_evalset(evalset_path)
+            cases += loaders.load_evalset(evalset_path, unblock=(s == "evalset-unblocked"))
         else:
             p.error(f"unknown suite {s!r}")
     only = {n for n in a.only.split(",") if n}
