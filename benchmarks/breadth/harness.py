@@ -120,11 +120,13 @@ def compare(ad, f, x, rtol=1e-6, steps=FD_STEPS):
 
     Returns (verdict, relative error, fd) with verdict "ok", "bad" or "unclear".
 
-    Component i is accepted when, at the step with the smallest error estimate, |ad_i - fd_i|
-    is within that error estimate (times 10) plus rtol relative to |fd_i| (or to 1e-3 of the
-    gradient's size, for tiny components). A component no step accepts is *reliably* wrong only where finite
-    differences are trustworthy: two neighbouring steps (a factor 10 apart) agree to 1e-4.
-    A step informs only where its error estimate is well below the value it gives.
+    Component i is accepted when, at the step with the smallest error estimate or at the
+    finest informative step, |ad_i - fd_i| is within that error estimate (times 10) plus rtol relative to |fd_i| (or to 1e-3 of the
+    gradient's size, for tiny components). A step informs only where its error estimate is
+    well below the value it gives. A component not accepted is *reliably* wrong only where
+    finite differences are trustworthy: the two finest informative steps agree to 1e-4
+    (coarse steps can agree with each other and still be wrong: over many periods of an
+    oscillation they all measure its average slope).
     A non-finite AD gradient where every difference is finite is "bad".
     Otherwise (a kink, a jump, noise or rounding within the steps) it is unclear.
     The point is "bad" if any component is reliably wrong, "ok" if every component is
@@ -151,10 +153,20 @@ def compare(ad, f, x, rtol=1e-6, steps=FD_STEPS):
         est = np.where(informative, errs, np.inf)
         best = np.argmin(est, axis=0)
         cols = np.arange(x.size)
-        accepted = (np.isfinite(ad) & informative[best, cols] & (diff[best, cols] <= tol[best, cols]))
-        agree = finite[:-1] & finite[1:] & (np.abs(gs[:-1] - gs[1:]) <= 1e-4 * np.maximum(
-            np.abs(gs[1:]), 1e-3 * gscale) + 1e-2 * zero)
-    reliable = agree.any(axis=0)
+        ok = np.isfinite(ad)[None, :] & informative & (diff <= tol)
+        # ... or by the finest informative step (the smallest error estimate can belong to a
+        # step far longer than an oscillation's period, which measures its average slope)
+        finest = np.array([max([k for k in range(len(steps)) if informative[k, i]], default=0)
+                           for i in range(x.size)], dtype=int)
+        accepted = ok[best, cols] | ok[finest, cols]
+    # trustworthy: the two finest informative steps agree to 1e-4 (not any two steps: steps
+    # far longer than an oscillation's period agree with each other on its average slope)
+    reliable = np.zeros(x.size, dtype=bool)
+    for i in range(x.size):
+        inf_steps = [k for k in range(len(steps)) if informative[k, i]]
+        if len(inf_steps) >= 2:
+            a, b = gs[inf_steps[-2], i], gs[inf_steps[-1], i]
+            reliable[i] = abs(a - b) <= 1e-4 * max(abs(b), 1e-3 * gscale) + 1e-2 * zero
     best_fd = np.array([gs[_best_step(finite[:, i], errs[:, i]), i] for i in range(x.size)])
     with np.errstate(invalid="ignore"):
         rel = float(np.max(np.abs(ad - best_fd)) / gscale) if x.size else 0.0
