@@ -432,19 +432,19 @@ def test_median_ties_and_even_lengths():
 
 
 # ------------------------------------------------------------------------------ errors
-def _roll(x):
-    return np.sum(np.roll(x, 1))
+def _convolve(x):
+    return np.sum(np.convolve(x, x))
 
 
-def _argsort(x):
-    return np.sum(np.argsort(x) * x)
+def _lexsort(x):
+    return np.sum(np.lexsort((x, x)) * x)
 
 
 def _unwrap(x):
     return np.sum(np.unwrap(x))
 
 
-@pytest.mark.parametrize("func,name", [(_roll, "np.roll"), (_argsort, "np.argsort"),
+@pytest.mark.parametrize("func,name", [(_convolve, "np.convolve"), (_lexsort, "np.lexsort"),
                                        (_unwrap, "np.unwrap")])
 def test_other_numpy_functions_stay_located_errors(func, name):
     with pytest.raises(UnknownFunctionError, match=name) as e:
@@ -454,8 +454,8 @@ def test_other_numpy_functions_stay_located_errors(func, name):
 
 def test_unknown_function_names_it():
     def f(x):
-        return np.sum(np.roll(x, 1))
-    with pytest.raises(UnknownFunctionError, match="np.roll"):
+        return np.sum(np.convolve(x, x))
+    with pytest.raises(UnknownFunctionError, match="np.convolve"):
         ad.grad(f)(_arr(3))
 
 
