@@ -297,7 +297,7 @@ _SHAPES = ("reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims"
 _COMPOSED = ("diff", "flip", "fliplr", "flipud", "roll", "cross", "inner", "average", "ptp",
              "count_nonzero", "polyval", "column_stack", "meshgrid", "triu_indices",
              "tril_indices", "diag_indices", "searchsorted", "interp", "repeat", "tile",
-             "nan_to_num", "isclose", "allclose")                     # compositions.py
+             "nan_to_num", "isclose", "allclose", "size")             # compositions.py
 
 
 def _table() -> dict:
@@ -352,6 +352,9 @@ def callee_of(obj):
     """The Binding (a row of the primitive table) or Callee a called object means, or None."""
     if getattr(obj, "__self__", None) is np.add and getattr(obj, "__name__", "") == "at":
         return Callee("index", "add_at", "np.add.at")     # a new bound method per access
+    if getattr(obj, "__name__", "") == "rosen" and \
+            (getattr(obj, "__module__", "") or "").startswith("scipy.optimize"):
+        return Callee("compose", "rosen", "scipy.optimize.rosen")   # (not imported here)
     try:
         return _callees().get(obj)
     except TypeError:       # unhashable

@@ -5,6 +5,8 @@ lists, `if len(x.shape) == 1:` branches decided at compile time, np.sum of a num
 Each against NumPy's value and central differences in both modes, and the errors."""
 import numpy as np
 import pytest
+import scipy.optimize
+from scipy.special import factorial
 
 import adcompile as ad
 from adcompile.errors import AdTypeError, UnsupportedSyntaxError
@@ -148,4 +150,50 @@ def np_array_of_a_number(x):
 def test_zero_d_arrays_are_refused():
     with pytest.raises(UnsupportedSyntaxError, match="0-d") as info:
         ad.grad(np_array_of_a_number, jit=False)(np.ones(2))
+    assert "test_suite_idioms.py" in str(info.value)
+
+
+# ------------------------------------------------------------------------------ library
+N_FACT = 3
+
+
+def mishra07(x):
+    from_library = factorial(N_FACT)                # a library call of constants: folded
+    return (np.prod(x) - from_library) ** 2.0 + np.size(x) * x[0] + np.size(x, 0)
+
+
+def langermann(x):
+    a = [3, 5, 2, 1, 7]
+    b = [5, 2, 1, 4, 9]
+    c = [1, 2, 5, 2, 3]
+    r = (x[0] - a) ** 2 + (x[1] - b) ** 2           # a float minus a list: NumPy's array
+    return -sum(c * np.exp(-(1 / np.pi) * r) * np.cos(np.pi * r))
+
+
+def rosenbrock(x):
+    return scipy.optimize.rosen(x) * 2.0
+
+
+@pytest.mark.parametrize("func", [mishra07, langermann, rosenbrock],
+                         ids=lambda f: f.__name__)
+def test_library_forms(func):
+    check_like_numpy(func, (np.array([0.3, 0.7, 1.2]),), jits=(True, False))
+
+
+def list_repeated(x):
+    return np.sum(x * ([1.0] * 3))
+
+
+def random_number(x):
+    return x[0] * np.random.rand()
+
+
+@pytest.mark.parametrize("func,words", [(list_repeated, "does not apply to a tuple"),
+                                        (random_number, "np.random.rand")],
+                         ids=["list_repetition", "random"])
+def test_python_meanings_are_not_guessed(func, words):
+    """list * int repeats the list in Python (not read as an array); random numbers are
+    never folded into constants."""
+    with pytest.raises(ad.AdCompileError, match=words) as info:
+        ad.grad(func, jit=False)(np.ones(3))
     assert "test_suite_idioms.py" in str(info.value)

@@ -67,7 +67,41 @@ class Calls:
             return self.call_user(resolve.unwrap_user_function(obj), node)
         if hasattr(obj, "_adcompile_wrapped"):        # grad(f), jacobian(f), ...
             return self.call_derivative(obj, node)
+        folded = self.fold_constant_call(obj, node)
+        if folded is not None:
+            return folded
         self.unknown_function(obj, node)
+
+    def fold_constant_call(self, obj, node):
+        """A library function without a row (math, NumPy outside np.random, scipy.special)
+        called on numbers known at compile time: called now, its number compiled in
+        (`factorial(self.N)`, `np.math.comb(5, 2)`); None otherwise."""
+        cx = self.cx
+        module = getattr(obj, "__module__", None) or ""
+        if not (module == "math" or isinstance(obj, np.ufunc) or resolve.is_scipy_special(obj)
+                or module.startswith(("numpy", "scipy.special")) and "random" not in module):
+            return None
+        values = {}
+        for key, a in [(k, a) for k, a in enumerate(node.args)] + \
+                [(k.arg, k.value) for k in node.keywords]:
+            v = cx.exprs.expr(a)
+            c = None if isinstance(v, tuple) else const_value(v)
+            if c is None or not isinstance(c, (bool, int, float)):
+                return None
+            values[key] = c
+        args = [values[k] for k in range(len(node.args))]
+        try:
+            out = obj(*args, **{k: v for k, v in values.items() if isinstance(k, str)})
+        except Exception:                            # noqa: BLE001 (its own error: refused)
+            return None
+        if isinstance(out, (bool, np.bool_)):
+            return cx.b.const(bool(out))
+        if isinstance(out, (int, np.integer)) and abs(int(out)) < 2 ** 63:
+            return cx.b.const(int(out))
+        if isinstance(out, (float, np.floating)) or np.ndim(out) == 0 and \
+                np.isrealobj(out) and np.asarray(out).dtype.kind == "f":
+            return cx.b.const(float(out))
+        return None
 
     def method(self, func, node):
         """A method of a value: x.copy(), x.sum(axis=0), ..."""

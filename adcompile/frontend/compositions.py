@@ -26,6 +26,7 @@ SIGNATURES = {
     "diag_indices": ("n",), "searchsorted": ("a", "v", "side"), "interp": ("x", "xp", "fp"),
     "repeat": ("a", "repeats", "axis"), "tile": ("A", "reps"), "nan_to_num": ("x",),
     "isclose": ("a", "b", "rtol", "atol"), "allclose": ("a", "b", "rtol", "atol"),
+    "size": ("a", "axis"), "rosen": ("x",),
 }
 NAMES = tuple(SIGNATURES)
 
@@ -371,6 +372,33 @@ class Compositions:
             return [b.const(0) if x.unit(j) else b.prim("mod", i, d)
                     for j, (i, d) in enumerate(zip(idx, dims))]
         return Remap(x, out, [False] * nd, fn, None, "a tiled array", x.dtype)
+
+    def size(self, a, node):
+        cx = self.cx
+        x = self.array(a, "a", "size")
+        dims = x.dims(cx)
+        axis = self.axis(a, "axis", x.ndim, None)
+        if axis is not None:
+            return dims[axis]
+        total = cx.b.const(1)
+        for d in dims:
+            total = cx.b.prim("mul", total, d)
+        return total
+
+    def rosen(self, a, node):
+        """scipy.optimize.rosen(x): sum(100 (x[1:] - x[:-1]**2)**2 + (1 - x[:-1])**2)."""
+        cx = self.cx
+        b = cx.b
+        lz = cx.lazy
+        x = self.array(a, "x", "rosen")
+        hi = self.sliced(x, 0, self.slc(1), node)
+        lo = self.sliced(x, 0, self.slc(None, -1), node)
+        step = lz.elementwise("sub", [hi, lz.elementwise("mul", [lo, lo], node)], node)
+        rest = lz.elementwise("sub", [b.const(1.0), lo], node)
+        terms = lz.elementwise("add", [lz.elementwise("mul", [b.const(100.0), lz.elementwise(
+            "mul", [step, step], node)], node), lz.elementwise("mul", [rest, rest], node)],
+            node)
+        return cx.reductions.reduce("sum", lz.as_expr(terms), [0], False, node)
 
     # ------------------------------------------------------------------ tests, cleanup
     def nan_to_num(self, a, node):

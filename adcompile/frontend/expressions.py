@@ -160,8 +160,8 @@ class Expressions:
 
     def binop(self, op, x, y, node):
         cx = self.cx
-        if isinstance(x, tuple) != isinstance(y, tuple) and (
-                cx.lazy.is_array(x) or cx.lazy.is_array(y)):     # [1.0, 2.0] * x: an array
+        if isinstance(x, tuple) != isinstance(y, tuple) and self.reads_as_array(op, x, y):
+            # [1.0, 2.0] * x, x[0] - [3, 5]: NumPy makes the list an array
             x, y = (self.as_array(v, node) if isinstance(v, tuple) else v for v in (x, y))
         if isinstance(x, tuple) or isinstance(y, tuple):
             what = tname(x if isinstance(x, tuple) else y)
@@ -171,6 +171,19 @@ class Expressions:
         if cx.lazy.is_array(x) or cx.lazy.is_array(y):
             return cx.lazy.elementwise(op, [x, y], node)
         return cx.b.prim(op, x, y)
+
+    def reads_as_array(self, op, x, y) -> bool:
+        """Does NumPy read the list (a tuple here) in `x op y` as an array? With an array,
+        or a float (an array's element is a NumPy float); not list * int (repetition) nor
+        anything with a dict or a tuple of arrays."""
+        cx = self.cx
+        seq, other = (x, y) if isinstance(x, tuple) else (y, x)
+        if isinstance(seq, Record) or not seq or any(
+                isinstance(e, tuple) or cx.lazy.is_array(e) for e in seq):
+            return False
+        if cx.lazy.is_array(other):
+            return True
+        return other.type == F64
 
     def as_array(self, v, node):
         if isinstance(v, Record):
