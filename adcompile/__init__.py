@@ -11,7 +11,8 @@
 from .api import GradFunction, grad, value_and_grad
 from .conventions import Conventions
 from .diagnose import diagnose
-from .errors import AdCompileError, AdTypeError, JitError, OutOfRangeError, ShapeError, \
+from .errors import AdCompileError, AdTypeError, AssertionFailed, JitError, OutOfRangeError, \
+    ShapeError, \
     UnknownFunctionError, UnsupportedSyntaxError
 from .functions import relu
 from .transforms import hessian, hvp, jacobian, jvp
@@ -19,5 +20,5 @@ from .transforms import hessian, hvp, jacobian, jvp
 __version__ = "0.1.0"
 
 __all__ = ["grad", "value_and_grad", "jvp", "jacobian", "hvp", "hessian", "relu", "Conventions", "diagnose", "GradFunction", "AdCompileError", "AdTypeError",
-           "JitError", "OutOfRangeError", "ShapeError", "UnknownFunctionError",
+           "JitError", "OutOfRangeError", "AssertionFailed", "ShapeError", "UnknownFunctionError",
            "UnsupportedSyntaxError"]

@@ -1,4 +1,5 @@
-"""sum(), min() and max() of a generator expression or a list comprehension, as a loop.
+"""sum(), min() and max() of a generator expression or a list comprehension, and np.sum()
+and np.prod() of a list comprehension, as a loop.
 
 desugar.py calls `reduction` for each such call (after rewriting its operands), which turns
 
@@ -31,7 +32,7 @@ import ast
 import copy
 import math
 
-KINDS = {"sum": "total", "max": "largest", "min": "smallest"}
+KINDS = {"sum": "total", "max": "largest", "min": "smallest", "prod": "product"}
 CLASHES = {
     "sum": ("sum() of arrays needs an array to start from (the start, 0 unless given, is a "
             "number here)", "sum((... for ...), np.zeros(n)), or np.sum(A, axis=0)"),
@@ -39,6 +40,8 @@ CLASHES = {
             "take np.maximum of the arrays in a loop, or np.max(A, axis=0)"),
     "min": ("min() of a generator takes numbers, not arrays",
             "take np.minimum of the arrays in a loop, or np.min(A, axis=0)"),
+    "prod": ("np.prod() of a list comprehension takes numbers, not arrays",
+             "multiply the arrays in a loop"),
 }
 
 
@@ -81,12 +84,24 @@ def is_comprehension(node) -> bool:
 
 def reduction(call: ast.Call, kind: str) -> Accumulate | None:
     """The Accumulate for a call of the builtin sum/min/max (`kind`) whose argument is a
-    generator expression or a list comprehension; None for any other call."""
+    generator expression or a list comprehension, or of np.sum/np.prod/np.max/np.min
+    ("np.sum", ...) of a list comprehension (NumPy refuses a generator); None for any
+    other call."""
     if not call.args or not is_comprehension(call.args[0]):
         return None
     comp = call.args[0]
     keywords = {k.arg: k.value for k in call.keywords}
-    if kind == "sum":
+    if kind.startswith("np."):
+        kind = kind[3:]
+        if not isinstance(comp, ast.ListComp):
+            raise ReductionError(comp, f"np.{kind}() of a generator expression is not "
+                                       "supported (NumPy 2 refuses it too)",
+                                 f"use a list comprehension: np.{kind}([... for ...])")
+        if len(call.args) > 1 or keywords:
+            raise ReductionError(call, f"np.{kind}() of a list comprehension takes no other "
+                                       "arguments", "sum the list itself")
+        start = None
+    elif kind == "sum":
         if len(call.args) > 2 or set(keywords) - {"start"} or \
                 len(call.args) == 2 and keywords:
             raise ReductionError(call, "sum() takes a generator and an optional start",
@@ -102,7 +117,8 @@ def reduction(call: ast.Call, kind: str) -> Accumulate | None:
         raise ReductionError(comp, "async comprehensions are not supported",
                              "write a plain for clause")
     if start is None:
-        start = ast.Constant(value={"sum": 0, "max": -math.inf, "min": math.inf}[kind])
+        start = ast.Constant(value={"sum": 0, "max": -math.inf, "min": math.inf,
+                                    "prod": 1}[kind])
         ast.copy_location(start, call)
     acc = Hidden(f"{kind}(...)", KINDS[kind], CLASHES[kind])
     names: dict = {}
@@ -117,8 +133,8 @@ def reduction(call: ast.Call, kind: str) -> Accumulate | None:
         clauses.append((_rename(g.target, names), it, [_rename(c, names) for c in g.ifs]))
     elt = _rename(comp.elt, names)
     read = ast.copy_location(ast.Name(id=acc, ctx=ast.Load()), comp.elt)
-    if kind == "sum":
-        value = ast.BinOp(left=read, op=ast.Add(), right=elt)
+    if kind in ("sum", "prod"):
+        value = ast.BinOp(left=read, op=ast.Add() if kind == "sum" else ast.Mult(), right=elt)
     else:
         value = ast.Call(func=call.func, args=[read, elt], keywords=[])
     ast.copy_location(value, comp.elt)

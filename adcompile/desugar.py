@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+
+import numpy as np
 import copy
 import dataclasses
 
@@ -212,7 +214,8 @@ def _static(node, bound, scope):
     return None
 
 
-REDUCTIONS = ((builtins.sum, "sum"), (builtins.max, "max"), (builtins.min, "min"))
+REDUCTIONS = ((builtins.sum, "sum"), (builtins.max, "max"), (builtins.min, "min"),
+              (np.sum, "np.sum"), (np.prod, "np.prod"))
 
 
 def _is_range(node, scope, bound) -> bool:

@@ -89,3 +89,7 @@ def _shape(dims) -> str:
 
 class OutOfRangeError(AdCompileError, IndexError):
     """Raised by compiled code: an index outside an array (the message names the line)."""
+
+
+class AssertionFailed(AdCompileError, AssertionError):
+    """The user's `assert` failed, in compiled code or at compile time (names the line)."""

@@ -65,7 +65,7 @@ class Scope(Mapping):
         value = self.current(name)
         if value is _MISSING:
             raise KeyError(name)
-        self.reads[name] = value
+        self.reads[name] = _snapshot(value)
         return value
 
     def current(self, name):
@@ -82,7 +82,7 @@ class Scope(Mapping):
 
     def attribute(self, name, attrs: tuple, value):
         """Record that name.attr1.attr2 (an object's attribute, not a module's) read value."""
-        self.paths[(name, attrs)] = value
+        self.paths[(name, attrs)] = _snapshot(value)
         return value
 
     def fetch(self, name, attrs: tuple = ()):
@@ -132,7 +132,22 @@ class Scope(Mapping):
 _CODE = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
 
 
+class _ListRead(tuple):
+    """A list read from outside (its numbers compiled in), as it was when read: a list
+    changed in place since is a change."""
+
+
+def _snapshot(value):
+    return _ListRead(_frozen(value)) if isinstance(value, list) else value
+
+
+def _frozen(value):
+    return tuple(_frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
 def _same(new, old) -> bool:
+    if isinstance(old, _ListRead):
+        return isinstance(new, list) and _frozen(new) == tuple(old)
     if new is old:
         return True
     if isinstance(old, np.ndarray):            # read at every call: its type must hold

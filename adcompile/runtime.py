@@ -6,7 +6,7 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
-from .errors import OutOfRangeError, ShapeError
+from .errors import AssertionFailed, OutOfRangeError, ShapeError
 
 
 @register_jitable
@@ -16,6 +16,14 @@ def inbounds(i, n, where):
     if i >= n or i < -n:
         raise OutOfRangeError(where)
     return i
+
+
+@register_jitable
+def assert_true(c, where):
+    """The user's `assert c`: AssertionFailed naming the line when c is false."""
+    if not c:
+        raise AssertionFailed(where)
+    return c
 
 
 @register_jitable

@@ -13,7 +13,7 @@ BAD = '''import math
 import numpy as np
 import adcompile as ad
 
-STATE = [1.0]
+STATE = {'k': 1.0}
 
 def helper(t):
     return t * 2.0
@@ -82,7 +82,7 @@ def unknown_builtin(x):
     return sorted(x)
 
 def mutable_global(x):
-    return x * STATE[0]
+    return x * STATE['k']
 
 def no_return(x):
     if x > 0:
@@ -139,7 +139,7 @@ SYNTAX = [
     ("unknown_math", UnknownFunctionError, "math.ldexp", 'math.ldexp(x, 2)', "math.sin"),
     ("unknown_numpy", UnknownFunctionError, "np.i0", 'np.i0(x)', "np.sin"),
     ("unknown_builtin", UnknownFunctionError, "sorted", 'sorted(x)', "helper"),
-    ("mutable_global", UnsupportedSyntaxError, "list", 'STATE[0]', "argument"),
+    ("mutable_global", UnsupportedSyntaxError, "dict", "STATE['k']", "argument"),
     ("no_return", UnsupportedSyntaxError, "without returning", 'def no_return', "return"),
     ("undefined", UnsupportedSyntaxError, "'zzz' is not defined", 'x * zzz', "argument"),
     ("for_number", UnsupportedSyntaxError, "cannot run over a float", 'for v in x', "range"),
@@ -265,11 +265,11 @@ def test_numba_failure_names_the_generated_file(tmp_path):
 @pytest.mark.parametrize("body,words", [
     ("    return np.sum(x[idx * 1.0])\n", "astype(int)"),
     ("    return np.sum(x[x])\n", "astype(int)"),
-    ("    return x[0] * LIST[0]\n", "pass it as an argument"),
+    ("    return x[0] * LIST['a']\n", "pass it as an argument"),
 ])
 def test_hints_point_the_right_way(load, body, words):
     import numpy as np
-    m = load("import numpy as np\nLIST = [1.0, 2.0]\n\ndef f(x, idx):\n" + body)
+    m = load("import numpy as np\nLIST = {'a': 1.0}\n\ndef f(x, idx):\n" + body)
     with pytest.raises(ad.AdCompileError) as err:
         ad.grad(m.f)(np.ones(4), np.array([0, 2]))
     assert words in err.value.hint and "int(" not in err.value.hint

@@ -197,3 +197,92 @@ def test_python_meanings_are_not_guessed(func, words):
     with pytest.raises(ad.AdCompileError, match=words) as info:
         ad.grad(func, jit=False)(np.ones(3))
     assert "test_suite_idioms.py" in str(info.value)
+
+
+# ------------------------------------------------------------------------------ assert
+# (in a module of their own: pytest rewrites the asserts of test modules)
+ASSERTS = """
+import numpy as np
+
+
+def asserts(x):
+    assert x.shape[0] == 3                          # checked in compiled code
+    assert len(x.shape) == 1, "vectors only"        # known at compile time
+    for i in range(2):
+        assert x[i] > -10.0
+    return np.sum(x ** 2)
+
+
+def assert_false_for_these_types(x):
+    assert x.ndim == 2
+    return x[0]
+"""
+
+
+def test_asserts_are_checked_where_they_stand(load):
+    m = load(ASSERTS)
+    check_like_numpy(m.asserts, (np.array([0.3, 0.7, 1.2]),), jits=(True, False))
+    for mode in ("reverse", "forward"):
+        for jit in (True, False):
+            with pytest.raises(AssertionError, match="assertion failed") as info:
+                ad.grad(m.asserts, mode=mode, jit=jit)(np.ones(4))
+            assert str(info.value).startswith(m.__file__.rsplit("/", 1)[-1]) or \
+                m.__file__ in str(info.value)
+    with pytest.raises(ad.AssertionFailed, match="x.ndim == 2") as info:
+        ad.grad(m.assert_false_for_these_types, jit=False)(np.ones(3))
+    assert str(info.value).startswith(m.__file__)
+
+
+# ------------------------------------------------------------------------------ np.sum([...])
+def box_betts(x):
+    x1, x2, x3 = x
+    return np.sum([(np.exp(-0.1 * i * x1) - np.exp(-0.1 * i * x2) -
+                    (np.exp(-0.1 * i) - np.exp(-i)) * x3) ** 2 for i in range(2, 12)])
+
+
+def shubert(x):
+    return np.prod([np.sum([i * np.cos((i + 1) * xx + i) for i in range(1, 6)]) for xx in x])
+
+
+@pytest.mark.parametrize("func", [box_betts, shubert], ids=lambda f: f.__name__)
+def test_numpy_reductions_of_list_comprehensions(func):
+    check_like_numpy(func, (np.array([0.3, 0.7, 1.2]),), jits=(True, False))
+
+
+def np_sum_of_a_generator(x):
+    return np.sum(v * v for v in x)
+
+
+def test_np_sum_of_a_generator_is_refused_as_numpy_does():
+    with pytest.raises(UnsupportedSyntaxError, match="generator") as info:
+        ad.grad(np_sum_of_a_generator, jit=False)(np.ones(3))
+    assert "test_suite_idioms.py" in str(info.value)
+
+
+# ------------------------------------------------------------------------------ lists outside
+WEIGHTS = [1.0, 2.0]
+
+
+class Deceptive:
+    def __init__(self):
+        self.min_loc = [0.2, 0.4, 0.6]
+
+    def f(self, x):
+        alpha = np.asarray(self.min_loc)
+        return np.sum((x - alpha) ** 2) + self.min_loc[1] * x[0] + \
+            WEIGHTS[0] * np.sum(np.array(WEIGHTS) * x[:2])
+
+
+def test_lists_read_from_outside_are_compiled_in_and_checked():
+    d = Deceptive()
+    x = np.array([0.3, 0.7, 1.2])
+    check_like_numpy(d.f, (x,), jits=(True, False))
+    g = ad.grad(d.f, jit=False)
+    g(x)
+    d.min_loc[0] = 5.0                               # changed in place: compiled again
+    WEIGHTS[1] = 10.0
+    try:
+        np.testing.assert_allclose(g(x), [2 * (0.3 - 5.0) + 0.4 + 1.0, 2 * (0.7 - 0.4) + 10.0,
+                                          2 * (1.2 - 0.6)], rtol=1e-12)
+    finally:
+        WEIGHTS[1] = 2.0

@@ -174,8 +174,8 @@ class Expressions:
 
     def reads_as_array(self, op, x, y) -> bool:
         """Does NumPy read the list (a tuple here) in `x op y` as an array? With an array,
-        or a float (an array's element is a NumPy float); not list * int (repetition) nor
-        anything with a dict or a tuple of arrays."""
+        or a float computed from arrays (a NumPy float); not list * int (repetition), nor
+        with a literal float, a dict or a tuple of arrays."""
         cx = self.cx
         seq, other = (x, y) if isinstance(x, tuple) else (y, x)
         if isinstance(seq, Record) or not seq or any(
@@ -183,7 +183,9 @@ class Expressions:
             return False
         if cx.lazy.is_array(other):
             return True
-        return other.type == F64
+        # a float computed here (x[0]: a NumPy float) converts the list; a literal (a Python
+        # float: list * 2.0 is Python's TypeError) does not
+        return other.type == F64 and const_value(other) is None
 
     def as_array(self, v, node):
         if isinstance(v, Record):
@@ -296,8 +298,9 @@ class Expressions:
         cx = self.cx
         if isinstance(obj, (bool, int, float, np.floating, np.integer, np.bool_)):
             return cx.b.const(obj.item() if hasattr(obj, "item") else obj)
-        if isinstance(obj, tuple) and all(isinstance(o, (int, float)) for o in obj):
-            return tuple(cx.b.const(o) for o in obj)
+        if isinstance(obj, (tuple, list)) and _numbers(obj):
+            # numbers compiled in (a list is checked at every call, by its contents)
+            return tuple(self.from_python(o, node) for o in obj)
         if isinstance(obj, np.ndarray):        # read at every call: a captured parameter
             return cx.captured.array(obj, node)
         what = type(obj).__name__
@@ -314,6 +317,13 @@ class Expressions:
     def static_value(self, node):
         """Resolve a dotted name (np.sin, math.pi, helpers.f) to the Python object."""
         return static_value(node, self.cx.env, self.cx.src)
+
+
+def _numbers(obj) -> bool:
+    """A (nested) tuple or list of numbers, not empty."""
+    return bool(obj) and all(_numbers(o) if isinstance(o, (tuple, list)) else
+                             isinstance(o, (bool, int, float, np.floating, np.integer))
+                             for o in obj)
 
 
 def static_value(node, env, src):

@@ -306,6 +306,9 @@ class Infer:
     def visit_Pass(self, node):
         pass
 
+    def visit_Assert(self, node):
+        self.values.truth(self.values.expr(node.test))
+
     def visit_Assign(self, node):
         value = self.values.expr(node.value)
         for target in node.targets:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 
 from ..builder import const_value
-from ..errors import UnsupportedSyntaxError
+from ..errors import AssertionFailed, UnsupportedSyntaxError
 from ..ir import Value
 from ..valuetree import Record
 from ..types import BOOL, I64
@@ -93,6 +93,19 @@ class Statements:
 
     def visit_Pass(self, node):
         pass
+
+    def visit_Assert(self, node):
+        """assert c (, message): checked where it stands, in compiled code; a condition
+        known at compile time is checked when the function compiles."""
+        cx = self.cx
+        cond = cx.exprs.truth(cx.exprs.expr(node.test), node.test)
+        known = const_value(cond)
+        if known is None:
+            cx.b.prim("assert_true", cond, where=cx.where(node, "assertion failed"))
+        elif not known:
+            raise AssertionFailed(f"the assertion {expr_text(node.test)} is false for these "
+                                  "argument types", cx.loc(node),
+                                  "the function would raise AssertionError at every call")
 
     def visit_Assign(self, node):
         value = self.cx.exprs.expr(node.value)

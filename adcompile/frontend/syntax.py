@@ -31,7 +31,6 @@ UNSUPPORTED_HINTS = {
     ast.AsyncFunctionDef: "async code is not supported",
     ast.Await: "async code is not supported",
     ast.Raise: "raise is not supported inside compiled code; check inputs before calling",
-    ast.Assert: "assert is not supported inside compiled code; check inputs before calling",
     ast.Delete: "del is not supported; just stop using the variable",
     ast.Starred: "unpack into a fixed number of names instead",
     ast.JoinedStr: "strings are not supported inside compiled code",

@@ -1,4 +1,5 @@
-"""Dead-code elimination by marking: keeps what the returned values and live tapes need.
+"""Dead-code elimination by marking: keeps what the returned values, the user's asserts and
+live tapes need.
 
 Loop-carried values, if results and whole region ops are removed when nothing live reads
 them. Tapes are live only through their loads: a tape_store survives when a live tape_load
@@ -97,7 +98,9 @@ class _Marker:
 
 def dce(fn: Function) -> Function:
     m = _Marker(fn)
-    m.run(fn.body.terminator.args)
+    # the user's asserts run for the error they raise: roots, like the returned values
+    asserts = [op.results[0] for op in walk(fn.body) if op.name == "assert_true"]
+    m.run(list(fn.body.terminator.args) + asserts)
     _sweep(fn.body, m)
     return fn
 

@@ -267,6 +267,9 @@ def _or_zero(b, arg, dot):
     return b.prim("zeros_like", arg) if isinstance(arg.type, Array) else 0.0
 
 
+row("assert_true", 1, _runtime("assert_true"), _helper("assert_true", "where"),
+    lambda c, **_: BOOL, takes_attrs=True, check=True,
+    doc="the user's assert: AssertionFailed naming the line when false", operands="ints")
 row("same_size", 2, _runtime("same_size"), _helper("same_size", "where"), _int,
     takes_attrs=True, check=True,
     doc="a dimension two broadcast operands share; a mismatch raises naming the user's line",
