@@ -73,6 +73,16 @@ class Accumulate(ast.expr):
         self.hidden = list(hidden)
 
 
+class Forget(ast.stmt):
+    """A statement that unbinds hidden names (an inner comprehension loop's variables, so
+    the loop around it does not carry them)."""
+    _fields = ()
+
+    def __init__(self, names=(), **kw):
+        super().__init__(**kw)
+        self.names = list(names)
+
+
 class ReductionError(Exception):
     """A call of sum/min/max over a comprehension that cannot be desugared: (node, message,
     hint), reported by desugar.py at the node."""
@@ -183,4 +193,5 @@ def _rename(node, names: dict, memo=None):
     return new
 
 
-__all__ = ["Hidden", "Accumulate", "ReductionError", "is_comprehension", "reduction"]
+__all__ = ["Hidden", "Accumulate", "Forget", "ReductionError", "is_comprehension",
+           "reduction"]

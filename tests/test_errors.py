@@ -44,7 +44,7 @@ def uses_generator(x):
     return x
 
 def uses_listcomp(x):
-    return [x for _ in range(2)][0]
+    return [x for _ in range(2) if x > 0][0]
 
 def uses_global(x):
     global STATE

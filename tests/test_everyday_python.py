@@ -456,11 +456,11 @@ def returned_generator(x):
 
 
 def indexed_list(x):
-    return [v for v in x][0]
+    return [v for v in x if v > 0.0][0]
 
 
 def array_of_comprehension(x):
-    return np.sum(np.array([v * v for v in x]))
+    return np.sum(np.array(v * v for v in x))
 
 
 def max_default(x):
@@ -583,9 +583,9 @@ ERRORS = [
      "(v for v in x)\n\n\ndef returned", "sum"),
     ("returned_generator", UnsupportedSyntaxError, "generator expression", "(v + 1.0 for",
      "loop"),
-    ("indexed_list", UnsupportedSyntaxError, "list comprehension", "[v for v in x]", "loop"),
-    ("array_of_comprehension", UnsupportedSyntaxError, "np.array() of a comprehension",
-     "[v * v for", "np.empty"),
+    ("indexed_list", UnsupportedSyntaxError, "list comprehension", "[v for v in x if", "loop"),
+    ("array_of_comprehension", UnsupportedSyntaxError, "np.array() of a generator",
+     "(v * v for v in x))", "np.empty"),
     ("max_default", UnsupportedSyntaxError, "default=", "max((v for", "loop"),
     ("sum_of_rows", AdTypeError, "sum() of arrays", "sum(row for", "np.zeros"),
     ("max_of_rows", UnsupportedSyntaxError, "max() does not take arrays",

@@ -286,3 +286,67 @@ def test_lists_read_from_outside_are_compiled_in_and_checked():
                                           2 * (1.2 - 0.6)], rtol=1e-12)
     finally:
         WEIGHTS[1] = 2.0
+
+
+# ------------------------------------------------------------------------------ comprehensions
+E_MAT = np.array([[1.0, 2.0], [3.0, 1.0], [0.5, 0.5]])
+CENTERS = np.array([[0.1, 0.2], [0.3, 0.1], [0.6, 0.7]])
+
+
+def lzip(*args):
+    return list(zip(*args))
+
+
+def dist_sq(x, centers, e_mat, dist_type=2):
+    if dist_type == 1:
+        ret_val = np.array([[np.sum(np.abs((xpt - center) * evec))
+                             for evec, center in lzip(np.sqrt(e_mat), centers)] for xpt in x])
+    else:
+        ret_val = np.array([[np.dot((xpt - center) * evec, (xpt - center))
+                             for evec, center in lzip(e_mat, centers)] for xpt in x])
+    return ret_val
+
+
+def mccourt(x):
+    """As evalset's McCourt functions: a kernel of a matrix built by comprehensions."""
+    return_1d = False
+    if len(x.shape) == 1:
+        x = x[np.newaxis, :]
+        return_1d = True
+    assert_free = E_MAT.shape[1] == x.shape[1]
+    ans = np.sum(np.array([1.0, -2.0, 1.0]) / np.sqrt(1 + dist_sq(x, CENTERS, E_MAT)),
+                 axis=1) + np.sum(dist_sq(x, CENTERS, E_MAT, 1)) * assert_free
+    return ans[0] if return_1d else ans
+
+
+def levy03(x):
+    n = 3
+    z = [1 + (xx - 1) / 4 for xx in x]
+    s = np.sin(np.pi * z[0]) ** 2 + sum([(z[i] - 1) ** 2 * (1 + 10 * (np.sin(np.pi * z[i] + 1))
+                                                           ** 2) for i in range(n - 1)])
+    return s + (z[n - 1] - 1) ** 2 * (1 + (np.sin(2 * np.pi * z[n - 1])) ** 2) + \
+        np.sum(np.array([k * v for k, v in enumerate(z)]))
+
+
+@pytest.mark.parametrize("func,x", [(mccourt, np.array([0.33, 0.71])),
+                                    (levy03, np.array([0.3, 0.7, 0.9]))],
+                         ids=["mccourt", "levy03"])
+def test_comprehensions_as_arrays(func, x):
+    check_like_numpy(func, (x,), jits=(True, False))
+
+
+def list_arithmetic(x):
+    z = [v * 2 for v in x]
+    return np.sum(z * 2)
+
+
+def ragged(x):
+    return np.sum(np.array([[v * w for w in x[:i]] for i, v in enumerate(x)]))
+
+
+@pytest.mark.parametrize("func,words", [(list_arithmetic, "list comprehension"),
+                                        (ragged, "ragged")], ids=["arithmetic", "ragged"])
+def test_list_meanings_are_not_guessed(func, words):
+    with pytest.raises(ad.AdCompileError, match=words) as info:
+        ad.grad(func, jit=False)(np.ones(3))
+    assert "test_suite_idioms.py" in str(info.value)

@@ -320,8 +320,8 @@ class Arrays:
                 b, args, dtype, lambda a, t: convert(b, a, t)), hint=""))
         if kind in ("array", "asarray"):
             lit = len(node.args) == 1 and isinstance(node.args[0], (ast.List, ast.Tuple))
-            if not lit and len(node.args) == 1 and not isinstance(
-                    node.args[0], (ast.ListComp, ast.GeneratorExp)):
+            if not lit and len(node.args) == 1 and not isinstance(node.args[0],
+                                                                  ast.GeneratorExp):
                 return self.array_of_value(cx.exprs.expr(node.args[0]), kind, dtype, node)
             elems, shape = self.array_literal(node, args)
             return self.from_elements(elems, shape, dtype, node)
@@ -393,8 +393,9 @@ class Arrays:
 
     def array_literal(self, node, args):
         cx = self.cx
-        if len(node.args) == 1 and isinstance(node.args[0], (ast.ListComp, ast.GeneratorExp)):
-            cx.unsupported(node.args[0], "np.array() of a comprehension is not supported",
+        if len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
+            cx.unsupported(node.args[0], "np.array() of a generator expression is not "
+                                         "supported (NumPy makes an object array of it)",
                            "fill an array in a loop: out = np.empty(len(x)); "
                            "for i, v in enumerate(x): out[i] = ...")
         if len(node.args) != 1 or not isinstance(node.args[0], (ast.List, ast.Tuple)):

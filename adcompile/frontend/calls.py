@@ -14,6 +14,7 @@ from ..builder import const_value
 from ..errors import AdCompileError, AdTypeError, UnknownFunctionError, UnsupportedSyntaxError
 from ..prims.bind import Binding, Call
 from ..types import BOOL, F64, I64, Array
+from . import iteration
 from .lazy import ArrayExpr
 from .reductions import NAMES as REDUCTION_NAMES
 from .shapes import METHODS as SHAPE_METHODS
@@ -53,10 +54,19 @@ class Calls:
         obj = cx.exprs.static_value(node.func)
         if obj is None:
             cx.type_error(node.func, f"{expr_text(node.func)} is a number, not a function")
-        if any(isinstance(a, ast.Starred) for a in node.args) or \
-                any(k.arg is None for k in node.keywords):
-            cx.unsupported(node, "*args and **kwargs in calls are not supported",
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            node = self.spread(node)                 # f(*t): t's items, one by one
+        if any(k.arg is None for k in node.keywords):
+            cx.unsupported(node, "**kwargs in calls is not supported",
                            "pass the arguments one by one")
+        if obj in (builtins.zip, builtins.enumerate):    # a value: for loops read it later
+            return iteration.IterValue(*iteration.plan(iteration.LoweringOps(cx), node))
+        if obj is builtins.list and len(node.args) == 1 and not node.keywords:
+            v = cx.exprs.expr(node.args[0])
+            if isinstance(v, (iteration.IterValue, tuple)) and not isinstance(v, Record):
+                return v                                  # list(zip(...)), list((a, b))
+            cx.unsupported(node, f"list() of {tname(v)} is not supported",
+                           "use the array itself (x[1::2]), or np.array / np.concatenate")
         if obj in (builtins.sum, builtins.max, builtins.min) and len(node.args) == 1 \
                 and not node.keywords:
             return self.builtin_over(obj.__name__, node)
@@ -125,6 +135,26 @@ class Calls:
             return self.method_as_function(AS_FUNCTIONS[func.attr], base, node)
         cx.unsupported(func, f"method .{func.attr}() of {tname(base)} is not supported",
                        "arrays support x.copy(); use functions such as np.sum(x)")
+
+    def spread(self, node):
+        """The call with each *t (t a tuple, or a list written in place) spread into its
+        items: pre-evaluated operands (desugar.Shared), so each is evaluated once."""
+        from ..desugar import Shared
+        cx = self.cx
+        args = []
+        for a in node.args:
+            if not isinstance(a, ast.Starred):
+                args.append(a)
+                continue
+            v = cx.exprs.expr(a.value)
+            if not isinstance(v, tuple) or isinstance(v, Record):
+                cx.unsupported(a, f"*{expr_text(a.value)} of {tname(v)} is not supported",
+                               "spread a tuple (or *args), or pass the arguments one by one")
+            for item in v:
+                ref = ast.copy_location(Shared(a.value), a)
+                cx.shared[ref] = item
+                args.append(ref)
+        return ast.copy_location(ast.Call(node.func, args, list(node.keywords)), node)
 
     def builtin_over(self, name, node):
         """sum(x), max(x), min(x) of one argument: over an array's first axis (its elements,

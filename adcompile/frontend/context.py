@@ -43,6 +43,7 @@ from .statements import Statements
 from .syntax import unsupported
 from .compositions import Compositions
 from .fancy import Fancy
+from .listcomps import ListComps
 from .views import Views
 
 
@@ -69,6 +70,8 @@ class Context:
         self.shapes = Shapes(self)
         self.reductions = Reductions(self)
         self.constructors = Constructors(self)
+        self.listcomps = ListComps(self)
+        self.listlike: set = set()             # array objects made from list comprehensions
         self.compositions = Compositions(self)
         self.binder = BinderLowering(self)     # what the primitive rows' binders may use
         self.infer = Infer(self)               # what loops carry, before they are lowered

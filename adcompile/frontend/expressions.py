@@ -52,6 +52,10 @@ class Expressions:
     def visit_Tuple(self, node):
         return tuple(self.expr(e) for e in node.elts)
 
+    def visit_ListComp(self, node):
+        """[e for v in x] as a value: an array (listcomps.py)."""
+        return self.cx.listcomps.build(node)
+
     def visit_List(self, node):
         """[a, b, c]: a fixed group of values, as a tuple (np.array(...) of it, indexing it,
         and arithmetic with arrays read it as NumPy does: an array)."""
@@ -65,6 +69,10 @@ class Expressions:
                 return cx.views.array_attribute(base, node)
             cx.unsupported(node, f"attribute .{node.attr} of {tname(base)} is not "
                                  "supported", "arrays support .shape, .ndim, .size and .T")
+        if isinstance(node.value, (ast.Name, ast.Attribute)):
+            owner = self.static_value(node.value)
+            if isinstance(owner, np.ndarray):     # E_MAT.shape, self.e_mat.T: read at call
+                return cx.views.array_attribute(self.from_python(owner, node.value), node)
         obj = self.static_value(node)
         return self.from_python(obj, node)
 
@@ -160,6 +168,7 @@ class Expressions:
 
     def binop(self, op, x, y, node):
         cx = self.cx
+        self.check_list_arithmetic(op, x, y, node)
         if isinstance(x, tuple) != isinstance(y, tuple) and self.reads_as_array(op, x, y):
             # [1.0, 2.0] * x, x[0] - [3, 5]: NumPy makes the list an array
             x, y = (self.as_array(v, node) if isinstance(v, tuple) else v for v in (x, y))
@@ -171,6 +180,22 @@ class Expressions:
         if cx.lazy.is_array(x) or cx.lazy.is_array(y):
             return cx.lazy.elementwise(op, [x, y], node)
         return cx.b.prim(op, x, y)
+
+    def check_list_arithmetic(self, op, x, y, node):
+        """A list comprehension's result (an array here) with a number or another list:
+        Python's list + list, list * n, or a TypeError; refused, not computed as NumPy."""
+        cx = self.cx
+
+        def listlike(v):
+            return isinstance(v, Value) and cx.objects.key_of(v) in cx.listlike
+
+        if (listlike(x) or listlike(y)) and not (
+                cx.lazy.is_array(x) and not listlike(x) or cx.lazy.is_array(y) and
+                not listlike(y)):
+            cx.type_error(node, f"operator {op} of a list (a list comprehension) and "
+                                f"{'a list' if listlike(x) and listlike(y) else 'a number'} "
+                                "is Python's list operation or a TypeError, not arithmetic",
+                          "make it an array first: np.array([... for ...])")
 
     def reads_as_array(self, op, x, y) -> bool:
         """Does NumPy read the list (a tuple here) in `x op y` as an array? With an array,

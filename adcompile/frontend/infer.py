@@ -306,6 +306,10 @@ class Infer:
     def visit_Pass(self, node):
         pass
 
+    def visit_Forget(self, node):
+        for name in node.names:
+            self.env.pop(name, None)
+
     def visit_Assert(self, node):
         self.values.truth(self.values.expr(node.test))
 

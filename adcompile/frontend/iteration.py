@@ -46,6 +46,15 @@ class Step:
     step: object
 
 
+class IterValue:
+    """zip(...) / enumerate(...) used as a value (bound to a name, returned by a helper,
+    passed through list()): what a loop or a comprehension over it binds, and its count."""
+    type = "a zip or enumerate object"
+
+    def __init__(self, tree, count):
+        self.tree, self.count = tree, count
+
+
 def _map(tree, fn):
     if isinstance(tree, tuple):
         return tuple(_map(t, fn) for t in tree)
@@ -111,6 +120,8 @@ def plan(ops, it):
     if isinstance(it, (ast.List, ast.Tuple)):           # a list written in place: a tuple
         return tuple(ops.expr(e) for e in it.elts), None
     value = ops.expr(it)
+    if isinstance(value, IterValue):
+        return value.tree, value.count
     if isinstance(value, tuple):
         return value, None
     x = ops.iterable(value, it)

@@ -94,6 +94,10 @@ class Statements:
     def visit_Pass(self, node):
         pass
 
+    def visit_Forget(self, node):
+        for name in node.names:
+            self.cx.env.pop(name, None)
+
     def visit_Assert(self, node):
         """assert c (, message): checked where it stands, in compiled code; a condition
         known at compile time is checked when the function compiles."""

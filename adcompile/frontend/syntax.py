@@ -68,8 +68,7 @@ def node_label(node) -> str:
 UNSUPPORTED_WHAT = {
     ast.GeneratorExp: "a generator expression is only supported as the argument of sum(), "
                       "min() or max()",
-    ast.ListComp: "a list comprehension is only supported as the argument of sum(), min() or "
-                  "max()",
+    ast.ListComp: "this list comprehension is not supported",
 }
 
 
@@ -201,6 +200,7 @@ def assigned_names(stmts, augmented: bool = True) -> list[str]:
             for e in t.elts:
                 targets(e)
 
+    forgotten = set()
     for node in stmts:
         for sub in ast.walk(node):
             if isinstance(sub, ast.Assign):
@@ -210,7 +210,9 @@ def assigned_names(stmts, augmented: bool = True) -> list[str]:
                 targets(sub.target)
             elif isinstance(sub, ast.For):
                 targets(sub.target)
-    return list(out)
+            elif type(sub).__name__ == "Forget":     # comprehensions.Forget: unbound after
+                forgotten.update(sub.names)
+    return [n for n in out if n not in forgotten]
 
 
 def is_static_path(node, env) -> bool:
