@@ -78,6 +78,32 @@ class Compositions:
         parts[axis] = ("slice",) + cx.views.slice_of(slc, dims[axis], node)
         return cx.views.compose(view, parts)
 
+    def operand(self, a, key, name):
+        """A number or an array argument (not a tuple)."""
+        cx = self.cx
+        v = cx.exprs.expr(a[key]) if key in a else None
+        if v is None or isinstance(v, tuple):
+            cx.type_error(cx.constructors.node, f"np.{name}() needs a number or an array for "
+                                                f"{key}, got {tname(v)}")
+        return v
+
+    def each(self, v, fn, dtype=F64, write=False):
+        """fn of a number, or of each element of an array (lazily; written into a new array
+        with write=True, where fn builds loops of its own)."""
+        cx = self.cx
+        if not cx.lazy.is_array(v):
+            return fn(v)
+        ve = cx.lazy.as_expr(v)
+        gen = Gen(ve.dims(cx), lambda idx: fn(ve.gen(cx, idx)), dtype)
+        return cx.lazy.materialize(gen) if write else gen
+
+    def flattened(self, x, axis, node):
+        """(x, axis): along `axis`, or of the flattened array (axis None) along 0."""
+        if axis is not None:
+            return x, axis
+        b = self.cx.b
+        return (self.cx.shapes.reshape(x, [b.const(-1)], node) if x.ndim > 1 else x), 0
+
     @staticmethod
     def slc(lower=None, upper=None, step=None):
         const = (lambda v: None if v is None else ast.Constant(v))
@@ -112,13 +138,12 @@ class Compositions:
 
     def roll(self, a, node):
         cx = self.cx
-        b = cx.b
         x = self.array(a, "a", "roll")
         shift = cx.constructors.integer(a.get("shift"), what="shift")
         axis = self.axis(a, "axis", x.ndim, None)
         shape = x.dims(cx)
         if axis is None:                         # of the flattened array, shape kept
-            flat = cx.shapes.reshape(x, [b.const(-1)], node) if x.ndim > 1 else x
+            flat, _ = self.flattened(x, None, node)
             rolled = cx.lazy.materialize(self._roll(flat, 0, shift))
             return cx.shapes.reshape(cx.lazy.as_expr(rolled), shape, node) \
                 if x.ndim > 1 else rolled
@@ -222,21 +247,16 @@ class Compositions:
         cx = self.cx
         b = cx.b
         p = cx.lazy.materialize(self.array(a, "p", "polyval"))
-        x = cx.exprs.expr(a["x"]) if "x" in a else None
-        if x is None or isinstance(x, tuple):
-            cx.type_error(node, f"np.polyval() needs x, got {tname(x)}")
+        x = self.operand(a, "x", "polyval")
         n = b.prim("dim", p, b.const(0))
 
         def horner(xv):
+            xv = convert(b, xv, F64)
             (y,) = cx.lazy.for_nest([n], [b.const(0.0)], lambda idx, c: [
                 b.prim("add", b.prim("mul", c[0], xv), convert(b, b.prim("index", p, *idx),
                                                               F64))])
             return y
-        if not cx.lazy.is_array(x):
-            return horner(convert(b, x, F64))
-        xe = cx.lazy.as_expr(x)
-        return cx.constructors.make(xe.dims(cx), lambda idx: horner(convert(
-            b, xe.gen(cx, idx), F64)), F64, node)
+        return self.each(x, horner, write=True)
 
     def column_stack(self, a, node):
         cx = self.cx
@@ -287,14 +307,8 @@ class Compositions:
             side = a["side"].value if isinstance(a["side"], ast.Constant) else None
             if side not in ("left", "right"):
                 cx.type_error(a["side"], "side must be 'left' or 'right'")
-        v = cx.exprs.expr(a["v"]) if "v" in a else None
-        if v is None or isinstance(v, tuple):
-            cx.type_error(node, f"np.searchsorted() needs values, got {tname(v)}")
-        if not cx.lazy.is_array(v):
-            return b.prim("searchsorted", sorted_, convert(b, v, F64), right=side == "right")
-        ve = cx.lazy.as_expr(v)
-        return Gen(ve.dims(cx), lambda idx: b.prim("searchsorted", sorted_, convert(
-            b, ve.gen(cx, idx), F64), right=side == "right"), I64)
+        return self.each(self.operand(a, "v", "searchsorted"), lambda v: b.prim(
+            "searchsorted", sorted_, convert(b, v, F64), right=side == "right"), I64)
 
     def interp(self, a, node):
         """np.interp(x, xp, fp): linear between the points, fp[0] / fp[-1] beyond them."""
@@ -302,9 +316,7 @@ class Compositions:
         b = cx.b
         xp = cx.lazy.materialize(self.array(a, "xp", "interp"))
         fp = cx.lazy.materialize(self.array(a, "fp", "interp"))
-        x = cx.exprs.expr(a["x"]) if "x" in a else None
-        if x is None or isinstance(x, tuple):
-            cx.type_error(node, f"np.interp() needs x, got {tname(x)}")
+        x = self.operand(a, "x", "interp")
         n = b.prim("same_size", b.prim("dim", xp, b.const(0)), b.prim("dim", fp, b.const(0)),
                    where=cx.where(node, "fp and xp are not of the same length"))
 
@@ -323,10 +335,7 @@ class Compositions:
             return b.prim("select", b.prim("lt", xv, b.prim("index", xp, b.const(0))), first,
                           b.prim("select", b.prim("ge", xv, b.prim(
                               "index", xp, b.prim("sub", n, b.const(1)))), last, inside))
-        if not cx.lazy.is_array(x):
-            return at(x)
-        xe = cx.lazy.as_expr(x)
-        return cx.constructors.make(xe.dims(cx), lambda idx: at(xe.gen(cx, idx)), F64, node)
+        return self.each(x, at, write=True)
 
 
     # ------------------------------------------------------------------ repeat, tile
@@ -336,10 +345,7 @@ class Compositions:
         b = cx.b
         x = self.array(a, "a", "repeat")
         k = cx.constructors.integer(a.get("repeats"), what="repeats")
-        axis = self.axis(a, "axis", x.ndim, None)
-        if axis is None:
-            x = cx.shapes.reshape(x, [b.const(-1)], node) if x.ndim > 1 else x
-            axis = 0
+        x, axis = self.flattened(x, self.axis(a, "axis", x.ndim, None), node)
         dims = x.dims(cx)
         out = list(dims)
         out[axis] = b.prim("mul", dims[axis], k)
@@ -406,19 +412,14 @@ class Compositions:
         cx = self.cx
         b = cx.b
         big = 1.7976931348623157e308
-        x = cx.exprs.expr(a["x"]) if "x" in a else None
-        if x is None or isinstance(x, tuple):
-            cx.type_error(node, f"np.nan_to_num() needs a number or an array, got {tname(x)}")
+        x = self.operand(a, "x", "nan_to_num")
 
         def clean(v):
             v = convert(b, v, F64)
             return b.prim("select", b.prim("isnan", v), b.const(0.0), b.prim(
                 "select", b.prim("isinf", v), b.prim("select", b.prim("gt", v, b.const(0.0)),
                                                      b.const(big), b.const(-big)), v))
-        if not cx.lazy.is_array(x):
-            return clean(x)
-        xe = cx.lazy.as_expr(x)
-        return Gen(xe.dims(cx), lambda idx: clean(xe.gen(cx, idx)), F64)
+        return self.each(x, clean)
 
     def isclose(self, a, node, label="isclose"):
         """|a - b| <= atol + rtol * |b|, elementwise (NumPy's defaults 1e-5, 1e-8)."""
