@@ -101,7 +101,8 @@ def reduction(call: ast.Call, kind: str) -> Accumulate | None:
         return None
     comp = call.args[0]
     keywords = {k.arg: k.value for k in call.keywords}
-    if kind.startswith("np."):
+    numpy_kind = kind.startswith("np.")
+    if numpy_kind:
         kind = kind[3:]
         if not isinstance(comp, ast.ListComp):
             raise ReductionError(comp, f"np.{kind}() of a generator expression is not "
@@ -143,6 +144,8 @@ def reduction(call: ast.Call, kind: str) -> Accumulate | None:
         clauses.append((_rename(g.target, names), it, [_rename(c, names) for c in g.ifs]))
     elt = _rename(comp.elt, names)
     read = ast.copy_location(ast.Name(id=acc, ctx=ast.Load()), comp.elt)
+    if numpy_kind:                     # np.sum([arrays...]) sums every element of them
+        elt = ast.copy_location(ast.Call(func=call.func, args=[elt], keywords=[]), comp.elt)
     if kind in ("sum", "prod"):
         value = ast.BinOp(left=read, op=ast.Add() if kind == "sum" else ast.Mult(), right=elt)
     else:

@@ -110,7 +110,7 @@ def int_out(n):
 
 def string_const(x):
     s = "text"
-    return x
+    return x * s
 
 def bad_unpack(x):
     a, b, c = x, x
@@ -145,7 +145,7 @@ SYNTAX = [
     ("for_number", UnsupportedSyntaxError, "cannot run over a float", 'for v in x', "range"),
     ("range_of_float", AdTypeError, "range() needs integers", 'range(x)', "int("),
     ("tuple_out", AdTypeError, "tuple of 2", 'return x, x', "one float"),
-    ("string_const", UnsupportedSyntaxError, "'text'", '"text"', "numbers"),
+    ("string_const", AdTypeError, "string", 'x * s', "=="),
     ("bad_unpack", AdTypeError, "unpack", 'a, b, c =', None),
     ("calls_hvp", AdCompileError, "takes more than", 'return hv(x, 1.0)', "ad.jvp"),
 ]

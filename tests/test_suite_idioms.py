@@ -350,3 +350,30 @@ def test_list_meanings_are_not_guessed(func, words):
     with pytest.raises(ad.AdCompileError, match=words) as info:
         ad.grad(func, jit=False)(np.ones(3))
     assert "test_suite_idioms.py" in str(info.value)
+
+
+# ------------------------------------------------------------------------------ options, finfo
+def distance(x, kind=2):
+    if kind == 'inf':
+        return np.max(np.abs(x))
+    elif kind == 2:
+        return np.sum(x ** 2)
+    return np.sum(np.abs(x))
+
+
+def options_and_finfo(x):
+    tiny = np.finfo(float).eps + np.iinfo(np.int64).max * 0.0
+    return distance(x, kind='inf') + distance(x) + distance(x, 'l1') + \
+        np.sum((x ** 6) * (2 + np.sin(1 / (x + tiny)))) + \
+        np.sum([np.abs(x) ** (i + 1) for i in range(1, 4)])    # np.sum of a list of arrays
+
+
+def string_arithmetic(x):
+    return x[0] + 'a'
+
+
+def test_string_options_finfo_and_sums_of_lists_of_arrays():
+    check_like_numpy(options_and_finfo, (np.array([0.3, -0.7, 0.5]),), jits=(True, False))
+    with pytest.raises(AdTypeError, match="string") as info:
+        ad.grad(string_arithmetic, jit=False)(np.ones(2))
+    assert "test_suite_idioms.py" in str(info.value)

@@ -8,7 +8,7 @@ import types
 import numpy as np
 
 from ..builder import const_value
-from ..errors import UnknownFunctionError, UnsupportedSyntaxError
+from ..errors import AdCompileError, UnknownFunctionError, UnsupportedSyntaxError
 from ..ir import Value
 from ..valuetree import Record
 from ..types import BOOL, F64, I64, is_scalar
@@ -16,6 +16,15 @@ from .captured import path_of
 from .state import GENERIC, VALUE, NoResult
 from .syntax import BINOPS, BITOPS, CMPOPS, bool_chain, expr_text, is_safe, is_static_path, tname, \
     unsupported
+
+
+class Text:
+    """A string constant: an option a function compares (`if kind == 'inf':`), folded at
+    compile time; nothing computes with it."""
+    type = "a string"
+
+    def __init__(self, text: str):
+        self.text = text
 
 
 class Expressions:
@@ -43,8 +52,11 @@ class Expressions:
         v = node.value
         if isinstance(v, (bool, int, float)):
             return self.cx.b.const(v)
+        if isinstance(v, str):
+            return Text(v)
         self.cx.unsupported(node, f"constant {v!r} is not supported",
-                            "only numbers and True/False can be used in compiled code")
+                            "only numbers, True/False and strings (options compared with "
+                            "==) can be used in compiled code")
 
     def visit_Name(self, node):
         return self.lookup(node.id, node)
@@ -63,6 +75,13 @@ class Expressions:
 
     def visit_Attribute(self, node):
         cx = self.cx
+        if isinstance(node.value, ast.Call):          # np.finfo(float).eps
+            info = self.type_info(node.value)
+            if info is not None:
+                if not hasattr(info, node.attr):
+                    cx.type_error(node, f"{expr_text(node.value)} has no attribute "
+                                        f"{node.attr!r}")
+                return self.from_python(getattr(info, node.attr), node)
         if not is_static_path(node.value, cx.env):
             base = self.expr(node.value)
             if cx.lazy.is_array(base):
@@ -75,6 +94,24 @@ class Expressions:
                 return cx.views.array_attribute(self.from_python(owner, node.value), node)
         obj = self.static_value(node)
         return self.from_python(obj, node)
+
+    def type_info(self, call):
+        """np.finfo(T) / np.iinfo(T) of a type named statically: the object (its numbers
+        are constants), or None for any other call."""
+        if not isinstance(call.func, (ast.Name, ast.Attribute)) or call.keywords or \
+                len(call.args) != 1 or not isinstance(call.args[0], (ast.Name, ast.Attribute)):
+            return None
+        try:
+            func = self.static_value(call.func)
+            kind = self.static_value(call.args[0])
+        except AdCompileError:
+            return None
+        if func not in (np.finfo, np.iinfo) or not isinstance(kind, type):
+            return None
+        try:
+            return func(kind)
+        except (TypeError, ValueError):
+            return None
 
     def visit_Subscript(self, node):
         cx = self.cx
@@ -124,6 +161,10 @@ class Expressions:
     def visit_UnaryOp(self, node):
         cx, b = self.cx, self.cx.b
         v = self.expr(node.operand)
+        if isinstance(v, Text):
+            if isinstance(node.op, ast.Not):
+                return b.const(not v.text)
+            cx.type_error(node, "unary operators do not apply to strings")
         if isinstance(v, tuple):
             cx.type_error(node, "unary operators do not apply to tuples")
         if cx.lazy.is_array(v):
@@ -168,6 +209,9 @@ class Expressions:
 
     def binop(self, op, x, y, node):
         cx = self.cx
+        if isinstance(x, Text) or isinstance(y, Text):
+            cx.type_error(node, f"operator {op} does not apply to a string",
+                          "strings are options, compared with == and !=")
         self.check_list_arithmetic(op, x, y, node)
         if isinstance(x, tuple) != isinstance(y, tuple) and self.reads_as_array(op, x, y):
             # [1.0, 2.0] * x, x[0] - [3, 5]: NumPy makes the list an array
@@ -246,6 +290,11 @@ class Expressions:
         if name is None:
             cx.unsupported(node, f"comparison {type(op).__name__} is not supported",
                            "supported: < <= > >= == !=")
+        if isinstance(x, Text) or isinstance(y, Text):     # an option: dist_type == 'inf'
+            if name not in ("eq", "ne") or cx.lazy.is_array(x) or cx.lazy.is_array(y):
+                cx.type_error(node, "strings can only be compared with == and !=")
+            same = isinstance(x, Text) and isinstance(y, Text) and x.text == y.text
+            return cx.b.const(same if name == "eq" else not same)
         if isinstance(x, tuple) or isinstance(y, tuple):
             cx.type_error(node, "comparisons of tuples are not supported")
         if cx.lazy.is_array(x) or cx.lazy.is_array(y):
@@ -293,6 +342,8 @@ class Expressions:
 
     def truth(self, v, node) -> Value:
         cx = self.cx
+        if isinstance(v, Text):
+            return cx.b.const(bool(v.text))
         if isinstance(v, tuple):
             cx.type_error(node, "a tuple cannot be used as a condition")
         if cx.lazy.is_array(v):
