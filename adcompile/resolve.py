@@ -312,7 +312,8 @@ _SHAPES = ("reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims"
 _COMPOSED = ("diff", "flip", "fliplr", "flipud", "roll", "cross", "inner", "average", "ptp",
              "count_nonzero", "polyval", "column_stack", "meshgrid", "triu_indices",
              "tril_indices", "diag_indices", "searchsorted", "interp", "repeat", "tile",
-             "nan_to_num", "isclose", "allclose", "size")             # compositions.py
+             "nan_to_num", "isclose", "allclose", "size", "positive", "conj", "conjugate",
+             "signbit", "ldexp")                                      # compositions.py
 
 
 def _table() -> dict:

@@ -153,3 +153,19 @@ def test_interp_lengths_must_match():
     with pytest.raises(ad.ShapeError, match="same length") as info:
         ad.grad(unequal_interp, jit=False)(np.ones(3))
     assert "test_numpy_compositions.py" in str(info.value)
+
+
+def f_ufunc_spellings_and_any_all(x, A):
+    m = np.greater(x, 0.4) & np.less_equal(x, 1.0) | np.equal(x, 0.5)
+    y = np.positive(x) * np.conj(x) + np.ldexp(x, 2) + np.ldexp(x[0], 3)
+    rows = np.any(A > 0.9, axis=1)
+    cols = np.all(A > 0.3, axis=0)
+    kept = np.any(A > 1.2, axis=0, keepdims=True)
+    return np.sum(np.where(m, y, 0.0)) + np.sum(np.signbit(x - 0.55) * x) + \
+        float(np.not_equal(x[0], 1.0)) * x[1] + np.sum(A[rows] ** 2) + np.sum(A[:, cols]) + \
+        np.sum(np.where(kept, A, 2 * A))
+
+
+def test_ufunc_spellings_and_any_all_along_axes():
+    check_like_numpy(f_ufunc_spellings_and_any_all, (np.array([0.3, 0.7, 1.2, -0.4, 0.5, 0.9]),
+                                                     A), wrt=(0, 1), jits=(True, False))

@@ -26,7 +26,8 @@ SIGNATURES = {
     "diag_indices": ("n",), "searchsorted": ("a", "v", "side"), "interp": ("x", "xp", "fp"),
     "repeat": ("a", "repeats", "axis"), "tile": ("A", "reps"), "nan_to_num": ("x",),
     "isclose": ("a", "b", "rtol", "atol"), "allclose": ("a", "b", "rtol", "atol"),
-    "size": ("a", "axis"), "rosen": ("x",),
+    "size": ("a", "axis"), "rosen": ("x",), "positive": ("x",), "conj": ("x",),
+    "conjugate": ("x",), "signbit": ("x",), "ldexp": ("x1", "x2"),
 }
 NAMES = tuple(SIGNATURES)
 
@@ -405,6 +406,32 @@ class Compositions:
             "mul", [step, step], node)], node), lz.elementwise("mul", [rest, rest], node)],
             node)
         return cx.reductions.reduce("sum", lz.as_expr(terms), [0], False, node)
+
+    # ------------------------------------------------------------------ real-valued ufuncs
+    def positive(self, a, node):
+        """np.positive, np.conj, np.conjugate of real numbers: the value (a new array)."""
+        cx = self.cx
+        x = self.operand(a, "x", "positive")
+        return cx.lazy.elementwise("mul", [x, cx.b.const(1.0)], node) if cx.lazy.is_array(x) \
+            else x
+
+    conj = conjugate = positive
+
+    def signbit(self, a, node):
+        cx = self.cx
+        x = self.operand(a, "x", "signbit")
+        return self.each(x, lambda v: cx.b.prim("lt", cx.b.prim(
+            "copysign", cx.b.const(1.0), convert(cx.b, v, F64)), cx.b.const(0.0)), BOOL)
+
+    def ldexp(self, a, node):
+        """x1 * 2 ** x2."""
+        cx = self.cx
+        x, e = self.operand(a, "x1", "ldexp"), self.operand(a, "x2", "ldexp")
+        two = cx.b.const(2.0)
+        scale = cx.lazy.elementwise("pow", [two, e], node) if cx.lazy.is_array(e) else \
+            cx.b.prim("pow", two, convert(cx.b, e, F64))
+        return cx.lazy.elementwise("mul", [x, scale], node) if cx.lazy.is_array(x) or \
+            cx.lazy.is_array(scale) else cx.b.prim("mul", convert(cx.b, x, F64), scale)
 
     # ------------------------------------------------------------------ tests, cleanup
     def nan_to_num(self, a, node):

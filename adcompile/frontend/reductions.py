@@ -27,7 +27,7 @@ NUMBER_ITSELF = ("sum", "mean", "prod", "max", "min")   # np.sum(2.0) is 2.0 (ax
 NAMES = BASIC + ("var", "std", "any", "all", "argmax", "argmin", "cumsum", "cumprod", "sort",
                  "median")
 KEYWORDS = {"var": ("axis", "keepdims", "ddof"), "std": ("axis", "keepdims", "ddof"),
-            "any": (), "all": (), "argmax": ("axis",), "argmin": ("axis",),
+            "any": ("axis", "keepdims"), "all": ("axis", "keepdims"), "argmax": ("axis",), "argmin": ("axis",),
             "cumsum": ("axis",), "cumprod": ("axis",), "sort": ("axis",), "median": ("axis",)}
 
 
@@ -91,7 +91,17 @@ class Reductions:
             v = self.var(x, axes, keepdims, ddof, node)
             return cx.lazy.elementwise("sqrt", [v], node) if kind == "std" else v
         if kind in ("any", "all"):
-            return self.any_all(kind, x)
+            if is_none(opts.get("axis")) and not keepdims:
+                return self.any_all(kind, x)
+            # along axes: the largest (any) or smallest (all) of the truths, as bools
+            b = cx.b
+            truth = cx.lazy.elementwise("to_i64", [x if x.dtype == BOOL else cx.lazy.elementwise(
+                "ne", [x, b.const(0.0 if x.dtype == F64 else 0)], node)], node)
+            found = self.reduce("max" if kind == "any" else "min", cx.lazy.as_expr(truth),
+                                axes, keepdims, node)
+            if not cx.lazy.is_array(found):
+                return b.prim("ne", found, b.const(0))
+            return cx.lazy.materialize(cx.lazy.elementwise("ne", [found, b.const(0)], node))
         if kind in ("argmax", "argmin"):
             return self.arg_extreme(kind, x, None if is_none(opts.get("axis")) else axes[0])
         if kind in ("cumsum", "cumprod"):

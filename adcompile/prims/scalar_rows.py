@@ -150,9 +150,12 @@ row("divnz", 2, lambda x, y: x / y if y != 0.0 else 0.0 * x,
 for _name, _sym, _fn in [("lt", "<", lambda x, y: x < y), ("le", "<=", lambda x, y: x <= y),
                          ("gt", ">", lambda x, y: x > y), ("ge", ">=", lambda x, y: x >= y),
                          ("eq", "==", lambda x, y: x == y), ("ne", "!=", lambda x, y: x != y)]:
+    _ufunc = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+              "eq": np.equal, "ne": np.not_equal}[_name]
     row(_name, 2, _fn, compare(_sym), _bool, fold=True,
         kink=Kink("jump", "x == y (branch boundary)"),
-        bindings=(on(np.logical_xor, bind=logical, arrays=True),) if _name == "ne" else ())
+        bindings=(on(_ufunc, arrays=True),) + (
+            (on(np.logical_xor, bind=logical, arrays=True),) if _name == "ne" else ()))
 row("not", 1, lambda x: not x, prefix("not ", 5), _bool, fold=True,
     bindings=(on(np.logical_not, bind=logical, arrays=True),))
 row("and", 2, lambda x, y: x and y, infix("and", 4), _bool, fold=True,
