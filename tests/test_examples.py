@@ -15,7 +15,8 @@ EXPECT = {"seed_graph.py": "df/dw2", "loops.py": "dE/dk",
           "logistic_regression.py": "mini-batch SGD", "mlp.py": "backprop recursion",
           "relu_homogeneity.py": "<W3, df/dW3>", "momentum.py": "Nesterov",
           "cost_of_gradients.py": "reverse mode stays flat",
-          "artifacts.py": "zero            1            0  artifact"}
+          "artifacts.py": "zero            1            0  artifact",
+          "softmax_regression.py": "softmax regression"}
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -41,10 +42,17 @@ def examples():
     import cost_of_gradients
     import momentum
     import relu_homogeneity
-    yield {"logistic": logistic_regression, "mlp": mlp, "momentum": momentum,
+    import softmax_regression
+    yield {"softmax": softmax_regression, "logistic": logistic_regression, "mlp": mlp, "momentum": momentum,
            "homogeneity": relu_homogeneity, "cost": cost_of_gradients,
            "artifacts": artifacts}
     sys.path.remove(EXAMPLES_DIR)
+
+
+def test_softmax_regression_gradient_and_descent(examples):
+    history, error = examples["softmax"].main()
+    assert error < 1e-6
+    assert history[-1] < 0.7 * history[0]
 
 
 def test_logistic_regression_methods_all_descend(examples):
