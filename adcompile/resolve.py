@@ -313,7 +313,7 @@ _COMPOSED = ("diff", "flip", "fliplr", "flipud", "roll", "cross", "inner", "aver
              "count_nonzero", "polyval", "column_stack", "meshgrid", "triu_indices",
              "tril_indices", "diag_indices", "searchsorted", "interp", "repeat", "tile",
              "nan_to_num", "isclose", "allclose", "size", "positive", "conj", "conjugate",
-             "signbit", "ldexp")                                      # compositions.py
+             "signbit", "ldexp", "modf", "divmod")                    # compositions.py
 
 
 def _table() -> dict:

@@ -169,3 +169,15 @@ def f_ufunc_spellings_and_any_all(x, A):
 def test_ufunc_spellings_and_any_all_along_axes():
     check_like_numpy(f_ufunc_spellings_and_any_all, (np.array([0.3, 0.7, 1.2, -0.4, 0.5, 0.9]),
                                                      A), wrt=(0, 1), jits=(True, False))
+
+
+def f_modf_divmod(x, A):
+    frac, whole = np.modf(x * 3.0)
+    q, r = np.divmod(A, 0.7)
+    f0, w0 = np.modf(x[0] * 5.0)
+    return np.sum(frac * x + whole) + np.sum(q * A + r ** 2) + f0 * w0
+
+
+def test_modf_and_divmod():
+    check_like_numpy(f_modf_divmod, (np.array([0.3, 0.71, 1.2]), A), wrt=(0, 1),
+                     jits=(True, False))

@@ -27,7 +27,8 @@ SIGNATURES = {
     "repeat": ("a", "repeats", "axis"), "tile": ("A", "reps"), "nan_to_num": ("x",),
     "isclose": ("a", "b", "rtol", "atol"), "allclose": ("a", "b", "rtol", "atol"),
     "size": ("a", "axis"), "rosen": ("x",), "positive": ("x",), "conj": ("x",),
-    "conjugate": ("x",), "signbit": ("x",), "ldexp": ("x1", "x2"),
+    "conjugate": ("x",), "signbit": ("x",), "ldexp": ("x1", "x2"), "modf": ("x",),
+    "divmod": ("x1", "x2"),
 }
 NAMES = tuple(SIGNATURES)
 
@@ -432,6 +433,21 @@ class Compositions:
             cx.b.prim("pow", two, convert(cx.b, e, F64))
         return cx.lazy.elementwise("mul", [x, scale], node) if cx.lazy.is_array(x) or \
             cx.lazy.is_array(scale) else cx.b.prim("mul", convert(cx.b, x, F64), scale)
+
+    def modf(self, a, node):
+        """(x - trunc(x), trunc(x)): the fractional and the integral parts."""
+        cx = self.cx
+        x = self.operand(a, "x", "modf")
+        whole = self.each(x, lambda v: cx.b.prim("ftrunc", convert(cx.b, v, F64)))
+        frac = cx.lazy.elementwise("sub", [x, whole], node) if cx.lazy.is_array(x) else \
+            cx.b.prim("sub", x, whole)
+        return frac, whole
+
+    def divmod(self, a, node):
+        """(x1 // x2, x1 % x2)."""
+        cx = self.cx
+        x, y = self.operand(a, "x1", "divmod"), self.operand(a, "x2", "divmod")
+        return tuple(cx.exprs.binop(op, x, y, node) for op in ("floordiv", "mod"))
 
     # ------------------------------------------------------------------ tests, cleanup
     def nan_to_num(self, a, node):
