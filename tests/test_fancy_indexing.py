@@ -261,3 +261,95 @@ def test_logical_functions_and_float_tests():
 
 def lambda_free_count(x):
     return float(np.sum(np.isnan(x)) + np.sum(np.isinf(x)))
+
+
+# ------------------------------------------------------------------------------ random data
+# The programs are compiled once; hypothesis draws the index arrays (repeats, negatives,
+# empty) and the points: the values must be NumPy's and the gradients central differences'.
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+def g_read(x, idx):
+    return np.sum(np.sin(x[idx]) * (1.0 + np.arange(idx.shape[0])))
+
+
+def g_assign(x, idx, v):
+    y = x.copy()
+    y[idx] = v * 2.0
+    return np.sum(y * y * x)
+
+
+def g_iadd(x, idx, v):
+    y = x * 1.0
+    y[idx] += np.cos(v)
+    return np.sum(y ** 2)
+
+
+def g_add_at(x, idx, v):
+    y = x * 0.5
+    np.add.at(y, idx, v * v)
+    return np.sum(y * x)
+
+
+def g_mask(x, t):
+    y = x.copy()
+    y[x > t] = t * 2.0
+    y[y < 0.5 * t] *= 3.0
+    return np.sum(y * x) + np.sum(x[x < t] ** 2)
+
+
+def g_rows_cols(A, r, c):
+    return np.sum(A[r, c] ** 2) + np.sum(A[r] * 2.0) + np.sum(A[:, c] * A[:, c])
+
+
+@st.composite
+def indexed(draw):
+    n = draw(st.integers(1, 5))
+    k = draw(st.integers(0, 6))
+    idx = np.array(draw(st.lists(st.integers(-n, n - 1), min_size=k, max_size=k)),
+                   dtype=np.int64)
+    seed = draw(st.integers(0, 2 ** 16))
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.2, 1.5, n), idx, rng.uniform(0.2, 1.5, k)
+
+
+def _agree(func, args, wrt):
+    from gradcheck import fd_gradient
+    expect = func(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+    fds = [fd_gradient(func, args, i) for i in wrt]
+    for mode in ("reverse", "forward"):
+        value, grads = ad.value_and_grad(func, wrt=wrt, mode=mode)(*args)
+        assert np.isclose(value, expect, rtol=1e-12, atol=1e-12), (mode, value, expect)
+        for g, fd in zip(grads, fds):
+            np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8, err_msg=mode)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=indexed())
+def test_random_index_arrays(data):
+    x, idx, v = data
+    _agree(g_read, (x, idx), (0,))
+    for func in (g_assign, g_iadd, g_add_at):
+        _agree(func, (x, idx, v), (0, 2))
+
+
+@settings(max_examples=20, deadline=None)
+@given(x=st.lists(st.floats(0.2, 1.5), min_size=1, max_size=6),
+       t=st.floats(0.3, 1.4))
+def test_random_masks(x, t):
+    x = np.array(x)
+    if np.min(np.abs(x - t)) < 1e-3 or np.min(np.abs(x - 0.5 * t)) < 1e-3 or \
+            np.min(np.abs(2.0 * t - 0.5 * t)) < 1e-3:
+        return                                       # a kink within the differences' step
+    _agree(g_mask, (x, t), (0, 1))
+
+
+@settings(max_examples=20, deadline=None)
+@given(m=st.integers(1, 4), n=st.integers(1, 4), k=st.integers(0, 5),
+       seed=st.integers(0, 2 ** 16))
+def test_random_paired_indices(m, n, k, seed):
+    rng = np.random.default_rng(seed)
+    A = rng.uniform(0.2, 1.5, (m, n))
+    r = rng.integers(-m, m, k)
+    c = rng.integers(-n, n, k)
+    _agree(g_rows_cols, (A, r, c), (0,))
