@@ -377,3 +377,13 @@ def test_string_options_finfo_and_sums_of_lists_of_arrays():
     with pytest.raises(AdTypeError, match="string") as info:
         ad.grad(string_arithmetic, jit=False)(np.ones(2))
     assert "test_suite_idioms.py" in str(info.value)
+
+
+def list_made_an_array(x):
+    z = [v * 2.0 for v in x]
+    a = np.asarray(z)
+    return np.sum(a * 2.0) + np.sum(np.array(z) ** 2) + np.sum(np.exp(z)) + sum(z) + len(z)
+
+
+def test_a_comprehension_made_an_array_computes():
+    check_like_numpy(list_made_an_array, (np.array([0.3, 0.7, 1.2]),), jits=(False,))

@@ -337,7 +337,8 @@ class Arrays:
             if dtype is not None and dtype != x.dtype:
                 return cx.lazy.materialize(cx.lazy.elementwise("add", [x, cx.b.const(
                     ZERO[dtype])], node))
-            if kind == "asarray":
+            listlike = isinstance(v, Value) and cx.objects.key_of(v) in cx.listlike
+            if kind == "asarray" and not listlike:   # a list comprehension's: a new array
                 return v if not isinstance(v, ArrayExpr) or isinstance(v, View) else \
                     cx.lazy.materialize(v)
             return self.new_object(cx.b.prim("copy", cx.lazy.materialize(v), hint=""))
