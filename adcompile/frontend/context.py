@@ -44,6 +44,7 @@ from .syntax import unsupported
 from .compositions import Compositions
 from .fancy import Fancy
 from .listcomps import ListComps
+from .numeric import Numeric
 from .views import Views
 
 
@@ -73,6 +74,7 @@ class Context:
         self.listcomps = ListComps(self)
         self.listlike: set = set()             # array objects made from list comprehensions
         self.compositions = Compositions(self)
+        self.numeric = Numeric(self)
         self.binder = BinderLowering(self)     # what the primitive rows' binders may use
         self.infer = Infer(self)               # what loops carry, before they are lowered
         self.captured = Captured(self, b.block)   # arrays read from outside: parameters
