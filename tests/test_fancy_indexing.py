@@ -353,3 +353,38 @@ def test_random_paired_indices(m, n, k, seed):
     r = rng.integers(-m, m, k)
     c = rng.integers(-n, n, k)
     _agree(g_rows_cols, (A, r, c), (0,))
+
+
+# ------------------------------------------------------------------------------ self reads
+# A write whose value reads the array it writes (through an index map: an index array, a
+# reshape, a roll, a tile) reads every element before writing any, as NumPy does.
+def self_gather(x):
+    y = x * 1.0
+    for i in range(2):
+        y[[i, 0]] = y[[1, i]] * 2.0 + x[i]
+    return np.sum(y * x)
+
+
+def self_reshaped(x):
+    y = x[:4] * 1.0
+    y[:] = y.reshape(2, 2).T.ravel() * 3.0 + y
+    return np.sum(y * y)
+
+
+def self_rolled(x):
+    y = x * 1.0
+    y[1:] = np.roll(y, 1)[1:] * y[1:]
+    y[y > 0.9] = np.flip(y)[y > 0.9]
+    return np.sum(y * x)
+
+
+def self_tiled(x):
+    y = x[:4] * 1.0
+    y[:] = np.tile(y[:2], 2) + np.repeat(y[2:], 2)
+    return np.sum(y ** 3)
+
+
+@pytest.mark.parametrize("func", [self_gather, self_reshaped, self_rolled, self_tiled],
+                         ids=lambda f: f.__name__)
+def test_writes_that_read_their_own_array(func):
+    check_like_numpy(func, (np.array([0.3, 0.7, 1.2, 0.95, 0.5]),), jits=(True, False))

@@ -652,7 +652,8 @@ def gen_nan_array(ch: Choices) -> Case:
 # sweep, in a branch, in two dimensions; inner trip counts fixed, following the outer index,
 # or a parameter's length; the array rebound to a new one inside the loop before the writes;
 # loops over enumerate, zip and the rows of a matrix, sums of generator expressions and list
-# comprehensions, a helper that writes and returns nothing.
+# comprehensions, a helper that writes and returns nothing; list comprehensions as arrays,
+# index arrays (repeats), np.add.at, masks, zip through list().
 
 WRITE_BLOCKS = [
     ["for i in range({n}):", "    y[i] = {e}"],
@@ -674,6 +675,14 @@ WRITE_BLOCKS = [
     ["s = s + sum({e} * y[i] for i in range({n}) if x[i] > 0.0)"],
     ["s = s + sum([y[i] * B[i % 3, j] for i in range({n}) for j in range(3)], c)"],
     ["for i in range({n}):", "    bump(y, i, {e})"],
+    # NumPy breadth: a list comprehension as an array, index arrays written with repeats,
+    # np.add.at, a mask, zip as a value through list()
+    ["z = [{e} for i in range({n})]", "s = s + np.sum(np.array(z) * x[:len(z)]) + z[0] * c"],
+    ["for i in range(2):", "    y[np.array([i, 1, 1])] += {e}"],
+    ["for i in range(2):", "    y[[i, 0]] = y[[1, i]] * c + {e}"],
+    ["np.add.at(y, np.array([0, 0, 1]), x[:3] * c)"],
+    ["m = y > 0.8", "y[m] = y[m] * c + 1.0", "s = s + np.sum(y[~m] ** 2)"],
+    ["for i, (a, b) in enumerate(list(zip(x, y))):", "    s = s + a * b * {e}"],
 ]
 # the name bound to a new array inside the loop, then written (the loop must carry the
 # written array, not the one before the write, and start from the array as last written).

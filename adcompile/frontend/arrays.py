@@ -174,7 +174,8 @@ class Arrays:
         value = cx.lazy.as_expr(value)
         if isinstance(value, tuple):
             cx.type_error(target, "cannot assign a tuple into an array")
-        if isinstance(value, ArrayExpr) and key in self.objects_read(value):
+        read = self.objects_read(value) if isinstance(value, ArrayExpr) else set()
+        if isinstance(value, ArrayExpr) and (read is None or key in read):
             # y[1:] = y[:-1], v += v[::-1]: NumPy reads every element before writing any
             value = cx.lazy.as_expr(cx.lazy.materialize(value))
         if isinstance(value, ArrayExpr):
@@ -197,15 +198,17 @@ class Arrays:
         cx.env[key] = new
         cx.objects.adopt(key, new)
 
-    def objects_read(self, x) -> set:
-        """The array objects a lazy expression reads."""
+    def objects_read(self, x) -> set | None:
+        """The array objects a lazy expression reads; None when it cannot tell (an index
+        map or a generated array may read any array: an index array, its source)."""
         if isinstance(x, Leaf):
             return {self.cx.objects.key_of(x.arr)}
         if isinstance(x, View):
             return {self.cx.objects.key_of(x.base)}
         if isinstance(x, Map):
-            return set().union(*[self.objects_read(o) for o in x.operands])
-        return set()
+            parts = [self.objects_read(o) for o in x.operands if isinstance(o, ArrayExpr)]
+            return None if any(p is None for p in parts) else set().union(*parts)
+        return None
 
     # ------------------------------------------------------------------ calls
     def reduce_call(self, kind, node, args, keywords):

@@ -78,21 +78,24 @@ class AbstractArrays:
         value = as_expr(value)
         if isinstance(value, tuple):
             raise GiveUp("store")
-        if isinstance(value, AExpr) and key in self.objects_read(value):
+        read = self.objects_read(value) if isinstance(value, AExpr) else set()
+        if isinstance(value, AExpr) and (read is None or key in read):
             value = as_expr(self.materialize(value))
         if isinstance(value, AExpr) and value.ndim > view.ndim:
             raise GiveUp("store")
         old = self.it.current(view.base)
         self.it.env[key] = A(old.type, obj=key, hint=old.hint)
 
-    def objects_read(self, x) -> set:
+    def objects_read(self, x) -> set | None:
+        """As Arrays.objects_read: None when it cannot tell."""
         if isinstance(x, ALeaf):
             return {x.arr.obj}
         if isinstance(x, AView):
             return {x.base.obj}
         if isinstance(x, AMap):
-            return set().union(*[self.objects_read(o) for o in x.operands])
-        return set()
+            parts = [self.objects_read(o) for o in x.operands if isinstance(o, AExpr)]
+            return None if any(p is None for p in parts) else set().union(*parts)
+        return None
 
     def reduce_call(self, kind, node, args):
         if kind not in ("sum", "mean", "prod", "max", "min"):
