@@ -947,6 +947,10 @@ def test_family_compiled(family, tmp_path):
 # Minimised programs the generators found (see docs/random-programs.md), each a bug now
 # fixed; checked exactly like a generated program.
 REPROS = {
+    "index_array_write_reading_its_own_array": (
+        "def f(x, c):\n    y = x * 1.0\n    for i in range(2):\n"
+        "        y[[i, 0]] = y[[1, i]] * c + x[i] * x[i]\n    return np.sum(y * y)\n",
+        (np.array([0.5, -0.7, 0.3]), 1.3), (0, 1)),
     "unread_array_element_reverse_nan": (
         "def f(x):\n    r = np.sqrt(x)\n    if x[0] > 0.0:\n        return r[0]\n"
         "    return x[0]\n", (np.array([-0.5, 0.7]),), (0,)),
