@@ -387,3 +387,18 @@ def list_made_an_array(x):
 
 def test_a_comprehension_made_an_array_computes():
     check_like_numpy(list_made_an_array, (np.array([0.3, 0.7, 1.2]),), jits=(False,))
+
+
+def comprehensions_in_loops_and_branches(x):
+    s = 0.0
+    for t in range(3):
+        z = [v * t + s for v in x]
+        if t > 0:
+            s = s + np.sum(np.array([[a * b for b in z] for a in x])) * 0.1
+        s = s + z[t % 2] * np.sum(np.array(z))
+    return s
+
+
+def test_comprehensions_in_loops_and_branches():
+    check_like_numpy(comprehensions_in_loops_and_branches, (np.array([0.3, 0.7, 0.2]),),
+                     jits=(True, False))
