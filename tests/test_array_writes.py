@@ -11,7 +11,7 @@ from adcompile.api import arg_type
 from adcompile.frontend import build_function
 from adcompile.interp import interpret
 from adcompile.passes.reverse import reverse
-from gradcheck import check_gradient
+from gradcheck import check_gradient, check_like_numpy
 from test_arrays import _fd
 
 SCALAR_CASES = [
@@ -181,3 +181,67 @@ def test_array_made_and_written_inside_a_loop(load, name):
         for jit in (True, False):
             assert ad.grad(m.f, mode="forward", jit=jit)(x) == pytest.approx(
                 ad.grad(m.f, jit=jit)(x), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- carried arrays
+# A loop carries an array written in place (h[:] = h * w, h *= w, rows H[i] = ...) and then
+# reduced (a loop of its own, whose tape reservation stands after the write): the reverse
+# sweep must record the array as the iteration received it. Before the fix it recorded the
+# written array (found by GradBench's lstm written with h[:] = ...).
+def carried_whole_write(w):
+    h = np.ones(2)
+    total = 0.0
+    for t in range(2):
+        h[:] = h * w
+        total = total + np.sum(h)
+    return total
+
+
+def carried_rows(w):
+    H = np.ones((2, 2))
+    total = 0.0
+    for t in range(3):
+        for i in range(2):
+            H[i] = H[i] * w + 0.1
+        total = total + np.sum(H * H)
+    return total
+
+
+def carried_in_a_while(w):
+    h = w * 1.0
+    total = 0.0
+    k = 0
+    while k < 3:
+        h[:] = h * w
+        total = total + np.sum(h ** 2)
+        k = k + 1
+    return total
+
+
+def carried_iadd_and_branch(w):
+    h = np.ones(2)
+    total = 0.0
+    for t in range(2):
+        h *= w
+        if t > 0:
+            h[0] = h[0] * w[1]
+        total = total + np.sum(h) + np.max(h)
+    return total
+
+
+def carried_nested(w):
+    h = np.ones(2)
+    total = 0.0
+    for t in range(2):
+        for s in range(2):
+            h[:] = h * w
+            total = total + np.sum(h)
+        total = total + np.sum(h * w)
+    return total
+
+
+@pytest.mark.parametrize("func", [carried_whole_write, carried_rows, carried_in_a_while,
+                                  carried_iadd_and_branch, carried_nested],
+                         ids=lambda f: f.__name__)
+def test_arrays_written_in_place_and_carried(func):
+    check_like_numpy(func, (np.array([0.7, 1.3]),))

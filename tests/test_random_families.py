@@ -683,6 +683,10 @@ WRITE_BLOCKS = [
     ["np.add.at(y, np.array([0, 0, 1]), x[:3] * c)"],
     ["m = y > 0.8", "y[m] = y[m] * c + 1.0", "s = s + np.sum(y[~m] ** 2)"],
     ["for i, (a, b) in enumerate(list(zip(x, y))):", "    s = s + a * b * {e}"],
+    # a carried array written whole in place, then reduced in the same iteration
+    ["for t in range(2):", "    y[:] = y * c + x * 0.5", "    s = s + np.sum(y * x)"],
+    ["for t in range(2):", "    y *= c", "    s = s + np.sum(y) + np.max(y)"],
+    ["k = 0", "while k < 2:", "    y[:] = y * c + x", "    s = s + np.sum(y * y)", "    k = k + 1"],
 ]
 # the name bound to a new array inside the loop, then written (the loop must carry the
 # written array, not the one before the write, and start from the array as last written).
@@ -947,6 +951,10 @@ def test_family_compiled(family, tmp_path):
 # Minimised programs the generators found (see docs/random-programs.md), each a bug now
 # fixed; checked exactly like a generated program.
 REPROS = {
+    "carried_array_written_in_place_then_reduced": (
+        "def f(w):\n    h = np.ones(2)\n    total = 0.0\n    for t in range(2):\n"
+        "        h[:] = h * w\n        total = total + np.sum(h)\n    return total\n",
+        (np.array([0.7, 1.3]),), (0,)),
     "index_array_write_reading_its_own_array": (
         "def f(x, c):\n    y = x * 1.0\n    for i in range(2):\n"
         "        y[[i, 0]] = y[[1, i]] * c + x[i] * x[i]\n    return np.sum(y * y)\n",

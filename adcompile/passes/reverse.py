@@ -313,8 +313,11 @@ class _LoopCtx(_Ctx):
                                role="tape"))
         owner = v.owner
         rw = Rewriter()
-        if isinstance(owner, Block):           # a carried value: record it on entry
-            at = max((i for i, o in enumerate(body.ops) if o.name == "tape_reserve"), default=-1)
+        if isinstance(owner, Block):           # a carried value: record it on entry, after
+            # only this loop's own reservation (a while loop's): an inner loop's reservation
+            # may stand after writes that change the value's buffer in place
+            at = max((i for i, o in enumerate(body.ops) if o.name == "tape_reserve"
+                      and o.attrs.get("group") == self.group), default=-1)
             rw.insert(body, at + 1, new_ops)
         else:
             rw.insert_after(owner, new_ops)
