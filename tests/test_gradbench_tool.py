@@ -62,7 +62,8 @@ def test_protocol_session_lse_and_llsq():
         {"kind": "define", "module": "no_such_eval"},
         {"kind": "end"},
     ])
-    assert [r["id"] for r in out] == list(range(8))
+    assert [r["id"] for r in out] == list(range(9))
+    assert out[4] == {"id": 4} and out[8] == {"id": 8}
     assert out[0]["tool"] == "adcompile"
     assert out[1]["success"] and out[5]["success"]
     assert out[7]["success"] is False and "no_such_eval" in out[7]["error"]

@@ -1,8 +1,7 @@
 """adcompile as a GradBench tool: JSON lines on stdin, JSON lines on stdout.
 
 Messages (see PROTOCOL.md): start -> {"id", "tool"}; define {module} -> {"id", "success"};
-evaluate {module, function, input} -> {"id", "success", "output", "timings"}; analysis -> {"id"};
-end -> no reply. Usage: python benchmarks/gradbench/adcompile_tool.py
+evaluate {module, function, input} -> {"id", "success", "output", "timings"}; analysis, end and any other kind -> {"id"} (after `end` the tool exits). Usage: python benchmarks/gradbench/adcompile_tool.py
 """
 import importlib
 import json
@@ -40,7 +39,7 @@ def evaluate(module, function, inp):
 
 
 def handle(message):
-    """The response to one message (a dict), or None for `end`."""
+    """The response to one message (a dict)."""
     kind = message["kind"]
     response = {"id": message["id"]}
     if kind == "start":
@@ -58,19 +57,17 @@ def handle(message):
         except Exception as e:
             response["success"] = False
             response["error"] = "".join(traceback.format_exception(e))
-    elif kind == "end":
-        return None
-    return response
+    return response  # any other kind (analysis, end, ...): just the id
 
 
 def main():
     for line in sys.stdin:
         if not line.strip():
             continue
-        response = handle(json.loads(line))
-        if response is None:
+        message = json.loads(line)
+        print(json.dumps(handle(message)), flush=True)
+        if message["kind"] == "end":
             break
-        print(json.dumps(response), flush=True)
 
 
 if __name__ == "__main__":
