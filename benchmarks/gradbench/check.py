@@ -143,7 +143,27 @@ def check_gmm(rng):
     return ok
 
 
-CHECKS = {"lse": check_lse, "llsq": check_llsq, "ode": check_ode, "det": check_det,
+def check_saddle(rng):
+    ok = True
+    for fn in ("ff", "fr", "rf", "rr"):  # GradBench's expected output for start (1, 1)
+        ok &= close(fn, call("saddle", fn, {"start": [1.0, 1.0]}), [8.246324826140356e-06] * 4)
+    return ok
+
+
+def check_particle(rng):
+    from benchmarks.gradbench.evals import particle as P
+    ok = True
+    for fn in ("ff", "fr", "rf", "rr"):  # GradBench's expected output for w = 0
+        ok &= close(fn, call("particle", fn, {"w": 0.0}), 0.2071918746486116)
+    for forward in (False, True):  # d miss / dw through the simulation, against differences
+        for w in (0.0, 0.15):
+            got = P._outer["reverse"](w, forward)[1]
+            want = (P.miss(w + 1e-6, forward) - P.miss(w - 1e-6, forward)) / 2e-6
+            ok &= close(f"d miss/dw at w={w} (inner {'fwd' if forward else 'rev'})", got, want, 1e-5)
+    return ok
+
+
+CHECKS = {"saddle": check_saddle, "particle": check_particle, "lse": check_lse, "llsq": check_llsq, "ode": check_ode, "det": check_det,
           "kmeans": check_kmeans, "gmm": check_gmm}
 
 if __name__ == "__main__":
