@@ -163,7 +163,38 @@ def check_particle(rng):
     return ok
 
 
-CHECKS = {"saddle": check_saddle, "particle": check_particle, "lse": check_lse, "llsq": check_llsq, "ode": check_ode, "det": check_det,
+def ref_lstm(main, extra, state, seq):
+    l, (c, b) = main.shape[0] // 2, seq.shape
+    h, cl = state[0::2].copy(), state[1::2].copy()
+    sig = lambda z: 1 / (1 + np.exp(-z))
+    total = 0.0
+    for t in range(c - 1):
+        x = seq[t] * extra[0]
+        for i in range(l):
+            W, B = main[2 * i].reshape(4, b), main[2 * i + 1].reshape(4, b)
+            f, ig, o = sig(x * W[0] + B[0]), sig(h[i] * W[1] + B[1]), sig(x * W[2] + B[2])
+            ch = np.tanh(h[i] * W[3] + B[3])
+            cl[i] = cl[i] * f + ig * ch
+            h[i] = o * np.tanh(cl[i])
+            x = h[i]
+        y = x * extra[1] + extra[2]
+        total += seq[t + 1] @ (y - np.log(np.exp(y).sum() + 2))
+    return -total / ((c - 1) * b)
+
+
+def check_lstm(rng):
+    l, c, b = 2, 6, 4
+    main, extra, state = rng.random((2 * l, 4 * b)), rng.random((3, b)), rng.random((2 * l, b))
+    seq = (rng.random((c, b)) > 0.5).astype(float)
+    inp = {"main_params": main.tolist(), "extra_params": extra.tolist(), "state": state.tolist(),
+           "sequence": seq.tolist()}
+    ok = close("objective", call("lstm", "objective", inp), ref_lstm(main, extra, state, seq))
+    want = np.concatenate([fd(lambda v: ref_lstm(v, extra, state, seq), main).ravel(),
+                           fd(lambda v: ref_lstm(main, v, state, seq), extra).ravel()])
+    return ok & close("jacobian", call("lstm", "jacobian", inp), want)
+
+
+CHECKS = {"lstm": check_lstm, "saddle": check_saddle, "particle": check_particle, "lse": check_lse, "llsq": check_llsq, "ode": check_ode, "det": check_det,
           "kmeans": check_kmeans, "gmm": check_gmm}
 
 if __name__ == "__main__":
