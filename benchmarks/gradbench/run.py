@@ -8,6 +8,7 @@ built is needed:
 
 --src: a GradBench source tree (its cpp/, tools/manual/ and python/ folders);
 --build: build tools/manual/bin/<eval> first (needs g++, make and `pip install nlohmann-json`);
+the drivers need `pip install pydantic dataclasses-json` (and scipy, numpy);
 --tool: adcompile (default), or pytorch / jax (GradBench's tools: need torch / jax installed);
 --full: the drivers' default sizes (long); by default small sizes (SMALL below).
 This script sits between driver and tool like GradBench's CLI, forwarding JSON lines both ways,
@@ -32,6 +33,7 @@ SMALL = {
     "det": ["-l", "5", "7", "9"],
     "kmeans": ["-k", "10", "100", "-n", "1000", "-d", "8"],
     "gmm": ["-d", "2", "10", "-k", "5", "10", "-n", "1000"],
+    "lstm": ["-l", "2", "4", "-c", "1024"],
     "saddle": [],
     "particle": [],
 }
@@ -51,6 +53,20 @@ def build(src, evals):
     subprocess.run(["make", "-C", os.path.join(src, "tools", "manual"), "NATIVE=no",
                     f"CXXFLAGS={flags}", *[f"bin/{e}" for e in evals]], check=True,
                    stdout=subprocess.DEVNULL)
+
+
+def lstm_text(src):
+    """The lstm driver reads evals/lstm/data/lstm_full.txt, which GradBench stores outside git
+    (absent from a plain source snapshot): stand in any long ASCII text, made up here."""
+    path = os.path.join(src, "evals", "lstm", "data", "lstm_full.txt")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        import random
+        rnd = random.Random(0)
+        words = ["gradient", "adjoint", "tape", "loop", "array", "sweep", "reverse", "mode"]
+        with open(path, "w") as f:
+            f.write(" ".join(rnd.choice(words) for _ in range(20000)))
+        print(f"(lstm: {path} was missing; wrote a stand-in text)")
 
 
 def tool_command(tool):
@@ -127,6 +143,8 @@ def main():
     a = p.parse_args()
     if a.build:
         build(a.src, [e for e in a.evals if e in MANUAL])
+    if "lstm" in a.evals:
+        lstm_text(a.src)
     ok = True
     for name in a.evals:
         extra = ([] if a.full else SMALL.get(name, [])) + [
