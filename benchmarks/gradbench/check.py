@@ -194,7 +194,37 @@ def check_lstm(rng):
     return ok & close("jacobian", call("lstm", "jacobian", inp), want)
 
 
-CHECKS = {"lstm": check_lstm, "saddle": check_saddle, "particle": check_particle, "lse": check_lse, "llsq": check_llsq, "ode": check_ode, "det": check_det,
+def ref_ba_err(cam, X, w, feat):
+    rot, Xc = cam[:3], X - cam[3:6]
+    th = np.linalg.norm(rot)
+    k = rot / th
+    Y = Xc * np.cos(th) + np.cross(k, Xc) * np.sin(th) + k * (k @ Xc) * (1 - np.cos(th))
+    uv = Y[:2] / Y[2]
+    return w * (uv * (1 + cam[9] * (uv @ uv) + cam[10] * (uv @ uv) ** 2) * cam[6] + cam[7:9] - feat)
+
+
+def check_ba(rng):
+    cam = np.concatenate([rng.normal(size=3) * 0.3, rng.normal(size=3), [300.0], rng.normal(size=2),
+                          [1e-3, 1e-6]])
+    X, w, feat = rng.normal(size=3) + [0, 0, 5], 0.8, rng.normal(size=2)
+    inp = {"n": 3, "m": 4, "p": 5, "cam": cam.tolist(), "x": X.tolist(), "w": w, "feat": feat.tolist()}
+    out = call("ba", "objective", inp)
+    ok = close("objective", out["reproj_error"]["elements"], ref_ba_err(cam, X, w, feat))
+    ok &= out["reproj_error"]["repeated"] == 5 and out["w_err"]["repeated"] == 5
+    ok &= close("w_err", out["w_err"]["element"], 1 - w * w)
+    J = call("ba", "jacobian", inp)
+    v = np.concatenate([cam, X, [w]])
+    f = lambda v: ref_ba_err(v[:11], v[11:14], v[14], feat)
+    Jfd = np.array([fd(lambda t: f(t)[r], v) for r in range(2)])  # (2, 15): first observation
+    ok &= close("jacobian block", J["vals"][:30], Jfd.ravel(), 1e-4)
+    ok &= close("d w_err", J["vals"][30], -2 * w)
+    ok &= J["rows"][:3] == [0, 15, 30] and J["rows"][-1] == 31 * 5
+    ok &= J["cols"][:15] == list(range(11)) + [33, 34, 35, 45] and J["cols"][-1] == 49
+    print(f"  sparse structure: {'ok' if ok else 'MISMATCH'}")
+    return ok
+
+
+CHECKS = {"ba": check_ba, "lstm": check_lstm, "saddle": check_saddle, "particle": check_particle, "lse": check_lse, "llsq": check_llsq, "ode": check_ode, "det": check_det,
           "kmeans": check_kmeans, "gmm": check_gmm}
 
 if __name__ == "__main__":
