@@ -12,7 +12,8 @@ the drivers need `pip install pydantic dataclasses-json` (and scipy, numpy);
 --tool: adcompile (default), or pytorch / jax (GradBench's tools: need torch / jax installed);
 --full: the drivers' default sizes (long); by default small sizes (SMALL below).
 This script sits between driver and tool like GradBench's CLI, forwarding JSON lines both ways,
-and prints for each evaluation: the function, the size, the tool's median evaluate time,
+and prints for each evaluation: the function, the size, the tool's median and minimum
+evaluate times,
 and the driver's validation. Everything runs single-threaded.
 """
 import argparse
@@ -73,7 +74,8 @@ def lstm_text(src):
 def tool_command(tool):
     if tool == "adcompile":
         return [sys.executable, os.path.join(HERE, "adcompile_tool.py")]
-    return [sys.executable, "-m", f"gradbench.tools.{tool}.run"]
+    # as GradBench's images run them: the script by path, its folder first on sys.path
+    return [sys.executable, os.path.join("python", "gradbench", "gradbench", "tools", tool, "run.py")]
 
 
 def run_eval(src, name, tool, extra):
@@ -110,6 +112,7 @@ def run_eval(src, name, tool, extra):
                          if t["name"] == "evaluate"]
                 row = {"function": msg["function"], "size": msg.get("description", ""),
                        "ms": statistics.median(evals) / 1e6 if evals else float("nan"),
+                       "min_ms": min(evals) / 1e6 if evals else float("nan"),
                        "runs": len(evals), "valid": None}
                 if not response.get("success"):
                     row["valid"], row["why"] = False, response.get("error", "")[-400:]
@@ -124,8 +127,8 @@ def run_eval(src, name, tool, extra):
     toolp.wait()
     for row in rows:
         status = {True: "valid", False: "INVALID", None: "not validated"}[row["valid"]]
-        print(f"{name:7s} {row['function']:10s} {row['size']:22s} {row['ms']:12.3f} ms "
-              f"({row['runs']} runs)  {status}")
+        print(f"{name:7s} {row['function']:10s} {row['size']:22s} {row['ms']:10.3f} ms median "
+              f"{row['min_ms']:10.3f} min ({row['runs']} runs)  {status}")
         if "why" in row:
             print("        " + row["why"].replace("\n", "\n        "))
     print(f"{name}: {'all valid' if ok else 'FAILURES'} ({time.perf_counter() - start:.1f} s total)")
