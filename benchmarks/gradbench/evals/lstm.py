@@ -36,11 +36,8 @@ def objective(main_params, extra_params, state, sequence):
             change = np.tanh(hidden[i] * w[3 * b:] + bias[3 * b:])
             c_new = cell[i] * forget + ingate * change
             x = outgate * np.tanh(c_new)
-            # Element writes: a whole-row write `cell[i] = c_new` inside this loop gets a
-            # wrong gradient from adcompile (see docs/gradbench.md).
-            for j in range(b):
-                cell[i, j] = c_new[j]
-                hidden[i, j] = x[j]
+            cell[i] = c_new
+            hidden[i] = x
         ypred = x * extra_params[1] + extra_params[2]
         lse = np.log(np.sum(np.exp(ypred)) + 2.0)
         total = total + np.sum(sequence[t + 1] * (ypred - lse))
