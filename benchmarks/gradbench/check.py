@@ -52,7 +52,7 @@ def ref_llsq(x, n):
 
 
 def ref_ode(x, s):
-    n, h, y = len(x), 2.0 / s, np.zeros(len(x))
+    h, y = 2.0 / s, np.zeros(len(x))
     f = lambda y: np.concatenate(([x[0]], x[1:] * y[:-1]))
     for _ in range(s):
         k1 = f(y); k2 = f(y + h / 2 * k1); k3 = f(y + h / 2 * k2); k4 = f(y + h * k3)
