@@ -21,17 +21,21 @@ df_dy_r = ad.grad(f, wrt=(2, 3))
 df_dy_f = ad.grad(f, wrt=(2, 3), mode="forward")
 
 
+def descent_direction(x1, x2, y1, y2, forward):
+    """-df/dy, by the inner derivative of the mode asked for."""
+    if forward:
+        g1, g2 = df_dy_f(x1, x2, y1, y2)
+    else:
+        g1, g2 = df_dy_r(x1, x2, y1, y2)
+    return -g1, -g2
+
+
 def max_over_y(x1, x2, s1, s2, forward):
     """max_y f(x, y) by descent on -f from y = s (the reference solver's steps)."""
     y1 = s1
     y2 = s2
     fy = -f(x1, x2, y1, y2)
-    if forward:
-        g1, g2 = df_dy_f(x1, x2, y1, y2)
-    else:
-        g1, g2 = df_dy_r(x1, x2, y1, y2)
-    g1 = -g1
-    g2 = -g2
+    g1, g2 = descent_direction(x1, x2, y1, y2, forward)
     i = 0
     eta = 1e-5
     while True:
@@ -50,12 +54,7 @@ def max_over_y(x1, x2, s1, s2, forward):
                 y1 = n1
                 y2 = n2
                 fy = fn
-                if forward:
-                    g1, g2 = df_dy_f(x1, x2, y1, y2)
-                else:
-                    g1, g2 = df_dy_r(x1, x2, y1, y2)
-                g1 = -g1
-                g2 = -g2
+                g1, g2 = descent_direction(x1, x2, y1, y2, forward)
                 i = i + 1
             else:
                 eta = eta / 2.0
