@@ -119,7 +119,8 @@ CASES = [(f_diff, (X, A)), (f_flip, (X, A)), (f_roll, (X, A)), (f_cross, (U, V))
 
 @pytest.mark.parametrize("func,args", CASES, ids=[c[0].__name__ for c in CASES])
 def test_against_numpy_and_finite_differences(func, args):
-    check_like_numpy(func, args, wrt=(0, 1), jits=(False,))
+    with np.errstate(divide="ignore"):       # NumPy's own run of nan_to_num's x / 0
+        check_like_numpy(func, args, wrt=(0, 1), jits=(False,))
 
 
 @pytest.mark.parametrize("func,args", [CASES[2], CASES[3], CASES[7], CASES[11]],
