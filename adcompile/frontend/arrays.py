@@ -16,7 +16,7 @@ import ast
 from ..builder import const_value
 from ..ir import Value
 from ..types import BOOL, F64, I64, MAX_NDIM, ZERO, Array, is_scalar, promote
-from ..valuetree import like
+from ..valuetree import Record, like
 from .fancy import is_index_array
 from .lazy import ArrayExpr, Leaf, Map, View
 from .shapes import has_newaxis
@@ -322,12 +322,8 @@ class Arrays:
             return self.new_object(b.prim("arange", *arange_operands(
                 b, args, dtype, lambda a, t: convert(b, a, t)), hint=""))
         if kind in ("array", "asarray"):
-            lit = len(node.args) == 1 and isinstance(node.args[0], (ast.List, ast.Tuple))
-            if not lit and len(node.args) == 1 and not isinstance(node.args[0],
-                                                                  ast.GeneratorExp):
-                return self.array_of_value(cx.exprs.expr(node.args[0]), kind, dtype, node)
-            elems, shape = self.array_literal(node, args)
-            return self.from_elements(elems, shape, dtype, node)
+            self.check_array_argument(node)       # a literal list is a tuple: one path
+            return self.array_of_value(cx.exprs.expr(node.args[0]), kind, dtype, node)
         raise AssertionError(kind)
 
     def array_of_value(self, v, kind, dtype, node):
@@ -345,14 +341,27 @@ class Arrays:
                 return v if not isinstance(v, ArrayExpr) or isinstance(v, View) else \
                     cx.lazy.materialize(v)
             return self.new_object(cx.b.prim("copy", cx.lazy.materialize(v), hint=""))
-        if not isinstance(v, tuple):
-            cx.unsupported(node, f"np.{kind}() of a number (a 0-d array) is not supported",
+        if not isinstance(v, tuple) or isinstance(v, Record):
+            cx.unsupported(node, f"np.{kind}() of {tname(v)} is not supported" + (
+                " (NumPy's 0-d array)" if not isinstance(v, tuple) else ""),
                            "use the number itself, or np.array([x]) for a vector")
+        return self.from_tuple(v, dtype, node)
+
+    def from_tuple(self, v, dtype, node):
+        """The array NumPy makes of a (nested) list or tuple of numbers, or of arrays of one
+        shape: rows of different lengths or numbers mixed with lists are errors."""
+        cx = self.cx
         elems, shape = self.tuple_elements(v, node)
+        if len(shape) > MAX_NDIM or not (
+                all(is_scalar(e.type) for e in elems) or len(shape) == 1 and all(
+                    cx.lazy.is_array(e) for e in elems)):
+            cx.unsupported(node, "an array takes a list of numbers, a nested list of "
+                                 "numbers, or a list of arrays of one shape",
+                           "use np.zeros((n, m)) and fill it in a loop")
         return self.from_elements(elems, shape, dtype, node)
 
     def tuple_elements(self, v, node):
-        """The leaves and shape of a (nested) tuple of numbers or arrays; ragged: an error."""
+        """The leaves and shape of a (nested) tuple; ragged: an error."""
         cx = self.cx
         if not v:
             cx.unsupported(node, "an array of an empty list is not supported")
@@ -395,40 +404,17 @@ class Arrays:
         call = ast.copy_location(ast.Call(ast.Name("np", ast.Load()), [node], []), node)
         return self.construct(Callee("construct", "array", "np.array"), call, [])
 
-    def array_literal(self, node, args):
+    def check_array_argument(self, node):
+        """np.array(...) takes one list, tuple or array (not a generator)."""
         cx = self.cx
         if len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
             cx.unsupported(node.args[0], "np.array() of a generator expression is not "
                                          "supported (NumPy makes an object array of it)",
                            "fill an array in a loop: out = np.empty(len(x)); "
                            "for i, v in enumerate(x): out[i] = ...")
-        if len(node.args) != 1 or not isinstance(node.args[0], (ast.List, ast.Tuple)):
+        if len(node.args) != 1:
             cx.unsupported(node, "np.array() needs a list of numbers, like np.array([a, b])",
                            "build larger arrays with np.zeros and a loop")
-        elems, shape, depths = [], [], set()
-
-        def walk(lit, depth):              # a nested list literal: its leaves, its shape
-            if depth == len(shape):
-                shape.append(len(lit.elts))
-            elif shape[depth] != len(lit.elts):
-                cx.type_error(lit, "np.array() of rows of different lengths",
-                              "every row of a nested list needs the same length")
-            for e in lit.elts:
-                if isinstance(e, (ast.List, ast.Tuple)):
-                    walk(e, depth + 1)
-                else:
-                    depths.add(depth)
-                    elems.append(cx.exprs.expr(e))
-        walk(node.args[0], 0)
-        if len(depths) > 1 or depths and depths != {len(shape) - 1}:
-            cx.type_error(node, "np.array() of a list mixing numbers and lists")
-        if not elems or any(isinstance(e, tuple) for e in elems) or len(shape) > MAX_NDIM \
-                or not (all(is_scalar(e.type) for e in elems) or len(shape) == 1 and all(
-                    cx.lazy.is_array(e) for e in elems)):
-            cx.unsupported(node, "np.array() takes a list of numbers, a nested list of "
-                                 "numbers, or a list of arrays of one shape",
-                           "use np.zeros((n, m)) and fill it in a loop")
-        return elems, shape
 
     def shape_of(self, value, node) -> list:
         cx = self.cx

@@ -33,7 +33,7 @@ BUILTIN_HINTS = {
     "list": "use a tuple for a fixed group of numbers",
 }
 AS_FUNCTIONS = {"dot": np.dot, "clip": np.clip, "round": np.round, "take": np.take,
-                "nonzero": np.nonzero, "trace": np.trace, "repeat": getattr(np, "repeat"),
+                "nonzero": np.nonzero, "trace": np.trace, "repeat": np.repeat,
                 "searchsorted": np.searchsorted}    # x.dot(y) is np.dot(x, y)
 REDUCTIONS = tuple(n for n in REDUCTION_NAMES if n not in ("sort", "median"))   # x.sort() sorts in place
 

@@ -133,7 +133,7 @@ class Expressions:
             if isinstance(raw, Value) and raw.type in (I64, BOOL) and base and all(
                     not isinstance(e, tuple) and is_scalar(e.type) for e in base):
                 # a list of numbers indexed at run time (d[i]): read as an array
-                arr = cx.arrays.from_elements(list(base), [len(base)], None, node)
+                arr = cx.arrays.from_tuple(base, None, node)
                 return cx.arrays.array_read(arr, node, ([idx], [raw]))
             cx.unsupported(idx, "tuples can only be indexed with an integer known at "
                                 "compile time", "use a constant such as t[0] or x.shape[-1]")
@@ -215,7 +215,8 @@ class Expressions:
         self.check_list_arithmetic(op, x, y, node)
         if isinstance(x, tuple) != isinstance(y, tuple) and self.reads_as_array(op, x, y):
             # [1.0, 2.0] * x, x[0] - [3, 5]: NumPy makes the list an array
-            x, y = (self.as_array(v, node) if isinstance(v, tuple) else v for v in (x, y))
+            x, y = (cx.arrays.from_tuple(v, None, node) if isinstance(v, tuple) else v
+                    for v in (x, y))
         if isinstance(x, tuple) or isinstance(y, tuple):
             what = tname(x if isinstance(x, tuple) else y)
             cx.type_error(node, f"operator {op} does not apply to {what}",
@@ -255,12 +256,6 @@ class Expressions:
         # a float computed here (x[0]: a NumPy float) converts the list; a literal (a Python
         # float: list * 2.0 is Python's TypeError) does not
         return other.type == F64 and const_value(other) is None
-
-    def as_array(self, v, node):
-        if isinstance(v, Record):
-            return v
-        elems, shape = self.cx.arrays.tuple_elements(v, node)
-        return self.cx.arrays.from_elements(elems, shape, None, node)
 
     def visit_Compare(self, node):
         """One comparison (desugar.py writes chains as `and`s of single ones)."""

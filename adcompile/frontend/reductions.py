@@ -71,7 +71,7 @@ class Reductions:
             cx.type_error(node, f"np.{kind}() takes one array")
         x = args[0]
         if isinstance(x, tuple) and not isinstance(x, Record) and x:
-            x = cx.exprs.as_array(x, node)          # np.sum([a, b, c]): of the list's array
+            x = cx.arrays.from_tuple(x, None, node)     # np.sum([a, b, c]): the list's array
         if not isinstance(x, tuple) and not cx.lazy.is_array(x) and kind in NUMBER_ITSELF:
             return convert(cx.b, x, F64) if kind == "mean" else x   # np.sum(2.0): 2.0
         if isinstance(x, tuple) or not cx.lazy.is_array(x):
