@@ -136,10 +136,17 @@ class Calls:
         cx.unsupported(func, f"method .{func.attr}() of {tname(base)} is not supported",
                        "arrays support x.copy(); use functions such as np.sum(x)")
 
+    def evaluated(self, node, value):
+        """An operand node standing for `value`, already evaluated (desugar.Shared: the
+        call lowered from it reads the value, and nothing is evaluated twice)."""
+        from ..desugar import Shared
+        ref = ast.copy_location(Shared(node), node)
+        self.cx.shared[ref] = value
+        return ref
+
     def spread(self, node):
         """The call with each *t (t a tuple, or a list written in place) spread into its
-        items: pre-evaluated operands (desugar.Shared), so each is evaluated once."""
-        from ..desugar import Shared
+        items: pre-evaluated operands, so each is evaluated once."""
         cx = self.cx
         args = []
         for a in node.args:
@@ -150,16 +157,12 @@ class Calls:
             if not isinstance(v, tuple) or isinstance(v, Record):
                 cx.unsupported(a, f"*{expr_text(a.value)} of {tname(v)} is not supported",
                                "spread a tuple (or *args), or pass the arguments one by one")
-            for item in v:
-                ref = ast.copy_location(Shared(a.value), a)
-                cx.shared[ref] = item
-                args.append(ref)
+            args += [self.evaluated(a.value, item) for item in v]
         return ast.copy_location(ast.Call(node.func, args, list(node.keywords)), node)
 
     def builtin_over(self, name, node):
         """sum(x), max(x), min(x) of one argument: over an array's first axis (its elements,
         or its rows added elementwise), as Python iterates it; of anything else, the row."""
-        from ..desugar import Shared
         cx = self.cx
         v = cx.exprs.expr(node.args[0])
         if not isinstance(v, tuple) and cx.lazy.is_array(v):
@@ -175,17 +178,14 @@ class Calls:
         if name == "sum":
             cx.unsupported(node, f"sum() of {tname(v)} is not supported",
                            "sum an array, a generator expression or a list comprehension")
-        first = ast.copy_location(Shared(node.args[0]), node.args[0])
-        cx.shared[first] = v
-        call = ast.copy_location(ast.Call(node.func, [first], []), node)
+        call = ast.copy_location(ast.Call(node.func, [self.evaluated(node.args[0], v)], []),
+                                 node)
         return self.call_primitive(resolve.callee_of(getattr(builtins, name)), call)
 
     def method_as_function(self, fn, base, node):
         """x.dot(y), x.clip(a, b), x.take(i): the function np.dot(x, y), ... with the
         array (already evaluated) as its first argument."""
-        from ..desugar import Shared
-        first = ast.copy_location(Shared(node.func.value), node.func.value)
-        self.cx.shared[first] = base
+        first = self.evaluated(node.func.value, base)
         call = ast.copy_location(ast.Call(node.func, [first] + list(node.args),
                                           list(node.keywords)), node)
         return self.call_primitive(resolve.callee_of(fn), call)
