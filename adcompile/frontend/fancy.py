@@ -126,8 +126,6 @@ class Fancy:
                 value = p[1] if p[0] == "int" else p[1].gen(cx, bidx[nb - p[1].ndim:])
                 out.append(b.prim("wrap_index", value, xdims[k], where=where))
             return out
-        if not dims:                     # every index an integer: not reached (basic)
-            cx.type_error(node, "an index needs an array here")
         return Selection(x, dims, units, fn, repeats)
 
     def expand(self, x, xdims, nodes, vals, node):
@@ -148,7 +146,7 @@ class Fancy:
                 parts.append(("slice", p))
                 continue
             if is_scalar(getattr(v, "type", None)):
-                if v.type not in (I64, BOOL) or v.type == BOOL:
+                if v.type != I64:
                     cx.type_error(p, f"array indices must be integers, got {tname(v)}")
                 parts.append(("int", convert(b, v, I64)))
                 continue
