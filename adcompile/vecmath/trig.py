@@ -1,0 +1,18 @@
+"""sin, cos (stub: scalar libm; replaced by the vectorisable versions)."""
+import math
+
+import numpy as np
+
+from .bind import vectorised
+
+
+def _sin(x):
+    return math.sin(x)
+
+
+def _cos(x):
+    return math.cos(x)
+
+
+sin = vectorised(np.sin, _sin)
+cos = vectorised(np.cos, _cos)
