@@ -420,6 +420,8 @@ def generate_module(fn: Function, func_name: str, origin: str, what: str,
     imports = [f"import {m}\n" for m in ("math",) if f"{m}." in text]
     if "np." in text:
         imports.append("\nimport numpy as np\n" if imports else "import numpy as np\n")
+    if re.search(r"\bvm\.", text):
+        imports.append("\nfrom adcompile import vecmath as vm\n")
     used = [h for h in runtime_helpers() if h + "(" in text and re.search(rf"\b{h}\(", text)]
     if used:
         imports.append(f"\nfrom adcompile.runtime import {', '.join(used)}\n")

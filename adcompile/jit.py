@@ -106,7 +106,8 @@ def fingerprint() -> str:
         for part in (__version__, numba.__version__, numpy.__version__, sys.version):
             h.update(part.encode("utf-8") + b"\0")
         here = Path(__file__).parent
-        for name in ("runtime.py", "errors.py"):
+        for name in ("runtime.py", "errors.py", *sorted(
+                str(f.relative_to(here)) for f in (here / "vecmath").glob("*.py"))):
             h.update((here / name).read_bytes())
         _FINGERPRINT = h.hexdigest()
     return _FINGERPRINT

@@ -18,7 +18,7 @@ from .prims import runtime_helpers
 TAPE_HELPERS = ("grow_tape",)     # the runtime helper codegen's own tape code calls
 # names generated code uses: modules, builtins, and the runtime helpers it imports (those the
 # rows' emitters call, and the tapes' own)
-RESERVED = {"math", "np", "numba", "float", "int", "bool", "abs", "max", "min", "round", "len",
+RESERVED = {"math", "np", "vm", "numba", "float", "int", "bool", "abs", "max", "min", "round", "len",
             "range", "True", "False", "None", "print", *TAPE_HELPERS} | runtime_helpers()
 
 

@@ -6,6 +6,7 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
+from . import vecmath as vm
 from .errors import AssertionFailed, OutOfRangeError, ShapeError
 
 
@@ -256,26 +257,19 @@ def exp10(x):
 @register_jitable
 def expit(x):
     """The logistic sigmoid 1 / (1 + exp(-x)) (scipy.special.expit), without overflow."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + np.exp(-x))
-    e = np.exp(x)
-    return e / (1.0 + e)
+    return vm.sigmoid(x)
 
 
 @register_jitable
 def log_expit(x):
     """log(expit(x)) (scipy.special.log_expit) = -softplus(-x), without overflow."""
-    if x >= 0.0:
-        return -np.log1p(np.exp(-x))
-    return x - np.log1p(np.exp(x))
+    return min(x, 0.0) - vm.log1p(vm.exp(-abs(x))) if x == x else x
 
 
 @register_jitable
 def softplus(x):
     """log(1 + exp(x)) (scipy.special.softplus, np.logaddexp(0, x)), without overflow."""
-    if x != x:
-        return x
-    return np.log1p(np.exp(-abs(x))) + (x if x > 0.0 else 0.0)
+    return vm.log1p(vm.exp(-abs(x))) + max(x, 0.0) if x == x else x
 
 
 @register_jitable

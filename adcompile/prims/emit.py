@@ -93,5 +93,12 @@ def cond(fmt: str, need=None) -> Emit:
     return template(fmt, COND, need)
 
 
-__all__ = ["Emit", "template", "call", "infix", "compare", "prefix", "cond", "ATOM", "COND",
+def either(choose, first: Emit, second: Emit) -> Emit:
+    """`first` for the ops `choose(op)` accepts, else `second` (e.g. by operand types)."""
+    def fn(op, arg):
+        return (first if choose(op) else second)(op, arg)
+    return Emit(fn, first.repeated | second.repeated, first.helpers + second.helpers)
+
+
+__all__ = ["Emit", "template", "call", "either", "infix", "compare", "prefix", "cond", "ATOM", "COND",
            "NEG_LITERAL", "COMPARE"]

@@ -15,7 +15,7 @@ from ..types import BOOL, F64, I64, promote
 from .bind import Deferred, as_float, cast, hypot_1_or_2, int_result, log_base, logical, norm, np_round, \
     on, reciprocal, \
     round_n, square
-from .emit import call, compare, cond, infix, prefix, template
+from .emit import call, compare, cond, either, infix, prefix, template
 from .table import PRIMS, Kink, row
 
 
@@ -130,12 +130,25 @@ def _pow_base_partial(b, x, y):
     return b.prim("mul", y, b.prim("pow", x, e))
 
 
-row("pow", 2, lambda x, y: x ** y, template("{0} ** {1}", 14, (15, 13)), _pow_type,
+def _vectorised_pow(op):
+    """x ** y for a float exponent that is not a small whole constant goes to vm.pow (Numba
+    writes x ** 2.0 and int powers as multiplications, int ** int exactly)."""
+    from ..ir import parent_op
+    y = op.args[1]
+    if y.type != F64:
+        return False
+    c = parent_op(y)
+    return not (c is not None and c.name == "const" and float(c.attrs["value"]).is_integer()
+                and abs(c.attrs["value"]) <= 4)
+
+
+row("pow", 2, lambda x, y: x ** y,
+    either(_vectorised_pow, call("vm.pow"), template("{0} ** {1}", 14, (15, 13))), _pow_type,
     lambda b, o, x, y: (_pow_base_partial(b, x, y), b.prim("mul", o, b.prim("logpos", x))),
     cost=E, fold=True, kink=Kink("singular", "x == 0 and y < 1"), elementwise=True,
     bindings=(on(math.pow, bind=as_float(2)), on(np.power, bind=as_float(2)), builtins.pow,
               on(np.float_power, bind=as_float(2))))
-row("logpos", 1, _logpos, cond("math.log({0}) if {0} > 0.0 else 0.0"), _float,
+row("logpos", 1, _logpos, cond("vm.log({0}) if {0} > 0.0 else 0.0"), _float,
     lambda b, o, x: (b.prim("recippos", x),), cost=E,
     doc="log(x) for x > 0, else 0: the exponent's partial of x ** y")
 row("recippos", 1, lambda x: 1.0 / x if x > 0.0 else 0.0, cond("1.0 / {0} if {0} > 0.0 else 0.0"),
@@ -213,9 +226,12 @@ _singular = {"log": SINGULAR0, "log1p": Kink("singular", "x == -1"), "log2": SIN
 _FINITE = ("sin", "cos", "atan", "tanh", "asinh")
 _BIND = {"log": log_base}                      # math.log(x, base)
 _SCIPY = {n: on(Deferred("scipy.special", n)) for n in ("expm1", "log1p")}
+# written with the vectorisable runtime (adcompile/vecmath: LLVM vectorises loops of them);
+# the others are Numba's math.* (one libm call each)
+_VECMATH = ("exp", "expm1", "log", "log1p", "tanh", "sin", "cos")
 for _name, (_fn, _rule) in _unary.items():
     _math = getattr(math, _name)
-    row(_name, 1, _fn, call(f"math.{_name}"), _float, _rule, cost=E, kink=_singular.get(_name),
+    row(_name, 1, _fn, call(f"{'vm' if _name in _VECMATH else 'math'}.{_name}"), _float, _rule, cost=E, kink=_singular.get(_name),
         finite_partials=_name in _FINITE, elementwise=True,
         bindings=(on(_math, bind=_BIND.get(_name)), getattr(np, _NP_NAMES.get(_name, _name)))
         + ((_SCIPY[_name],) if _name in _SCIPY else ()))

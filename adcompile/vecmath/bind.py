@@ -1,31 +1,73 @@
-"""One Python name per runtime function, with two implementations: NumPy's answer when the
-generated module runs as plain Python (nan/inf outside the domain, never a ValueError, as
-Numba's error_model="numpy" gives), and the vectorisable implementation inside Numba."""
+"""One Python name per runtime function, with two implementations: as plain Python (the
+generated module run without Numba, the interpreter) the C library's answer as Python's
+`math` gives it, and NumPy's outside math's domain (nan/inf, never a ValueError, as Numba's
+error_model="numpy" gives); inside Numba the vectorisable implementation, inlined.
+
+Inlining: a body too big for LLVM's inliner stays a call inside the caller's loop, which
+then does not vectorise; Numba's own inlining (`inline="always"`) retypes the whole body at
+every call site (seconds each). So the public name inlines (Numba IR) only a one-call
+wrapper; the call is an intrinsic that compiles `impl` once per process (Numba's cache of
+internal functions), marks that LLVM function alwaysinline, and calls it: LLVM inlines it
+when it optimises the caller's module. The body is compiled without the caller's fastmath
+flags: its error-free transformations need exact IEEE arithmetic.
+"""
 from __future__ import annotations
 
 import numpy as np
 from numba import types
-from numba.extending import overload
-
+from numba.extending import intrinsic, overload
 
 _NUMBERS = (types.Float, types.Integer, types.Boolean)
+_OUTSIDE = (ValueError, OverflowError, ZeroDivisionError)
 
 
-def vectorised(reference, impl, nargs=1):
-    """A function computing `reference` (a NumPy ufunc) on Python floats, compiled by Numba
-    as `impl` (a plain function of floats that Numba compiles and LLVM can vectorise)."""
+def vectorised(scalar, ufunc, impl, nargs=1):
+    """A function computing `scalar` (a math function) on Python floats, or `ufunc` (its
+    NumPy twin) where `scalar` raises or leaves the reals; compiled by Numba as `impl` (a
+    plain function of floats, Numba-compilable and branch-free so LLVM can vectorise it)."""
+    sig = types.float64(*[types.float64] * nargs)
+
+    def codegen(context, builder, signature, args):
+        cres = context.subtarget(fastmath=False).compile_subroutine(builder, impl, sig)
+        fn = cres.library.get_function(cres.fndesc.llvm_func_name)
+        if not any(b"alwaysinline" in a for a in fn.attributes):
+            fn.add_function_attribute("alwaysinline")
+        vals = [context.cast(builder, v, t, types.float64)
+                for v, t in zip(args, signature.args)]
+        return context.call_internal(builder, cres.fndesc, sig, vals)
+
     def python(*args):
+        try:
+            r = scalar(*args)
+            if isinstance(r, float):
+                return r
+        except _OUTSIDE:
+            pass
         with np.errstate(all="ignore"):
-            return float(reference(*[np.float64(a) for a in args]))
+            return float(ufunc(*[np.float64(a) for a in args]))
     python.__name__ = python.__qualname__ = impl.__name__.lstrip("_")
     python.__doc__ = impl.__doc__
 
-    def accepts(*args):
-        return impl if all(isinstance(a, _NUMBERS) for a in args) else None
     if nargs == 1:
-        overload(python)(lambda x: accepts(x))
+        @intrinsic
+        def call(typingctx, x):
+            return types.float64(x) if isinstance(x, _NUMBERS) else None, codegen
+
+        def wrapper(x):
+            return call(x)
+        overload(python, inline="always")(
+            lambda x: wrapper if isinstance(x, _NUMBERS) else None)
     else:
-        overload(python)(lambda x, y: accepts(x, y))
+        @intrinsic
+        def call(typingctx, x, y):
+            ok = isinstance(x, _NUMBERS) and isinstance(y, _NUMBERS)
+            return types.float64(x, y) if ok else None, codegen
+
+        def wrapper(x, y):
+            return call(x, y)
+        overload(python, inline="always")(
+            lambda x, y: wrapper if isinstance(x, _NUMBERS) and isinstance(y, _NUMBERS)
+            else None)
     return python
 
 

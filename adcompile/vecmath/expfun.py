@@ -27,7 +27,14 @@ def _sigmoid(x):
     return 1.0 / (1.0 + math.exp(-x))
 
 
-exp = vectorised(np.exp, _exp)
-expm1 = vectorised(np.expm1, _expm1)
-tanh = vectorised(np.tanh, _tanh)
-sigmoid = vectorised(lambda x: 1.0 / (1.0 + np.exp(-x)), _sigmoid)
+def _sigmoid_python(x):
+    """1 / (1 + exp(-x)) without overflow (scipy.special.expit)."""
+    with np.errstate(all="ignore"):
+        import scipy.special
+        return float(scipy.special.expit(np.float64(x)))
+
+
+exp = vectorised(math.exp, np.exp, _exp)
+expm1 = vectorised(math.expm1, np.expm1, _expm1)
+tanh = vectorised(math.tanh, np.tanh, _tanh)
+sigmoid = vectorised(_sigmoid_python, _sigmoid_python, _sigmoid)

@@ -18,6 +18,6 @@ def _pow(x, y):
     return x ** y
 
 
-log = vectorised(np.log, _log)
-log1p = vectorised(np.log1p, _log1p)
-pow = vectorised(np.power, _pow, nargs=2)
+log = vectorised(math.log, np.log, _log)
+log1p = vectorised(math.log1p, np.log1p, _log1p)
+pow = vectorised(math.pow, np.power, _pow, nargs=2)

@@ -14,5 +14,5 @@ def _cos(x):
     return math.cos(x)
 
 
-sin = vectorised(np.sin, _sin)
-cos = vectorised(np.cos, _cos)
+sin = vectorised(math.sin, np.sin, _sin)
+cos = vectorised(math.cos, np.cos, _cos)
