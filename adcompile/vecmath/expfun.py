@@ -28,7 +28,8 @@ ulp, expm1 < 0.55 ulp, tanh < 0.6 ulp, sigmoid < 0.6 ulp.
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 from .bind import vectorised
 from .bits import f2i, fma, i2f
@@ -81,9 +82,7 @@ def _reduce(x, lo):
 
 @njit(inline="always")
 def _exp_core(hi, lo):
-    """exp(hi + lo) = ((yh + yl) - c) * sc, yh + yl rounding once to the result's precision:
-    for a subnormal result c is 2**-1022 / sc (adding it makes the sum round on the
-    subnormal grid, and subtracting it back is exact), else c = 0."""
+    """exp(hi + lo) = (s + tail) * sc1 * sc, the first product exact."""
     x = 710.0 if hi > 710.0 else hi
     x = -746.0 if x < -746.0 else x
     lo = lo if x == hi else 0.0
@@ -95,23 +94,16 @@ def _exp_core(hi, lo):
     e = fma(r2, w, s)                       # exp(r), for the tail's rl exp(r)
     tail = fma(r2, w, fma(rl, e, err))      # exp(r + rl) = s + tail
     k1 = k >> 1
-    k2 = k - k1
     sc1 = i2f((k1 + _BIAS) << 52)
-    sc = i2f((k2 + _BIAS) << 52)            # 2**k = sc1 * sc
-    a = s * sc1                             # exact
-    ce = 1 - k2
-    c = i2f((ce if ce > 1 else 1) << 52)    # 2**-1022 / sc (when 2**k is small)
-    c = c if a < c else 0.0
-    yh = c + a
-    yl = ((c - yh) + a) + tail * sc1        # yh + yl = c + exp(hi + lo) / sc
-    return yh, yl, c, sc
+    sc = i2f((k - k1 + _BIAS) << 52)        # 2**k = sc1 * sc
+    return s, tail, sc1, sc
 
 
 @njit(inline="always")
 def _exp_dd(hi, lo):
     """exp(hi + lo) for |lo| <= ulp(hi)."""
-    yh, yl, c, sc = _exp_core(hi, lo)
-    return ((yh + yl) - c) * sc
+    s, tail, sc1, sc = _exp_core(hi, lo)
+    return ((s + tail) * sc1) * sc
 
 
 def _exp(x):
@@ -150,10 +142,18 @@ def _expm1(x):
     return x if abs(x) < _TWO_M60 else y
 
 
+@intrinsic
+def _fdiv(typingctx, a, b):
+    """a / b as one IEEE division (Numba's `/` checks b == 0 first: a branch)."""
+    def codegen(context, builder, signature, args):
+        return builder.fdiv(args[0], args[1])
+    return types.float64(types.float64, types.float64), codegen
+
+
 @njit(inline="always")
 def _div_dd(nh, nl, dh, dl):
     """(nh + nl) / (dh + dl), one division and its fma residual."""
-    rcp = 1.0 / dh
+    rcp = _fdiv(1.0, dh)
     q = nh * rcp
     res = fma(-q, dh, nh) + (nl - q * dl)
     return fma(res, rcp, q)
@@ -173,10 +173,10 @@ def _tanh(x):
 
 def _sigmoid(x):
     x = x * 1.0                             # ints and bools too; -0.0 kept
-    yh, yl, c, sc = _exp_core(-abs(x), 0.0)
-    m = yh + yl
-    th = (m - c) * sc                       # t = exp(-|x|) = th + tl
-    tl = ((yh - m) + yl) * sc
+    s, tail, sc1, sc = _exp_core(-abs(x), 0.0)
+    m = s + tail
+    th = (m * sc1) * sc                     # t = exp(-|x|) = th + tl
+    tl = (((s - m) + tail) * sc1) * sc
     tl = tl if th > 1e-290 else 0.0         # else tl would be rounded to the subnormal grid
     dh = 1.0 + th
     dl = ((1.0 - dh) + th) + tl             # dh + dl = 1 + t, t <= 1
