@@ -61,7 +61,7 @@ CASES = [
     ("tanh", 0.6, [(-20, 20), (-1, 1), (-0.05, 0.05), (15, 20)]),
     ("sigmoid", 0.6, [(-40, 40), (-1, 1), (-746, -700), (30, 40)]),
 ]
-SUBNORMAL_BOUND = 0.76
+SUBNORMAL_BOUND = 0.8
 TINY = np.finfo(np.float64).tiny
 
 
