@@ -116,8 +116,9 @@ def _exp(x):
 
 
 @njit(inline="always")
-def _expm1_dd(x):
-    """expm1(x) = hi + lo (|lo| <= ulp(hi) / 2), for x not tiny."""
+def _expm1_dd(x, nonneg):
+    """expm1(x) = hi + lo (|lo| <= ulp(hi) / 2), for x not tiny; `nonneg` (a constant)
+    when x >= 0 is known, which spares a select."""
     x = 710.0 if x > 710.0 else x
     x = -60.0 if x < -60.0 else x
     k, r, rl = _reduce(x, 0.0)
@@ -132,7 +133,7 @@ def _expm1_dd(x):
     a = h - 0.5                             # exact (or -1/2 when 2**(k-1) is negligible)
     b = h * eh
     # a + aerr = h - 1/2 exactly (a is inexact for k >= 54 and k <= -54)
-    aerr = ((h - a) - 0.5) if k > 0 else ((-0.5 - a) + h)
+    aerr = ((h - a) - 0.5) if nonneg or k > 0 else ((-0.5 - a) + h)
     s = a + b
     t = (a - s) + b                         # |a| >= |b| or a = 0
     lo = (t + aerr) + h * tail
@@ -142,7 +143,7 @@ def _expm1_dd(x):
 
 def _expm1(x):
     x = x * 1.0                             # ints and bools too; -0.0 kept
-    y, _ = _expm1_dd(x)
+    y, _ = _expm1_dd(x, False)
     return x if abs(x) < _TWO_M60 else y
 
 
@@ -167,10 +168,11 @@ def _tanh(x):
     x = x * 1.0                             # ints and bools too; -0.0 kept
     ax = abs(x)
     ax = 20.0 if ax > 20.0 else ax          # tanh(20) rounds to 1
-    eh, el = _expm1_dd(2.0 * ax)
-    dh = eh + 2.0
-    bb = dh - eh
-    dl = ((eh - (dh - bb)) + (2.0 - bb)) + el   # dh + dl = E + 2
+    eh, el = _expm1_dd(2.0 * ax, True)
+    big = max(eh, 2.0)
+    small = min(eh, 2.0)
+    dh = big + small
+    dl = ((big - dh) + small) + el          # dh + dl = E + 2
     y = _div_dd(eh, el, dh, dl)
     return math.copysign(y, x)             # tiny x: E = 2x exactly, y = x; -0.0 kept
 
