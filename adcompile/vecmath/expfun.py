@@ -75,7 +75,7 @@ def _poly(r):
 
 @njit(inline="always")
 def _reduce(x, lo):
-    """k (float and int), r, rl with x + lo = k ln2 + r + rl."""
+    """k (an int64), r, rl with x + lo = k ln2 + r + rl, r exact, |r| <= ln2/2."""
     t = fma(x, _INVLN2, _SHIFT)
     kd = t - _SHIFT
     k = f2i(t) - _SHIFT_BITS
@@ -130,9 +130,9 @@ def _expm1_dd(x, nonneg):
     t0 = el + fma(r2 * r, _poly(r), 0.5 * r2e)
     tail = fma(rl, 1.0 + (eh + t0), t0)     # e = exp(r + rl) - 1 = eh + tail
     h = i2f((k - 1 + _BIAS) << 52)          # 2**(k-1): k <= 1024
-    a = h - 0.5                             # exact (or -1/2 when 2**(k-1) is negligible)
+    a = h - 0.5                             # rounded when |k| >= 54: its error is aerr
     b = h * eh
-    # a + aerr = h - 1/2 exactly (a is inexact for k >= 54 and k <= -54)
+    # a + aerr = h - 1/2 exactly (Fast2Sum, the larger of h and 1/2 first)
     aerr = ((h - a) - 0.5) if nonneg or k > 0 else ((-0.5 - a) + h)
     s = a + b
     t = (a - s) + b                         # |a| >= |b| or a = 0
