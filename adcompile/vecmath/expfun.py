@@ -21,10 +21,10 @@ Past the thresholds the argument is clamped (to [-746, 710]: exp(-746) rounds to
 expm1 keeps exp(r) - 1 = e as e_hi + e_tail (the r**2/2 term added error-free) and returns
 2 * ((2**(k-1) - 1/2) + 2**(k-1) e), the error of the subtraction kept (it is exact for
 |k| < 54); k = 0 leaves e itself, so there is no cancellation near 0. tanh(|x|) = E / (E + 2)
-with E = expm1(2|x|) as a double-double and one division corrected by its fma residual;
-sigmoid is 1 / (1 + t) (x >= 0) or t / (1 + t) (x < 0) with t = exp(-|x|) as a
-double-double, the same corrected division (so no overflow for large negative x: the result
-is exp(x), down to its subnormals, then 0).
+= (E/2) / (E/2 + 1) with E = expm1(2|x|) as a double-double and one division corrected by
+its fma residual; sigmoid is 1 / (1 + t) (x >= 0) or t / (1 + t) (x < 0) with
+t = exp(-|x|) as a double-double, the same corrected division (so no overflow for large
+negative x: the result is exp(x), down to its subnormals, then 0).
 
 Measured errors (tests/test_vecmath_exp.py, against x87 long double, results >= 2**-1022):
 exp and _exp_dd < 0.6 ulp, expm1 < 0.6 ulp, tanh < 0.55 ulp, sigmoid < 0.6 ulp.
@@ -117,7 +117,7 @@ def _exp(x):
 
 @njit(inline="always")
 def _expm1_dd(x, nonneg):
-    """expm1(x) = hi + lo (|lo| <= ulp(hi) / 2), for x not tiny; `nonneg` (a constant)
+    """expm1(x) / 2 = hi + lo (|lo| <= ulp(hi) / 2), for x not tiny; `nonneg` (a constant)
     when x >= 0 is known, which spares a select."""
     x = 710.0 if x > 710.0 else x
     x = -60.0 if x < -60.0 else x
@@ -136,15 +136,15 @@ def _expm1_dd(x, nonneg):
     aerr = ((h - a) - 0.5) if nonneg or k > 0 else ((-0.5 - a) + h)
     s = a + b
     t = (a - s) + b                         # |a| >= |b| or a = 0
-    lo = (t + aerr) + h * tail
+    lo = fma(h, tail, t + aerr)
     y = s + lo
-    return 2.0 * y, 2.0 * ((s - y) + lo)
+    return y, (s - y) + lo
 
 
 def _expm1(x):
     x = x * 1.0                             # ints and bools too; -0.0 kept
     y, _ = _expm1_dd(x, False)
-    return x if abs(x) < _TWO_M60 else y
+    return x if abs(x) < _TWO_M60 else 2.0 * y
 
 
 @intrinsic
@@ -160,7 +160,7 @@ def _div_dd(nh, nl, dh, dl):
     """(nh + nl) / (dh + dl), one division and its fma residual."""
     rcp = _fdiv(1.0, dh)
     q = nh * rcp
-    res = fma(-q, dh, nh) + (nl - q * dl)
+    res = fma(-q, dh, nh) + fma(-q, dl, nl)
     return fma(res, rcp, q)
 
 
@@ -168,11 +168,11 @@ def _tanh(x):
     x = x * 1.0                             # ints and bools too; -0.0 kept
     ax = abs(x)
     ax = 20.0 if ax > 20.0 else ax          # tanh(20) rounds to 1
-    eh, el = _expm1_dd(2.0 * ax, True)
-    big = max(eh, 2.0)
-    small = min(eh, 2.0)
+    eh, el = _expm1_dd(2.0 * ax, True)      # E / 2
+    big = max(eh, 1.0)
+    small = min(eh, 1.0)
     dh = big + small
-    dl = ((big - dh) + small) + el          # dh + dl = E + 2
+    dl = ((big - dh) + small) + el          # dh + dl = E / 2 + 1
     y = _div_dd(eh, el, dh, dl)
     return math.copysign(y, x)             # tiny x: E = 2x exactly, y = x; -0.0 kept
 
