@@ -1,4 +1,4 @@
-"""sin, cos: branch-free, vectorisable, over the whole double range (<= 1 ulp measured).
+"""sin, cos: branch-free, vectorisable, over the whole double range (< 0.8 ulp measured).
 
 One argument reduction serves both: x = q * pi/2 + r, |r| <= pi/4 (a hair more), r as a
 double-double (hi, lo), q mod 4. Two reductions are computed for every lane and one is
@@ -7,11 +7,12 @@ selected, so the loop body has no branch (LLVM vectorises it):
 * Cody-Waite for |x| < 2**30: k = round(x * 2/pi) (the 1.5 * 2**52 trick), pi/2 split into
   three doubles C1 + C2 + C3 (159 bits). x - k*C1 is exact in one fma (|result| < 1 lies on
   the 2**-52 grid shared by x and k*C1), k*C2 is split exactly by an fma and subtracted with
-  TwoSum, k*C3 goes into the low word. For |k| < 2**30 the error is below 2**-127 absolute,
-  against a remainder never below ~2**-61 for any double (the closest a double comes to a
-  multiple of pi/2), so r keeps ~2**-66 relative accuracy. 2**30 is where k*C3's rounding
-  and the unused tail of pi/2 (k * 2**-161) start to eat into that margin; above it the
-  exact reduction below is used.
+  TwoSum, k*C3 goes into the low word. The error grows like |k| * 2**-160 (k*C3's rounding,
+  the unused tail of pi/2); below 2**30 it is under 2**-127 absolute, against a remainder
+  never below ~2**-61 for any double (the closest a double comes to a multiple of pi/2):
+  r keeps ~2**-66 relative accuracy. (The tests still pass with the switch at 2**40; past
+  ~2**45 the margin is gone. Where it switches costs nothing: both reductions run on every
+  lane, so 2**30 keeps a wide margin.)
 
 * Payne-Hanek for |x| >= 2**30 (up to DBL_MAX): with x = y * 2**i0, i0 = e - 54 (e the
   exponent of x), y in [2**54, 2**55) (an exact scaling), the bits of 2/pi at positions
@@ -116,7 +117,8 @@ _K6 = -1.1359646476953995e-11
 
 @njit(inline="always")
 def _reduce(x):
-    """(q, hi, lo): x = q * pi/2 + hi + lo (mod 2 pi), q in 0..3 (int), |hi + lo| <= ~pi/4."""
+    """(q, hi, lo): x = q * pi/2 + hi + lo (mod 2 pi), q an int64 of which only q mod 4
+    counts, |hi + lo| <= pi/4 (a hair more), hi + lo a normalised double-double."""
     ax = abs(x)
     # Cody-Waite (|x| < 2**30)
     t = x * _INV_PIO2 + _SHIFT
