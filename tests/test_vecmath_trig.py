@@ -237,3 +237,22 @@ def test_loop_vectorises():
         asm = loop.inspect_asm(loop.signatures[0])
         assert re.search(r"vfn?m(add|sub)\d+pd\s+[^\n]*%[yz]mm", asm), "no packed fma"
         assert re.search(r"vmulpd\s+[^\n]*%[yz]mm", asm), "no packed multiply"
+
+
+@numba.njit(fastmath=True)
+def _sin_fastmath(x, out):
+    for i in range(x.size):
+        out[i] = vm.sin(x[i])
+
+
+def test_fastmath_caller_keeps_the_body_exact():
+    """A fastmath caller (finite arguments, as fastmath assumes) gets the same results:
+    the body is compiled without the caller's fastmath flags (its TwoSums would fold away,
+    and Numba would cache that body for the callers after it)."""
+    x = np.concatenate([near_half_pi_multiples(100_000), hardest_reductions(-2, 200),
+                        uniform(100_000, -10, 10, seed=6)])
+    out = np.empty_like(x)
+    _sin_fastmath(x, out)
+    err, at = max_ulp(out, reference("sin", x), x)
+    assert err <= AIM, f"{err} ulp at {at!r}"
+    assert _same(out, run("sin", x))

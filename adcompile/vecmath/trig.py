@@ -233,7 +233,10 @@ def _bind(reference, impl):
             return None
 
         def codegen(context, builder, signature, args):
-            cres = context.compile_subroutine(builder, impl, sig)
+            # without the caller's fastmath (the error-free transformations need exact
+            # IEEE arithmetic; Numba would compile the body with the caller's context flags
+            # and cache it for every later caller)
+            cres = context.subtarget(fastmath=False).compile_subroutine(builder, impl, sig)
             fn = cres.library.get_function(cres.fndesc.llvm_func_name)
             if not any(b"alwaysinline" in a for a in fn.attributes):
                 fn.add_function_attribute("alwaysinline")
