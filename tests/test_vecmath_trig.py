@@ -16,7 +16,7 @@ from adcompile import vecmath as vm
 from ulp import LD, max_ulp, ulp_errors, uniform, whole_range
 
 BOUND = 2.0          # the contract
-AIM = 1.0            # measured: < 0.8 everywhere
+AIM = 0.75           # what the tests hold it to: measured < 0.65 everywhere
 
 
 @numba.njit
