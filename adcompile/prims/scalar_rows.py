@@ -67,6 +67,12 @@ def _step(x):
     return 1.0 if x > 0.0 else (0.0 if x <= 0.0 else _NAN)
 
 
+def _pow(x, y):
+    """x ** y as compiled code computes it: nan where Python's would be complex."""
+    r = x ** y
+    return math.nan if isinstance(r, complex) else r
+
+
 def _logpos(x):
     return math.log(x) if x > 0.0 else 0.0
 
@@ -142,7 +148,7 @@ def _vectorised_pow(op):
                 and abs(c.attrs["value"]) <= 4)
 
 
-row("pow", 2, lambda x, y: x ** y,
+row("pow", 2, _pow,
     either(_vectorised_pow, call("vm.pow"), template("{0} ** {1}", 14, (15, 13))), _pow_type,
     lambda b, o, x, y: (_pow_base_partial(b, x, y), b.prim("mul", o, b.prim("logpos", x))),
     cost=E, fold=True, kink=Kink("singular", "x == 0 and y < 1"), elementwise=True,

@@ -196,7 +196,7 @@ def _sigmoid_numpy(x):
     return np.where(x < 0, t, 1.0) / (1.0 + t)
 
 
-exp = vectorised(np.exp, _exp)
-expm1 = vectorised(np.expm1, _expm1)
-tanh = vectorised(np.tanh, _tanh)
-sigmoid = vectorised(_sigmoid_numpy, _sigmoid)
+exp = vectorised(math.exp, np.exp, _exp)
+expm1 = vectorised(math.expm1, np.expm1, _expm1)
+tanh = vectorised(math.tanh, np.tanh, _tanh)
+sigmoid = vectorised(_sigmoid_numpy, _sigmoid_numpy, _sigmoid)

@@ -29,13 +29,13 @@ compensated with exact r**2 and a Fast2Sum), minimax polynomials (relative error
 2**-68 and 2**-64 on |r| <= pi/4), both evaluated, then chosen and signed by q (q + 1 for cos).
 sin(+-0) = +-0, sin(tiny) = tiny, cos(tiny) = 1, inf and NaN give NaN.
 """
+import math
 from fractions import Fraction
 
 import numpy as np
-from numba import njit, types
-from numba.extending import intrinsic, overload
+from numba import njit
 
-from .bind import _NUMBERS
+from .bind import vectorised
 from .bits import f2i, fma, i2f
 
 
@@ -222,44 +222,5 @@ def _cos(x):
     return 1.0 if abs(x) < _TINY else r
 
 
-def _bind(reference, impl):
-    """bind.vectorised(reference, impl) for one argument, with the body inlined into the
-    caller by LLVM. The body is too big for LLVM's inliner (a call left in a loop stops its
-    vectorisation), and Numba's own inlining (inline="always" on it) retypes the whole body
-    at every call site (~3 s each). So the public name inlines (Numba IR) only a one-call
-    wrapper; the call is an intrinsic that compiles `impl` once per process (Numba's cache of
-    internal functions), marks that LLVM function alwaysinline and calls it, and LLVM
-    inlines it when it optimises the caller's module."""
-    sig = types.float64(types.float64)
-
-    @intrinsic
-    def call(typingctx, x):
-        if not isinstance(x, _NUMBERS):
-            return None
-
-        def codegen(context, builder, signature, args):
-            # without the caller's fastmath (the error-free transformations need exact
-            # IEEE arithmetic; Numba would compile the body with the caller's context flags
-            # and cache it for every later caller)
-            cres = context.subtarget(fastmath=False).compile_subroutine(builder, impl, sig)
-            fn = cres.library.get_function(cres.fndesc.llvm_func_name)
-            if not any(b"alwaysinline" in a for a in fn.attributes):
-                fn.add_function_attribute("alwaysinline")
-            v = context.cast(builder, args[0], signature.args[0], types.float64)
-            return context.call_internal(builder, cres.fndesc, sig, [v])
-        return types.float64(x), codegen
-
-    def python(x):
-        with np.errstate(all="ignore"):
-            return float(reference(np.float64(x)))
-    python.__name__ = python.__qualname__ = impl.__name__.lstrip("_")
-    python.__doc__ = impl.__doc__
-
-    def wrapper(x):
-        return call(x)
-    overload(python, inline="always")(lambda x: wrapper if isinstance(x, _NUMBERS) else None)
-    return python
-
-
-sin = _bind(np.sin, _sin)
-cos = _bind(np.cos, _cos)
+sin = vectorised(math.sin, np.sin, _sin)
+cos = vectorised(math.cos, np.cos, _cos)
