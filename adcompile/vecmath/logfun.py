@@ -1,23 +1,262 @@
-"""log, log1p, pow (stub: scalar libm; replaced by the vectorisable versions)."""
-import math
+"""log, log1p, pow: branch-free, vectorisable implementations.
 
+Method (all three share one reduction):
+
+  x = 2**k * m with m in [sqrt(1/2), sqrt(2)) taken from the bits of x (subnormals are first
+  scaled by 2**54, chosen by a select), f = m - 1 (exact), and
+
+      log(x) = k*ln2 + log(1 + f),   log(1 + f) = 2*atanh(s) = 2s + s**3 * V(s**2),
+      s = f / (2 + f),  |s| <= 3 - 2*sqrt(2) = 0.1716,  s**2 <= 0.0295,
+
+  where V(z) = 2/3 + 2/5 z + 2/7 z**2 + ... is replaced by a polynomial fitted (Chebyshev,
+  in 200-bit arithmetic) on [0, 0.02945]. The quotient s is carried as s_hi + s_lo
+  (the remainder f - s_hi*(2 + f) is exact by fma, and 1/(2 + f) = (1 - s)/2), ln2 is
+  split so that k*ln2_hi is exact, and the large terms k*ln2_hi + 2*s_hi are summed without
+  error, so that the only sizeable error of log is its last rounding.
+
+  log1p(x): u = 1 + x rounded, with the rounding error c = (1 + x) - u kept (exact two-sum);
+  when u is already in [sqrt(1/2), sqrt(2)) (k = 0) f = x exactly; otherwise f = m - 1 and
+  the correction c*2**-k/(1 + f) is added to the small terms. Tiny |x| returns x (keeps -0.0).
+
+  pow(x, y) = exp(y * log|x|) with log|x| as a double-double good to about 2**-68 relatively
+  (s**2, s**3 and the first two coefficients of V in double-double as well), its product
+  with y formed exactly by fma, and exp of the double-double by expfun._exp_dd. Special cases
+  (zeros, infinities, nan, negative bases with integer or non-integer exponents, 1**y and
+  x**0) follow C99 / np.power, chosen by selects after the general computation.
+"""
 import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core.dispatcher import Dispatcher
+from numba.extending import intrinsic, overload
 
-from .bind import vectorised
+from .bind import _NUMBERS
+from .bits import f2i, fma, i2f
+from .expfun import _exp_dd
+
+# inlined at Numba's level: LLVM's inliner gives up on calls inside large loop bodies,
+# and a call left in the loop stops its vectorisation
+_inline = njit(inline="always")
+_exp_dd = _inline(_exp_dd.py_func if isinstance(_exp_dd, Dispatcher) else _exp_dd)
+
+_LN2_HI = 0.6931471805598903        # 42 significant bits: k * _LN2_HI is exact for |k| < 2**11
+_LN2_LO = 5.497923018708371e-14
+_SQRT_HALF_BITS = 0x3FE6A09E667F3BCD  # bits of sqrt(1/2)
+_TWO54 = 18014398509481984.0
+_TINY = 2.2250738585072014e-308      # smallest normal double
+_INF = float("inf")
+_NAN = float("nan")
+
+# V(z) ~ (2 atanh(s) - 2 s) / s**3, z = s**2 in [0, 0.02945]: relative error 2**-54
+_V0 = 0.6666666666666666
+_V1 = 0.4000000000000088
+_V2 = 0.28571428570801954
+_V3 = 0.22222222392089008
+_V4 = 0.18181795600060793
+_V5 = 0.15386241881938595
+_V6 = 0.13268714792348096
+_V7 = 0.1308723619665962
+
+# for the double-double log: V(z) = C0 + C1 z + z**2 Q(z), C0 = 2/3 and C1 = 2/5 as
+# double-doubles, Q fitted with relative error 2**-50 (its share of log is below 2**-68)
+_C0_HI = 0.6666666666666666
+_C0_LO = 3.700743415417188e-17
+_C1_HI = 0.4
+_C1_LO = -2.2204460492503132e-17
+_Q0 = 0.285714285714286
+_Q1 = 0.22222222222140497
+_Q2 = 0.18181818226155727
+_Q3 = 0.15384606376796967
+_Q4 = 0.13334202942488832
+_Q5 = 0.11721782303387397
+_Q6 = 0.11566727271995748
+
+
+@intrinsic
+def _div(typingctx, a, b):
+    """a / b as one IEEE division (no ZeroDivisionError check, which would be a branch
+    under Numba's default error model and stop the loop from vectorising)."""
+    def codegen(context, builder, signature, args):
+        return builder.fdiv(args[0], args[1])
+    return types.float64(types.float64, types.float64), codegen
+
+
+@_inline
+def _reduce(x):
+    """(k, m) with x = 2**k * m, m in [sqrt(1/2), sqrt(2)), for x > 0 finite (subnormals
+    included); other x give garbage the callers replace."""
+    sub = x < _TINY
+    xs = x * _TWO54 if sub else x
+    ix = f2i(xs)
+    t = ix - _SQRT_HALF_BITS
+    k = t >> 52
+    m = i2f(ix - (k << 52))
+    k = k - 54 if sub else k
+    return k, m
+
+
+@_inline
+def _log1p_parts(f):
+    """(s_hi, s_lo, z, t) with s = f/(2+f) = s_hi + s_lo, z = s_hi**2 and
+    t = s**3 V(s**2) in double: log(1 + f) = 2 s_hi + (2 s_lo + t)."""
+    d = 2.0 + f
+    dl = (2.0 - d) + f
+    sh = _div(f, d)
+    r = fma(-sh, d, f) - sh * dl
+    sl = r * (1.0 - sh) * 0.5
+    z = sh * sh
+    v = fma(z, _V7, _V6)
+    v = fma(z, v, _V5)
+    v = fma(z, v, _V4)
+    v = fma(z, v, _V3)
+    v = fma(z, v, _V2)
+    v = fma(z, v, _V1)
+    v = fma(z, v, _V0)
+    t = sh * z * v
+    return sh, sl, z, t
+
+
+@_inline
+def _log_finite(k, f, corr):
+    """k ln2 + log(1 + f) + corr (corr a tiny correction), rounded once nearly."""
+    sh, sl, z, t = _log1p_parts(f)
+    kf = float(k)
+    a = kf * _LN2_HI
+    b = 2.0 * sh
+    hi = a + b
+    bb = hi - a
+    e = (a - (hi - bb)) + (b - bb)
+    lo = e + fma(kf, _LN2_LO, 2.0 * sl + t + corr)
+    return hi + lo
 
 
 def _log(x):
-    return np.log(x)
+    x = float(x)
+    k, m = _reduce(x)
+    r = _log_finite(k, m - 1.0, 0.0)
+    r = _INF if x == _INF else r
+    r = -_INF if x == 0.0 else r
+    r = _NAN if (x < 0.0) | (x != x) else r
+    return r
 
 
 def _log1p(x):
-    return np.log1p(x)
+    x = float(x)
+    u = 1.0 + x
+    # two-sum: u + c = 1 + x exactly
+    uu = u - x
+    c = (1.0 - uu) + (x - (u - uu))
+    k, m = _reduce(u)
+    k0 = k == 0
+    f = x if k0 else m - 1.0
+    # c * 2**-k / (1 + f); 1/(1 + f) = (1 - s)**2 / (1 - s**2) ~ (1 - s)**2 (1 + s**2),
+    # good to 2**-10, the correction being below 2**-51 of the result
+    kc = max(min(k, 1022), -1022)
+    scale = i2f((1023 - kc) << 52)
+    s = _div(f, 2.0 + f)
+    g = (1.0 - s) * (1.0 - s) * (1.0 + s * s)
+    corr = 0.0 if k0 else c * scale * g
+    r = _log_finite(k, f, corr)
+    r = x if abs(x) < 5.551115123125783e-17 else r    # |x| < 2**-54: log1p(x) = x
+    r = _INF if x == _INF else r
+    r = -_INF if x == -1.0 else r
+    r = _NAN if (x < -1.0) | (x != x) else r
+    return r
+
+
+@_inline
+def _log_dd(x):
+    """log(x) as hi + lo, relative error about 2**-68, for x > 0 finite."""
+    k, m = _reduce(x)
+    f = m - 1.0
+    d = 2.0 + f
+    dl = (2.0 - d) + f
+    sh = _div(f, d)
+    r = fma(-sh, d, f) - sh * dl
+    sl = r * (1.0 - sh) * 0.5
+    # z = s**2 and s**3 as double-doubles
+    z = sh * sh
+    zl = fma(sh, sh, -z) + 2.0 * sh * sl
+    s3 = z * sh
+    s3l = fma(z, sh, -s3) + (z * sl + zl * sh)
+    # V = C0 + C1 z + z**2 Q(z) as a double-double
+    q = fma(z, _Q6, _Q5)
+    q = fma(z, q, _Q4)
+    q = fma(z, q, _Q3)
+    q = fma(z, q, _Q2)
+    q = fma(z, q, _Q1)
+    q = fma(z, q, _Q0)
+    p = _C1_HI * z
+    pe = fma(_C1_HI, z, -p)
+    vh = _C0_HI + p
+    ve = (_C0_HI - vh) + p
+    vl = ve + (_C0_LO + pe + fma(_C1_HI, zl, _C1_LO * z) + z * z * q)
+    # t = s**3 V
+    th = s3 * vh
+    tl = fma(s3, vh, -th) + (s3 * vl + s3l * vh)
+    # k ln2 + 2 s + t
+    b = 2.0 * sh
+    a2 = b + th
+    ae = (b - a2) + th
+    kf = float(k)
+    a = kf * _LN2_HI
+    hi = a + a2
+    bb = hi - a
+    he = (a - (hi - bb)) + (a2 - bb)
+    lo = he + (ae + (fma(kf, _LN2_LO, 2.0 * sl) + tl))
+    h = hi + lo
+    return h, (hi - h) + lo
 
 
 def _pow(x, y):
-    return x ** y
+    x = float(x)
+    y = float(y)
+    ax = abs(x)
+    ay = abs(y)
+    lh, ll = _log_dd(ax)
+    p = y * lh
+    pe = fma(y, lh, -p) + y * ll
+    ph = p + pe
+    pl = (p - ph) + pe
+    big = abs(p) > 4096.0
+    ph = p if big else ph
+    pl = 0.0 if big else pl
+    r = _exp_dd(ph, pl)
+    # zeros, infinities of x or y: 0 or inf
+    ext = (ax == 0.0) | (ax == _INF) | (ay == _INF)
+    r = (_INF if (ax > 1.0) == (y > 0.0) else 0.0) if ext else r
+    r = 1.0 if ax == 1.0 else r
+    # integer and odd y (all |y| >= 2**53 are even integers)
+    yc = ay if ay < 9007199254740992.0 else 9007199254740992.0   # nan -> 2**53 too
+    yi = int(yc)
+    yint = float(yi) == yc
+    odd = yint & ((yi & 1) == 1)
+    r = -r if (f2i(x) < 0) & odd else r
+    r = _NAN if (x < 0.0) & (ax != _INF) & (float(yi) != yc) else r
+    r = _NAN if (x != x) | (y != y) else r
+    r = 1.0 if (y == 0.0) | (x == 1.0) else r
+    return r
 
 
-log = vectorised(np.log, _log)
-log1p = vectorised(np.log1p, _log1p)
-pow = vectorised(np.power, _pow, nargs=2)
+def _vectorised(reference, impl, nargs=1):
+    """bind.vectorised, with the Numba implementation inlined into its caller (Numba's
+    inline="always"): these bodies are past LLVM's inlining threshold, and a call left in
+    the caller's loop keeps the loop scalar."""
+    def python(*args):
+        with np.errstate(all="ignore"):
+            return float(reference(*[np.float64(a) for a in args]))
+    python.__name__ = python.__qualname__ = impl.__name__.lstrip("_")
+    python.__doc__ = impl.__doc__
+
+    def accepts(*args):
+        return impl if all(isinstance(a, _NUMBERS) for a in args) else None
+    if nargs == 1:
+        overload(python, inline="always")(lambda x: accepts(x))
+    else:
+        overload(python, inline="always")(lambda x, y: accepts(x, y))
+    return python
+
+
+log = _vectorised(np.log, _log)
+log1p = _vectorised(np.log1p, _log1p)
+pow = _vectorised(np.power, _pow, nargs=2)
