@@ -96,14 +96,19 @@ def _reduce(x):
 
 
 @_inline
-def _log1p_parts(f):
-    """(s_hi, s_lo, z, t) with s = f/(2+f) = s_hi + s_lo, z = s_hi**2 and
-    t = s**3 V(s**2) in double: log(1 + f) = 2 s_hi + (2 s_lo + t)."""
-    d = 2.0 + f
-    dl = (2.0 - d) + f
-    sh = _div(f, d)
-    r = fma(-sh, d, f) - sh * dl
-    sl = r * (1.0 - sh) * 0.5
+def _quotient(f):
+    """s_hi = f / (2 + f) rounded and the remainder r = f - s_hi (2 + f), to 2**-53 of
+    itself: f - 2 s_hi is exact (2 s_hi / f = 2 / (2 + f) is in [1/2, 2], Sterbenz), so one
+    fma gives r; s = s_hi + s_lo with 2 s_lo = r (1 - s_hi), since 1/(2 + f) = (1 - s)/2."""
+    sh = _div(f, 2.0 + f)
+    r = fma(-sh, f, f - 2.0 * sh)
+    return sh, r
+
+
+@_inline
+def _log_sum(k, sh, r):
+    """k ln2 + 2 atanh(s_hi + s_lo), 2 s_lo = r (1 - s_hi), rounded once (plus ~2**-58)."""
+    sl2 = r * (1.0 - sh)
     z = sh * sh
     v = fma(z, _V7, _V6)
     v = fma(z, v, _V5)
@@ -112,28 +117,22 @@ def _log1p_parts(f):
     v = fma(z, v, _V2)
     v = fma(z, v, _V1)
     v = fma(z, v, _V0)
-    t = sh * z * v
-    return sh, sl, z, t
-
-
-@_inline
-def _log_finite(k, f, corr):
-    """k ln2 + log(1 + f) + corr (corr a tiny correction), rounded once nearly."""
-    sh, sl, z, t = _log1p_parts(f)
+    t = (sh * z) * v
     kf = float(k)
     a = kf * _LN2_HI
     b = 2.0 * sh
+    # Fast2Sum: |a| = |k| ln2 >= 0.69 > 0.35 >= |b| unless k = 0 (then exact anyway)
     hi = a + b
-    bb = hi - a
-    e = (a - (hi - bb)) + (b - bb)
-    lo = e + fma(kf, _LN2_LO, 2.0 * sl + t + corr)
+    e = b - (hi - a)
+    lo = e + fma(kf, _LN2_LO, sl2 + t)
     return hi + lo
 
 
 def _log(x):
     x = float(x)
     k, m = _reduce(x)
-    r = _log_finite(k, m - 1.0, 0.0)
+    sh, r = _quotient(m - 1.0)
+    r = _log_sum(k, sh, r)
     r = _INF if x == _INF else r
     r = -_INF if x == 0.0 else r
     r = _NAN if (x < 0.0) | (x != x) else r
@@ -147,16 +146,14 @@ def _log1p(x):
     uu = u - x
     c = (1.0 - uu) + (x - (u - uu))
     k, m = _reduce(u)
+    # 1 + x = 2**k (1 + f + c'), f = x and c' = 0 when k = 0, else f = m - 1 and
+    # c' = c 2**-k (c = 0 when k < 0: 1 + x is exact there);
+    # s = (f + c') / (2 + f + c') = s_hi + (r + c' (1 - s_hi)) (1 - s_hi) / 2 (to 2**-106)
     k0 = k == 0
-    f = x if k0 else m - 1.0
-    # c * 2**-k / (1 + f); 1/(1 + f) = (1 - s)**2 / (1 - s**2) ~ (1 - s)**2 (1 + s**2),
-    # good to 2**-10, the correction being below 2**-51 of the result
-    kc = max(min(k, 1022), -1022)
-    scale = i2f((1023 - kc) << 52)
-    s = _div(f, 2.0 + f)
-    g = (1.0 - s) * (1.0 - s) * (1.0 + s * s)
-    corr = 0.0 if k0 else c * scale * g
-    r = _log_finite(k, f, corr)
+    kc = min(k, 1023)
+    cs = 0.0 if k0 else c * i2f((1023 - kc) << 52)
+    sh, r = _quotient(x if k0 else m - 1.0)
+    r = _log_sum(k, sh, fma(cs, 1.0 - sh, r))
     r = x if abs(x) < 5.551115123125783e-17 else r    # |x| < 2**-54: log1p(x) = x
     r = _INF if x == _INF else r
     r = -_INF if x == -1.0 else r
@@ -168,11 +165,7 @@ def _log1p(x):
 def _log_dd(x):
     """log(x) as hi + lo, relative error about 2**-68, for x > 0 finite."""
     k, m = _reduce(x)
-    f = m - 1.0
-    d = 2.0 + f
-    dl = (2.0 - d) + f
-    sh = _div(f, d)
-    r = fma(-sh, d, f) - sh * dl
+    sh, r = _quotient(m - 1.0)
     sl = r * (1.0 - sh) * 0.5
     # z = s**2 and s**3 as double-doubles
     z = sh * sh
