@@ -86,7 +86,7 @@ def _reduce(x):
     """(k, m) with x = 2**k * m, m in [sqrt(1/2), sqrt(2)), for x > 0 finite (subnormals
     included); other x give garbage the callers replace."""
     sub = x < _TINY
-    xs = x * _TWO54 if sub else x
+    xs = x * (_TWO54 if sub else 1.0)      # one chain of integer operations, not two
     ix = f2i(xs)
     t = ix - _SQRT_HALF_BITS
     k = t >> 52
