@@ -163,7 +163,8 @@ def _log1p(x):
 
 @_inline
 def _log_dd(x):
-    """log(x) as hi + lo, relative error about 2**-68, for x > 0 finite."""
+    """log(x) as hi + lo, relative error about 2**-67, for x > 0 finite; hi is log(x) to
+    2**-18 (lo holds k ln2_lo and z**2 Q(z) s**3 as well as the rounding errors)."""
     k, m = _reduce(x)
     sh, r = _quotient(m - 1.0)
     sl = r * (1.0 - sh) * 0.5
@@ -193,12 +194,10 @@ def _log_dd(x):
     ae = (b - a2) + th
     kf = float(k)
     a = kf * _LN2_HI
-    hi = a + a2
-    bb = hi - a
-    he = (a - (hi - bb)) + (a2 - bb)
+    hi = a + a2                 # Fast2Sum: |a| >= 0.69 > |a2| unless k = 0
+    he = a2 - (hi - a)
     lo = he + (ae + (fma(kf, _LN2_LO, 2.0 * sl) + tl))
-    h = hi + lo
-    return h, (hi - h) + lo
+    return hi, lo               # |lo| < 2**-18 |hi|: not renormalised (pow does it)
 
 
 def _pow(x, y):
@@ -207,25 +206,27 @@ def _pow(x, y):
     ax = abs(x)
     ay = abs(y)
     lh, ll = _log_dd(ax)
-    p = y * lh
-    pe = fma(y, lh, -p) + y * ll
+    # |y| clamped to 2**64: y log|x| then never overflows, and |y log|x|| >= 2**64 * 2**-53
+    # still overflows or underflows exp (y = +-inf included)
+    yc = 1.8446744073709552e19 if y > 1.8446744073709552e19 else y
+    yc = -1.8446744073709552e19 if y < -1.8446744073709552e19 else yc
+    p = yc * lh
+    pe = fma(yc, lh, -p) + yc * ll
     ph = p + pe
     pl = (p - ph) + pe
-    big = abs(p) > 4096.0
-    ph = p if big else ph
-    pl = 0.0 if big else pl
+    pl = 0.0 if abs(ph) > 2048.0 else pl      # exp over- or underflows there anyway
     r = _exp_dd(ph, pl)
-    # zeros, infinities of x or y: 0 or inf
-    ext = (ax == 0.0) | (ax == _INF) | (ay == _INF)
+    # zeros and infinities of x: 0 or inf
+    ext = (ax == 0.0) | (ax == _INF)
     r = (_INF if (ax > 1.0) == (y > 0.0) else 0.0) if ext else r
     r = 1.0 if ax == 1.0 else r
     # integer and odd y (all |y| >= 2**53 are even integers)
-    yc = ay if ay < 9007199254740992.0 else 9007199254740992.0   # nan -> 2**53 too
-    yi = int(yc)
-    yint = float(yi) == yc
+    yb = ay if ay < 9007199254740992.0 else 9007199254740992.0   # nan -> 2**53 too
+    yi = int(yb)
+    yint = float(yi) == yb
     odd = yint & ((yi & 1) == 1)
     r = -r if (f2i(x) < 0) & odd else r
-    r = _NAN if (x < 0.0) & (ax != _INF) & (float(yi) != yc) else r
+    r = _NAN if (x < 0.0) & (ax != _INF) & (float(yi) != yb) else r
     r = _NAN if (x != x) | (y != y) else r
     r = 1.0 if (y == 0.0) | (x == 1.0) else r
     return r
