@@ -108,7 +108,6 @@ def _quotient(f):
 @_inline
 def _log_sum(k, sh, r):
     """k ln2 + 2 atanh(s_hi + s_lo), 2 s_lo = r (1 - s_hi), rounded once (plus ~2**-58)."""
-    sl2 = r * (1.0 - sh)
     z = sh * sh
     v = fma(z, _V7, _V6)
     v = fma(z, v, _V5)
@@ -124,7 +123,7 @@ def _log_sum(k, sh, r):
     # Fast2Sum: |a| = |k| ln2 >= 0.69 > 0.35 >= |b| unless k = 0 (then exact anyway)
     hi = a + b
     e = b - (hi - a)
-    lo = e + fma(kf, _LN2_LO, sl2 + t)
+    lo = e + fma(kf, _LN2_LO, fma(r, 1.0 - sh, t))     # 2 s_lo = r (1 - s_hi)
     return hi + lo
 
 
