@@ -39,18 +39,9 @@ def _log_dd_loop(x, hi, lo):
 
 
 @numba.njit
-def _log_int(n):
-    return vm.log(n), vm.log1p(n)
-
-
-@numba.njit
-def _pow_int(a, b):
-    return vm.pow(a, b)
-
-
-@numba.njit
-def _pow_mixed(a, b):
-    return vm.pow(a, b)
+def _int_args(n, a, b, c):
+    """log and log1p of an int, pow of two ints and of a float and an int."""
+    return vm.log(n), vm.log1p(n), vm.pow(a, b), vm.pow(c, b)
 
 
 def log(x):
@@ -248,10 +239,13 @@ def test_pow_thresholds():
 
 def test_int_arguments():
     for n in (1, 2, 7, 1000, 2 ** 40):
-        assert _log_int(n) == (np.log(float(n)), np.log1p(float(n)))
-    assert _log_int(0)[0] == -np.inf
-    assert _pow_int(3, 4) == 81.0 and _pow_int(2, -2) == 0.25 and _pow_int(-3, 3) == -27.0
-    assert _pow_mixed(2.5, 3) == 15.625 and _pow_mixed(4, 0.5) == 2.0
+        assert _int_args(n, 1, 1, 1.0)[:2] == (np.log(float(n)), np.log1p(float(n)))
+    assert _int_args(0, 1, 1, 1.0)[0] == -np.inf
+    for a, b, c in [(3, 4, 2.5), (2, -2, 4.0), (-3, 3, -0.5), (0, -1, 0.0), (-2, 1075, 1.5)]:
+        got = np.array(_int_args(1, a, b, c)[2:])
+        with np.errstate(all="ignore"):
+            want = np.power(np.array([a, c], LD), LD(b))
+        assert _ulps(got, want, got)[0] <= POW_BOUND, (a, b, c, got, want)
 
 
 def test_plain_python_names_are_numpy():
