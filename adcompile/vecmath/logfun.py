@@ -132,10 +132,10 @@ def _log(x):
     k, m = _reduce(x)
     sh, r = _quotient(m - 1.0)
     r = _log_sum(k, sh, r)
-    r = _INF if x == _INF else r
-    r = -_INF if x == 0.0 else r
-    r = _NAN if (x < 0.0) | (x != x) else r
-    return r
+    pos = x > 0.0
+    sv = x if pos else _NAN               # log(inf) = inf; x < 0 and nan give nan
+    sv = -_INF if x == 0.0 else sv
+    return r if pos & (x < _INF) else sv
 
 
 def _log1p(x):
@@ -153,11 +153,11 @@ def _log1p(x):
     cs = 0.0 if k0 else c * i2f((1023 - kc) << 52)
     sh, r = _quotient(x if k0 else m - 1.0)
     r = _log_sum(k, sh, fma(cs, 1.0 - sh, r))
-    r = x if abs(x) < 5.551115123125783e-17 else r    # |x| < 2**-54: log1p(x) = x
-    r = _INF if x == _INF else r
-    r = -_INF if x == -1.0 else r
-    r = _NAN if (x < -1.0) | (x != x) else r
-    return r
+    gt = x > -1.0
+    sv = x if gt else _NAN                # log1p(inf) = inf, log1p(tiny) = tiny; nan
+    sv = -_INF if x == -1.0 else sv
+    ok = gt & (x < _INF) & (abs(x) >= 5.551115123125783e-17)     # 2**-54
+    return r if ok else sv
 
 
 @_inline
