@@ -215,20 +215,18 @@ def _pow(x, y):
     pl = (p - ph) + pe
     pl = 0.0 if abs(ph) > 2048.0 else pl      # exp over- or underflows there anyway
     r = _exp_dd(ph, pl)
-    # zeros and infinities of x: 0 or inf
+    # zeros and infinities of x: 0 or inf (x = -1 with y = +-inf needs nothing: y is
+    # clamped, and 2**64 * log(1) = 0)
     ext = (ax == 0.0) | (ax == _INF)
     r = (_INF if (ax > 1.0) == (y > 0.0) else 0.0) if ext else r
-    r = 1.0 if ax == 1.0 else r
     # integer and odd y (all |y| >= 2**53 are even integers)
     yb = ay if ay < 9007199254740992.0 else 9007199254740992.0   # nan -> 2**53 too
     yi = int(yb)
-    yint = float(yi) == yb
-    odd = yint & ((yi & 1) == 1)
+    odd = (float(yi) == yb) & ((yi & 1) == 1)
     r = -r if (f2i(x) < 0) & odd else r
-    r = _NAN if (x < 0.0) & (ax != _INF) & (float(yi) != yb) else r
-    r = _NAN if (x != x) | (y != y) else r
-    r = 1.0 if (y == 0.0) | (x == 1.0) else r
-    return r
+    nan = (x != x) | (y != y) | ((x < 0.0) & (x > -_INF) & (float(yi) != yb))
+    r = _NAN if nan else r
+    return 1.0 if (y == 0.0) | (x == 1.0) else r
 
 
 def _vectorised(reference, impl, nargs=1):
