@@ -123,14 +123,14 @@ def _log_sum(k, sh, r):
     v = fma(z, v, _V2)
     v = fma(z, v, _V1)
     v = fma(z, v, _V0)
-    t = (sh * z) * v
+    t = fma(sh * z, v, r)      # s**3 V + r
     kf = float(k)
     a = kf * _LN2_HI
     b = 2.0 * sh
     # Fast2Sum: |a| = |k| ln2 >= 0.69 > 0.35 >= |b| unless k = 0 (then exact anyway)
     hi = a + b
     e = b - (hi - a)
-    lo = e + fma(kf, _LN2_LO, fma(r, 1.0 - sh, t))     # 2 s_lo = r (1 - s_hi)
+    lo = e + fma(kf, _LN2_LO, fma(-r, sh, t))     # 2 s_lo = r (1 - s_hi)
     return hi + lo
 
 
