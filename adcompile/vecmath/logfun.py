@@ -173,12 +173,12 @@ def _log_dd(x):
     2**-18 (lo holds k ln2_lo and z**2 Q(z) s**3 as well as the rounding errors)."""
     k, m = _reduce(x)
     sh, r = _quotient(m - 1.0)
-    sl = r * (1.0 - sh) * 0.5
+    sl2 = fma(-r, sh, r)                                   # 2 s_lo = r (1 - s_hi)
     # z = s**2 and s**3 as double-doubles
     z = sh * sh
-    zl = fma(sh, sh, -z) + 2.0 * sh * sl
+    zl = fma(sh, sl2, fma(sh, sh, -z))
     s3 = z * sh
-    s3l = fma(z, sh, -s3) + (z * sl + zl * sh)
+    s3l = fma(zl, sh, fma(0.5 * z, sl2, fma(z, sh, -s3)))
     # V = C0 + C1 z + z**2 Q(z) as a double-double
     q = fma(z, _Q6, _Q5)
     q = fma(z, q, _Q4)
@@ -187,13 +187,12 @@ def _log_dd(x):
     q = fma(z, q, _Q1)
     q = fma(z, q, _Q0)
     p = _C1_HI * z
-    pe = fma(_C1_HI, z, -p)
     vh = _C0_HI + p
-    ve = (_C0_HI - vh) + p
-    vl = ve + (_C0_LO + pe + fma(_C1_HI, zl, _C1_LO * z) + z * z * q)
+    ve = (_C0_HI - vh) + p + fma(_C1_HI, z, -p)
+    vl = fma(z * z, q, fma(_C1_HI, zl, fma(_C1_LO, z, ve + _C0_LO)))
     # t = s**3 V
     th = s3 * vh
-    tl = fma(s3, vh, -th) + (s3 * vl + s3l * vh)
+    tl = fma(s3, vl, fma(s3l, vh, fma(s3, vh, -th)))
     # k ln2 + 2 s + t
     b = 2.0 * sh
     a2 = b + th
@@ -202,7 +201,7 @@ def _log_dd(x):
     a = kf * _LN2_HI
     hi = a + a2                 # Fast2Sum: |a| >= 0.69 > |a2| unless k = 0
     he = a2 - (hi - a)
-    lo = he + (ae + (fma(kf, _LN2_LO, 2.0 * sl) + tl))
+    lo = he + (ae + fma(kf, _LN2_LO, sl2 + tl))
     return hi, lo               # |lo| < 2**-18 |hi|: not renormalised (pow does it)
 
 
@@ -217,7 +216,7 @@ def _pow(x, y):
     yc = 1.8446744073709552e19 if y > 1.8446744073709552e19 else y
     yc = -1.8446744073709552e19 if y < -1.8446744073709552e19 else yc
     p = yc * lh
-    pe = fma(yc, lh, -p) + yc * ll
+    pe = fma(yc, ll, fma(yc, lh, -p))
     ph = p + pe
     pl = (p - ph) + pe
     pl = 0.0 if abs(ph) > 2048.0 else pl      # exp over- or underflows there anyway
