@@ -148,9 +148,10 @@ def _log(x):
 def _log1p(x):
     x = float(x)
     u = 1.0 + x
-    # two-sum: u + c = 1 + x exactly
-    uu = u - x
-    c = (1.0 - uu) + (x - (u - uu))
+    # Fast2Sum with the larger operand first (x >= -1 where it matters): u + c = 1 + x
+    big = x if x > 1.0 else 1.0
+    small = 1.0 if x > 1.0 else x
+    c = (big - u) + small
     k, m = _reduce(u)
     # 1 + x = 2**k (1 + f + c'), f = x and c' = 0 when k = 0, else f = m - 1 and
     # c' = c 2**-k (c = 0 when k < 0: 1 + x is exact there);
