@@ -241,6 +241,7 @@ def test_int_arguments():
     for n in (1, 2, 7, 1000, 2 ** 40):
         assert _int_args(n, 1, 1, 1.0)[:2] == (np.log(float(n)), np.log1p(float(n)))
     assert _int_args(0, 1, 1, 1.0)[0] == -np.inf
+    assert _int_args(True, True, False, 2.0) == (0.0, np.log(2.0), 1.0, 1.0)     # bools too
     for a, b, c in [(3, 4, 2.5), (2, -2, 4.0), (-3, 3, -0.5), (0, -1, 0.0), (-2, 1075, 1.5)]:
         got = np.array(_int_args(1, a, b, c)[2:])
         with np.errstate(all="ignore"):

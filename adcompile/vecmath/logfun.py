@@ -135,7 +135,7 @@ def _log_sum(k, sh, r):
 
 
 def _log(x):
-    x = float(x)
+    x = x * 1.0                 # ints and bools to float (float() refuses bool; -0.0 kept)
     k, m = _reduce(x)
     sh, r = _quotient(m - 1.0)
     r = _log_sum(k, sh, r)
@@ -146,7 +146,7 @@ def _log(x):
 
 
 def _log1p(x):
-    x = float(x)
+    x = x * 1.0                 # ints and bools to float (float() refuses bool; -0.0 kept)
     u = 1.0 + x
     # Fast2Sum with the larger operand first (x >= -1 where it matters): u + c = 1 + x
     big = x if x > 1.0 else 1.0
@@ -207,8 +207,8 @@ def _log_dd(x):
 
 
 def _pow(x, y):
-    x = float(x)
-    y = float(y)
+    x = x * 1.0                 # ints and bools to float (float() refuses bool; -0.0 kept)
+    y = y * 1.0
     ax = abs(x)
     ay = abs(y)
     lh, ll = _log_dd(ax)
