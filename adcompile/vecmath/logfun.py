@@ -1,23 +1,260 @@
-"""log, log1p, pow (stub: scalar libm; replaced by the vectorisable versions)."""
-import math
+"""log, log1p, pow: branch-free, vectorisable implementations.
 
+Method (all three share one reduction):
+
+  x = 2**k * m with m in [sqrt(1/2), sqrt(2)) taken from the bits of x (subnormals are first
+  scaled by 2**54, chosen by a select), f = m - 1 (exact), and
+
+      log(x) = k*ln2 + log(1 + f),   log(1 + f) = 2*atanh(s) = 2s + s**3 * V(s**2),
+      s = f / (2 + f),  |s| <= 3 - 2*sqrt(2) = 0.1716,  s**2 <= 0.0295,
+
+  where V(z) = 2/3 + 2/5 z + 2/7 z**2 + ... is replaced by a polynomial fitted (Chebyshev,
+  in 200-bit arithmetic) on [0, 0.02945]. The quotient s is carried as s_hi + s_lo: the
+  remainder r = f - s_hi*(2 + f) is one fma (f - 2 s_hi is exact by Sterbenz) and
+  s_lo = r/(2 + f) = r (1 - s_hi)/2. ln2 is split so that k*ln2_hi is exact, and
+  k*ln2_hi + 2*s_hi is summed without error (Fast2Sum), so the only sizeable error of log
+  is its last rounding (0.54 ulp measured).
+
+  log1p(x): u = 1 + x rounded, with its rounding error c = (1 + x) - u (exact two-sum).
+  When u is in [sqrt(1/2), sqrt(2)) (k = 0), f = x exactly; otherwise f = m - 1 and
+  c' = c 2**-k enters the remainder: s = (f + c')/(2 + f + c') = s_hi + (r + c'(1 - s_hi))/(2 + f)
+  to 2**-106. |x| < 2**-54 returns x (keeps -0.0, no underflow).
+
+  pow(x, y) = exp(y * log|x|) with log|x| as a double-double good to 2**-67 relatively
+  (s**2, s**3 and the first two coefficients of V in double-double as well), its product
+  with y (clamped to +-2**64) formed exactly by fma, and exp of the double-double by
+  expfun._exp_dd. Special cases (zeros, infinities, nan, negative bases with integer or
+  non-integer exponents, 1**y and x**0) follow C99 / np.power, chosen by selects after the
+  general computation.
+
+Division is the `_div` intrinsic (a bare fdiv: Numba's default error model would put a
+ZeroDivisionError branch in the loop), and the public names inline their implementation
+into the caller at Numba's level (see _vectorised).
+"""
 import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core.dispatcher import Dispatcher
+from numba.extending import intrinsic, overload
 
-from .bind import vectorised
+from .bind import _NUMBERS
+from .bits import f2i, fma, i2f
+from .expfun import _exp_dd
+
+# inlined at Numba's level: LLVM's inliner gives up on calls inside large loop bodies,
+# and a call left in the loop stops its vectorisation
+_inline = njit(inline="always")
+_exp_dd = _inline(_exp_dd.py_func if isinstance(_exp_dd, Dispatcher) else _exp_dd)
+
+_LN2_HI = 0.6931471805598903        # 42 significant bits: k * _LN2_HI is exact for |k| < 2**11
+_LN2_LO = 5.497923018708371e-14
+_SQRT_HALF_BITS = 0x3FE6A09E667F3BCD  # bits of sqrt(1/2)
+_TWO54 = 18014398509481984.0
+_TINY = 2.2250738585072014e-308      # smallest normal double
+_INF = float("inf")
+_NAN = float("nan")
+
+# V(z) ~ (2 atanh(s) - 2 s) / s**3, z = s**2 in [0, 0.02945]: relative error 2**-54
+_V0 = 0.6666666666666666
+_V1 = 0.4000000000000088
+_V2 = 0.28571428570801954
+_V3 = 0.22222222392089008
+_V4 = 0.18181795600060793
+_V5 = 0.15386241881938595
+_V6 = 0.13268714792348096
+_V7 = 0.1308723619665962
+
+# for the double-double log: V(z) = C0 + C1 z + z**2 Q(z), C0 = 2/3 and C1 = 2/5 as
+# double-doubles, Q fitted with relative error 2**-50 (its share of log is below 2**-68)
+_C0_HI = 0.6666666666666666
+_C0_LO = 3.700743415417188e-17
+_C1_HI = 0.4
+_C1_LO = -2.2204460492503132e-17
+_Q0 = 0.285714285714286
+_Q1 = 0.22222222222140497
+_Q2 = 0.18181818226155727
+_Q3 = 0.15384606376796967
+_Q4 = 0.13334202942488832
+_Q5 = 0.11721782303387397
+_Q6 = 0.11566727271995748
+
+
+@intrinsic
+def _div(typingctx, a, b):
+    """a / b as one IEEE division (no ZeroDivisionError check, which would be a branch
+    under Numba's default error model and stop the loop from vectorising)."""
+    def codegen(context, builder, signature, args):
+        return builder.fdiv(args[0], args[1])
+    return types.float64(types.float64, types.float64), codegen
+
+
+@_inline
+def _reduce(x):
+    """(k, m) with x = 2**k * m, m in [sqrt(1/2), sqrt(2)), for x > 0 finite (subnormals
+    included); other x give garbage the callers replace."""
+    sub = x < _TINY
+    xs = x * (_TWO54 if sub else 1.0)      # one chain of integer operations, not two
+    ix = f2i(xs)
+    t = ix - _SQRT_HALF_BITS
+    k = t >> 52
+    m = i2f(ix - (k << 52))
+    k = k - 54 if sub else k
+    return k, m
+
+
+@_inline
+def _quotient(f):
+    """s_hi = f / (2 + f) rounded and the remainder r = f - s_hi (2 + f), to 2**-53 of
+    itself: f - 2 s_hi is exact (2 s_hi / f = 2 / (2 + f) is in [1/2, 2], Sterbenz), so one
+    fma gives r; s = s_hi + s_lo with 2 s_lo = r (1 - s_hi), since 1/(2 + f) = (1 - s)/2."""
+    sh = _div(f, 2.0 + f)
+    r = fma(-sh, f, f - 2.0 * sh)
+    return sh, r
+
+
+@_inline
+def _log_sum(k, sh, r):
+    """k ln2 + 2 atanh(s_hi + s_lo), 2 s_lo = r (1 - s_hi), rounded once (plus ~2**-58)."""
+    z = sh * sh
+    v = fma(z, _V7, _V6)
+    v = fma(z, v, _V5)
+    v = fma(z, v, _V4)
+    v = fma(z, v, _V3)
+    v = fma(z, v, _V2)
+    v = fma(z, v, _V1)
+    v = fma(z, v, _V0)
+    t = fma(sh * z, v, r)      # s**3 V + r
+    kf = float(k)
+    a = kf * _LN2_HI
+    b = 2.0 * sh
+    # Fast2Sum: |a| = |k| ln2 >= 0.69 > 0.35 >= |b| unless k = 0 (then exact anyway)
+    hi = a + b
+    e = b - (hi - a)
+    lo = e + fma(kf, _LN2_LO, fma(-r, sh, t))     # 2 s_lo = r (1 - s_hi)
+    return hi + lo
 
 
 def _log(x):
-    return np.log(x)
+    x = x * 1.0                 # ints and bools to float (float() refuses bool; -0.0 kept)
+    k, m = _reduce(x)
+    sh, r = _quotient(m - 1.0)
+    r = _log_sum(k, sh, r)
+    pos = x > 0.0
+    sv = x if pos else _NAN               # log(inf) = inf; x < 0 and nan give nan
+    sv = -_INF if x == 0.0 else sv
+    return r if pos & (x < _INF) else sv
 
 
 def _log1p(x):
-    return np.log1p(x)
+    x = x * 1.0                 # ints and bools to float (float() refuses bool; -0.0 kept)
+    u = 1.0 + x
+    # Fast2Sum with the larger operand first (x >= -1 where it matters): u + c = 1 + x
+    big = x if x > 1.0 else 1.0
+    small = 1.0 if x > 1.0 else x
+    c = (big - u) + small
+    k, m = _reduce(u)
+    # 1 + x = 2**k (1 + f + c'), f = x and c' = 0 when k = 0, else f = m - 1 and
+    # c' = c 2**-k (c = 0 when k < 0: 1 + x is exact there);
+    # s = (f + c') / (2 + f + c') = s_hi + (r + c' (1 - s_hi)) (1 - s_hi) / 2 (to 2**-106)
+    k0 = k == 0
+    kc = min(k, 1023)
+    cs = 0.0 if k0 else c * i2f((1023 - kc) << 52)
+    sh, r = _quotient(x if k0 else m - 1.0)
+    r = _log_sum(k, sh, fma(cs, 1.0 - sh, r))
+    gt = x > -1.0
+    sv = x if gt else _NAN                # log1p(inf) = inf, log1p(tiny) = tiny; nan
+    sv = -_INF if x == -1.0 else sv
+    ok = gt & (x < _INF) & (abs(x) >= 5.551115123125783e-17)     # 2**-54
+    return r if ok else sv
+
+
+@_inline
+def _log_dd(x):
+    """log(x) as hi + lo, relative error about 2**-67, for x > 0 finite; hi is log(x) to
+    2**-18 (lo holds k ln2_lo and z**2 Q(z) s**3 as well as the rounding errors)."""
+    k, m = _reduce(x)
+    sh, r = _quotient(m - 1.0)
+    sl2 = fma(-r, sh, r)                                   # 2 s_lo = r (1 - s_hi)
+    # z = s**2 and s**3 as double-doubles
+    z = sh * sh
+    zl = fma(sh, sl2, fma(sh, sh, -z))
+    s3 = z * sh
+    s3l = fma(zl, sh, fma(0.5 * z, sl2, fma(z, sh, -s3)))
+    # V = C0 + C1 z + z**2 Q(z) as a double-double
+    q = fma(z, _Q6, _Q5)
+    q = fma(z, q, _Q4)
+    q = fma(z, q, _Q3)
+    q = fma(z, q, _Q2)
+    q = fma(z, q, _Q1)
+    q = fma(z, q, _Q0)
+    p = _C1_HI * z
+    vh = _C0_HI + p
+    ve = (_C0_HI - vh) + p + fma(_C1_HI, z, -p)
+    vl = fma(z * z, q, fma(_C1_HI, zl, fma(_C1_LO, z, ve + _C0_LO)))
+    # t = s**3 V
+    th = s3 * vh
+    tl = fma(s3, vl, fma(s3l, vh, fma(s3, vh, -th)))
+    # k ln2 + 2 s + t
+    b = 2.0 * sh
+    a2 = b + th
+    ae = (b - a2) + th
+    kf = float(k)
+    a = kf * _LN2_HI
+    hi = a + a2                 # Fast2Sum: |a| >= 0.69 > |a2| unless k = 0
+    he = a2 - (hi - a)
+    lo = he + (ae + fma(kf, _LN2_LO, sl2 + tl))
+    return hi, lo               # |lo| < 2**-18 |hi|: not renormalised (pow does it)
 
 
 def _pow(x, y):
-    return x ** y
+    x = x * 1.0                 # ints and bools to float (float() refuses bool; -0.0 kept)
+    y = y * 1.0
+    ax = abs(x)
+    ay = abs(y)
+    lh, ll = _log_dd(ax)
+    # |y| clamped to 2**64: y log|x| then never overflows, and |y log|x|| >= 2**64 * 2**-53
+    # still overflows or underflows exp (y = +-inf included)
+    yc = 1.8446744073709552e19 if y > 1.8446744073709552e19 else y
+    yc = -1.8446744073709552e19 if y < -1.8446744073709552e19 else yc
+    p = yc * lh
+    pe = fma(yc, ll, fma(yc, lh, -p))
+    ph = p + pe
+    pl = (p - ph) + pe
+    pl = 0.0 if abs(ph) > 2048.0 else pl      # exp over- or underflows there anyway
+    r = _exp_dd(ph, pl)
+    # zeros and infinities of x: 0 or inf (x = -1 with y = +-inf needs nothing: y is
+    # clamped, and 2**64 * log(1) = 0)
+    ext = (ax == 0.0) | (ax == _INF)
+    r = (_INF if (ax > 1.0) == (y > 0.0) else 0.0) if ext else r
+    # integer and odd y (all |y| >= 2**53 are even integers)
+    yb = ay if ay < 9007199254740992.0 else 9007199254740992.0   # nan -> 2**53 too
+    yi = int(yb)
+    odd = (float(yi) == yb) & ((yi & 1) == 1)
+    r = -r if (f2i(x) < 0) & odd else r
+    nan = (x != x) | (y != y) | ((x < 0.0) & (x > -_INF) & (float(yi) != yb))
+    r = _NAN if nan else r
+    return 1.0 if (y == 0.0) | (x == 1.0) else r
 
 
-log = vectorised(math.log, np.log, _log)
-log1p = vectorised(math.log1p, np.log1p, _log1p)
-pow = vectorised(math.pow, np.power, _pow, nargs=2)
+def _vectorised(reference, impl, nargs=1):
+    """bind.vectorised, with the Numba implementation inlined into its caller (Numba's
+    inline="always"): these bodies are past LLVM's inlining threshold, and a call left in
+    the caller's loop keeps the loop scalar."""
+    def python(*args):
+        with np.errstate(all="ignore"):
+            return float(reference(*[np.float64(a) for a in args]))
+    python.__name__ = python.__qualname__ = impl.__name__.lstrip("_")
+    python.__doc__ = impl.__doc__
+
+    def accepts(*args):
+        return impl if all(isinstance(a, _NUMBERS) for a in args) else None
+    if nargs == 1:
+        overload(python, inline="always")(lambda x: accepts(x))
+    else:
+        overload(python, inline="always")(lambda x, y: accepts(x, y))
+    return python
+
+
+log = _vectorised(np.log, _log)
+log1p = _vectorised(np.log1p, _log1p)
+pow = _vectorised(np.power, _pow, nargs=2)
