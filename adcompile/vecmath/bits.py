@@ -2,13 +2,13 @@
 
 `f2i`/`i2f` reinterpret the 64 bits of a double as an int64 and back (LLVM `bitcast`); `fma`
 is the fused multiply-add a * b + c rounded once (LLVM `llvm.fma.f64`, one instruction where
-the CPU has FMA). All three are branch-free, so loops calling them stay vectorisable. They
+the CPU has FMA); `fdiv` a division with no zero check. All four are branch-free, so loops calling them stay vectorisable. They
 are Numba intrinsics: call them from compiled code only.
 """
 from __future__ import annotations
 
 from llvmlite import ir
-from numba import types
+from numba import njit, types
 from numba.extending import intrinsic
 
 
@@ -38,4 +38,30 @@ def fma(typingctx, a, b, c):
     return types.float64(types.float64, types.float64, types.float64), codegen
 
 
-__all__ = ["f2i", "i2f", "fma"]
+@intrinsic
+def fdiv(typingctx, a, b):
+    """a / b as one IEEE division (Numba's `/` checks b == 0 first under its default error
+    model: a branch, which stops a loop from vectorising)."""
+    def codegen(context, builder, signature, args):
+        return builder.fdiv(args[0], args[1])
+    return types.float64(types.float64, types.float64), codegen
+
+
+def inlined(fn):
+    """numba.njit(fn), its compiled versions marked alwaysinline for LLVM: inlined into
+    every caller (a call left in a loop stops its vectorisation), but typed and compiled
+    once per signature (Numba's own inline="always" retypes the body at every call site,
+    which made the runtime's first compile take seconds)."""
+    d = njit(fn)
+    add = d.add_overload
+
+    def add_overload(cres):
+        f = cres.library.get_function(cres.fndesc.llvm_func_name)
+        if not any(b"alwaysinline" in a for a in f.attributes):
+            f.add_function_attribute("alwaysinline")
+        add(cres)
+    d.add_overload = add_overload
+    return d
+
+
+__all__ = ["f2i", "i2f", "fma", "fdiv", "inlined"]

@@ -32,11 +32,9 @@ exp and _exp_dd < 0.6 ulp, expm1 < 0.6 ulp, tanh < 0.55 ulp, sigmoid < 0.6 ulp.
 import math
 
 import numpy as np
-from numba import njit, types
-from numba.extending import intrinsic
 
 from .bind import vectorised
-from .bits import f2i, fma, i2f
+from .bits import f2i, fdiv, fma, i2f, inlined
 
 _INVLN2 = 1.4426950408889634        # 1 / ln2
 _L1 = 0.6931471805599453            # ln2 rounded to a double
@@ -60,7 +58,7 @@ _P9 = 2.0911229729827565e-09
 _TWO_M60 = 2.0 ** -60
 
 
-@njit(inline="always")
+@inlined
 def _poly(r):
     p = fma(r, _P9, _P8)
     p = fma(r, p, _P7)
@@ -73,7 +71,7 @@ def _poly(r):
     return fma(r, p, _P0)
 
 
-@njit(inline="always")
+@inlined
 def _reduce(x, lo):
     """k (an int64), r, rl with x + lo = k ln2 + r + rl, r exact, |r| <= ln2/2."""
     t = fma(x, _INVLN2, _SHIFT)
@@ -84,7 +82,7 @@ def _reduce(x, lo):
     return k, r, rl
 
 
-@njit(inline="always")
+@inlined
 def _exp_core(hi, lo):
     """exp(hi + lo) = (s + tail) * sc1 * sc, the first product exact."""
     x = 710.0 if hi > 710.0 else hi
@@ -103,7 +101,7 @@ def _exp_core(hi, lo):
     return s, tail, sc1, sc
 
 
-@njit(inline="always")
+@inlined
 def _exp_dd(hi, lo):
     """exp(hi + lo) for |lo| <= ulp(hi)."""
     s, tail, sc1, sc = _exp_core(hi, lo)
@@ -115,7 +113,7 @@ def _exp(x):
     return _exp_dd(x, 0.0)
 
 
-@njit(inline="always")
+@inlined
 def _expm1_dd(x, nonneg):
     """expm1(x) / 2 = hi + lo (|lo| <= ulp(hi) / 2), for x not tiny; `nonneg` (a constant)
     when x >= 0 is known, which spares a select."""
@@ -147,18 +145,10 @@ def _expm1(x):
     return x if abs(x) < _TWO_M60 else 2.0 * y
 
 
-@intrinsic
-def _fdiv(typingctx, a, b):
-    """a / b as one IEEE division (Numba's `/` checks b == 0 first: a branch)."""
-    def codegen(context, builder, signature, args):
-        return builder.fdiv(args[0], args[1])
-    return types.float64(types.float64, types.float64), codegen
-
-
-@njit(inline="always")
+@inlined
 def _div_dd(nh, nl, dh, dl):
     """(nh + nl) / (dh + dl), one division and its fma residual."""
-    rcp = _fdiv(1.0, dh)
+    rcp = fdiv(1.0, dh)
     q = nh * rcp
     res = fma(-q, dh, nh) + fma(-q, dl, nl)
     return fma(res, rcp, q)

@@ -27,24 +27,18 @@ Method (all three share one reduction):
   non-integer exponents, 1**y and x**0) follow C99 / np.power, chosen by selects after the
   general computation.
 
-Division is the `_div` intrinsic (a bare fdiv: Numba's default error model would put a
-ZeroDivisionError branch in the loop), and the public names inline their implementation
-into the caller at Numba's level (see _vectorised).
+Division is bits.fdiv (a bare division: Numba's default error model would put a
+ZeroDivisionError branch in the loop); the public names are inlined into their callers as
+bind.vectorised describes.
 """
-import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core.dispatcher import Dispatcher
-from numba.extending import intrinsic, overload
+import math
 
-from .bind import _NUMBERS
-from .bits import f2i, fma, i2f
+import numpy as np
+
+from .bind import vectorised
+from .bits import f2i, fdiv, fma, i2f, inlined
 from .expfun import _exp_dd
 
-# inlined at Numba's level: LLVM's inliner gives up on calls inside large loop bodies,
-# and a call left in the loop stops its vectorisation
-_inline = njit(inline="always")
-_exp_dd = _inline(_exp_dd.py_func if isinstance(_exp_dd, Dispatcher) else _exp_dd)
 
 _LN2_HI = 0.6931471805598903        # 42 significant bits: k * _LN2_HI is exact for |k| < 2**11
 _LN2_LO = 5.497923018708371e-14
@@ -79,16 +73,7 @@ _Q5 = 0.11721782303387397
 _Q6 = 0.11566727271995748
 
 
-@intrinsic
-def _div(typingctx, a, b):
-    """a / b as one IEEE division (no ZeroDivisionError check, which would be a branch
-    under Numba's default error model and stop the loop from vectorising)."""
-    def codegen(context, builder, signature, args):
-        return builder.fdiv(args[0], args[1])
-    return types.float64(types.float64, types.float64), codegen
-
-
-@_inline
+@inlined
 def _reduce(x):
     """(k, m) with x = 2**k * m, m in [sqrt(1/2), sqrt(2)), for x > 0 finite (subnormals
     included); other x give garbage the callers replace."""
@@ -102,17 +87,17 @@ def _reduce(x):
     return k, m
 
 
-@_inline
+@inlined
 def _quotient(f):
     """s_hi = f / (2 + f) rounded and the remainder r = f - s_hi (2 + f), to 2**-53 of
     itself: f - 2 s_hi is exact (2 s_hi / f = 2 / (2 + f) is in [1/2, 2], Sterbenz), so one
     fma gives r; s = s_hi + s_lo with 2 s_lo = r (1 - s_hi), since 1/(2 + f) = (1 - s)/2."""
-    sh = _div(f, 2.0 + f)
+    sh = fdiv(f, 2.0 + f)
     r = fma(-sh, f, f - 2.0 * sh)
     return sh, r
 
 
-@_inline
+@inlined
 def _log_sum(k, sh, r):
     """k ln2 + 2 atanh(s_hi + s_lo), 2 s_lo = r (1 - s_hi), rounded once (plus ~2**-58)."""
     z = sh * sh
@@ -168,7 +153,7 @@ def _log1p(x):
     return r if ok else sv
 
 
-@_inline
+@inlined
 def _log_dd(x):
     """log(x) as hi + lo, relative error about 2**-67, for x > 0 finite; hi is log(x) to
     2**-18 (lo holds k ln2_lo and z**2 Q(z) s**3 as well as the rounding errors)."""
@@ -236,25 +221,6 @@ def _pow(x, y):
     return 1.0 if (y == 0.0) | (x == 1.0) else r
 
 
-def _vectorised(reference, impl, nargs=1):
-    """bind.vectorised, with the Numba implementation inlined into its caller (Numba's
-    inline="always"): these bodies are past LLVM's inlining threshold, and a call left in
-    the caller's loop keeps the loop scalar."""
-    def python(*args):
-        with np.errstate(all="ignore"):
-            return float(reference(*[np.float64(a) for a in args]))
-    python.__name__ = python.__qualname__ = impl.__name__.lstrip("_")
-    python.__doc__ = impl.__doc__
-
-    def accepts(*args):
-        return impl if all(isinstance(a, _NUMBERS) for a in args) else None
-    if nargs == 1:
-        overload(python, inline="always")(lambda x: accepts(x))
-    else:
-        overload(python, inline="always")(lambda x, y: accepts(x, y))
-    return python
-
-
-log = _vectorised(np.log, _log)
-log1p = _vectorised(np.log1p, _log1p)
-pow = _vectorised(np.power, _pow, nargs=2)
+log = vectorised(math.log, np.log, _log)
+log1p = vectorised(math.log1p, np.log1p, _log1p)
+pow = vectorised(math.pow, np.power, _pow, nargs=2)

@@ -33,10 +33,9 @@ import math
 from fractions import Fraction
 
 import numpy as np
-from numba import njit
 
 from .bind import vectorised
-from .bits import f2i, fma, i2f
+from .bits import f2i, fma, i2f, inlined
 
 
 def _pi_scaled(bits):
@@ -116,7 +115,7 @@ _K5 = 2.0875723245687444e-09
 _K6 = -1.1359646476953995e-11
 
 
-@njit(inline="always")
+@inlined
 def _reduce(x):
     """(q, hi, lo): x = q * pi/2 + hi + lo (mod 2 pi), q an int64 of which only q mod 4
     counts, |hi + lo| <= pi/4 (a hair more), hi + lo a normalised double-double."""
@@ -189,7 +188,7 @@ def _reduce(x):
     return q, hi, lo
 
 
-@njit(inline="always")
+@inlined
 def _sincos_poly(q, hi, lo):
     """sin(q * pi/2 + hi + lo) for |hi + lo| <= ~pi/4."""
     z = hi * hi
