@@ -9,7 +9,10 @@ built is needed:
 --src: a GradBench source tree (its cpp/, tools/manual/ and python/ folders);
 --build: build tools/manual/bin/<eval> first (needs g++, make and `pip install nlohmann-json`);
 the drivers need `pip install pydantic dataclasses-json` (and scipy, numpy);
---tool: adcompile (default), or pytorch / jax (GradBench's tools: need torch / jax installed);
+--tool: adcompile (default); jax / pytorch: GradBench's tools with a synchronising timer and
+one warm-up call (python_tool.py; need jax / torch installed); jax-raw / pytorch-raw: their
+run.py exactly as their images start it; manual: GradBench's C++ tool, built -march=native
+into tools/manual-native (manual_tool.py);
 --full: the drivers' default sizes (long); by default small sizes (SMALL below).
 This script sits between driver and tool like GradBench's CLI, forwarding JSON lines both ways,
 and prints for each evaluation: the function, the size, the tool's median and minimum
@@ -46,13 +49,16 @@ SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "MKL_NUM_THRE
                  "intra_op_parallelism_threads=1"}
 
 
-def build(src, evals):
+def build(src, evals, tool="manual", native=False):
+    """make tools/<tool>/bin/<eval>: NATIVE=no for the drivers' golden binaries (as GradBench's
+    eval images build them), native=True for the timed manual tool (as cpp.py builds tools)."""
     import nlohmann_json  # the pip package `nlohmann-json` ships json.hpp
 
     inc = os.path.join(os.path.dirname(nlohmann_json.__file__), "include")
     flags = (f"-std=c++17 -O3 -Wall -Wno-unknown-pragmas -I../../cpp -I{inc} "
              f"-I{os.path.join(inc, 'nlohmann')}")
-    subprocess.run(["make", "-C", os.path.join(src, "tools", "manual"), "NATIVE=no",
+    subprocess.run(["make", "-C", os.path.join(src, "tools", tool),
+                    f"NATIVE={'yes' if native else 'no'}", "MULTITHREADED=no",
                     f"CXXFLAGS={flags}", *[f"bin/{e}" for e in evals]], check=True,
                    stdout=subprocess.DEVNULL)
 
@@ -74,19 +80,27 @@ def lstm_text(src):
 def tool_command(tool):
     if tool == "adcompile":
         return [sys.executable, os.path.join(HERE, "adcompile_tool.py")]
-    # as GradBench's images run them: the script by path, its folder first on sys.path
-    return [sys.executable, os.path.join("python", "gradbench", "gradbench", "tools", tool, "run.py")]
+    if tool == "manual":
+        return [sys.executable, os.path.join(HERE, "manual_tool.py")]
+    if tool.endswith("-raw"):
+        # as GradBench's images run them: the script by path, its folder first on sys.path
+        return [sys.executable,
+                os.path.join("python", "gradbench", "gradbench", "tools", tool[:-4], "run.py")]
+    return [sys.executable, os.path.join(HERE, "python_tool.py"), tool]
 
 
-def run_eval(src, name, tool, extra):
+def run_eval(src, name, tool, extra, quiet=False, cpu=None):
+    """One driver against one tool; returns (all valid, rows), a row per evaluate message.
+    cpu: pin the tool (and what it starts) to that CPU."""
     env = os.environ | SINGLE_THREAD
     env["PYTHONPATH"] = os.pathsep.join(
         [os.path.join(src, "python", "gradbench"), ROOT, env.get("PYTHONPATH", "")])
     driver = subprocess.Popen([sys.executable, "-m", f"gradbench.evals.{name}.run", *extra],
                               cwd=src, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               text=True)
+    pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
     toolp = subprocess.Popen(tool_command(tool), cwd=src, env=env, stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, text=True, preexec_fn=pin)
     pending, rows, ok = {}, [], True
     start = time.perf_counter()
     for line in driver.stdout:
@@ -103,14 +117,20 @@ def run_eval(src, name, tool, extra):
             toolp.stdin.flush()
             if msg["kind"] == "end":
                 break
-            response = json.loads(toolp.stdout.readline())
+            answer = toolp.stdout.readline()
+            if not answer:  # the tool died
+                print(f"{name}: {tool} exited (status {toolp.wait()})", file=sys.stderr)
+                ok = False
+                break
+            response = json.loads(answer)
             if msg["kind"] == "define" and not response.get("success"):
-                print(f"{name}: define failed: {response.get('error')}")
+                print(f"{name}: define failed: {response.get('error')}", file=sys.stderr)
                 ok = False
             if msg["kind"] == "evaluate":
-                evals = [t["nanoseconds"] for t in response.get("timings", [])
+                evals = [t["nanoseconds"] for t in response.get("timings") or []
                          if t["name"] == "evaluate"]
-                row = {"function": msg["function"], "size": msg.get("description", ""),
+                row = {"eval": name, "tool": tool, "function": msg["function"],
+                       "size": msg.get("description", ""),
                        "ms": statistics.median(evals) / 1e6 if evals else float("nan"),
                        "min_ms": min(evals) / 1e6 if evals else float("nan"),
                        "runs": len(evals), "valid": None}
@@ -121,10 +141,15 @@ def run_eval(src, name, tool, extra):
                 rows.append(row)
         driver.stdin.write(json.dumps(response) + "\n")
         driver.stdin.flush()
-    driver.stdin.close()
+    for p in (driver, toolp):
+        try:
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
     driver.wait()
-    toolp.stdin.close()
     toolp.wait()
+    if quiet:
+        return ok, rows
     for row in rows:
         status = {True: "valid", False: "INVALID", None: "not validated"}[row["valid"]]
         print(f"{name:7s} {row['function']:10s} {row['size']:22s} {row['ms']:10.3f} ms median "
@@ -132,7 +157,7 @@ def run_eval(src, name, tool, extra):
         if "why" in row:
             print("        " + row["why"].replace("\n", "\n        "))
     print(f"{name}: {'all valid' if ok else 'FAILURES'} ({time.perf_counter() - start:.1f} s total)")
-    return ok
+    return ok, rows
 
 
 def main():
@@ -153,7 +178,7 @@ def main():
     for name in a.evals:
         extra = ([] if a.full else SMALL.get(name, [])) + [
             "--min-runs", a.min_runs, "--min-seconds", a.min_seconds]
-        ok &= run_eval(a.src, name, a.tool, extra)
+        ok &= run_eval(a.src, name, a.tool, extra)[0]
     sys.exit(0 if ok else 1)
 
 
