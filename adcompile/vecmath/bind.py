@@ -13,6 +13,8 @@ flags: its error-free transformations need exact IEEE arithmetic.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import types
 from numba.extending import intrinsic, overload
@@ -44,7 +46,8 @@ def vectorised(scalar, ufunc, impl, nargs=1):
         except _OUTSIDE:
             pass
         with np.errstate(all="ignore"):
-            return float(ufunc(*[np.float64(a) for a in args]))
+            r = float(ufunc(*[np.float64(a) for a in args]))
+        return r if r == r else math.nan     # NumPy's nan may carry a sign; compiled: +nan
     python.__name__ = python.__qualname__ = impl.__name__.lstrip("_")
     python.__doc__ = impl.__doc__
 
