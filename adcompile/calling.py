@@ -36,6 +36,11 @@ class Convention:
     def package(self, t, out, compiled):
         return out
 
+    def returns(self, t):
+        """How the entry groups its results to return what the call does (codegen's
+        Emitter.returns), or None: package() does it."""
+        return None
+
     def flat_rest(self, layout, rest):
         """`rest` (for extra()) when the parameters are flattened into leaves."""
         return rest
@@ -51,8 +56,14 @@ class Gradient(Convention):
     with_value: bool = False
 
     def package(self, t, out, compiled):
+        if getattr(compiled, "grouped", False):
+            return out
         grads = out[1] if t.single else out[1:]
         return (out[0], grads) if self.with_value else grads
+
+    def returns(self, t):
+        grads = 1 if t.single else tuple(range(1, 1 + len(t.wrt)))
+        return (0, grads) if self.with_value else grads
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,16 @@ def literal(value) -> str:
 
 
 class Emitter:
-    def __init__(self, fn: Function, params: list[str] | None = None):
+    """Writes one IR function. `returns`: how its results are grouped as the user's call
+    returns them (an index, or a tuple of returns), e.g. (0, (1, 2)) for value_and_grad with
+    two parameters; None: a flat tuple. `guard`: array parameters with no length-1 axis are
+    checked to have none at entry (native.py)."""
+
+    def __init__(self, fn: Function, params: list[str] | None = None, returns=None,
+                 guard: bool = False):
         self.fn = fn
+        self.returns = returns
+        self.guard = guard
         self.names = Names(fn)
         self.lines: list[str] = []
         self.uses = self.names.layout.uses
@@ -111,10 +119,32 @@ class Emitter:
         for line in self.fn.doc.splitlines():
             self.emit(1, f"# {line}")
         body_at = len(self.lines)
+        if self.guard:
+            self.length_one_guard()
         self.block(self.fn.body, 1)
         decls = self.tape_declarations()
         self.lines[body_at:body_at] = decls
         return "\n".join(self.lines) + "\n"
+
+    def length_one_guard(self):
+        arrays = [p for p in self.fn.params if isinstance(p.type, Array) and not any(p.type.ones)]
+        if arrays:
+            self.emit(1, "# arrays with a length-1 axis broadcast: they have code of their own")
+        for p in arrays:
+            self.emit(1, f"no_length_one_axis({self.name(p)}.shape)")
+
+    def results(self, values) -> str:
+        """The text after `return`: the values, grouped as self.returns says."""
+        texts = [self.expr(v)[0] for v in values]
+        if self.returns is None:
+            return ", ".join(texts)
+
+        def group(spec, top=False):
+            if isinstance(spec, int):
+                return texts[spec]
+            inner = ", ".join(group(s) for s in spec) + ("," if len(spec) == 1 else "")
+            return inner if top else f"({inner})"
+        return group(self.returns, top=True)
 
     def tape_declarations(self) -> list[str]:
         out = []
@@ -178,7 +208,7 @@ class Emitter:
                                  f"{self.operand(op.args[0], ATOM)}.shape")
                 continue
             if op.name == "return":
-                self.emit(depth, "return " + ", ".join(self.expr(v)[0] for v in op.args))
+                self.emit(depth, "return " + self.results(op.args))
                 continue
             if isinstance(op, IfOp):
                 self.op_if(op, depth)
@@ -410,10 +440,12 @@ class Emitter:
 
 
 def generate_module(fn: Function, func_name: str, origin: str, what: str,
-                    params: list[str] | None = None) -> str:
+                    params: list[str] | None = None, returns=None) -> str:
     """The full module source defining `func_name` from IR function `fn`, after the
-    functions it calls (each `register_jitable`, so Numba compiles them into its caller)."""
-    em = Emitter(fn, params)
+    functions it calls (each `register_jitable`, so Numba compiles them into its caller).
+    `returns`: the results grouped as the user's call returns them (Emitter), and then the
+    entry checks its arrays for length-1 axes (it may be called natively: native.py)."""
+    em = Emitter(fn, params, returns, guard=returns is not None)
     body = em.function(func_name)
     kernels = [Emitter(c).function(c.name) for c in em.callees]   # kernels call no one
     text = "".join(kernels) + body

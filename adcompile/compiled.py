@@ -56,6 +56,7 @@ class Compiled:
     captured: tuple = ()      # arrays read from outside: (Scope, name, attrs), fetched per call
     watches: tuple = ()       # the Scopes whose data reads a call checks (fresh())
     effects: tuple = ()       # counters updated on objects per call (Function.effects)
+    grouped: bool = False     # the entry returns what the user's call does (Convention.returns)
 
     def fresh(self) -> bool:
         """Do the numbers, strings and attributes it baked in still hold (and the arrays
@@ -111,21 +112,21 @@ def gc_paused():
 
 
 def compile_build(build: Build, types: tuple, jit: bool, scopes, layout=None,
-                  view=None) -> Compiled:
+                  view=None, returns=None) -> Compiled:
     """Generate the module of build.entry (and the kernels it calls), write it to the cache
-    and compile its entry."""
+    and compile its entry; `returns` groups its results as the user's call returns them."""
     primal = build.primal
     where = primal.loc.short() if primal.loc else primal.name
     with gc_paused():
         source = generate_module(build.entry, build.name, f"{where} ({primal.name})",
-                                 build.what, params=list(build.params))
+                                 build.what, params=list(build.params), returns=returns)
     path = write_module(source, build.name)
     func = compile_function(path, build.name, jit, source)
     return Compiled(tuple(types), primal, build.entry, source,
                     path, func, len(primal.results), tuple(p.type for p in build.entry.params),
                     tuple(scopes), MappingProxyType(dict(build.facts)), layout, view,
                     tuple(primal.captured), tuple(s for s in scopes if s.reads_data),
-                    tuple(primal.effects))
+                    tuple(primal.effects), returns is not None)
 
 
 def _format_all(fn: Function) -> str:

@@ -91,5 +91,12 @@ class OutOfRangeError(AdCompileError, IndexError):
     """Raised by compiled code: an index outside an array (the message names the line)."""
 
 
+class LengthOneAxis(Exception):
+    """Raised by a compiled entry the call dispatched natively (native.py) when an array
+    argument has a length-1 axis: such arrays broadcast, so they have specialisations of
+    their own; the call then takes the Python path, which picks or compiles that one. Never
+    seen by users."""
+
+
 class AssertionFailed(AdCompileError, AssertionError):
     """The user's `assert` failed, in compiled code or at compile time (names the line)."""

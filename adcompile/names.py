@@ -15,7 +15,7 @@ from .ir import Block, Function, IfOp, LoopOp, Op, Value, WhileOp
 from .prims import runtime_helpers
 
 
-TAPE_HELPERS = ("grow_tape",)     # the runtime helper codegen's own tape code calls
+TAPE_HELPERS = ("grow_tape", "no_length_one_axis")   # runtime helpers codegen itself calls
 # names generated code uses: modules, builtins, and the runtime helpers it imports (those the
 # rows' emitters call, and the tapes' own)
 RESERVED = {"math", "np", "vm", "numba", "float", "int", "bool", "abs", "max", "min", "round", "len",

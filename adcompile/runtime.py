@@ -7,7 +7,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from . import vecmath as vm
-from .errors import AssertionFailed, OutOfRangeError, ShapeError
+from .errors import AssertionFailed, LengthOneAxis, OutOfRangeError, ShapeError
 
 
 @register_jitable
@@ -116,6 +116,15 @@ def outer(a, b):
         for j in range(b.shape[0]):
             out[i, j] = a[i] * b[j]
     return out
+
+
+@register_jitable
+def no_length_one_axis(shape):
+    """Arrays with a length-1 axis broadcast: they are compiled separately. An entry called
+    natively (by argument types, which do not see lengths) sends them back (native.py)."""
+    for n in shape:
+        if n == 1:
+            raise LengthOneAxis()
 
 
 @register_jitable

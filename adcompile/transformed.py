@@ -17,7 +17,9 @@ from .compiled import shared as shared_specialisations
 from .compiled import shared_signature
 from . import nested
 from .errors import AdCompileError, AdTypeError, Loc
+from .errors import LengthOneAxis
 from .jit import run_compiled
+from .native import NativeEntry, adoptable
 from .structured import FlatView, Layout, Stored, Struct, is_structured
 from .types import BOOL, I64, is_float
 
@@ -44,6 +46,7 @@ class Transformed:
         self.signature = shared_signature(func) if shared else inspect.signature(func)
         variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
         self.params = [n for n, p in self.signature.parameters.items() if p.kind not in variadic]
+        self._nparams = len(self.params)
         # `def fun(self, x, *args)`: compiled for calls that pass nothing to *args (an
         # empty tuple in the function; **kwargs an empty dict)
         self.variadic = [n for n, p in self.signature.parameters.items() if p.kind in variadic]
@@ -53,12 +56,22 @@ class Transformed:
                                                     nested.key(self))) if shared else \
             Specialisations(getattr(func, "__code__", None))
         self._last: Compiled | None = None
+        self._native: NativeEntry | None = None   # compiled entries called natively (native.py)
         self._adcompile_wrapped = func
         if not shared:                       # made for the caller: looks like func
             functools.update_wrapper(self, func)
 
     # -- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        native = self._native
+        if native is None or kwargs or len(args) != self._nparams:
+            return self._python_call(args, kwargs)
+        try:                                 # Numba's dispatcher; a miss: _python_call
+            return native(*args)
+        except LengthOneAxis:                # such arrays have entries of their own
+            return self._python_call(args, kwargs)
+
+    def _python_call(self, args, kwargs):
         if not kwargs:                       # the fast path: no binding, no conversions
             key = tuple(map(type, args))
             fast = self._specs.fast
@@ -88,6 +101,8 @@ class Transformed:
         types, values = self._typed(values)
         compiled = self._specialise(types)
         out = self.run(compiled, values, rest)
+        if adoptable(self, compiled, args, kwargs):
+            self._adopt(compiled, args)
         if call.fast and not kwargs and len(args) == len(self.params) and \
                 not compiled.effects:            # counters (self.nfev += 1): run() applies
             if compiled.layout is not None:      # keyed by structure and dtypes
@@ -97,6 +112,14 @@ class Transformed:
             elif all(type(a) in (float, int, bool, np.ndarray) for a in args):
                 self._specs.fast[tuple(map(_array_key, args))] = compiled
         return out
+
+    def _adopt(self, compiled: Compiled, args) -> None:
+        """Let Numba's dispatcher call compiled.func for arguments of these types."""
+        native = self._native
+        if native is None:
+            native = NativeEntry(len(self.params), lambda a: self._python_call(a, {}))
+        if native.adopt(compiled.func, args):
+            self._native = native
 
     def run(self, compiled: Compiled, values: list, rest=None):
         """Call the compiled entry on the parameters' values (and what the calling
@@ -196,7 +219,8 @@ class Transformed:
         if layout is not None:               # kept by the cache: no reference to func
             view = dataclasses.replace(view, func=None)
         return compile_build(build, leaf_types, self.jit, scopes, layout,
-                             view if layout is not None else None)
+                             view if layout is not None else None,
+                             self.transform.call.returns(self) if layout is None else None)
 
     def check_types(self, types: tuple) -> None:
         """An error unless every differentiated parameter has a float type (a structured

@@ -1,0 +1,92 @@
+"""Calls dispatched in native code: the compiled entries of a transform, called by Numba's
+C dispatcher on the arguments' Numba types, with no Python of ours in between.
+
+A transform's call goes first to its NativeEntry (when it has one): a Numba dispatcher
+(`_DispatcherBase`, exact type matches only) holding the compiled entries adopted so far,
+each under the argument types it was called with. A call whose types match one runs it
+directly; any other call (new types, keywords, structures, ...) misses, and the miss runs
+the transform's Python path (type checks, errors, compiling), whose result the call returns.
+
+An entry is adopted only when the call's arguments are exactly what it takes and it
+returns exactly what the call returns (Convention.returns), and it reads nothing the Python
+path would fetch or check per call (arrays read from outside, module constants, counters).
+Numba types do not say which axes have length 1, and arrays with a length-1 axis broadcast
+(their specialisations differ): only entries compiled for arrays with no length-1 axis are
+adopted, and those check at entry (`no_length_one_axis`); a call with such an array raises
+LengthOneAxis, which Transformed catches to take the Python path.
+"""
+from __future__ import annotations
+
+import inspect
+import threading
+
+from numba.core import registry
+from numba.core.dispatcher import _DispatcherBase
+from numba.core.typing.typeof import Purpose, typeof
+
+from .types import Array
+
+_LOCK = threading.Lock()
+
+
+def _stub(n: int):
+    """A function of n positional parameters (the dispatcher's argument count and names)."""
+    names = ", ".join(f"a{k}" for k in range(n))
+    ns: dict = {}
+    exec(f"def entry({names}):\n    pass\n", ns)
+    return ns["entry"]
+
+
+class NativeEntry(_DispatcherBase):
+    """A Numba dispatcher whose compiled versions are adopted entries, and whose misses run
+    `on_miss(args)` (the transform's Python path)."""
+    _fold_args = False
+
+    def __init__(self, nparams: int, on_miss):
+        stub = _stub(nparams)
+        self.targetdescr = registry.cpu_target
+        self.targetctx = self.targetdescr.target_context
+        self.typingctx = self.targetdescr.typing_context
+        super().__init__(nparams, stub, inspect.signature(stub), False, True)
+        self._can_compile = True
+        self._on_miss = on_miss
+
+    def _make_finalizer(self):
+        """The entries belong to their own dispatchers (kept by the specialisations)."""
+        return _nothing
+
+    def _compile_for_args(self, *args, **kws):
+        """Numba's callback for a call no adopted entry matches: the Python path's result
+        (Numba calls what this returns)."""
+        out = self._on_miss(args)
+        return lambda *a, **k: out
+
+    def adopt(self, func, args) -> bool:
+        """Dispatch calls with the types of `args` to `func` (a numba dispatcher already
+        called with them)."""
+        try:
+            sig = tuple(typeof(a, Purpose.argument) for a in args)
+        except Exception:                     # a value Numba does not type: not adopted
+            return False
+        cres = getattr(func, "overloads", {}).get(sig)
+        if cres is None or cres.objectmode:
+            return False
+        with _LOCK:
+            if sig not in self.overloads:
+                self.add_overload(cres)
+        return True
+
+
+def _nothing():
+    pass
+
+
+def adoptable(t, compiled, args, kwargs) -> bool:
+    """May calls of transform `t` with arguments like `args` run `compiled` natively?"""
+    return (t.jit and compiled.grouped and t.transform.call.fast and not kwargs
+            and len(args) == len(t.params) and compiled.layout is None
+            and not compiled.captured and not compiled.watches and not compiled.effects
+            and all(not (isinstance(ty, Array) and any(ty.ones)) for ty in compiled.types))
+
+
+__all__ = ["NativeEntry", "adoptable"]
