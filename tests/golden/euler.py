@@ -38,4 +38,4 @@ def euler_vg(k, c, x0):
         # adjoint of: x, v = x + dt * v, v + dt * acc  (golden_programs.py:32)
         acc_bar = v_bar * 0.001
         x_bar, v_bar, c_bar, k_bar = x_bar - k * acc_bar, v_bar + x_bar * 0.001 - acc_bar * c, c_bar - acc_bar * v_1, k_bar - acc_bar * x_1
-    return value, k_bar, c_bar, x_bar
+    return value, (k_bar, c_bar, x_bar)

@@ -25,4 +25,4 @@ def loop_branch_vg(x, n):
             x_bar = x_bar + s_bar * vm.cos(x * i_1) * i_1
         else:
             x_bar = x_bar - s_bar * (x + x)
-    return s, x_bar
+    return s, (x_bar,)

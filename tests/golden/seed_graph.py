@@ -33,4 +33,4 @@ def seed_graph_vg(w1, w2):
     tmp_bar_1 = a_bar / w2
     w2_bar_2 = w2_bar_1 - tmp_4 * a_bar
     w1_bar_1 = w1_bar + tmp_bar_1 * 6.283185307179586
-    return value, w1_bar_1, w2_bar_2
+    return value, (w1_bar_1, w2_bar_2)

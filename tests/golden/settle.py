@@ -36,4 +36,4 @@ def settle_vg(a):
         tp_while -= 1
         a_1 = a_tape[tp_while]
         a_bar = a_bar * 0.01 * vm.cos(a_1) + a_bar * 0.9
-    return a, a_bar
+    return a, (a_bar,)
