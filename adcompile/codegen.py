@@ -16,7 +16,7 @@ from .ir import Block, ForOp, Function, IfOp, LoopOp, Op, Value, WhileOp, walk
 from .names import TAPE_HELPERS, Names
 from .prims import PRIMS, runtime_helpers as prim_helpers
 from .prims.emit import ATOM, NEG_LITERAL
-from .types import NUMPY_DTYPE, ZERO, Array
+from .types import F64, NUMPY_DTYPE, ZERO, Array
 
 
 def runtime_helpers() -> list[str]:
@@ -52,6 +52,7 @@ class Emitter:
     def __init__(self, fn: Function, params: list[str] | None = None, returns=None,
                  guard: bool = False):
         self.fn = fn
+        self.vector = False       # inside a loop LLVM can vectorise: vm.* (else math.*)
         self.returns = returns
         self.guard = guard
         self.names = Names(fn)
@@ -164,6 +165,8 @@ class Emitter:
         return out
 
     def emit(self, depth: int, text: str):
+        if not self.vector and "vm." in text:
+            text = _SCALAR_MATH.sub(r"math.\1(", text)
         self.lines.append("    " * depth + text)
 
     def comment(self, op: Op, depth: int):
@@ -352,7 +355,9 @@ class Emitter:
     def loop_body(self, op: Op, body: Block, args: list[Value], depth: int):
         self.last_comment = None
         start = len(self.lines)
+        outer, self.vector = self.vector, _vectorisable(op, args)
         self.block(body, depth)
+        self.vector = outer
         if self.lines[-1:] == ["    " * depth + "pass"] and len(self.lines) == start + 1:
             self.lines.pop()
         ys = body.terminator.args
@@ -437,6 +442,18 @@ class Emitter:
 
     def op_tape_retreat(self, op: Op, depth: int):
         self.emit(depth, f"{self.pointer(op)} -= 1")
+
+
+# The vectorisable runtime (adcompile/vecmath) pays where LLVM vectorises the loop calling
+# it: an innermost `for` loop carrying no float (a carried float is a sum in order, which
+# LLVM keeps scalar). Elsewhere (straight-line code, reductions, while loops) the calls are
+# Numba's math.* (libm): as fast there, and each vm call inlines its whole body.
+_SCALAR_MATH = re.compile(r"\bvm\.(exp|expm1|log|log1p|tanh|sin|cos|pow)\(")
+
+
+def _vectorisable(op: Op, carried: list[Value]) -> bool:
+    return isinstance(op, ForOp) and not any(v.type == F64 for v in carried) and \
+        not any(isinstance(o, LoopOp) for o in walk(op.body))
 
 
 def generate_module(fn: Function, func_name: str, origin: str, what: str,

@@ -6,9 +6,9 @@ error_model="numpy" gives); inside Numba the vectorisable implementation, inline
 Inlining: a body too big for LLVM's inliner stays a call inside the caller's loop, which
 then does not vectorise; Numba's own inlining (`inline="always"`) retypes the whole body at
 every call site (seconds each). So the public name inlines (Numba IR) only a one-call
-wrapper; the call is an intrinsic that compiles `impl` once per process (Numba's cache of
-internal functions), marks that LLVM function alwaysinline, and calls it: LLVM inlines it
-when it optimises the caller's module. The body is compiled without the caller's fastmath
+wrapper; the call is an intrinsic that links the body, compiled once (bodies.py: kept on
+disk as LLVM IR, marked alwaysinline), and calls it: LLVM inlines it when it optimises the
+caller's module. The body is compiled without the caller's fastmath
 flags: its error-free transformations need exact IEEE arithmetic.
 """
 from __future__ import annotations
@@ -17,7 +17,10 @@ import math
 
 import numpy as np
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic, overload
+
+from . import bodies
 
 _NUMBERS = (types.Float, types.Integer, types.Boolean)
 _OUTSIDE = (ValueError, OverflowError, ZeroDivisionError)
@@ -30,13 +33,13 @@ def vectorised(scalar, ufunc, impl, nargs=1):
     sig = types.float64(*[types.float64] * nargs)
 
     def codegen(context, builder, signature, args):
-        cres = context.subtarget(fastmath=False).compile_subroutine(builder, impl, sig)
-        fn = cres.library.get_function(cres.fndesc.llvm_func_name)
-        if not any(b"alwaysinline" in a for a in fn.attributes):
-            fn.add_function_attribute("alwaysinline")
+        name = bodies.link(context, impl, sig)
+        fnty = context.call_conv.get_function_type(sig.return_type, sig.args)
+        fn = cgutils.get_or_insert_function(builder.module, fnty, name)
         vals = [context.cast(builder, v, t, types.float64)
                 for v, t in zip(args, signature.args)]
-        return context.call_internal(builder, cres.fndesc, sig, vals)
+        _, res = context.call_conv.call_function(builder, fn, sig.return_type, sig.args, vals)
+        return res                            # the bodies never raise: no status to check
 
     def python(*args):
         try:

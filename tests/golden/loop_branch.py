@@ -4,8 +4,7 @@ Regenerate rather than edit. Names: x_bar is the adjoint (gradient) of x, x_dot 
 (derivative along the input direction; x_dot_1, x_dot_2, ... for more directions); *_tape
 arrays record loop values the adjoint sweep reads back; comments point to the user's lines.
 """
-
-from adcompile import vecmath as vm
+import math
 
 
 def loop_branch_vg(x, n):
@@ -14,7 +13,7 @@ def loop_branch_vg(x, n):
     for i in range(n):
         # golden_programs.py:14: if x > 0.0:
         if x > 0.0:
-            s = s + vm.sin(x * i)
+            s = s + math.sin(x * i)
         else:
             s = s - x * x
     # adjoint of: for i in range(n):  (golden_programs.py:13)
@@ -22,7 +21,7 @@ def loop_branch_vg(x, n):
     for i_1 in range(n - 1, -1, -1):
         # adjoint of: if x > 0.0:  (golden_programs.py:14)
         if x > 0.0:
-            x_bar = x_bar + s_bar * vm.cos(x * i_1) * i_1
+            x_bar = x_bar + s_bar * math.cos(x * i_1) * i_1
         else:
             x_bar = x_bar - s_bar * (x + x)
     return s, (x_bar,)

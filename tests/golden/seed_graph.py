@@ -6,22 +6,20 @@ arrays record loop values the adjoint sweep reads back; comments point to the us
 """
 import math
 
-from adcompile import vecmath as vm
-
 
 def seed_graph_vg(w1, w2):
     # golden_programs.py:6: a = 2.0 * math.pi * w1 / w2
     a = 6.283185307179586 * w1 / w2
     # golden_programs.py:7: b = 3.0 * w1 / w2 - math.exp(2.0 * w2)
     tmp = 3.0 * w1 / w2
-    tmp_1 = vm.exp(2.0 * w2)
+    tmp_1 = math.exp(2.0 * w2)
     b = tmp - tmp_1
     # golden_programs.py:8: return (math.sin(a) + b) * b
-    tmp_2 = vm.sin(a) + b
+    tmp_2 = math.sin(a) + b
     value = tmp_2 * b
     # adjoint of: return (math.sin(a) + b) * b  (golden_programs.py:8)
     b_bar = tmp_2 + b
-    a_bar = b * vm.cos(a)
+    a_bar = b * math.cos(a)
     # adjoint of: b = 3.0 * w1 / w2 - math.exp(2.0 * w2)  (golden_programs.py:7)
     w2_bar = -(b_bar * tmp_1 * 2.0)
     tmp_3 = tmp / w2

@@ -8,8 +8,6 @@ import math
 
 import numpy as np
 
-from adcompile import vecmath as vm
-
 from adcompile.runtime import grow_tape
 
 
@@ -25,7 +23,7 @@ def settle_vg(a):
             a_tape = grow_tape(a_tape, tp_while + 1)
         a_tape[tp_while] = a
         # golden_programs.py:23: a = a * 0.9 + 0.01 * math.sin(a)
-        a = a * 0.9 + 0.01 * vm.sin(a)
+        a = a * 0.9 + 0.01 * math.sin(a)
         # record for the adjoint: while abs(a) > 1e-3:  (golden_programs.py:22)
         n_iter = n_iter + 1
         tp_while += 1
@@ -35,5 +33,5 @@ def settle_vg(a):
         # read back this iteration's record: while abs(a) > 1e-3:  (golden_programs.py:22)
         tp_while -= 1
         a_1 = a_tape[tp_while]
-        a_bar = a_bar * 0.01 * vm.cos(a_1) + a_bar * 0.9
+        a_bar = a_bar * 0.01 * math.cos(a_1) + a_bar * 0.9
     return a, (a_bar,)
