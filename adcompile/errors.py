@@ -91,11 +91,16 @@ class OutOfRangeError(AdCompileError, IndexError):
     """Raised by compiled code: an index outside an array (the message names the line)."""
 
 
-class LengthOneAxis(Exception):
+class LengthOneAxis(ValueError):
     """Raised by a compiled entry the call dispatched natively (native.py) when an array
     argument has a length-1 axis: such arrays broadcast, so they have specialisations of
-    their own; the call then takes the Python path, which picks or compiles that one. Never
-    seen by users."""
+    their own; the call then takes the Python path, which picks or compiles that one. Seen
+    only by code calling a gradient's `.kernel` directly with such an array."""
+
+    def __str__(self):
+        return ("this compiled gradient was specialised for arrays without a length-1 axis "
+                "(such axes broadcast); call the gradient itself, which compiles one for "
+                "them, rather than its .kernel")
 
 
 class AssertionFailed(AdCompileError, AssertionError):

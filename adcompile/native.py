@@ -17,16 +17,20 @@ LengthOneAxis, which Transformed catches to take the Python path.
 """
 from __future__ import annotations
 
-import inspect
 import threading
-
-from numba.core import registry
-from numba.core.dispatcher import _DispatcherBase
-from numba.core.typing.typeof import Purpose, typeof
 
 from .types import Array
 
 _LOCK = threading.Lock()
+_CLASS = None
+
+
+def native_entry(nparams: int, on_miss):
+    """A NativeEntry (made on first use: importing adcompile does not import Numba)."""
+    global _CLASS
+    if _CLASS is None:
+        _CLASS = _define()
+    return _CLASS(nparams, on_miss)
 
 
 def _stub(n: int):
@@ -37,44 +41,64 @@ def _stub(n: int):
     return ns["entry"]
 
 
-class NativeEntry(_DispatcherBase):
-    """A Numba dispatcher whose compiled versions are adopted entries, and whose misses run
-    `on_miss(args)` (the transform's Python path)."""
-    _fold_args = False
+def _define():
+    import inspect
 
-    def __init__(self, nparams: int, on_miss):
-        stub = _stub(nparams)
-        self.targetdescr = registry.cpu_target
-        self.targetctx = self.targetdescr.target_context
-        self.typingctx = self.targetdescr.typing_context
-        super().__init__(nparams, stub, inspect.signature(stub), False, True)
-        self._can_compile = True
-        self._on_miss = on_miss
+    import numpy as np
+    from numba.core import registry, types
+    from numba.core.dispatcher import _DispatcherBase
+    from numba.core.typing.typeof import Purpose, typeof
 
-    def _make_finalizer(self):
-        """The entries belong to their own dispatchers (kept by the specialisations)."""
-        return _nothing
+    class NativeEntry(_DispatcherBase):
+        """A Numba dispatcher whose compiled versions are adopted entries, and whose
+        misses run `on_miss(args)` (the transform's Python path)."""
+        _fold_args = False
 
-    def _compile_for_args(self, *args, **kws):
-        """Numba's callback for a call no adopted entry matches: the Python path's result
-        (Numba calls what this returns)."""
-        out = self._on_miss(args)
-        return lambda *a, **k: out
+        def __init__(self, nparams: int, on_miss):
+            stub = _stub(nparams)
+            self.targetdescr = registry.cpu_target
+            self.targetctx = self.targetdescr.target_context
+            self.typingctx = self.targetdescr.typing_context
+            super().__init__(nparams, stub, inspect.signature(stub), False, True)
+            self._can_compile = True
+            self._on_miss = on_miss
 
-    def adopt(self, func, args) -> bool:
-        """Dispatch calls with the types of `args` to `func` (a numba dispatcher already
-        called with them)."""
-        try:
-            sig = tuple(typeof(a, Purpose.argument) for a in args)
-        except Exception:                     # a value Numba does not type: not adopted
-            return False
-        cres = getattr(func, "overloads", {}).get(sig)
-        if cres is None or cres.objectmode:
-            return False
-        with _LOCK:
-            if sig not in self.overloads:
-                self.add_overload(cres)
-        return True
+        def _make_finalizer(self):
+            """The entries belong to their own dispatchers (kept by the specialisations)."""
+            return _nothing
+
+        def typeof_pyval(self, val):
+            """Numba's type of an argument its C code did not type; arrays the Python path
+            rejects or converts (subclasses, other byte orders) get none (a miss)."""
+            if isinstance(val, np.ndarray) and (type(val) is not np.ndarray
+                                                or not val.dtype.isnative):
+                return types.pyobject
+            return super().typeof_pyval(val)
+
+        def _compile_for_args(self, *args, **kws):
+            """Numba's callback for a call no adopted entry matches: the Python path's
+            result (Numba calls what this returns)."""
+            out = self._on_miss(args)
+            return lambda *a, **k: out
+
+        def adopt(self, func, args) -> bool:
+            """Dispatch calls with the types of `args` to `func` (a numba dispatcher
+            already called with them)."""
+            if any(isinstance(a, np.ndarray) and (type(a) is not np.ndarray
+                                                  or not a.dtype.isnative) for a in args):
+                return False
+            try:
+                sig = tuple(typeof(a, Purpose.argument) for a in args)
+            except Exception:                 # a value Numba does not type: not adopted
+                return False
+            cres = getattr(func, "overloads", {}).get(sig)
+            if cres is None or cres.objectmode:
+                return False
+            with _LOCK:
+                if sig not in self.overloads:
+                    self.add_overload(cres)
+            return True
+    return NativeEntry
 
 
 def _nothing():
@@ -89,4 +113,4 @@ def adoptable(t, compiled, args, kwargs) -> bool:
             and all(not (isinstance(ty, Array) and any(ty.ones)) for ty in compiled.types))
 
 
-__all__ = ["NativeEntry", "adoptable"]
+__all__ = ["native_entry", "adoptable"]

@@ -19,7 +19,7 @@ from . import nested
 from .errors import AdCompileError, AdTypeError, Loc
 from .errors import LengthOneAxis
 from .jit import run_compiled
-from .native import NativeEntry, adoptable
+from .native import adoptable, native_entry
 from .structured import FlatView, Layout, Stored, Struct, is_structured
 from .types import BOOL, I64, is_float
 
@@ -56,20 +56,28 @@ class Transformed:
                                                     nested.key(self))) if shared else \
             Specialisations(getattr(func, "__code__", None))
         self._last: Compiled | None = None
-        self._native: NativeEntry | None = None   # compiled entries called natively (native.py)
+        self._native = None                  # compiled entries called natively (native.py)
+        self._array_at: tuple = ()           # where their array arguments are
         self._adcompile_wrapped = func
         if not shared:                       # made for the caller: looks like func
             functools.update_wrapper(self, func)
 
     # -- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        native = self._native
-        if native is None or kwargs or len(args) != self._nparams:
+        try:
+            native = self._native
+            if native is not None and not kwargs and len(args) == self._nparams:
+                for k in self._array_at:     # Numba types array subclasses (masked
+                    if type(args[k]) is not np.ndarray:   # arrays, matrices) as arrays
+                        break
+                else:
+                    try:                     # Numba's dispatcher; a miss: _python_call
+                        return native(*args)
+                    except (LengthOneAxis, OverflowError):   # a length-1 axis has its
+                        pass                 # own entry; an int past int64 its error
             return self._python_call(args, kwargs)
-        try:                                 # Numba's dispatcher; a miss: _python_call
-            return native(*args)
-        except LengthOneAxis:                # such arrays have entries of their own
-            return self._python_call(args, kwargs)
+        except AdCompileError as exc:        # the user's call is where the error belongs
+            raise _clean(exc) from None
 
     def _python_call(self, args, kwargs):
         if not kwargs:                       # the fast path: no binding, no conversions
@@ -90,10 +98,7 @@ class Transformed:
                 out = compiled.func(*args, *compiled.outside()) if compiled.captured else \
                     compiled.func(*args)
                 return self.transform.call.package(self, out, compiled)
-        try:
-            return self._call(args, kwargs)
-        except AdCompileError as exc:        # the user's call is where the error belongs
-            raise _clean(exc) from None
+        return self._call(args, kwargs)
 
     def _call(self, args, kwargs):
         call = self.transform.call
@@ -117,8 +122,10 @@ class Transformed:
         """Let Numba's dispatcher call compiled.func for arguments of these types."""
         native = self._native
         if native is None:
-            native = NativeEntry(len(self.params), lambda a: self._python_call(a, {}))
+            native = native_entry(len(self.params), lambda a: self._python_call(a, {}))
         if native.adopt(compiled.func, args):
+            self._array_at = tuple(sorted(set(self._array_at) | {
+                k for k, a in enumerate(args) if isinstance(a, np.ndarray)}))
             self._native = native
 
     def run(self, compiled: Compiled, values: list, rest=None):
@@ -275,7 +282,8 @@ class Transformed:
 
     @property
     def source(self) -> str:
-        """The generated Python source (last signature called)."""
+        """The generated Python source (of the last signature compiled or called through
+        Python; see kernel)."""
         return self._current().source
 
     @property
@@ -295,8 +303,10 @@ class Transformed:
 
     @property
     def kernel(self):
-        """The compiled function itself (last signature called): positional arguments in,
-        (value, *gradients) out. Callable from Python and from other numba.njit code."""
+        """The compiled function itself (of the last signature compiled or called through
+        Python: calls dispatched natively do not record theirs): positional arguments in,
+        what the call returns out (grad, value_and_grad; other transforms: the value and
+        the derivatives flat). Callable from Python and from other numba.njit code."""
         return self._current().func
 
     @property
