@@ -24,6 +24,7 @@ from .structured import FlatView, Layout, Stored, Struct, is_structured
 from .types import BOOL, I64, is_float
 
 _COMPILE_LOCK = threading.RLock()
+_NDARRAY = np.ndarray
 
 
 class Transformed:
@@ -68,7 +69,7 @@ class Transformed:
             native = self._native
             if native is not None and not kwargs and len(args) == self._nparams:
                 for k in self._array_at:     # Numba types array subclasses (masked
-                    if type(args[k]) is not np.ndarray:   # arrays, matrices) as arrays
+                    if type(args[k]) is not _NDARRAY:   # arrays, matrices) as arrays
                         break
                 else:
                     try:                     # Numba's dispatcher; a miss: _python_call
