@@ -6,11 +6,11 @@ adcompile gradient faster than NumPy's forward plus hand-written backprop.
 Run: python benchmarks/bench_mlp_tanh.py [--batch 256] [--hidden 64]
 """
 import argparse
-import time
 
 import numpy as np
 
 import adcompile as ad
+from adcompile.timing import side_by_side
 
 
 def loss(W1, b1, w2, X, y):
@@ -35,17 +35,6 @@ def numpy_backprop(W1, b1, w2, X, y):
     return value, (X.T @ da, da.sum(axis=0), dw2)
 
 
-def best(fns, args, rounds=20, number=200):
-    t = [float("inf")] * len(fns)
-    for _ in range(rounds):
-        for k, f in enumerate(fns):
-            t0 = time.perf_counter()
-            for _ in range(number):
-                f(*args)
-            t[k] = min(t[k], (time.perf_counter() - t0) / number)
-    return t
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch", type=int, default=256)
@@ -61,7 +50,7 @@ def main():
     v, grads = vg(*args)
     v_np, grads_np = numpy_backprop(*args)
     assert np.isclose(v, v_np) and all(np.allclose(g, h) for g, h in zip(grads, grads_np))
-    t_ad, t_fwd, t_bp = best([vg, numpy_forward, numpy_backprop], args, a.rounds)
+    t_ad, t_fwd, t_bp = side_by_side([vg, numpy_forward, numpy_backprop], args, 200, a.rounds)
     print(f"tanh MLP, batch {a.batch}, {a.inputs} -> {a.hidden} -> 1 (microseconds per call, "
           f"minimum over {a.rounds} interleaved rounds)")
     print(f"  adcompile value_and_grad        {t_ad * 1e6:8.1f}")

@@ -8,12 +8,12 @@ Run: python benchmarks/bench_vecmath.py [--rounds 30]
 """
 import argparse
 import math
-import time
 
 import numba
 import numpy as np
 
 from adcompile import vecmath as vm
+from adcompile.timing import side_by_side
 
 N = 16384
 CASES = [  # name, inputs, NumPy's function
@@ -69,17 +69,6 @@ def numpy_of(name, ufunc):
     return lambda x, out: ufunc(x, out=out)
 
 
-def best(fns, args, rounds, number=200):
-    t = [float("inf")] * len(fns)
-    for _ in range(rounds):
-        for k, f in enumerate(fns):
-            t0 = time.perf_counter()
-            for _ in range(number):
-                f(*args)
-            t[k] = min(t[k], (time.perf_counter() - t0) / number)
-    return t
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=30)
@@ -95,7 +84,7 @@ def main():
         n = numpy_of(name, ufunc)
         for f in (v, m, n):
             f(x, out)
-        tv, tm, tn = best([v, m, n], (x, out), args.rounds)
+        tv, tm, tn = side_by_side([v, m, n], (x, out), 200, args.rounds)
         print(f"{name:<9} {tv * 1e6:9.1f} {tm * 1e6:10.1f} {tn * 1e6:9.1f} {tv / tn:9.2f} "
               f"{tm / tn:11.2f}")
 

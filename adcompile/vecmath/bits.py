@@ -47,6 +47,23 @@ def fdiv(typingctx, a, b):
     return types.float64(types.float64, types.float64), codegen
 
 
+@intrinsic
+def horner(typingctx, x, c):
+    """c[0] + x * (c[1] + x * (... + x * c[-1])) for a tuple c of floats (a module constant),
+    one fma per coefficient, written out in LLVM: the polynomial evaluation of the runtime."""
+    n = len(c)
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        f = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
+        coeffs = [builder.extract_value(args[1], k) for k in range(n)]
+        p = coeffs[-1]
+        for k in range(n - 2, -1, -1):
+            p = builder.call(f, [args[0], p, coeffs[k]])
+        return p
+    return types.float64(x, c), codegen
+
+
 def inlined(fn):
     """numba.njit(fn), its compiled versions marked alwaysinline for LLVM: inlined into
     every caller (a call left in a loop stops its vectorisation), but typed and compiled
@@ -64,4 +81,4 @@ def inlined(fn):
     return d
 
 
-__all__ = ["f2i", "i2f", "fma", "fdiv", "inlined"]
+__all__ = ["f2i", "i2f", "fma", "fdiv", "horner", "inlined"]

@@ -34,7 +34,7 @@ import math
 import numpy as np
 
 from .bind import vectorised
-from .bits import f2i, fdiv, fma, i2f, inlined
+from .bits import f2i, fdiv, fma, horner, i2f, inlined
 
 _INVLN2 = 1.4426950408889634        # 1 / ln2
 _L1 = 0.6931471805599453            # ln2 rounded to a double
@@ -44,31 +44,23 @@ _SHIFT_BITS = 0x4338000000000000    # its bits: bits(_SHIFT + k) = _SHIFT_BITS +
 _BIAS = 1023
 
 # (e**r - 1 - r - r**2/2) / r**3 on |r| <= ln2/2, lowest degree first
-_P0 = 0.16666666666666669
-_P1 = 0.041666666666666664
-_P2 = 0.008333333333330065
-_P3 = 0.0013888888888886554
-_P4 = 0.00019841269863040545
-_P5 = 2.4801587317135164e-05
-_P6 = 2.755726848030982e-06
-_P7 = 2.755728298405573e-07
-_P8 = 2.510037583265786e-08
-_P9 = 2.0911229729827565e-09
+_P = (0.16666666666666669,
+      0.041666666666666664,
+      0.008333333333330065,
+      0.0013888888888886554,
+      0.00019841269863040545,
+      2.4801587317135164e-05,
+      2.755726848030982e-06,
+      2.755728298405573e-07,
+      2.510037583265786e-08,
+      2.0911229729827565e-09)
 
 _TWO_M60 = 2.0 ** -60
 
 
 @inlined
 def _poly(r):
-    p = fma(r, _P9, _P8)
-    p = fma(r, p, _P7)
-    p = fma(r, p, _P6)
-    p = fma(r, p, _P5)
-    p = fma(r, p, _P4)
-    p = fma(r, p, _P3)
-    p = fma(r, p, _P2)
-    p = fma(r, p, _P1)
-    return fma(r, p, _P0)
+    return horner(r, _P)
 
 
 @inlined

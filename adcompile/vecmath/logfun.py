@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from .bind import vectorised
-from .bits import f2i, fdiv, fma, i2f, inlined
+from .bits import f2i, fdiv, fma, horner, i2f, inlined
 from .expfun import _exp_dd
 
 
@@ -49,14 +49,14 @@ _INF = float("inf")
 _NAN = float("nan")
 
 # V(z) ~ (2 atanh(s) - 2 s) / s**3, z = s**2 in [0, 0.02945]: relative error 2**-54
-_V0 = 0.6666666666666666
-_V1 = 0.4000000000000088
-_V2 = 0.28571428570801954
-_V3 = 0.22222222392089008
-_V4 = 0.18181795600060793
-_V5 = 0.15386241881938595
-_V6 = 0.13268714792348096
-_V7 = 0.1308723619665962
+_V = (0.6666666666666666,
+      0.4000000000000088,
+      0.28571428570801954,
+      0.22222222392089008,
+      0.18181795600060793,
+      0.15386241881938595,
+      0.13268714792348096,
+      0.1308723619665962)
 
 # for the double-double log: V(z) = C0 + C1 z + z**2 Q(z), C0 = 2/3 and C1 = 2/5 as
 # double-doubles, Q fitted with relative error 2**-50 (its share of log is below 2**-68)
@@ -64,13 +64,13 @@ _C0_HI = 0.6666666666666666
 _C0_LO = 3.700743415417188e-17
 _C1_HI = 0.4
 _C1_LO = -2.2204460492503132e-17
-_Q0 = 0.285714285714286
-_Q1 = 0.22222222222140497
-_Q2 = 0.18181818226155727
-_Q3 = 0.15384606376796967
-_Q4 = 0.13334202942488832
-_Q5 = 0.11721782303387397
-_Q6 = 0.11566727271995748
+_Q = (0.285714285714286,
+      0.22222222222140497,
+      0.18181818226155727,
+      0.15384606376796967,
+      0.13334202942488832,
+      0.11721782303387397,
+      0.11566727271995748)
 
 
 @inlined
@@ -101,13 +101,7 @@ def _quotient(f):
 def _log_sum(k, sh, r):
     """k ln2 + 2 atanh(s_hi + s_lo), 2 s_lo = r (1 - s_hi), rounded once (plus ~2**-58)."""
     z = sh * sh
-    v = fma(z, _V7, _V6)
-    v = fma(z, v, _V5)
-    v = fma(z, v, _V4)
-    v = fma(z, v, _V3)
-    v = fma(z, v, _V2)
-    v = fma(z, v, _V1)
-    v = fma(z, v, _V0)
+    v = horner(z, _V)
     t = fma(sh * z, v, r)      # s**3 V + r
     kf = float(k)
     a = kf * _LN2_HI
@@ -166,12 +160,7 @@ def _log_dd(x):
     s3 = z * sh
     s3l = fma(zl, sh, fma(0.5 * z, sl2, fma(z, sh, -s3)))
     # V = C0 + C1 z + z**2 Q(z) as a double-double
-    q = fma(z, _Q6, _Q5)
-    q = fma(z, q, _Q4)
-    q = fma(z, q, _Q3)
-    q = fma(z, q, _Q2)
-    q = fma(z, q, _Q1)
-    q = fma(z, q, _Q0)
+    q = horner(z, _Q)
     p = _C1_HI * z
     vh = _C0_HI + p
     ve = (_C0_HI - vh) + p + fma(_C1_HI, z, -p)

@@ -35,7 +35,7 @@ from fractions import Fraction
 import numpy as np
 
 from .bind import vectorised
-from .bits import f2i, fma, i2f, inlined
+from .bits import f2i, fma, horner, i2f, inlined
 
 
 def _pi_scaled(bits):
@@ -113,6 +113,8 @@ _K3 = 2.4801587289481347e-05
 _K4 = -2.755731435211274e-07
 _K5 = 2.0875723245687444e-09
 _K6 = -1.1359646476953995e-11
+_S_HIGH = (_S2, _S3, _S4, _S5, _S6, _S7)   # S's terms after the first
+_K = (_K1, _K2, _K3, _K4, _K5, _K6)
 
 
 @inlined
@@ -194,12 +196,12 @@ def _sincos_poly(q, hi, lo):
     z = hi * hi
     ze = fma(hi, hi, -z)
     # sin
-    p2 = z * fma(fma(fma(fma(fma(_S7, z, _S6), z, _S5), z, _S4), z, _S3), z, _S2)
+    p2 = z * horner(z, _S_HIGH)
     t = hi * z                                  # hi**3 = t + te (to 2**-104)
     te = fma(hi, z, -t) + hi * ze
     s = hi + fma(t, _S1, fma(t, p2, fma(te, _S1 + p2, lo * (1.0 - 0.5 * z))))
     # cos
-    pc = fma(fma(fma(fma(fma(_K6, z, _K5), z, _K4), z, _K3), z, _K2), z, _K1)
+    pc = horner(z, _K)
     hz = 0.5 * z
     w = 1.0 - hz
     c = w + ((((1.0 - w) - hz) - 0.5 * ze) + (z * z * pc - hi * lo))
