@@ -10,22 +10,12 @@ from numba import njit
 import adcompile.vecmath as vm
 from adcompile.vecmath.expfun import _exp_dd
 
-from ulp import LD, max_ulp, ulp_errors, uniform, whole_range
+from ulp import LD, elementwise, max_ulp, ulp_errors, uniform, whole_range
 
 N = 2_000_000
 
 
-def _loop(f):
-    @njit
-    def run(x):
-        out = np.empty_like(x)
-        for i in range(x.shape[0]):
-            out[i] = f(x[i])
-        return out
-    return run
-
-
-_RUN = {name: _loop(getattr(vm, name)) for name in ("exp", "expm1", "tanh", "sigmoid")}
+_RUN = {name: elementwise(getattr(vm, name)) for name in ("exp", "expm1", "tanh", "sigmoid")}
 
 
 @njit

@@ -13,32 +13,18 @@ import numpy as np
 import pytest
 
 from adcompile import vecmath as vm
-from ulp import LD, max_ulp, ulp_errors, uniform, whole_range
+from ulp import (LD, elementwise, max_ulp, skip_without_packed_fma, ulp_errors, uniform,
+                 whole_range)
 
 BOUND = 2.0          # the contract
 AIM = 0.75           # what the tests hold it to: measured < 0.65 everywhere
 
 
-@numba.njit
-def _sin_loop(x, out):
-    for i in range(x.size):
-        out[i] = vm.sin(x[i])
-
-
-@numba.njit
-def _cos_loop(x, out):
-    for i in range(x.size):
-        out[i] = vm.cos(x[i])
-
-
-LOOPS = {"sin": (_sin_loop, np.sin), "cos": (_cos_loop, np.cos)}
+LOOPS = {"sin": (elementwise(vm.sin), np.sin), "cos": (elementwise(vm.cos), np.cos)}
 
 
 def run(name, x):
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    out = np.empty_like(x)
-    LOOPS[name][0](x, out)
-    return out
+    return LOOPS[name][0](x)
 
 
 def reference(name, x):
@@ -233,13 +219,10 @@ def test_plain_python_is_math_then_numpy(v):
 
 
 def test_loop_vectorises():
-    import llvmlite.binding as ll
-    features = ll.get_host_cpu_features()
-    if not (features.get("avx2") and features.get("fma")):
-        pytest.skip("no AVX2/FMA on this machine")
+    skip_without_packed_fma()
     run("sin", np.ones(64))
     run("cos", np.ones(64))
-    for loop in (_sin_loop, _cos_loop):
+    for loop in (LOOPS["sin"][0].loop, LOOPS["cos"][0].loop):
         asm = loop.inspect_asm(loop.signatures[0])
         assert re.search(r"vfn?m(add|sub)\d+pd\s+[^\n]*%[yz]mm", asm), "no packed fma"
         assert re.search(r"vmulpd\s+[^\n]*%[yz]mm", asm), "no packed multiply"

@@ -48,6 +48,35 @@ def max_ulp(got, ref, x=None):
     return (float(e[i]), None if x is None else x[i])
 
 
+def elementwise(f):
+    """A compiled loop `out[i] = f(x[i])` (f a runtime function) over a float64 array: the
+    loop LLVM should vectorise; called with an array, it returns the results."""
+    import numba
+
+    @numba.njit
+    def loop(x, out):
+        for i in range(x.size):
+            out[i] = f(x[i])
+
+    def apply(x):
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.empty_like(x)
+        loop(x, out)
+        return out
+    apply.loop = loop
+    return apply
+
+
+def skip_without_packed_fma():
+    """The vectorisation tests look for packed fma instructions on ymm/zmm registers, which
+    exist only on CPUs with AVX2 and FMA (x86-64 since 2013; this project's machines)."""
+    import llvmlite.binding as ll
+    import pytest
+    features = ll.get_host_cpu_features()
+    if not (features.get("avx2") and features.get("fma")):
+        pytest.skip("no AVX2/FMA on this machine: no packed fma instructions to look for")
+
+
 def whole_range(n, seed=0, lo=None, hi=None):
     """n doubles spread over the whole double range (random bit patterns: every binade
     equally likely, both signs, subnormals included), optionally kept inside [lo, hi],

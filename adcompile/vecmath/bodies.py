@@ -92,17 +92,16 @@ _FINGERPRINT: str | None = None
 
 
 def _fingerprint() -> str:
+    """What generated code's machine code depends on (jit.fingerprint: versions and the
+    runtime's source, these files included), and the LLVM and the CPU the IR was made for."""
     global _FINGERPRINT
     if _FINGERPRINT is None:
         import llvmlite
         import llvmlite.binding as ll
-        import numba
+        from ..jit import fingerprint
         h = hashlib.sha256()
-        for part in (numba.__version__, llvmlite.__version__, ll.get_host_cpu_name(),
+        for part in (fingerprint(), llvmlite.__version__, ll.get_host_cpu_name(),
                      ll.get_host_cpu_features().flatten()):
             h.update(part.encode("utf-8") + b"\0")
-        here = Path(__file__).parent
-        for f in sorted(here.glob("*.py")):
-            h.update(f.read_bytes())
         _FINGERPRINT = h.hexdigest()[:16]
     return _FINGERPRINT
