@@ -87,6 +87,22 @@ def _shape(dims) -> str:
     return "(" + ", ".join(str(d) for d in dims[1:1 + n]) + ("," if n == 1 else "") + ")"
 
 
+class CheckpointMemoryError(AdCompileError, MemoryError):
+    """Raised by compiled code: a checkpointed loop (grad(f, memory=...)) cannot fit the
+    budget. Compiled code passes the steps, the bytes of one snapshot, the bytes recorded
+    per step and the budget."""
+
+    def __init__(self, message: str, *sizes, loc: Loc | None = None, hint: str | None = None):
+        if len(sizes) == 4:
+            n, snap, step, budget = sizes
+            least = 2 * (n * snap * step) ** 0.5
+            message = (f"{message}: {n} steps, {snap} bytes per snapshot, {step} bytes "
+                       f"recorded per step need at least {least / 1e6:.3g} MB; memory= "
+                       f"allows {budget / 1e6:.3g} MB")
+        super().__init__(message, loc, hint or "raise memory=, or leave it out to record "
+                                               "the whole loop")
+
+
 class OutOfRangeError(AdCompileError, IndexError):
     """Raised by compiled code: an index outside an array (the message names the line)."""
 

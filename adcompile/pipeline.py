@@ -39,6 +39,7 @@ from .passes.inline import inline_calls
 from .passes.order import forward_commuting_loops
 from .passes.stores import drop_dead_zeroing
 from .passes.tapes import size_tapes
+from .passes.checkpoint import segment_loops, size_segments
 from .types import Array
 
 PASSES = {
@@ -53,15 +54,17 @@ PASSES = {
     "inline": inline_calls,              # a driver's calls written out (nested derivatives)
     "plain_kinks": plain_kinks,          # directional relu/abs/max/min back to plain ones
     "size_tapes": size_tapes,            # reserve tapes once, at their final size when known
+    "size_segments": size_segments,      # checkpointed loops: the bytes a segment records
 }
 SIMPLIFY = ("cse", "fold_identities", "dce")
 REVERSE_CLEANUP = ("cse", "drop_dead_zeroing", "drop_invariant_carries", "fold_identities", "dce",
-                   "fold_outer_reads", "forward_commuting_loops", "dce", "size_tapes")
+                   "fold_outer_reads", "forward_commuting_loops", "dce", "size_tapes",
+                   "size_segments")
 FORWARD_CLEANUP = ("cse", "dce")
 FINISH = ("hoist_checks",)
 
 # passes that print their output when asked, besides those of PASSES
-STAGES = ("frontend", "reverse", "forward", "directional", "driver")
+STAGES = ("frontend", "checkpoint", "reverse", "forward", "directional", "driver")
 
 _printed: list | None = None             # inspect --after collects here instead of stderr
 
@@ -96,10 +99,13 @@ def primal(func, types: list) -> Function:
 
 
 def value_and_gradient(fn: Function, wrt: list, conventions=None,
-                       diagnostics: bool = False) -> Function:
+                       diagnostics: bool = False, memory: int | None = None) -> Function:
     """The fused value-and-gradient function of primal IR fn (diagnostics: the kink-hit
-    table as an extra parameter and result)."""
-    from .passes.reverse import reverse
+    table as an extra parameter and result; memory: a budget in bytes for the records of
+    the top-level loops, which are then checkpointed: passes/checkpoint.py)."""
+    from .passes.reverse import clone_function, reverse
+    if memory is not None:
+        fn = _watch("checkpoint", segment_loops(clone_function(fn)[0], memory))
     vg = _watch("reverse", reverse(fn, list(wrt), conventions, diagnostics))
     return run(REVERSE_CLEANUP + FINISH, vg)
 

@@ -7,7 +7,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from . import vecmath as vm
-from .errors import AssertionFailed, LengthOneAxis, OutOfRangeError, ShapeError
+from .errors import AssertionFailed, CheckpointMemoryError, LengthOneAxis, OutOfRangeError, ShapeError
 
 
 @register_jitable
@@ -137,6 +137,23 @@ def grow_tape(tape, need):
     for k in range(n):          # an explicit loop: slice assignment costs seconds to compile
         new[k] = tape[k]
     return new
+
+
+@register_jitable
+def checkpoint_segment(n, snapshot_bytes, step_bytes, budget):
+    """Steps per segment of a checkpointed loop of n steps (passes/checkpoint.py): the m
+    minimising (n/m) * snapshot_bytes + m * step_bytes, the memory of the n/m snapshots and
+    of one segment's records; a CheckpointMemoryError when that exceeds budget bytes."""
+    if n <= 1:
+        return 1
+    snap = max(snapshot_bytes, 1)
+    step = max(step_bytes, 1)
+    m = int(math.ceil(math.sqrt(n * (snap / step))))
+    m = max(1, min(n, m))
+    if ((n + m - 1) // m) * snap + m * step > budget:
+        raise CheckpointMemoryError("a checkpointed loop does not fit the memory budget",
+                                    n, snap, step, budget)
+    return m
 
 
 # ---------------------------------------------------------------------------- special functions

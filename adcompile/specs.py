@@ -33,6 +33,7 @@ class Transform:
     conventions: Conventions | None = None    # the derivatives used at kinks
     width: int = 1                       # directions per sweep, where the build chooses none
     mode: str = "reverse"                # how the derivative is swept (reverse, forward)
+    memory: int | None = None            # bytes for loop records: checkpointing (reverse)
 
 
 def _wrt_names(t) -> str:
@@ -94,7 +95,8 @@ def _reverse_gradient(t, types) -> Build:
     if primal.derivatives:                   # reverse mode does not run over derivative IR
         _scalar_output(primal)
         return _forward(t, types, primal, jacobian=False)
-    vg = pipeline.value_and_gradient(primal, t.wrt, t.transform.conventions)
+    vg = pipeline.value_and_gradient(primal, t.wrt, t.transform.conventions,
+                                     memory=t.transform.memory)
     return Build(primal, vg, f"{primal.name}_vg",
                  f"value and gradient with respect to {_wrt_names(t)}", _names(t, primal))
 
@@ -133,13 +135,41 @@ def _directional(t, types) -> Build:
                  "the direction (x_dot, ...)", _tangent_names(t, primal, width))
 
 
-def gradient(with_value: bool = False, mode: str = "reverse", conventions=None) -> Transform:
-    """grad (value_and_grad with with_value) by reverse or forward mode."""
+def gradient(with_value: bool = False, mode: str = "reverse", conventions=None,
+             memory=None) -> Transform:
+    """grad (value_and_grad with with_value) by reverse or forward mode; memory: a budget
+    for the records of the function's loops ("64MB", or bytes), which are checkpointed."""
     _check_mode(mode)
     _check_conventions(conventions)
     build = _reverse_gradient if mode == "reverse" else _forward_gradient
     return Transform("value_and_grad" if with_value else "grad", build,
-                     calling.Gradient(with_value), conventions, mode=mode)
+                     calling.Gradient(with_value), conventions, mode=mode,
+                     memory=memory_bytes(memory))
+
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def memory_bytes(memory) -> int | None:
+    """memory= as bytes: None, a positive int (bytes) or a string such as "64MB", "1.5 GiB"."""
+    if memory is None:
+        return None
+    if isinstance(memory, int) and not isinstance(memory, bool) and memory > 0:
+        return memory
+    if isinstance(memory, str):
+        text = memory.strip().upper()
+        number = text.rstrip("KMGTIB ")
+        unit = text[len(number):].strip()
+        try:
+            value = float(number) * _UNITS[unit]
+        except (KeyError, ValueError):
+            value = 0
+        if value >= 1:
+            return int(value)
+    raise AdCompileError(f"memory={memory!r}: give a size such as '64MB' or '1GiB', or bytes",
+                         hint="the records of the function's loops are kept within it "
+                              "(checkpointing: " + doc_path("checkpointing.md") + ")")
 
 
 def directional(with_value: bool = False, conventions=None, width: int = 1) -> Transform:

@@ -20,10 +20,11 @@ import itertools
 from ..builder import Builder
 from ..errors import AdTypeError
 from ..ir import Block, ForOp, Function, IfOp, LoopOp, Op, Rewriter, Value, WhileOp, \
-    defining_block, is_ancestor, is_region, make_op
+    clone_ops, defining_block, is_ancestor, is_region, make_op
 from ..primitives import PRIMS
 from ..types import BOOL, F64, I64, Array, less_known
 from .buffers import mutable_array_versions
+from .checkpoint import free_values, walk_regions
 from .activity import active_values, conditionally_read, suspect_values, useful_values
 from .kinks import sites as kink_sites
 
@@ -510,6 +511,8 @@ class Reverse:
             ctx.set_adj(outer[vid], r)
 
     def reverse_loop(self, op: LoopOp, ctx: _Ctx):
+        if "remat" in op.attrs:
+            return self.reverse_remat(op, ctx)
         inits, args, ys, results = op.carried
         ncar = op.attrs.get("counter", len(results))
         carried = [k for k in range(ncar) if results[k].id in self.active]
@@ -565,6 +568,60 @@ class Reverse:
         for k, r in zip(carried, res):
             if inits[k].id in self.active:
                 ctx.add_adj(inits[k], r)
+
+    def reverse_remat(self, op: ForOp, ctx: _Ctx):
+        """The adjoint of a checkpointed segment (passes/checkpoint.py): the forward sweep
+        recorded nothing in it; here it runs again, recording, from the values it read
+        (materialised: the enclosing loop records the segment's start), then its adjoint
+        runs as any loop's does."""
+        if all(r.id not in self.active or ctx.get_adj(r) is None for r in op.results):
+            return
+        vmap, orig = {}, {}
+        with self.b.at(ctx.rblock), self.b.located(op.loc, "restore"):
+            for v in free_values(op):
+                m = ctx.materialize_contents(v) if isinstance(v.type, Array) else \
+                    ctx.materialize(v)
+                vmap[v.id], orig[m.id] = m, v
+        again = clone_ops([op], vmap)[0]
+        again.attrs = {k: a for k, a in op.attrs.items() if k != "remat"}
+        again.attrs["rematerialised"] = op.attrs["remat"]
+        for inner in [again] + list(walk_regions(again)):
+            inner.role = "recompute" if inner.role == "primal" else inner.role
+        Rewriter.insert(ctx.rblock, len(ctx.rblock.ops), [again])
+        for old, new in vmap.items():          # the copy's values are what they copy
+            for known in (self.active, self.written, self.conditional, self.suspect):
+                if old in known:
+                    known.add(new.id)
+        orig.update((n.id, o) for o, n in zip(op.results, again.results))
+        self.reverse_loop(again, _RematCtx(ctx, orig))
+
+
+class _RematCtx:
+    """How the adjoint of a rematerialised segment sees its enclosing context: the copy
+    reads values already in the adjoint sweep (materialised), and the adjoints of those,
+    and of the copy's results, are the adjoints of the values they stand for."""
+
+    def __init__(self, ctx: _Ctx, orig: dict):
+        self.ctx, self.orig = ctx, orig
+        self.rev, self.fblock, self.rblock = ctx.rev, ctx.fblock, ctx.rblock
+
+    def _original(self, v: Value) -> Value:
+        return self.orig.get(v.id, v)
+
+    def get_adj(self, v):
+        return self.ctx.get_adj(self._original(v))
+
+    def set_adj(self, v, val):
+        self.ctx.set_adj(self._original(v), val)
+
+    def add_adj(self, v, contrib):
+        self.ctx.add_adj(self._original(v), contrib)
+
+    def materialize(self, v):
+        return v
+
+    def materialize_contents(self, v):
+        return v
 
 
 class _OpAdjoint:

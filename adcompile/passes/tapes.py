@@ -33,7 +33,9 @@ def _hoist(reserve: Op) -> None:
     while True:
         outer = reserve.parent.owner
         count = reserve.args[0]
-        climbs = isinstance(outer, IfOp) or isinstance(outer, ForOp) and not outer.has_exit
+        climbs = isinstance(outer, IfOp) or isinstance(outer, ForOp) and not outer.has_exit \
+            and not outer.attrs.get("reversed")      # a checkpointed segment's records:
+        #                                              room for one segment, used again
         if climbs and defined_in(count, outer):
             count = _invariant_copy(count, outer, rw)
             if count is None:

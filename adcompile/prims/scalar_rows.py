@@ -195,6 +195,14 @@ row("bool_f64", 1, float, cond("1.0 if {0} else 0.0"), _float, fold=True,
 row("bool_i64", 1, int, cond("1 if {0} else 0"), _int, fold=True, doc="int(b) for a bool")
 row("range_len", 3, lambda lo, hi, st: len(range(lo, hi, st)), "len(range({0}, {1}, {2}))",
     _int, fold=True, operands="ints")
+def _checkpoint_segment(*args):
+    from .. import runtime                       # needs Numba: imported on first use
+    return runtime.checkpoint_segment(*args)
+
+
+row("checkpoint_segment", 4, _checkpoint_segment,
+    call("checkpoint_segment", helpers=("checkpoint_segment",)), _int, operands="ints",
+    doc="steps per segment of a checkpointed loop (passes/checkpoint.py)")
 
 # ---------------------------------------------------------------------------- smooth math
 _unary = {

@@ -1,0 +1,195 @@
+"""Checkpointing: a loop's adjoint within a memory budget (grad(f, memory="64MB")).
+
+Before the reverse pass, every loop at the top of the function (not inside another loop)
+whose trip count is known when it starts is split in segments:
+
+    for i in range(lo, hi, step): body                     # n = len(range(lo, hi, step))
+becomes
+    m = checkpoint_segment(n, snapshot_bytes, step_bytes, budget)    # steps per segment
+    for s in range((n + m - 1) // m):                      # the segments
+        for i in range(lo + s*m*step, lo + min(n, s*m + m)*step, step):   # rematerialised
+            body
+
+The inner loop is marked `remat`: the reverse pass does not record it in the forward sweep;
+in the adjoint of segment s it runs it again from the values the segment started with (the
+outer loop records those: one snapshot of the loop state per segment) while recording,
+then sweeps its adjoint. Memory: n/m snapshots plus m steps of records; time: the loop
+runs twice forward instead of once. checkpoint_segment (runtime.py) picks m to minimise
+the memory, m ~ sqrt(n * snapshot_bytes / step_bytes), and raises when even that exceeds
+the budget. The sizes are known once the reverse pass and dead-code elimination have
+decided what is recorded: `size_segments` (after them) writes them into the call.
+
+A `while` loop becomes a count and a `for`: the loop runs once without recording to count
+its iterations, then as a checkpointed `for` over that count (one more forward run).
+Loops that leave early (break, return) are not checkpointed (their records stay whole).
+"""
+from __future__ import annotations
+
+import itertools
+
+from ..builder import Builder
+from ..ir import Block, ForOp, Function, IfOp, LoopOp, Op, Rewriter, Value, WhileOp, \
+    clone_ops, defined_in, make_op, walk
+from ..types import BOOL, I64
+
+_keys = itertools.count()
+
+
+def segment_loops(fn: Function, budget: int) -> Function:
+    """Split the function's top-level loops in checkpointed segments (module docstring)."""
+    for op in _top_loops(fn.body):
+        if op.has_exit or not op.inits:
+            continue
+        if isinstance(op, WhileOp):
+            op = _counted(op)
+        _segment(op, budget)
+    return fn
+
+
+def _top_loops(block: Block):
+    for op in list(block.ops):
+        if isinstance(op, LoopOp):
+            yield op
+        elif isinstance(op, IfOp):
+            for region in op.regions:
+                yield from _top_loops(region)
+
+
+def _counted(loop: WhileOp) -> ForOp:
+    """`while c(x): x = f(x)` as a count of the iterations (the loop run once, recording
+    nothing) and `for _ in range(count): x = f(x)` in its place."""
+    rw = Rewriter()
+    vmap = {v.id: v for v in free_values(loop)}
+    counter = clone_ops([loop], vmap)[0]
+    zero = make_op("const", [], [Value(I64, "n_steps")], {"value": 0}, loc=loop.loc,
+                   role="checkpoint")
+    arg, count = rw.add_loop_carry(counter, zero.result, "n_steps")
+    tmp = Block()
+    nxt = Builder(tmp, loop.loc, "checkpoint").prim("add", arg, 1, hint="n_steps")
+    rw.insert_before_terminator(counter.body, tmp.ops)
+    rw.yield_new_carry(counter, nxt)
+    for op in walk(counter.body):
+        op.role = "checkpoint" if op.role == "primal" else op.role
+    counter.role = "checkpoint"
+    rw.insert_before(loop, [zero, counter])
+    b = Builder(Block(), loop.loc, "checkpoint")
+    index = Value(I64, "_step")
+    body = loop.body
+    body.args.insert(0, index)
+    index.owner = body
+    loop.regions = [body]
+    new = make_op("for", [b.const(0), count, b.const(1)] + list(loop.inits),
+                  list(loop.results), dict(loop.attrs), [body], loop.loc, loop.role)
+    for c in b.block.ops:
+        rw.insert_before(loop, [c])
+    rw.insert_before(loop, [new])
+    rw.erase(loop)
+    return new
+
+
+def _segment(loop: ForOp, budget: int) -> None:
+    rw = Rewriter()
+    key = next(_keys)
+    lo, hi, step = loop.bounds
+    head = Block()
+    b = Builder(head, loop.loc, "checkpoint")
+    n = b.trip_count(loop.bounds)
+    sizes = [b.emit("const", [], [I64], {"value": 0}).result for _ in range(2)]
+    m = b.emit("checkpoint_segment", [n, *sizes, b.const(budget)], [I64],
+               {"checkpoint": key}, hints=["n_segment"]).result
+    nseg = b.prim("floordiv", b.prim("add", n, b.prim("sub", m, 1)), m, hint="n_segments")
+    bounds = [b.const(0), nseg, b.const(1)]
+    # the outer loop over segments, carrying what the loop carries
+    s = Value(I64, "seg")
+    carried = [Value(a.type, a.hint) for a in loop.carried_args]
+    outer_body = Block([s] + carried)
+    ob = Builder(outer_body, loop.loc, "checkpoint")
+    k0 = ob.prim("mul", s, m, hint="k0")
+    k1 = ob.prim("min", n, ob.prim("add", k0, m), hint="k1")
+    start = ob.prim("add", lo, ob.prim("mul", k0, step))
+    stop = ob.prim("add", lo, ob.prim("mul", k1, step))
+    results = list(loop.results)
+    outer = make_op("for", bounds + list(loop.inits),
+                    [Value(r.type, r.hint) for r in results],
+                    {"segments": key}, [outer_body], loop.loc, "checkpoint")
+    rw.insert_before(loop, head.ops + [outer])
+    rw.erase(loop)
+    # the loop itself, over one segment
+    loop.args = [start, stop, step] + carried
+    loop.attrs["remat"] = key
+    outer_body.append(loop)
+    inner_results = [Value(r.type, r.hint) for r in results]
+    loop.results = []
+    for v in inner_results:
+        Rewriter.add_result(loop, v)
+    outer_body.append(make_op("yield", inner_results, [], loc=loop.loc))
+    fn_body = _root(outer)
+    for old, new in zip(results, outer.results):
+        Rewriter.replace_all_uses(old, new, fn_body)
+
+
+def _root(op: Op) -> Block:
+    blk = op.parent
+    while blk.owner is not None:
+        blk = blk.owner.parent
+    return blk
+
+
+# ---------------------------------------------------------------------------- sizes
+def size_segments(fn: Function) -> Function:
+    """Write into each checkpoint_segment call the bytes recorded per segment (the outer
+    loop's records: the snapshot) and per step (the rematerialised loop's records)."""
+    calls = {op.attrs["checkpoint"]: op for op in walk(fn.body)
+             if op.name == "checkpoint_segment"}
+    if not calls:
+        return fn
+    snapshot = dict.fromkeys(calls, 0)
+    step = dict.fromkeys(calls, 0)
+    for op in walk(fn.body):
+        if isinstance(op, ForOp) and op.attrs.get("segments") in calls:
+            snapshot[op.attrs["segments"]] += _recorded_bytes(op, direct=True)
+        elif isinstance(op, ForOp) and op.attrs.get("rematerialised") in calls:
+            step[op.attrs["rematerialised"]] += _recorded_bytes(op, direct=False)
+    rw = Rewriter()
+    for key, call in calls.items():
+        consts = []
+        for value in (snapshot[key], step[key]):
+            consts.append(make_op("const", [], [Value(I64)], {"value": value}, loc=call.loc,
+                                  role="checkpoint"))
+        rw.insert_before(call, consts)
+        call.args[1:3] = [c.result for c in consts]
+    return fn
+
+
+def _recorded_bytes(loop: ForOp, direct: bool) -> int:
+    """Bytes one iteration of loop records (scalars; an array record counts its pointer):
+    direct=True only the loop's own records, else those of loops inside it too (once)."""
+    total = 0
+    groups = set()
+    for op in walk(loop.body):
+        if op.name == "tape_advance" and op.parent is loop.body:
+            groups.add(op.attrs["group"])
+    for op in walk(loop.body):
+        if op.name != "tape_store" or (direct and op.attrs["group"] not in groups):
+            continue
+        t = op.args[0].type
+        total += 1 if t == BOOL else 8
+    return total
+
+
+def free_values(op: Op) -> list:
+    """The values op (its operands and regions) reads from outside it, in first-use order."""
+    seen: dict = {}
+    for inner in [op] + list(walk_regions(op)):
+        for a in inner.args:
+            if a.id not in seen and (inner is op or not defined_in(a, op)):
+                seen[a.id] = a
+    return list(seen.values())
+
+
+def walk_regions(op: Op):
+    for region in op.regions:
+        yield from walk(region)
+
+
+__all__ = ["segment_loops", "size_segments", "free_values"]
