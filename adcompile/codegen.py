@@ -53,6 +53,7 @@ class Emitter:
                  guard: bool = False):
         self.fn = fn
         self.vector = False       # inside a loop LLVM can vectorise: vm.* (else math.*)
+        self.twins: dict = {}     # a loop and its copy in a checkpointed adjoint: vm or not
         self.returns = returns
         self.guard = guard
         self.names = Names(fn)
@@ -185,6 +186,11 @@ class Emitter:
             text = f"# record for the adjoint: {src}  ({where})"
         elif op.role == "recompute":
             text = f"# recompute: {src}  ({where})"
+        elif op.role == "checkpoint":
+            text = f"# checkpointed: {src}  ({where})"
+            if op.name == "checkpoint_segment":
+                text += ": segments of n_segment steps, each recorded at its start and " \
+                        "run again in the adjoint"
         elif op.role == "diagnostic":
             text = f"# kink hits of: {src}  ({where})"
         elif op.role == "restore":
@@ -355,7 +361,10 @@ class Emitter:
     def loop_body(self, op: Op, body: Block, args: list[Value], depth: int):
         self.last_comment = None
         start = len(self.lines)
-        outer, self.vector = self.vector, _vectorisable(op, args)
+        vector = _vectorisable(op, args)
+        if "twin" in op.attrs:                # a checkpointed segment run again computes
+            vector = self.twins.setdefault(op.attrs["twin"], vector)   # as it did first
+        outer, self.vector = self.vector, vector
         self.block(body, depth)
         self.vector = outer
         if self.lines[-1:] == ["    " * depth + "pass"] and len(self.lines) == start + 1:
@@ -429,7 +438,11 @@ class Emitter:
             made = op.args[0].owner                 # is copied, a snapshot already is one
             if not (isinstance(made, Op) and made.name == "copy"):
                 value = f"np.ascontiguousarray({value})"
-            self.emit(depth, f"{arr}.append({value})")
+            ptr = self.pointer(op)            # a checkpointed segment's records reuse
+            self.emit(depth, f"if {ptr} < len({arr}):")     # the entries of the last one
+            self.emit(depth + 1, f"{arr}[{ptr}] = {value}")
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"{arr}.append({value})")
             return
         self.emit(depth, f"{arr}[{self.pointer(op)}] = {value}")
 

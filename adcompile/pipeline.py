@@ -103,9 +103,9 @@ def value_and_gradient(fn: Function, wrt: list, conventions=None,
     """The fused value-and-gradient function of primal IR fn (diagnostics: the kink-hit
     table as an extra parameter and result; memory: a budget in bytes for the records of
     the top-level loops, which are then checkpointed: passes/checkpoint.py)."""
-    from .passes.reverse import clone_function, reverse
+    from .passes.reverse import reverse
     if memory is not None:
-        fn = _watch("checkpoint", segment_loops(clone_function(fn)[0], memory))
+        fn = _watch("checkpoint", segment_loops(fn, memory))
     vg = _watch("reverse", reverse(fn, list(wrt), conventions, diagnostics))
     return run(REVERSE_CLEANUP + FINISH, vg)
 

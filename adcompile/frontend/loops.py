@@ -218,10 +218,10 @@ class Loops:
         hints = [a.hint for a in (body.args[1:] if bounds else body.args)]
         types_ = [v.type for v in inits]
         if bounds is not None:
-            op = b.emit_region(ForOp, bounds + inits, types_, {"exit": state.exits}, [body],
-                               hints)
+            op = b.emit_region(ForOp, bounds + inits, types_,
+                               {"exit": state.exits, "statement": True}, [body], hints)
         else:
-            op = b.emit_region(WhileOp, inits, types_, {"exit": state.exits},
+            op = b.emit_region(WhileOp, inits, types_, {"exit": state.exits, "statement": True},
                                [done.cond, body], hints)
         results = list(op.results)
         follows = self.followed_objects(env0, state)

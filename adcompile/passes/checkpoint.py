@@ -25,25 +25,35 @@ Loops that leave early (break, return) are not checkpointed (their records stay 
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 from ..builder import Builder
 from ..ir import Block, ForOp, Function, IfOp, LoopOp, Op, Rewriter, Value, WhileOp, \
     clone_ops, defined_in, make_op, walk
-from ..types import BOOL, I64
+from ..types import BOOL, I64, Array
 
 _keys = itertools.count()
 
 
 def segment_loops(fn: Function, budget: int) -> Function:
-    """Split the function's top-level loops in checkpointed segments (module docstring)."""
+    """A copy of fn whose top-level loops are split in checkpointed segments (module
+    docstring)."""
+    fn = _copy(fn)
     for op in _top_loops(fn.body):
-        if op.has_exit or not op.inits:
-            continue
+        if op.has_exit or not op.inits or not op.attrs.get("statement"):
+            continue                      # loops NumPy expressions make are not recorded
         if isinstance(op, WhileOp):
             op = _counted(op)
         _segment(op, budget)
     return fn
+
+
+def _copy(fn: Function) -> Function:
+    params = [Value(p.type, p.hint) for p in fn.params]
+    vmap = {old.id: new for old, new in zip(fn.params, params)}
+    return dataclasses.replace(fn, params=params,
+                               body=Block(params, clone_ops(fn.body.ops, vmap)))
 
 
 def _top_loops(block: Block):
@@ -143,38 +153,56 @@ def size_segments(fn: Function) -> Function:
              if op.name == "checkpoint_segment"}
     if not calls:
         return fn
-    snapshot = dict.fromkeys(calls, 0)
-    step = dict.fromkeys(calls, 0)
+    sizes = {key: ([0], [0]) for key in calls}          # (snapshot, step): bytes, arrays
+    outers = {}
     for op in walk(fn.body):
         if isinstance(op, ForOp) and op.attrs.get("segments") in calls:
-            snapshot[op.attrs["segments"]] += _recorded_bytes(op, direct=True)
-        elif isinstance(op, ForOp) and op.attrs.get("rematerialised") in calls:
-            step[op.attrs["rematerialised"]] += _recorded_bytes(op, direct=False)
+            outers[op.attrs["segments"]] = op
+    for op in walk(fn.body):
+        if isinstance(op, ForOp) and op.attrs.get("segments") in calls:
+            _count(op, True, sizes[op.attrs["segments"]][0], op)
+        elif isinstance(op, ForOp) and op.attrs.get("rematerialised") in outers:
+            key = op.attrs["rematerialised"]
+            _count(op, False, sizes[key][1], outers[key])
     rw = Rewriter()
     for key, call in calls.items():
-        consts = []
-        for value in (snapshot[key], step[key]):
-            consts.append(make_op("const", [], [Value(I64)], {"value": value}, loc=call.loc,
-                                  role="checkpoint"))
-        rw.insert_before(call, consts)
-        call.args[1:3] = [c.result for c in consts]
+        tmp = Block()
+        b = Builder(tmp, call.loc, "checkpoint")
+        for k, (fixed, *arrays) in enumerate(sizes[key]):
+            total = b.const(fixed)
+            for a in arrays:                  # 8 bytes an element
+                n = b.const(8)
+                for d in range(a.type.ndim):
+                    n = b.prim("mul", n, b.prim("dim", a, b.const(d)))
+                total = b.prim("add", total, n)
+            call.args[1 + k] = total
+        rw.insert_before(call, tmp.ops)
     return fn
 
 
-def _recorded_bytes(loop: ForOp, direct: bool) -> int:
-    """Bytes one iteration of loop records (scalars; an array record counts its pointer):
-    direct=True only the loop's own records, else those of loops inside it too (once)."""
-    total = 0
-    groups = set()
+def _count(loop: ForOp, direct: bool, into: list, outer: ForOp) -> None:
+    """Add to `into` ([bytes, arrays...]) what one iteration of loop records: scalars by
+    their size; an array by the size of the loop state it records (the outer loop's initial
+    value in that position) or, made in the iteration, by its pointer only. direct=True: only
+    the loop's own records, else those of loops inside it too (once)."""
+    own = {op.attrs["group"] for op in loop.body.ops if op.name == "tape_advance"}
     for op in walk(loop.body):
-        if op.name == "tape_advance" and op.parent is loop.body:
-            groups.add(op.attrs["group"])
-    for op in walk(loop.body):
-        if op.name != "tape_store" or (direct and op.attrs["group"] not in groups):
+        if op.name != "tape_store" or (direct and op.attrs["group"] not in own):
             continue
-        t = op.args[0].type
-        total += 1 if t == BOOL else 8
-    return total
+        v = op.args[0]
+        if v.type == BOOL:
+            into[0] += 1
+        elif not isinstance(v.type, Array):
+            into[0] += 8
+        elif v.owner is loop.body and v in loop.carried_args and \
+                isinstance(_at(outer.inits, loop.carried_args.index(v)), Array):
+            into.append(outer.inits[loop.carried_args.index(v)])
+        else:
+            into[0] += 8
+
+
+def _at(values: list, k: int):
+    return values[k].type if k < len(values) else None
 
 
 def free_values(op: Op) -> list:

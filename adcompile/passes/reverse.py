@@ -367,6 +367,7 @@ class Reverse:
         self.b = Builder(self.fwd.body, role="adjoint")
         self.b.conventions = conventions
         self.groups = itertools.count()
+        self.twins = itertools.count()
         self.exports: dict = {}
 
     def zero(self, v: Value, ctx) -> Value:
@@ -585,8 +586,11 @@ class Reverse:
         again = clone_ops([op], vmap)[0]
         again.attrs = {k: a for k, a in op.attrs.items() if k != "remat"}
         again.attrs["rematerialised"] = op.attrs["remat"]
-        for inner in [again] + list(walk_regions(again)):
+        for inner, first in zip([again] + list(walk_regions(again)),
+                                [op] + list(walk_regions(op))):
             inner.role = "recompute" if inner.role == "primal" else inner.role
+            if isinstance(inner, LoopOp):     # codegen writes both alike (vm or math)
+                inner.attrs["twin"] = first.attrs["twin"] = next(self.twins)
         Rewriter.insert(ctx.rblock, len(ctx.rblock.ops), [again])
         for old, new in vmap.items():          # the copy's values are what they copy
             for known in (self.active, self.written, self.conditional, self.suspect):
