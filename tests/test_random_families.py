@@ -1,5 +1,5 @@
 """Random programs from the families of past silent-wrong-gradient bugs, checked in both modes
-(reverse, forward) and with and without Numba against the Python/NumPy value and central
+(reverse, forward; reverse again with the loops checkpointed, memory=) and with and without Numba against the Python/NumPy value and central
 differences; arrays passed in must come back unchanged.
 
 Families (each generator takes a `Choices`, so the same code serves hypothesis, which can
@@ -821,8 +821,8 @@ def same(a, b, rtol, atol):
                        atol=atol, equal_nan=True)
 
 
-def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,), args=None,
-               fns=None, edge=None):
+def check_case(case: Case, module, modes=("reverse", "forward", "checkpoint"), jits=(False,),
+               args=None, fns=None, edge=None):
     """Every assertion the families make, at case.args (or args). Raises Skip when the
     example says nothing, Refused for an accepted located refusal, AssertionError (with the
     program) on a bug; any other exception from adcompile propagates (a bug as well).
@@ -842,8 +842,10 @@ def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,), 
     for mode in modes:
         for jit in jits:
             try:
-                if (mode, jit) not in fns:
-                    fns[mode, jit] = ad.value_and_grad(f, wrt=case.wrt, mode=mode, jit=jit)
+                if (mode, jit) not in fns:          # "checkpoint": reverse mode with the
+                    fns[mode, jit] = ad.value_and_grad(  # loops checkpointed (memory=)
+                        f, wrt=case.wrt, jit=jit, mode="reverse" if mode == "checkpoint"
+                        else mode, memory="1GB" if mode == "checkpoint" else None)
                 value, grads = fns[mode, jit](*args)
             except ad.UnsupportedSyntaxError as exc:
                 if case.may_refuse and "copy of" in str(exc):
@@ -893,7 +895,8 @@ def check_case(case: Case, module, modes=("reverse", "forward"), jits=(False,), 
     return counts
 
 
-def run_case(case: Case, directory, modes=("reverse", "forward"), jits=(False,), name=None):
+def run_case(case: Case, directory, modes=("reverse", "forward", "checkpoint"), jits=(False,),
+             name=None):
     """Write the program to directory (a file name of its own: adcompile reads the source),
     import it and check it; None when the example is skipped or refused."""
     from conftest import load_source
