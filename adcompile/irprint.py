@@ -67,7 +67,8 @@ def _op(op: Op, nm: Namer, lines: list, depth: int):
         exit_ = " exit" if op.attrs.get("exit") else ""
         if isinstance(op, ForOp):
             idx = nm.define(op.index)
-            head = f"{defs}for {idx} in range({_args(nm, op.bounds)}) iter({iters})"
+            loop = "prange" if op.attrs.get("parallel") else "range"
+            head = f"{defs}for {idx} in {loop}({_args(nm, op.bounds)}) iter({iters})"
         else:
             cond = op.cond_block
             for a, c in zip(cond.args, carried):

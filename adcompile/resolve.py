@@ -364,10 +364,26 @@ def _callees() -> dict:
     return _CALLEES[1]
 
 
+_PRANGE = Callee("range", "prange", "numba.prange")   # prim "prange": the loop was parallel
+
+
+def _is_prange(obj) -> bool:
+    """Is obj numba.prange (recognised without importing Numba)?"""
+    return getattr(obj, "__name__", "") == "prange" and \
+        getattr(obj, "__module__", "") == "numba.misc.special"
+
+
+def is_prange(callee) -> bool:
+    """Does this Callee stand for numba.prange (a range loop the user wrote parallel)?"""
+    return callee is _PRANGE
+
+
 def callee_of(obj):
     """The Binding (a row of the primitive table) or Callee a called object means, or None."""
     if getattr(obj, "__self__", None) is np.add and getattr(obj, "__name__", "") == "at":
         return Callee("index", "add_at", "np.add.at")     # a new bound method per access
+    if _is_prange(obj):                                   # numba.prange: a range loop
+        return _PRANGE
     if getattr(obj, "__name__", "") == "rosen" and \
             (getattr(obj, "__module__", "") or "").startswith("scipy.optimize"):
         return Callee("compose", "rosen", "scipy.optimize.rosen")   # (not imported here)
@@ -433,5 +449,6 @@ def unwrap_user_function(obj):
 
 
 __all__ = ["FunctionSource", "function_source", "Scope", "recording", "Callee", "callee_of",
+           "is_prange",
            "supported_names", "nearest_names", "is_scipy_special", "is_user_function",
            "unwrap_user_function"]

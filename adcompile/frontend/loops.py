@@ -142,6 +142,7 @@ class Loops:
         self.guesses: set = set()      # ids of block arguments whose types are guesses
         self.syntax: dict = {}         # loop node -> its LoopSyntax
         self.relowered = 0             # loops whose body was lowered more than once
+        self.parallel: set = set()     # for nodes over numba.prange (attrs parallel=True)
 
     def loop(self, node, bounds, target, element=None):
         """Lower a for/while loop: carried values are the names the body assigns, with the
@@ -218,8 +219,9 @@ class Loops:
         hints = [a.hint for a in (body.args[1:] if bounds else body.args)]
         types_ = [v.type for v in inits]
         if bounds is not None:
-            op = b.emit_region(ForOp, bounds + inits, types_,
-                               {"exit": state.exits, "statement": True}, [body], hints)
+            attrs = {"exit": state.exits, "statement": True,
+                     **({"parallel": True} if node in self.parallel else {})}
+            op = b.emit_region(ForOp, bounds + inits, types_, attrs, [body], hints)
         else:
             op = b.emit_region(WhileOp, inits, types_, {"exit": state.exits, "statement": True},
                                [done.cond, body], hints)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 
 from ..builder import const_value
+from ..resolve import is_prange
 from ..errors import AssertionFailed, UnsupportedSyntaxError
 from ..ir import Value
 from ..valuetree import Record
@@ -264,6 +265,8 @@ class Statements:
         it = node.iter
         callee = cx.calls.callee_of_call(it) if isinstance(it, ast.Call) else None
         if getattr(callee, "kind", None) == "range" and isinstance(node.target, ast.Name):
+            if is_prange(callee):            # numba.prange: a range loop, marked parallel
+                cx.loops.parallel.add(node)  # (differentiated serially: docs/parallel.md)
             cx.loops.loop(node, self.range_bounds(it), node.target.id)
             return
         ops = iteration.LoweringOps(cx)
