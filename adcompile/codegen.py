@@ -13,6 +13,7 @@ import re
 
 from .builder import const_value
 from .ir import Block, ForOp, Function, IfOp, LoopOp, Op, Value, WhileOp, walk
+from .passes.parallel import parallel_kind
 from .names import TAPE_HELPERS, Names
 from .prims import PRIMS, runtime_helpers as prim_helpers
 from .prims.emit import ATOM, NEG_LITERAL
@@ -83,7 +84,11 @@ class Emitter:
                     raise VerifyError(f"{op.name} at {op.loc}: the array it updates in place "
                                       "is still read afterwards")
                 self.names.union(op.args[0], op.result, force=True)
-        self.names.coalesce(self.is_named)
+        self.parallel = {id(op): kind for op in walk(fn.body)
+                         if (kind := parallel_kind(op)) is not None}
+        self.indexed: dict = {}                 # group -> index of a parallel loop's records
+        self.names.coalesce(self.is_named, {k for k, v in self.parallel.items()
+                                            if v == "chunks"})
         for p, n in zip(fn.params, params or [p.hint for p in fn.params]):
             p.hint = n
             self.names.assign(p)
@@ -330,6 +335,11 @@ class Emitter:
             self.emit(depth, "pass")
 
     def op_for(self, op: ForOp, depth: int):
+        kind = self.parallel.get(id(op))
+        if kind == "reduce":
+            return self.prange_reduce(op, depth)
+        if kind == "chunks":
+            return self.prange_chunks(op, depth)
         inits, args, ys, _ = op.carried
         self.assign_many(depth, args, inits)
         lo, hi, step = (self.expr(v) for v in op.bounds)
@@ -340,6 +350,70 @@ class Emitter:
         body = op.body
         self.emit(depth, f"for {self.name(op.index)} in range({bounds}):")
         self.loop_body(op, body, args, depth + 1)
+
+    def prange_reduce(self, op: ForOp, depth: int):
+        """A user's prange loop as written (passes/parallel.py): Numba's reductions, and the
+        records at the iteration's index; the pointer moves past them after the loop."""
+        inits, args, _, _ = op.carried
+        self.assign_many(depth, args, inits)
+        lo, hi = self.expr(op.bounds[0])[0], self.expr(op.bounds[1])[0]
+        i = self.name(op.index)
+        steps = self.own_steps(op, "tape_advance")
+        for s in steps:
+            self.indexed[s.attrs["group"]] = f"{self.pointer(s)} + {i}" + (
+                "" if lo == "0" else f" - {lo}")
+        self.emit(depth, f"for {i} in prange({hi if lo == '0' else f'{lo}, {hi}'}):")
+        self.loop_body(op, op.body, args, depth + 1)
+        for s in steps:
+            count = hi if lo == "0" else f"{hi} - {lo}"
+            self.emit(depth, f"{self.pointer(s)} += max({count}, 0)")
+
+    def prange_chunks(self, op: ForOp, depth: int):
+        """The adjoint of a prange loop in chunks (passes/parallel.py): each chunk sums into
+        accumulators of its own (zero at its start), added to the incoming adjoints in chunk
+        order after the loop; the records are read at the iteration's index."""
+        inits, args, _, results = op.carried
+        top = self.expr(op.bounds[0])[0]               # range(top, -1, -1): n = top + 1
+        n, nch, c = (self.names.fresh(b) for b in ("n_iter", "n_chunks", "chunk"))
+        self.emit(depth, f"{n} = {top[:-4] if top.endswith(' - 1') else top + ' + 1'}")
+        named = []
+        for init in inits:                             # each read more than once below
+            text = self.expr(init)[0]
+            if not text.isidentifier():
+                text, expr = self.names.fresh(self.name(init)), text
+                self.emit(depth, f"{text} = {expr}")
+            named.append(text)
+        self.emit(depth, f"{nch} = parallel_chunks({n})")
+        accs = []
+        for a, init in zip(args, named):
+            acc = self.names.fresh(self.name(a) + "_chunks")
+            shape = f"({nch},) + {init}.shape" if isinstance(a.type, Array) else nch
+            self.emit(depth, f"{acc} = np.zeros({shape})")
+            accs.append(acc)
+        j = self.name(op.index)
+        for s in self.own_steps(op, "tape_retreat"):
+            self.emit(depth, f"{self.pointer(s)} -= {n}")       # the records' start
+            self.indexed[s.attrs["group"]] = f"{self.pointer(s)} + {j}"
+        self.emit(depth, f"for {c} in prange({nch}):")
+        p0, p1 = f"{c} * {n} // {nch}", f"({c} + 1) * {n} // {nch}"
+        for a, init in zip(args, named):
+            zero = f"np.zeros_like({init})" if isinstance(a.type, Array) else "0.0"
+            self.emit(depth + 1, f"{self.name(a)} = {zero}")
+        self.emit(depth + 1, f"for {j} in range({top} - {p0}, {top} - {p1}, -1):")
+        self.loop_body(op, op.body, args, depth + 2)
+        for a, acc in zip(args, accs):
+            self.emit(depth + 1, f"{acc}[{c}] = {self.name(a)}")
+        for r, init, acc in zip(results, named, accs):
+            if self.name(r) != init:
+                self.emit(depth, f"{self.name(r)} = {init}")
+            self.emit(depth, f"for {c} in range({nch}):")
+            add = "+=" if isinstance(r.type, Array) else f"= {self.name(r)} +"
+            self.emit(depth + 1, f"{self.name(r)} {add} {acc}[{c}]")
+
+    @staticmethod
+    def own_steps(op: ForOp, step_op: str) -> list:
+        """The loop's own tape_advance (tape_retreat) ops: one per record group."""
+        return [o for o in op.body.ops if o.name == step_op]
 
     def op_while(self, op: WhileOp, depth: int):
         inits, args, ys, _ = op.carried
@@ -444,17 +518,23 @@ class Emitter:
             self.emit(depth, "else:")
             self.emit(depth + 1, f"{arr}.append({value})")
             return
-        self.emit(depth, f"{arr}[{self.pointer(op)}] = {value}")
+        self.emit(depth, f"{arr}[{self.at(op)}] = {value}")
 
     def op_tape_load(self, op: Op, depth: int):
         arr = self.tape(op, op.result.type)
-        self.emit(depth, f"{self.name(op.result)} = {arr}[{self.pointer(op)}]")
+        self.emit(depth, f"{self.name(op.result)} = {arr}[{self.at(op)}]")
+
+    def at(self, op: Op) -> str:
+        """Where a record goes: the running pointer, or in a parallel loop its index."""
+        return self.indexed.get(op.attrs["group"]) or self.pointer(op)
 
     def op_tape_advance(self, op: Op, depth: int):
-        self.emit(depth, f"{self.pointer(op)} += 1")
+        if op.attrs["group"] not in self.indexed:
+            self.emit(depth, f"{self.pointer(op)} += 1")
 
     def op_tape_retreat(self, op: Op, depth: int):
-        self.emit(depth, f"{self.pointer(op)} -= 1")
+        if op.attrs["group"] not in self.indexed:
+            self.emit(depth, f"{self.pointer(op)} -= 1")
 
 
 # The vectorisable runtime (adcompile/vecmath) pays where LLVM vectorises the loop calling
@@ -482,6 +562,8 @@ def generate_module(fn: Function, func_name: str, origin: str, what: str,
     imports = [f"import {m}\n" for m in ("math",) if f"{m}." in text]
     if "np." in text:
         imports.append("\nimport numpy as np\n" if imports else "import numpy as np\n")
+    if re.search(r"\bprange\(", text):
+        imports.append("\nfrom numba import prange\n")
     if re.search(r"\bvm\.", text):
         imports.append("\nfrom adcompile import vecmath as vm\n")
     used = [h for h in runtime_helpers() if h + "(" in text and re.search(rf"\b{h}\(", text)]

@@ -239,7 +239,8 @@ def compile_function(path: Path, func_name: str, jit: bool = True, source: str |
         cached = _has_file(path) and path.exists()
         if cached and path not in _CHECKED:
             _verify_seal(path)
-        return numba.njit(cache=cached, error_model="numpy")(func)
+        return numba.njit(cache=cached, error_model="numpy",       # prange: user code's
+                          parallel="prange(" in source)(func)        # (passes/parallel.py)
 
 
 # ---------------------------------------------------------------------------- Numba's files

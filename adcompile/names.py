@@ -15,10 +15,10 @@ from .ir import Block, Function, IfOp, LoopOp, Op, Value, WhileOp
 from .prims import runtime_helpers
 
 
-TAPE_HELPERS = ("grow_tape", "no_length_one_axis")   # runtime helpers codegen itself calls
+TAPE_HELPERS = ("grow_tape", "no_length_one_axis", "parallel_chunks")   # runtime helpers codegen itself calls
 # names generated code uses: modules, builtins, and the runtime helpers it imports (those the
 # rows' emitters call, and the tapes' own)
-RESERVED = {"math", "np", "vm", "numba", "float", "int", "bool", "abs", "max", "min", "round", "len",
+RESERVED = {"math", "np", "vm", "numba", "prange", "float", "int", "bool", "abs", "max", "min", "round", "len",
             "range", "True", "False", "None", "print", *TAPE_HELPERS} | runtime_helpers()
 
 
@@ -130,14 +130,17 @@ class Names:
         self.members.pop(rb.id, None)
         return True
 
-    def coalesce(self, is_named) -> None:
-        """Merge carried and branch values into shared names; `is_named(v)` excludes literals."""
+    def coalesce(self, is_named, apart=frozenset()) -> None:
+        """Merge carried and branch values into shared names; `is_named(v)` excludes literals;
+        loops in `apart` (ids: adjoint loops run in chunks, passes/parallel.py) keep their
+        carried values' names apart from their initial values and results."""
+        self.apart = apart
         self._coalesce_block(self.fn.body, is_named)
 
     def _coalesce_block(self, blk: Block, is_named):
         uses = self.layout.uses
         for op in blk.ops:
-            if isinstance(op, LoopOp):
+            if isinstance(op, LoopOp) and id(op) not in self.apart:
                 inits, args, _, results = op.carried
                 cond_args = op.cond_block.args if isinstance(op, WhileOp) else []
                 for k, (a, r) in enumerate(zip(args, results)):

@@ -140,6 +140,14 @@ def grow_tape(tape, need):
 
 
 @register_jitable
+def parallel_chunks(n):
+    """Chunks of a prange loop's adjoint (codegen.prange_chunks): 64, whatever the number of
+    threads, so the sums are added in the same order on every machine (and uneven chunks
+    balance over up to 16 threads); none empty."""
+    return max(0, min(n, 64))
+
+
+@register_jitable
 def checkpoint_segment(n, snapshot_bytes, step_bytes, budget):
     """Steps per segment of a checkpointed loop of n steps (passes/checkpoint.py): the m
     minimising (n/m) * snapshot_bytes + m * step_bytes, the memory of the n/m snapshots and
