@@ -13,7 +13,7 @@ import re
 
 from .builder import const_value
 from .ir import Block, ForOp, Function, IfOp, LoopOp, Op, Value, WhileOp, walk
-from .passes.parallel import parallel_kind
+from .passes.parallel import parallel_kind, unchanged
 from .names import TAPE_HELPERS, Names
 from .prims import PRIMS, runtime_helpers as prim_helpers
 from .prims.emit import ATOM, NEG_LITERAL
@@ -360,22 +360,23 @@ class Emitter:
         i = self.name(op.index)
         steps = self.own_steps(op, "tape_advance")
         for s in steps:
-            self.indexed[s.attrs["group"]] = f"{self.pointer(s)} + {i}" + (
-                "" if lo == "0" else f" - {lo}")
+            self.indexed[s.attrs["group"]] = f"{self.pointer(s)} + {_minus(i, lo)}"
         self.emit(depth, f"for {i} in prange({hi if lo == '0' else f'{lo}, {hi}'}):")
         self.loop_body(op, op.body, args, depth + 1)
         for s in steps:
-            count = hi if lo == "0" else f"{hi} - {lo}"
-            self.emit(depth, f"{self.pointer(s)} += max({count}, 0)")
+            self.emit(depth, f"{self.pointer(s)} += max({_minus(hi, lo)}, 0)")
+            del self.indexed[s.attrs["group"]]
 
     def prange_chunks(self, op: ForOp, depth: int):
         """The adjoint of a prange loop in chunks (passes/parallel.py): each chunk sums into
         accumulators of its own (zero at its start), added to the incoming adjoints in chunk
         order after the loop; the records are read at the iteration's index."""
         inits, args, _, results = op.carried
-        top = self.expr(op.bounds[0])[0]               # range(top, -1, -1): n = top + 1
+        lo, hi = self.expr(op.bounds[0])[0], self.expr(op.bounds[1])[0]
+        backwards = hi == "-1"                         # range(lo, -1, -1), or (lo, hi)
         n, nch, c = (self.names.fresh(b) for b in ("n_iter", "n_chunks", "chunk"))
-        self.emit(depth, f"{n} = {top[:-4] if top.endswith(' - 1') else top + ' + 1'}")
+        self.emit(depth, f"{n} = " + ((lo[:-4] if lo.endswith(" - 1") else lo + " + 1")
+                                      if backwards else f"max({_minus(hi, lo)}, 0)"))
         named = []
         for init in inits:                             # each read more than once below
             text = self.expr(init)[0]
@@ -385,30 +386,42 @@ class Emitter:
             named.append(text)
         self.emit(depth, f"{nch} = parallel_chunks({n})")
         accs = []
-        for a, init in zip(args, named):
+        ys = op.body.terminator.args
+        for a, init, y in zip(args, named, ys):
+            if unchanged(y, a):                        # read, never changed: no sum
+                accs.append(None)
+                continue
             acc = self.names.fresh(self.name(a) + "_chunks")
             shape = f"({nch},) + {init}.shape" if isinstance(a.type, Array) else nch
             self.emit(depth, f"{acc} = np.zeros({shape})")
             accs.append(acc)
         j = self.name(op.index)
-        for s in self.own_steps(op, "tape_retreat"):
+        steps = self.own_steps(op, "tape_retreat")
+        for s in steps:
             self.emit(depth, f"{self.pointer(s)} -= {n}")       # the records' start
             self.indexed[s.attrs["group"]] = f"{self.pointer(s)} + {j}"
         self.emit(depth, f"for {c} in prange({nch}):")
         p0, p1 = f"{c} * {n} // {nch}", f"({c} + 1) * {n} // {nch}"
-        for a, init in zip(args, named):
-            zero = f"np.zeros_like({init})" if isinstance(a.type, Array) else "0.0"
+        for a, init, acc in zip(args, named, accs):
+            zero = init if acc is None else f"np.zeros_like({init})" \
+                if isinstance(a.type, Array) else "0.0"
             self.emit(depth + 1, f"{self.name(a)} = {zero}")
-        self.emit(depth + 1, f"for {j} in range({top} - {p0}, {top} - {p1}, -1):")
+        self.emit(depth + 1, f"for {j} in range({lo} - {p0}, {lo} - {p1}, -1):" if backwards
+                  else f"for {j} in range({p0}, {p1}):" if lo == "0"
+                  else f"for {j} in range({lo} + {p0}, {lo} + {p1}):")
         self.loop_body(op, op.body, args, depth + 2)
+        for s in steps:
+            del self.indexed[s.attrs["group"]]
         for a, acc in zip(args, accs):
-            self.emit(depth + 1, f"{acc}[{c}] = {self.name(a)}")
+            if acc is not None:
+                self.emit(depth + 1, f"{acc}[{c}] = {self.name(a)}")
         for r, init, acc in zip(results, named, accs):
             if self.name(r) != init:
                 self.emit(depth, f"{self.name(r)} = {init}")
-            self.emit(depth, f"for {c} in range({nch}):")
-            add = "+=" if isinstance(r.type, Array) else f"= {self.name(r)} +"
-            self.emit(depth + 1, f"{self.name(r)} {add} {acc}[{c}]")
+            if acc is not None:
+                self.emit(depth, f"for {c} in range({nch}):")
+                add = "+=" if isinstance(r.type, Array) else f"= {self.name(r)} +"
+                self.emit(depth + 1, f"{self.name(r)} {add} {acc}[{c}]")
 
     @staticmethod
     def own_steps(op: ForOp, step_op: str) -> list:
@@ -544,6 +557,10 @@ class Emitter:
 _SCALAR_MATH = re.compile(r"\bvm\.(exp|expm1|log|log1p|tanh|sin|cos|pow)\(")
 
 
+def _minus(hi: str, lo: str) -> str:
+    return hi if lo == "0" else f"{hi} - ({lo})" if " " in lo else f"{hi} - {lo}"
+
+
 def _vectorisable(op: Op, carried: list[Value]) -> bool:
     return isinstance(op, ForOp) and not any(v.type == F64 for v in carried) and \
         not any(isinstance(o, LoopOp) for o in walk(op.body))
@@ -562,7 +579,7 @@ def generate_module(fn: Function, func_name: str, origin: str, what: str,
     imports = [f"import {m}\n" for m in ("math",) if f"{m}." in text]
     if "np." in text:
         imports.append("\nimport numpy as np\n" if imports else "import numpy as np\n")
-    if re.search(r"\bprange\(", text):
+    if re.search(r"^\s*for .* in prange\(", text, re.M):
         imports.append("\nfrom numba import prange\n")
     if re.search(r"\bvm\.", text):
         imports.append("\nfrom adcompile import vecmath as vm\n")

@@ -22,6 +22,7 @@ The cache has to survive real environments:
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import os
 import sys
@@ -240,7 +241,15 @@ def compile_function(path: Path, func_name: str, jit: bool = True, source: str |
         if cached and path not in _CHECKED:
             _verify_seal(path)
         return numba.njit(cache=cached, error_model="numpy",       # prange: user code's
-                          parallel="prange(" in source)(func)        # (passes/parallel.py)
+                          parallel=uses_prange(source))(func)       # (passes/parallel.py)
+
+
+_PRANGE = re.compile(r"^\s*for .* in prange\(", re.M)
+
+
+def uses_prange(source: str) -> bool:
+    """Does generated code run a loop with prange (not only quote one in a comment)?"""
+    return _PRANGE.search(source) is not None
 
 
 # ---------------------------------------------------------------------------- Numba's files

@@ -35,21 +35,35 @@ def parallel_kind(op: Op) -> str | None:
     if not isinstance(op, ForOp) or not op.attrs.get("parallel") or op.has_exit \
             or "counter" in op.attrs:
         return None
-    adjoint = bool(op.attrs.get("reversed"))
-    if not _records_ok(op, "tape_load" if adjoint else "tape_store", adjoint):
-        return None
+    adjoint = bool(op.attrs.get("adjoint"))     # the reverse pass's (run backwards, or
+    if not _records_ok(op, "tape_load" if adjoint else "tape_store", adjoint):   # forwards
+        return None                              # where it commutes: passes/order.py)
     lo, hi, step = op.bounds
-    if adjoint:
-        if const_value(hi) != -1 or const_value(step) != -1:
-            return None
-    elif const_value(step) != 1:
+    backwards = const_value(hi) == -1 and const_value(step) == -1
+    if adjoint and not backwards and (const_value(step) != 1 or any(
+            o.name.startswith("tape_") for o in walk(op.body))):
+        return None
+    if not adjoint and const_value(step) != 1:
         return None
     uses = _uses(op.body)
     _, args, ys, _ = op.carried
     for a, y in zip(args, ys):
+        if adjoint and unchanged(y, a) and not isinstance(a.type, Array):
+            continue                          # an adjoint read and never changed
         if not _chain(y, a, uses, adjoint):
             return None
     return "chunks" if adjoint else "reduce"
+
+
+def unchanged(y: Value, arg: Value) -> bool:
+    """Is the yield y the carried value arg itself (through ifs whose arms all yield it)?"""
+    if y is arg:
+        return True
+    op = y.owner
+    if isinstance(op, IfOp):
+        k = op.results.index(y)
+        return all(unchanged(blk.terminator.args[k], arg) for blk in op.regions)
+    return False
 
 
 def _records_ok(loop: ForOp, kind: str, adjoint: bool) -> bool:
@@ -147,4 +161,4 @@ def _reaches(v: Value, target: Value, depth: int = 0) -> bool:
     return any(_reaches(a, target, depth + 1) for a in op.args)
 
 
-__all__ = ["parallel_kind"]
+__all__ = ["parallel_kind", "unchanged"]

@@ -559,8 +559,9 @@ class Reverse:
                 Rewriter.add_block_arg(rbody, a)
             lo = b.prim("sub", n, 1)
             hints = [a.hint for a in rbody.args[1:]]
-            attrs = {"reversed": True, **({"parallel": True} if op.attrs.get("parallel")
-                                           else {})}     # prange: passes/parallel.py
+            attrs = {"reversed": True, **({"parallel": True, "adjoint": True}
+                                           if op.attrs.get("parallel") else {})}
+            #                                             prange: passes/parallel.py
             rloop = b.emit_region(ForOp, [lo, b.const(-1), b.const(-1)] + inits_r,
                                   [v.type for v in inits_r], attrs, [rbody], hints)
         res = rloop.results

@@ -1,0 +1,100 @@
+"""prange loops in user code (passes/parallel.py): run in parallel where nothing can race,
+serially otherwise; gradients equal to the serial ones within 1e-12, and to central
+differences."""
+import re
+
+import numpy as np
+import pytest
+
+import adcompile as ad
+import prange_programs as progs
+from gradcheck import fd_gradient
+
+PARALLEL = {"logistic": 2, "two_sums": 2, "offset_start": 2, "writes": 2}
+LOOPS = re.compile(r"^\s*for .* in prange\(", re.M)   # loops, not comments quoting one
+SERIAL = ["product", "reads_total", "row_views", "inner_records"]
+
+
+def data(n=300, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = np.sign(rng.normal(size=n))
+    w = rng.normal(size=d) * 0.3
+    return w, X, y
+
+
+def serial_twin(tmp_path, name):
+    """The same program with range for prange, from its own file."""
+    import inspect
+    from conftest import load_source
+    src = inspect.getsource(progs).replace("numba.prange(", "range(").replace("prange(",
+                                                                                "range(")
+    return getattr(load_source(tmp_path, src, f"serial_{name}"), name)
+
+
+@pytest.mark.parametrize("name", sorted(PARALLEL) + SERIAL)
+def test_equal_to_serial_and_differences(name, tmp_path):
+    f = getattr(progs, name)
+    args = data()
+    copies = [a.copy() for a in args]
+    value, grad = ad.value_and_grad(f)(*args)
+    s_value, s_grad = ad.value_and_grad(serial_twin(tmp_path, name))(*args)
+    assert np.isclose(value, s_value, rtol=1e-12, atol=1e-14)
+    assert np.allclose(grad, s_grad, rtol=1e-12, atol=1e-14), (grad, s_grad)
+    plain = ad.value_and_grad(f, jit=False)(*args)
+    assert np.allclose(plain[1], grad, rtol=1e-12, atol=1e-14)
+    assert np.allclose(grad, fd_gradient(f, list(args), 0), rtol=1e-6, atol=1e-8)
+    for a, c in zip(args, copies):
+        assert np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("name", sorted(PARALLEL))
+def test_parallel_where_nothing_races(name):
+    g = ad.value_and_grad(getattr(progs, name))
+    g(*data())
+    assert len(LOOPS.findall(g.source)) == PARALLEL[name], g.source
+    if PARALLEL[name] == 2:
+        assert "parallel_chunks(" in g.source
+
+
+@pytest.mark.parametrize("name", SERIAL)
+def test_serial_where_it_could_race(name):
+    g = ad.value_and_grad(getattr(progs, name))
+    g(*data())
+    assert "parallel_chunks(" not in g.source
+    forward = g.source.split("# adjoint of:")[0]
+    if name != "row_views":
+        assert not LOOPS.search(forward), g.source
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 63, 64, 65, 1000])
+def test_every_trip_count(n, tmp_path):
+    args = data(n=max(n, 1))
+    args = (args[0], args[1][:n], args[2][:n])
+    got = ad.value_and_grad(progs.two_sums)(*args)
+    want = ad.value_and_grad(serial_twin(tmp_path, "two_sums"))(*args)
+    assert np.isclose(got[0], want[0], rtol=1e-12, atol=1e-14)
+    assert np.allclose(got[1], want[1], rtol=1e-12, atol=1e-14)
+
+
+def test_same_result_every_thread_count():
+    """64 chunks whatever the threads: the sums are added in one order."""
+    import numba
+    g = ad.value_and_grad(progs.logistic)
+    args = data(n=5000, d=5)
+    first = g(*args)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        again = g(*args)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(first[1], again[1])
+
+
+def test_checkpointed_prange_loop(tmp_path):
+    args = data(n=500)
+    want = ad.value_and_grad(serial_twin(tmp_path, "logistic"))(*args)
+    got = ad.value_and_grad(progs.logistic, memory="1MB")(*args)
+    assert np.isclose(got[0], want[0], rtol=1e-12)
+    assert np.allclose(got[1], want[1], rtol=1e-12, atol=1e-14)
