@@ -1,7 +1,6 @@
 """Checkpointed loops (grad(f, memory=...), passes/checkpoint.py): the same numbers as the
 fully recorded gradient, at smooth points against central differences, within the memory
 budget, and the clear errors."""
-import math
 import os
 import subprocess
 import sys

@@ -1,14 +1,17 @@
 """prange loops in user code (passes/parallel.py): run in parallel where nothing can race,
 serially otherwise; gradients equal to the serial ones within 1e-12, and to central
 differences."""
+import math
 import re
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 import adcompile as ad
 import prange_programs as progs
 from gradcheck import fd_gradient
+from test_random_programs import exprs
 
 PARALLEL = {"logistic": 2, "two_sums": 2, "offset_start": 2, "writes": 2}
 LOOPS = re.compile(r"^\s*for .* in prange\(", re.M)   # loops, not comments quoting one
@@ -98,3 +101,63 @@ def test_checkpointed_prange_loop(tmp_path):
     got = ad.value_and_grad(progs.logistic, memory="1MB")(*args)
     assert np.isclose(got[0], want[0], rtol=1e-12)
     assert np.allclose(got[1], want[1], rtol=1e-12, atol=1e-14)
+
+
+# ------------------------------------------------------------------ random prange sums
+@st.composite
+def sum_programs(draw):
+    """A prange loop summing random expressions of x, y and the index into one or two
+    accumulators, in branches or not: the loops that run in parallel (and in chunks)."""
+    names = ["x", "y", "a", "t"]
+    lines = ["import math", "from numba import prange", "", "def helper(u):",
+             "    return math.sin(u) * u", "", "def f(x, y, n):", "    a = x * y",
+             "    s = 0.0", "    r = 0.0",
+             f"    for i in prange({draw(st.sampled_from(['n', '1, n', '2, n + 1']))}):",
+             "        t = 0.1 * i"]
+    for _ in range(draw(st.integers(1, 3))):
+        target = draw(st.sampled_from(["s", "r"]))
+        op = draw(st.sampled_from(["+=", "-="]))
+        expr = draw(exprs(2, names))
+        if draw(st.booleans()):
+            cond = f"{draw(exprs(1, names))} > {draw(exprs(1, names))}"
+            other = draw(exprs(1, names))
+            lines += [f"        if {cond}:", f"            {target} {op} {expr}",
+                      "        else:", f"            {target} {op} {other}"]
+        else:
+            lines.append(f"        {target} {op} {expr}")
+    lines.append(f"    return s + {draw(st.sampled_from(['r', 'r * x', '0.5 * r * s']))}")
+    return "\n".join(lines) + "\n"
+
+
+@given(src=sum_programs(), point=st.tuples(st.floats(-1.5, 1.5), st.floats(-1.5, 1.5)),
+       n=st.integers(0, 70))
+def test_random_prange_sums(src, point, n, tmp_path_factory):
+    from conftest import load_source
+    where = tmp_path_factory.mktemp("prange")
+    f = load_source(where, src, "psum").f
+    g = load_source(where, src.replace("prange(", "range("), "rsum").f
+    args = (*point, n)
+    expect = g(*args)
+    if not math.isfinite(expect) or abs(expect) > 1e6:
+        return
+    vp, gp = ad.value_and_grad(f, wrt=(0, 1), jit=False)(*args)
+    vs, gs = ad.value_and_grad(g, wrt=(0, 1), jit=False)(*args)
+    assert math.isclose(vp, vs, rel_tol=1e-12, abs_tol=1e-12), src
+    for a, b in zip(gp, gs):
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-11), (src, gp, gs)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_prange_sums_compiled(seed, tmp_path):
+    """A few of them compiled by Numba with parallel=True, against the range version."""
+    from conftest import load_source
+    from hypothesis import find
+    src = find(sum_programs(), lambda s: hash(s) % 3 == seed and "if" in s)
+    f = load_source(tmp_path, src, "psum").f
+    g = load_source(tmp_path, src.replace("prange(", "range("), "rsum").f
+    for n in (0, 3, 200):
+        args = (0.3, -0.7, n)
+        vp, gp = ad.value_and_grad(f, wrt=(0, 1))(*args)
+        vs, gs = ad.value_and_grad(g, wrt=(0, 1))(*args)
+        assert math.isclose(vp, vs, rel_tol=1e-12, abs_tol=1e-12), src
+        assert np.allclose(gp, gs, rtol=1e-9, atol=1e-11), (src, gp, gs)

@@ -1,7 +1,7 @@
 """Hypothesis: random programs of the scalar subset (straight-line, branches, for and while
 loops, calls; arms giving a name equal values, swaps, conditional expressions) differentiated
 and checked against finite differences, jit against no-jit, reverse against forward mode,
-checkpointed loops (memory=) against recorded ones;
+checkpointed loops (memory=) against recorded ones, the loops as prange against range;
 their second derivatives as a nested derivative (jacobian of grad) against hvp and central
 differences of the gradient.
 More families (array views, int index arrays, unread values, NaN inputs) are in
@@ -131,6 +131,14 @@ def test_random_program(src, point, tmp_path_factory):
     assert math.isclose(vf, expect, rel_tol=1e-12, abs_tol=1e-12), src
     vc, gc = ad.value_and_grad(f, wrt=(0, 1), jit=False, memory="1GB")(*point)
     assert (vc, gc) == (v0, g0), (src, "checkpointed", gc, g0)     # the same operations
+    if " in range(" in src:                   # its loops as prange: in parallel (in chunks)
+        psrc = src.replace(" in range(", " in prange(").replace(
+            "import math\n", "import math\nfrom numba import prange\n", 1)
+        pf = load_source(tmp_path_factory.mktemp("rand"), psrc, "randprange").f
+        vp, gp = ad.value_and_grad(pf, wrt=(0, 1), jit=False)(*point)   # where nothing
+        assert math.isclose(vp, v0, rel_tol=1e-12, abs_tol=1e-12), psrc   # can race
+        for a, b in zip(gp, g0):
+            assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-11), (psrc, gp, g0)
     for a, b, c in zip(g1, g0, gf):
         assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-11), (src, g1, g0)
         assert math.isclose(c, b, rel_tol=1e-9, abs_tol=1e-11), (src, "forward", gf, g0)
