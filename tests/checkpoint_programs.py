@@ -2,7 +2,9 @@
 `name()` returns (function, arguments, wrt)."""
 import math
 import numpy as np
-__all__ = ["arr_state", "nested", "ifs", "negstep", "while_", "reads", "writes", "two_loops", "in_if", "brk", "outer_arr_write", "tuple_state"]
+__all__ = ["arr_state", "nested", "ifs", "negstep", "while_", "reads", "writes", "two_loops",
+           "in_if", "brk", "outer_arr_write", "tuple_state", "read_then_written",
+           "inner_while", "matrix_state", "continue_loop"]
 
 def _arr_state(a, x0, n):
     x = x0.copy()
@@ -101,3 +103,43 @@ def _tuple_state(a, n):
         p, q = p + 0.1 * q, q - 0.1 * math.sin(a * p)
     return p * q
 def tuple_state(): return _tuple_state, (0.7, 45), ("a",)
+
+
+def _read_then_written(a, x0, n):
+    y = x0.copy()
+    s = 0.0
+    for i in range(n):
+        s = s + math.sin(a * y[i % 3] + s)
+    y[0] = 5.0 * a
+    return s + np.sum(y * y)
+def read_then_written(): return _read_then_written, (0.7, np.array([0.1, 0.2, 0.3]), 17), ("a", "x0")
+
+
+def _inner_while(a, n):
+    x = 0.3
+    for i in range(n):
+        k = 0
+        while k < i % 4:
+            x = x + 0.05 * math.sin(a * x)
+            k += 1
+        x = x * 0.99
+    return x
+def inner_while(): return _inner_while, (0.7, 23), ("a",)
+
+
+def _matrix_state(a, M0, n):
+    M = M0.copy()
+    for i in range(n):
+        M = 0.9 * M + 0.1 * np.tanh(a * M @ M0)
+    return np.sum(M)
+def matrix_state(): return _matrix_state, (0.7, np.array([[0.1, 0.2], [0.3, -0.4]]), 19), ("a", "M0")
+
+
+def _continue_loop(a, n):
+    x = 0.3
+    for i in range(n):
+        if i % 3 == 0:
+            continue
+        x = x + 0.1 * math.sin(a * x)
+    return x
+def continue_loop(): return _continue_loop, (0.7, 31), ("a",)
