@@ -161,3 +161,18 @@ def test_random_prange_sums_compiled(seed, tmp_path):
         vs, gs = ad.value_and_grad(g, wrt=(0, 1))(*args)
         assert math.isclose(vp, vs, rel_tol=1e-12, abs_tol=1e-12), src
         assert np.allclose(gp, gs, rtol=1e-9, atol=1e-11), (src, gp, gs)
+
+
+@pytest.mark.parametrize("name", ["logistic", "two_sums", "offset_start"])
+def test_other_transforms_of_prange_loops(name, tmp_path):
+    """Forward mode, Hessian-vector products and nested gradients of a prange loop: as of
+    its range twin."""
+    f, g = getattr(progs, name), serial_twin(tmp_path, name)
+    w, X, y = data(n=120)
+    v = np.linspace(-1.0, 1.0, w.shape[0])
+    for t in (lambda h: ad.grad(h, mode="forward"), lambda h: ad.hvp(h)):
+        args = (w, X, y, v) if t(f).transform.name == "hvp" else (w, X, y)
+        assert np.allclose(t(f)(*args), t(g)(*args), rtol=1e-10, atol=1e-12)
+    got = ad.jvp(f, (w, X, y), (v, np.zeros_like(X), np.zeros_like(y)))
+    want = ad.jvp(g, (w, X, y), (v, np.zeros_like(X), np.zeros_like(y)))
+    assert np.allclose(got, want, rtol=1e-10, atol=1e-12)
