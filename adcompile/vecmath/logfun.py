@@ -94,11 +94,12 @@ def _reduce(x):
 
 
 @inlined
-def _quotient(f):
-    """s_hi = f / (2 + f) rounded and the remainder r = f - s_hi (2 + f), to 2**-53 of
-    itself: f - 2 s_hi is exact (2 s_hi / f = 2 / (2 + f) is in [1/2, 2], Sterbenz), so one
-    fma gives r; s = s_hi + s_lo with 2 s_lo = r (1 - s_hi), since 1/(2 + f) = (1 - s)/2."""
-    sh = fdiv(f, 2.0 + f)
+def _quotient(f, d):
+    """s_hi = f / (2 + f) rounded (d is 2 + f, rounded or not: log passes m + 1, which does
+    not wait for f) and the remainder r = f - s_hi (2 + f), to 2**-53 of itself: f - 2 s_hi
+    is exact (2 s_hi / f = 2 / (2 + f) is in [1/2, 2], Sterbenz), so one fma gives r;
+    s = s_hi + s_lo with 2 s_lo = r (1 - s_hi), since 1/(2 + f) = (1 - s)/2."""
+    sh = fdiv(f, d)
     r = fma(-sh, f, f - 2.0 * sh)
     return sh, r
 
@@ -122,7 +123,7 @@ def _log_sum(k, sh, r):
 def _log(x):
     x = x * 1.0                 # ints and bools to float (float() refuses bool; -0.0 kept)
     k, m = _reduce(x)
-    sh, r = _quotient(m - 1.0)
+    sh, r = _quotient(m - 1.0, m + 1.0)
     r = _log_sum(k, sh, r)
     pos = x > 0.0
     sv = x if pos else _NAN               # log(inf) = inf; x < 0 and nan give nan
@@ -144,7 +145,8 @@ def _log1p(x):
     k0 = k == 0
     kc = min(k, 1023)
     cs = 0.0 if k0 else c * i2f((1023 - kc) << 52)
-    sh, r = _quotient(x if k0 else m - 1.0)
+    f = x if k0 else m - 1.0
+    sh, r = _quotient(f, 2.0 + f)
     r = _log_sum(k, sh, fma(cs, 1.0 - sh, r))
     gt = x > -1.0
     sv = x if gt else _NAN                # log1p(inf) = inf, log1p(tiny) = tiny; nan
@@ -158,7 +160,7 @@ def _log_dd(x):
     """log(x) as hi + lo, relative error about 2**-67, for x > 0 finite; hi is log(x) to
     2**-18 (lo holds k ln2_lo and z**2 Q(z) s**3 as well as the rounding errors)."""
     k, m = _reduce(x)
-    sh, r = _quotient(m - 1.0)
+    sh, r = _quotient(m - 1.0, m + 1.0)
     sl2 = fma(-r, sh, r)                                   # 2 s_lo = r (1 - s_hi)
     # z = s**2 and s**3 as double-doubles
     z = sh * sh
