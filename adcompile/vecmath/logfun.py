@@ -26,7 +26,7 @@ Method (all three share one reduction):
   pow(x, y) = exp(y * log|x|) with log|x| as a double-double good to 2**-67 relatively
   (s**2, s**3 and the first two coefficients of V in double-double as well), its product
   with y (clamped to +-2**64) formed exactly by fma, and exp of the double-double by
-  expfun._exp_dd. Special cases (zeros, infinities, nan, negative bases with integer or
+  expfun._exp_dd_split. Special cases (zeros, infinities, nan, negative bases with integer or
   non-integer exponents, 1**y and x**0) follow C99 / np.power, chosen by selects after the
   general computation.
 
@@ -40,7 +40,7 @@ import numpy as np
 
 from .bind import vectorised
 from .bits import f2i, fdiv, fma, horner, i2f, inlined
-from .expfun import _exp_dd
+from .expfun import _exp_dd_split
 
 
 _LN2_HI = 0.6931471805598903        # 42 significant bits: k * _LN2_HI is exact for |k| < 2**11
@@ -204,8 +204,8 @@ def _pow(x, y):
     p = yc * lh
     pe = fma(yc, ll, fma(yc, lh, -p))
     ph = p + pe
-    pl = (p - ph) + pe        # (|ph| > 710: _exp_dd clamps ph and drops pl, however big)
-    r = _exp_dd(ph, pl)
+    pl = (p - ph) + pe        # (|ph| > 710: exp clamps ph and drops pl, however big)
+    r = _exp_dd_split(ph, pl)
     # zeros and infinities of x: 0 or inf (x = -1 with y = +-inf needs nothing: y is
     # clamped, and 2**64 * log(1) = 0)
     ext = (ax == 0.0) | (ax == _INF)
