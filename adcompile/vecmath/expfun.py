@@ -16,7 +16,8 @@ the second rounding once: correct overflow to inf and gradual underflow (results
 rounding them once costs an exact sum with 2**-1022 in every call, ~25% of exp's time).
 Past the thresholds the argument is clamped (to [-746, 710]: exp(-746) rounds to 0 and
 2**1024 * 0.9 to inf). NaN goes through every step (the clamps are written
-`c if x > c else x`, false for NaN).
+`c if x > c else x`, false for NaN). pow's core (`_exp_dd_split`) evaluates P as two Horner
+chains in r**2, the same polynomial with half the dependency chain.
 
 expm1 keeps exp(r) - 1 = e as e_hi + e_tail (the r**2/2 term added error-free) and returns
 2 * ((2**(k-1) - 1/2) + 2**(k-1) e), the error of the subtraction kept (it is exact for
