@@ -4,7 +4,9 @@ Numba's `math.f` (one libm call per element), and `np.f(x, out=out)`. Prints the
 the ratio vm / NumPy (the issue's target: <= 1.2). Timings are the minimum over
 interleaved rounds (the three alternate, so a busy machine slows all of them alike).
 
-Run: python benchmarks/bench_vecmath.py [--rounds 30]
+Run: python benchmarks/bench_vecmath.py [--rounds 30] [--only log,log1p,pow] [--runs 5]
+(--runs: the whole measurement that many times, and the median of each ratio: on a shared
+machine one run's ratio moves by 0.1.)
 """
 import argparse
 import math
@@ -61,6 +63,16 @@ def loops(name):
     return numba.njit(vloop), numba.njit(mloop)
 
 
+def aligned(a):
+    """A copy of a on a 64-byte boundary (a zmm load's width), so that every run and both
+    loops read the same alignment whatever address NumPy's allocator returns."""
+    buf = np.empty(a.size + 8, dtype=np.float64)
+    k = (-buf.ctypes.data % 64) // 8
+    out = buf[k:k + a.size]
+    out[:] = a
+    return out
+
+
 def numpy_of(name, ufunc):
     if name == "pow":
         return lambda x, out: np.power(x, 1.7, out=out)
@@ -72,21 +84,36 @@ def numpy_of(name, ufunc):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--only", default="", help="comma-separated function names")
+    ap.add_argument("--runs", type=int, default=1)
     args = ap.parse_args()
+    only = set(filter(None, args.only.split(",")))
+    cases = [c for c in CASES if not only or c[0] in only]
     rng = np.random.default_rng(0)
-    print(f"{N:,} doubles, minimum over {args.rounds} interleaved rounds (microseconds)")
-    print(f"{'function':<9} {'vm loop':>9} {'math loop':>10} {'NumPy':>9} {'vm/NumPy':>9} "
-          f"{'math/NumPy':>11}")
-    for name, draw, ufunc in CASES:
-        x = draw(rng)
-        out = np.empty_like(x)
+    prepared = []
+    for name, draw, ufunc in cases:
+        x = aligned(draw(rng))
+        out = aligned(np.empty_like(x))
         v, m = loops(name)
         n = numpy_of(name, ufunc)
         for f in (v, m, n):
             f(x, out)
-        tv, tm, tn = side_by_side([v, m, n], (x, out), 200, args.rounds)
-        print(f"{name:<9} {tv * 1e6:9.1f} {tm * 1e6:10.1f} {tn * 1e6:9.1f} {tv / tn:9.2f} "
-              f"{tm / tn:11.2f}")
+        prepared.append((name, x, out, (v, m, n)))
+    print(f"{N:,} doubles, minimum over {args.rounds} interleaved rounds (microseconds)")
+    ratios = {name: [] for name, *_ in prepared}
+    for run in range(args.runs):
+        if args.runs > 1:
+            print(f"run {run + 1} of {args.runs}")
+        print(f"{'function':<9} {'vm loop':>9} {'math loop':>10} {'NumPy':>9} {'vm/NumPy':>9} "
+              f"{'math/NumPy':>11}")
+        for name, x, out, fns in prepared:
+            tv, tm, tn = side_by_side(list(fns), (x, out), 200, args.rounds)
+            ratios[name].append(tv / tn)
+            print(f"{name:<9} {tv * 1e6:9.1f} {tm * 1e6:10.1f} {tn * 1e6:9.1f} {tv / tn:9.2f} "
+                  f"{tm / tn:11.2f}")
+    if args.runs > 1:
+        print("median vm/NumPy over the runs: " + ", ".join(
+            f"{name} {np.median(r):.2f}" for name, r in ratios.items()))
 
 
 if __name__ == "__main__":

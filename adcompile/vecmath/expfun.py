@@ -16,7 +16,8 @@ the second rounding once: correct overflow to inf and gradual underflow (results
 rounding them once costs an exact sum with 2**-1022 in every call, ~25% of exp's time).
 Past the thresholds the argument is clamped (to [-746, 710]: exp(-746) rounds to 0 and
 2**1024 * 0.9 to inf). NaN goes through every step (the clamps are written
-`c if x > c else x`, false for NaN).
+`c if x > c else x`, false for NaN). pow's core (`_exp_dd_split`) evaluates P as two Horner
+chains in r**2, the same polynomial with half the dependency chain.
 
 expm1 keeps exp(r) - 1 = e as e_hi + e_tail (the r**2/2 term added error-free) and returns
 2 * ((2**(k-1) - 1/2) + 2**(k-1) e), the error of the subtraction kept (it is exact for
@@ -55,12 +56,24 @@ _P = (0.16666666666666669,
       2.510037583265786e-08,
       2.0911229729827565e-09)
 
+_P_EVEN = _P[0::2]
+_P_ODD = _P[1::2]
+
 _TWO_M60 = 2.0 ** -60
 
 
 @inlined
 def _poly(r):
     return horner(r, _P)
+
+
+@inlined
+def _poly_split(r):
+    """The same polynomial as two Horner chains in r**2 (even and odd coefficients), half
+    the dependency chain for one more multiplication: for pow, whose loop body is long
+    enough for the chain's latency to show (4% of its time); exp keeps _poly."""
+    r2 = r * r
+    return fma(r, horner(r2, _P_ODD), horner(r2, _P_EVEN))
 
 
 @inlined
@@ -74,29 +87,44 @@ def _reduce(x, lo):
     return k, r, rl
 
 
-@inlined
-def _exp_core(hi, lo):
-    """exp(hi + lo) = (s + tail) * sc1 * sc, the first product exact."""
-    x = 710.0 if hi > 710.0 else hi
-    x = -746.0 if x < -746.0 else x
-    lo = lo if x == hi else 0.0
-    k, r, rl = _reduce(x, lo)
-    r2 = r * r
-    w = fma(r, _poly(r), 0.5)               # exp(r) = 1 + r + r2 w
-    s = 1.0 + r
-    err = (1.0 - s) + r                     # s + err = 1 + r exactly
-    e = fma(r2, w, s)                       # exp(r), for the tail's rl exp(r)
-    tail = fma(r2, w, fma(rl, e, err))      # exp(r + rl) = s + tail
-    k1 = k >> 1
-    sc1 = i2f((k1 + _BIAS) << 52)
-    sc = i2f((k - k1 + _BIAS) << 52)        # 2**k = sc1 * sc
-    return s, tail, sc1, sc
+def _exp_core_with(poly):
+    @inlined
+    def _exp_core(hi, lo):
+        """exp(hi + lo) = (s + tail) * sc1 * sc, the first product exact."""
+        x = 710.0 if hi > 710.0 else hi
+        x = -746.0 if x < -746.0 else x
+        lo = lo if x == hi else 0.0
+        k, r, rl = _reduce(x, lo)
+        r2 = r * r
+        w = fma(r, poly(r), 0.5)               # exp(r) = 1 + r + r2 w
+        s = 1.0 + r
+        err = (1.0 - s) + r                     # s + err = 1 + r exactly
+        e = fma(r2, w, s)                       # exp(r), for the tail's rl exp(r)
+        tail = fma(r2, w, fma(rl, e, err))      # exp(r + rl) = s + tail
+        k1 = k >> 1
+        sc1 = i2f((k1 + _BIAS) << 52)
+        sc = i2f((k - k1 + _BIAS) << 52)        # 2**k = sc1 * sc
+        return s, tail, sc1, sc
+    return _exp_core
+
+
+_exp_core = _exp_core_with(_poly)
 
 
 @inlined
 def _exp_dd(hi, lo):
     """exp(hi + lo) for |lo| <= ulp(hi)."""
     s, tail, sc1, sc = _exp_core(hi, lo)
+    return ((s + tail) * sc1) * sc
+
+
+_exp_core_split = _exp_core_with(_poly_split)
+
+
+@inlined
+def _exp_dd_split(hi, lo):
+    """_exp_dd with _poly_split (pow's)."""
+    s, tail, sc1, sc = _exp_core_split(hi, lo)
     return ((s + tail) * sc1) * sc
 
 
