@@ -83,12 +83,10 @@ def _counted(loop: WhileOp) -> ForOp:
     counter.role = "checkpoint"
     rw.insert_before(loop, [zero, counter])
     b = Builder(Block(), loop.loc, "checkpoint")
-    index = Value(I64, "_step")
     body = loop.body
-    body.args.insert(0, index)
-    index.owner = body
+    Rewriter.add_block_arg(body, Value(I64, "_step"), 0)
     loop.regions = [body]
-    new = make_op("for", [b.const(0), count, b.const(1)] + list(loop.inits),
+    new = make_op(ForOp.NAME, [b.const(0), count, b.const(1)] + list(loop.inits),
                   list(loop.results), dict(loop.attrs), [body], loop.loc, loop.role)
     for c in b.block.ops:
         rw.insert_before(loop, [c])
@@ -119,7 +117,7 @@ def _segment(loop: ForOp, budget: int) -> None:
     start = ob.prim("add", lo, ob.prim("mul", k0, step))
     stop = ob.prim("add", lo, ob.prim("mul", k1, step))
     results = list(loop.results)
-    outer = make_op("for", bounds + list(loop.inits),
+    outer = make_op(ForOp.NAME, bounds + list(loop.inits),
                     [Value(r.type, r.hint) for r in results],
                     {"segments": key}, [outer_body], loop.loc, "checkpoint")
     rw.insert_before(loop, head.ops + [outer])
