@@ -44,13 +44,17 @@ def shard_gradient(g, args, shards, *, client=None, reduce: str = "sum"):
     args = args if isinstance(args, tuple) else (args,)
     client = _client(client)
     if isinstance(shards, tuple) and shards and all(isinstance(a, _da.Array) for a in shards):
-        blocks = _blocks(shards)
-        parts = client.compute([_delayed(_call, pure=False)(g, args, b) for b in blocks])
+        shards = _blocks(shards)
+        where = _where(client, shards)
+        parts = [client.compute(_delayed(_call, pure=False)(g, args, b), **w)
+                 for b, w in zip(shards, where)]
     elif isinstance(shards, (list, tuple)) and not any(isinstance(a, _da.Array)
                                                        for a in shards):
         if not shards:
             raise AdCompileError("shard_gradient: no shards", hint="pass one entry per shard")
-        parts = [client.submit(_call, g, args, s, pure=False) for s in shards]
+        where = _where(client, shards)
+        parts = [client.submit(_call, g, args, s, pure=False, **w)
+                 for s, w in zip(shards, where)]
     else:
         raise AdCompileError(
             f"shard_gradient: shards must be a list (one entry per shard: a Future or a "
@@ -72,6 +76,22 @@ def cache_stats(g) -> dict:
             hits += sum(stats.cache_hits.values())
             misses += sum(stats.cache_misses.values())
     return {"specialisations": len(g._specs.by_types), "hits": hits, "misses": misses}
+
+
+def _where(client, shards) -> list:
+    """Per shard, where its call runs: on the workers holding its data (a loose restriction:
+    elsewhere only if none does). Without it Dask may queue the calls of many steps as
+    root tasks on any worker, moving whole shards between workers."""
+    futures = [_distributed.futures_of(s) for s in shards]
+    flat = [f for fs in futures for f in fs]
+    if flat:
+        _distributed.wait(flat)              # a shard still being made is held nowhere yet
+    held = client.who_has(flat) if flat else {}
+    out = []
+    for fs in futures:
+        workers = sorted({w for f in fs for w in held.get(f.key, ())})
+        out.append({"workers": workers, "allow_other_workers": True} if workers else {})
+    return out
 
 
 def _call(g, args, shard):

@@ -326,6 +326,9 @@ class Transformed:
         from .pickling import reduce
         return reduce(self)
 
+    def __deepcopy__(self, memo):
+        return self                          # like a function: compiled code is not copied
+
     def __repr__(self) -> str:
         wrt = ", ".join(self.params[i] for i in self.wrt)
         of = repr(self.inner) if self.inner is not None else self.func.__name__

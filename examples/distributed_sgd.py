@@ -93,10 +93,11 @@ def main(rows=1_500_000, d=100, shards=4, workers=2, steps=15, lr=4.0):
     with dask.config.set({"distributed.worker.memory.target": False,
                           "distributed.worker.memory.spill": False}), \
             LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                         memory_limit=limit, dashboard_address=None) as cluster, \
+                         memory_limit=limit, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         names = sorted(client.scheduler_info()["workers"])
-        futures = [client.submit(make_shard, k, per_shard, d, workers=[names[k % workers]])
+        futures = [client.submit(make_shard, k, per_shard, d, workers=[names[k % workers]],
+                                 allow_other_workers=True)   # remade elsewhere if one is lost
                    for k in range(shards)]
         wait(futures)
         held = _held_by_worker(client)
@@ -132,7 +133,8 @@ def main(rows=1_500_000, d=100, shards=4, workers=2, steps=15, lr=4.0):
         assert history[-1] < history[0]
         distributed = float(np.median(step_times))
         overhead = _median_time(lambda: client.gather(
-            [client.submit(_nothing, f, pure=False) for f in futures]), 10)
+            [client.submit(_nothing, f, pure=False, workers=[names[k % workers]],
+                           allow_other_workers=True) for k, f in enumerate(futures)]), 10)
     accuracy = np.mean(np.sign(X @ w) == y)
     print(f"loss went down from {history[0]:.4f} to {history[-1]:.4f}; training accuracy "
           f"{accuracy:.3f}")

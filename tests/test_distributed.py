@@ -186,7 +186,7 @@ def test_importing_the_helper_without_dask_says_how_to_install_it():
 def client():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  memory_limit="1GiB", dashboard_address=None) as cluster, \
+                                  memory_limit="1GiB", dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as c:
         yield c
 
@@ -226,6 +226,20 @@ def test_the_distributed_gradient_equals_the_single_process_one(client):
     # each worker loaded g once and its machine code from the cache: nothing compiled
     stats = client.run(cache_stats, g)
     assert list(stats.values()) == [{"specialisations": 1, "hits": 1, "misses": 0}] * 2
+
+
+def test_calls_run_where_their_shards_are(client):
+    """Many calls at once (Dask then queues unrestricted calls as root tasks on whichever
+    worker is free, copying shards to it): each still runs where its shard is."""
+    from concurrent.futures import ThreadPoolExecutor
+    from adcompile.distributed import shard_gradient
+    g = ad.grad(sl.logistic_sum)
+    shards = _shards(client)
+    w = np.linspace(-0.4, 0.6, D)
+    with ThreadPoolExecutor(4) as pool:
+        grads = list(pool.map(lambda _: shard_gradient(g, w, shards, client=client), range(12)))
+    assert all(_close(d, g(w, *_all_data())) for d in grads)
+    assert all(len(held) == 1 for held in client.who_has(shards).values())
 
 
 def test_a_mean_over_dask_array_blocks_weights_shards_by_rows(client):
