@@ -40,6 +40,7 @@ MAKERS = {
     "conventions": lambda: ad.grad(sl.kinked, conventions=ad.Conventions(abs=1.0)),
     "directional": lambda: ad.value_and_grad(sl.kinked, nonsmooth="directional", seed=5),
     "hessian": lambda: ad.hessian(sl.smooth),
+    "hvp": lambda: ad.hvp(sl.smooth, wrt=(0, 1)),
     "jacobian": lambda: ad.jacobian(sl.smooth, wrt=1, mode="forward"),
     "grad of grad": lambda: ad.grad(ad.grad(sl.smooth), wrt=1),
 }
@@ -55,7 +56,8 @@ def test_a_pickled_transform_is_made_again_and_computes_the_same(name):
     assert (u.transform, u.wrt, u.single, u.jit, u.seed) == \
         (t.transform, t.wrt, t.single, t.jit, t.seed)
     assert repr(u) == repr(t)
-    assert u(*SCALAR_ARGS) == t(*SCALAR_ARGS)     # directional: the same seeded directions
+    args = SCALAR_ARGS + (0.5, -1.0) * (name == "hvp")      # hvp: a direction per parameter
+    assert u(*args) == t(*args)                   # directional: the same seeded directions
 
 
 @pytest.mark.parametrize("make, wrt", [(lambda: ad.grad(sl.smooth, wrt=(0, 1)), (0, 1)),
