@@ -18,6 +18,8 @@ shard is a mean over its rows, that is the gradient of the mean over all the dat
 """
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 
 from .errors import AdCompileError, MissingExtraError
@@ -42,6 +44,10 @@ def shard_gradient(g, args, shards, *, client=None, reduce: str = "sum"):
         raise AdCompileError(f"reduce={reduce!r}: choose 'sum' or 'mean'",
                              hint="'mean' weights each shard by its share of the rows")
     args = args if isinstance(args, tuple) else (args,)
+    # pickled here (a lambda's error is raised here) and loaded by the task: a worker that
+    # cannot import the function then fails the task, which Dask reports, rather than its
+    # connection (an argument that fails to load breaks the worker's message stream)
+    g = pickle.dumps(g)
     client = _client(client)
     if isinstance(shards, tuple) and shards and all(isinstance(a, _da.Array) for a in shards):
         shards = _blocks(shards)
@@ -95,7 +101,9 @@ def _where(client, shards) -> list:
 
 
 def _call(g, args, shard):
-    """On a worker: (rows of the shard, g(*args, *shard))."""
+    """On a worker: (rows of the shard, g(*args, *shard)), g pickled (loaded once per
+    process: pickling.py)."""
+    g = pickle.loads(g)
     parts = shard if isinstance(shard, tuple) else (shard,)
     rows = np.shape(parts[0])[0] if parts and np.ndim(parts[0]) else 1
     return rows, g(*args, *parts)

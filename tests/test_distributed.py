@@ -270,6 +270,20 @@ def test_dict_gradients_are_summed_leaf_by_leaf(client):
     assert all(_close(got[k], expect[k]) for k in expect)
 
 
+def test_a_worker_that_cannot_import_the_function_fails_the_call_with_its_name(
+        client, tmp_path, monkeypatch):
+    from adcompile.distributed import shard_gradient
+    (tmp_path / "only_here.py").write_text("def sq(w, x):\n    return w * w * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))        # here, not on the running workers
+    import only_here
+    with pytest.raises(NotPicklableError, match=r"only_here\.sq cannot be imported here"):
+        shard_gradient(ad.grad(only_here.sq), 1.5, [(2.0,)], client=client)
+    assert shard_gradient(ad.grad(sl.smooth), 0.7, [(1.3,)], client=client) == \
+        ad.grad(sl.smooth)(0.7, 1.3)                 # the workers still work
+    with pytest.raises(NotPicklableError, match="is a lambda"):     # raised here
+        shard_gradient(ad.grad(lambda w, x: w * x), 1.5, [(2.0,)], client=client)
+
+
 def test_the_helper_explains_mistakes(client):
     import dask.array as da
     from adcompile.distributed import shard_gradient
