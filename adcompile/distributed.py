@@ -7,7 +7,7 @@
 `shards` is a list with one entry per shard: a Future (or a tuple of futures and arrays)
 whose value is the tuple of arguments after `args`, e.g. (X_k, y_k); or a tuple of
 dask.array.Array (X, y) chunked alike along axis 0, one shard per block of rows. Each shard's
-call runs on a worker (where its data is); the results come back to the caller and are added
+call runs on a worker holding its data (its first array: X); the results come back to the caller and are added
 in shard order, leaf by leaf for dicts, tuples and lists of arrays. The gradient object is
 pickled by reference (pickling.py) and loaded once per worker process; its compiled code
 comes from the shared on-disk cache (ADCOMPILE_CACHE_DIR).
@@ -50,15 +50,15 @@ def shard_gradient(g, args, shards, *, client=None, reduce: str = "sum"):
     g = pickle.dumps(g)
     client = _client(client)
     if isinstance(shards, tuple) and shards and all(isinstance(a, _da.Array) for a in shards):
-        shards = _blocks(shards)
-        where = _where(client, shards)
+        blocks = _blocks(shards)
+        where = _where(client, _block_futures(shards))
         parts = [client.compute(_delayed(_call, pure=False)(g, args, b), **w)
-                 for b, w in zip(shards, where)]
+                 for b, w in zip(blocks, where)]
     elif isinstance(shards, (list, tuple)) and not any(isinstance(a, _da.Array)
                                                        for a in shards):
         if not shards:
             raise AdCompileError("shard_gradient: no shards", hint="pass one entry per shard")
-        where = _where(client, shards)
+        where = _where(client, [_distributed.futures_of(s) for s in shards])
         parts = [client.submit(_call, g, args, s, pure=False, **w)
                  for s, w in zip(shards, where)]
     else:
@@ -84,18 +84,18 @@ def cache_stats(g) -> dict:
     return {"specialisations": len(g._specs.by_types), "hits": hits, "misses": misses}
 
 
-def _where(client, shards) -> list:
-    """Per shard, where its call runs: on the workers holding its data (a loose restriction:
-    elsewhere only if none does). Without it Dask may queue the calls of many steps as
-    root tasks on any worker, moving whole shards between workers."""
-    futures = [_distributed.futures_of(s) for s in shards]
-    flat = [f for fs in futures for f in fs]
-    if flat:
-        _distributed.wait(flat)              # a shard still being made is held nowhere yet
-    held = client.who_has(flat) if flat else {}
+def _where(client, futures: list) -> list:
+    """Per shard (the futures holding its data, X's first), where its call runs: on the
+    workers holding the first (a loose restriction: elsewhere only if none does). Without
+    it Dask may queue many calls in flight as root tasks on any worker, moving whole shards
+    between workers."""
+    first = [fs[0] for fs in futures if fs]
+    if first:
+        _distributed.wait(first)             # a shard still being made is held nowhere yet
+    held = client.who_has(first) if first else {}
     out = []
     for fs in futures:
-        workers = sorted({w for f in fs for w in held.get(f.key, ())})
+        workers = sorted(held.get(fs[0].key, ())) if fs else []
         out.append({"workers": workers, "allow_other_workers": True} if workers else {})
     return out
 
@@ -148,6 +148,14 @@ def _blocks(arrays) -> list:
                 "holds whole rows", hint="rechunk it: X.rechunk({1: -1})")
     grids = [a.to_delayed().reshape(-1) for a in arrays]
     return [tuple(g[k] for g in grids) for k in range(len(first.chunks[0]))]
+
+
+def _block_futures(arrays) -> list:
+    """Per block of rows, the futures holding it (of arrays persisted on the cluster)."""
+    from dask.core import flatten
+    held = {f.key: f for a in arrays for f in _distributed.futures_of(a)}
+    keys = [list(flatten(a.__dask_keys__())) for a in arrays]
+    return [[held[k[b]] for k in keys if k[b] in held] for b in range(len(keys[0]))]
 
 
 def _check_gradient(g):

@@ -127,7 +127,12 @@ def _key(args):
                            getattr(ref, "seed", None))))
         if ref[1] is None:
             return None
-    return ref, transform, wrt, jit, seed
+    key = ref, transform, wrt, jit, seed
+    try:
+        hash(key)
+    except TypeError:                        # a seed given as an array: not kept
+        return None
+    return key
 
 
 def _trim():
