@@ -7,10 +7,10 @@
 `shards` is a list with one entry per shard: a Future (or a tuple of futures and arrays)
 whose value is the tuple of arguments after `args`, e.g. (X_k, y_k); or a tuple of
 dask.array.Array (X, y) chunked alike along axis 0, one shard per block of rows. Each shard's
-call runs on a worker holding its data (its first array: X); the results come back to the caller and are added
-in shard order, leaf by leaf for dicts, tuples and lists of arrays. The gradient object is
-pickled by reference (pickling.py) and loaded once per worker process; its compiled code
-comes from the shared on-disk cache (ADCOMPILE_CACHE_DIR).
+call runs on a worker holding its data (its first array: X); the results come back to the
+caller and are added in shard order, leaf by leaf for dicts, tuples and lists of arrays. The
+gradient object is pickled by reference (pickling.py) and loaded once per worker process; its
+compiled code comes from the shared on-disk cache (ADCOMPILE_CACHE_DIR).
 
 reduce="sum" (the default) returns the sum over shards: the gradient of sum_k loss_k. With
 reduce="mean" shard k is weighted by n_k / n (n_k its rows, n all rows): when the loss of a
@@ -47,19 +47,19 @@ def shard_gradient(g, args, shards, *, client=None, reduce: str = "sum"):
     # pickled here (a lambda's error is raised here) and loaded by the task: a worker that
     # cannot import the function then fails the task, which Dask reports, rather than its
     # connection (an argument that fails to load breaks the worker's message stream)
-    g = pickle.dumps(g)
+    blob = pickle.dumps(g)
     client = _client(client)
     if isinstance(shards, tuple) and shards and all(isinstance(a, _da.Array) for a in shards):
         blocks = _blocks(shards)
         where = _where(client, _block_futures(shards))
-        parts = [client.compute(_delayed(_call, pure=False)(g, args, b), **w)
+        parts = [client.compute(_delayed(_call, pure=False)(blob, args, b), **w)
                  for b, w in zip(blocks, where)]
     elif isinstance(shards, (list, tuple)) and not any(isinstance(a, _da.Array)
                                                        for a in shards):
         if not shards:
             raise AdCompileError("shard_gradient: no shards", hint="pass one entry per shard")
         where = _where(client, [_distributed.futures_of(s) for s in shards])
-        parts = [client.submit(_call, g, args, s, pure=False, **w)
+        parts = [client.submit(_call, blob, args, s, pure=False, **w)
                  for s, w in zip(shards, where)]
     else:
         raise AdCompileError(
@@ -100,10 +100,10 @@ def _where(client, futures: list) -> list:
     return out
 
 
-def _call(g, args, shard):
-    """On a worker: (rows of the shard, g(*args, *shard)), g pickled (loaded once per
-    process: pickling.py)."""
-    g = pickle.loads(g)
+def _call(blob, args, shard):
+    """On a worker: (rows of the shard, g(*args, *shard)), g pickled in blob (loaded once
+    per process: pickling.py)."""
+    g = pickle.loads(blob)
     parts = shard if isinstance(shard, tuple) else (shard,)
     rows = np.shape(parts[0])[0] if parts and np.ndim(parts[0]) else 1
     return rows, g(*args, *parts)
