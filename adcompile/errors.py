@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import linecache
+import pickle
 from dataclasses import dataclass
 
 
@@ -105,6 +106,15 @@ class CheckpointMemoryError(AdCompileError, MemoryError):
 
 class OutOfRangeError(AdCompileError, IndexError):
     """Raised by compiled code: an index outside an array (the message names the line)."""
+
+
+class NotPicklableError(AdCompileError, pickle.PicklingError):
+    """A transformed function cannot be pickled (or loaded) by reference: its function is
+    not importable by module and name (a lambda, a nested function, a notebook's)."""
+
+
+class MissingExtraError(AdCompileError, ImportError):
+    """An optional part of adcompile needs a package that is not installed."""
 
 
 class LengthOneAxis(ValueError):

@@ -52,6 +52,7 @@ class Transformed:
         # empty tuple in the function; **kwargs an empty dict)
         self.variadic = [n for n, p in self.signature.parameters.items() if p.kind in variadic]
         self.wrt, self.single = _normalise_wrt(wrt, self.params, func)
+        self.seed = seed
         self.rng = None if seed is None else np.random.default_rng(seed)
         self._specs = shared_specialisations(func, (transform, self.wrt, jit,
                                                     nested.key(self))) if shared else \
@@ -318,6 +319,15 @@ class Transformed:
     def conventions(self):
         """The derivatives used at kinks (None: the defaults)."""
         return self.transform.conventions
+
+    def __reduce__(self):
+        """Pickled by reference: the function by module and name, the transform, wrt, jit
+        and seed; compiled code is found again in the on-disk cache (pickling.py)."""
+        from .pickling import reduce
+        return reduce(self)
+
+    def __deepcopy__(self, memo):
+        return self                          # like a function: compiled code is not copied
 
     def __repr__(self) -> str:
         wrt = ", ".join(self.params[i] for i in self.wrt)

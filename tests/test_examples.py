@@ -16,14 +16,19 @@ EXPECT = {"seed_graph.py": "df/dw2", "loops.py": "dE/dk",
           "relu_homogeneity.py": "<W3, df/dW3>", "momentum.py": "Nesterov",
           "cost_of_gradients.py": "reverse mode stays flat",
           "artifacts.py": "zero            1            0  artifact",
-          "softmax_regression.py": "softmax regression"}
+          "softmax_regression.py": "softmax regression",
+          "distributed_sgd.py": "the distributed gradient equals the single-process one"}
+ARGS = {"distributed_sgd.py": ["--rows", "8000", "--features", "20", "--steps", "6"]}
+NEEDS = {"distributed_sgd.py": "distributed"}      # a package of an extra (pyproject.toml)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_example_runs(name):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
                MPLBACKEND="Agg")
-    proc = subprocess.run([sys.executable, os.path.join(EXAMPLES_DIR, name)],
+    if name in NEEDS:
+        pytest.importorskip(NEEDS[name])
+    proc = subprocess.run([sys.executable, os.path.join(EXAMPLES_DIR, name), *ARGS.get(name, [])],
                           capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert EXPECT[name] in proc.stdout
