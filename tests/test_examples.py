@@ -93,8 +93,9 @@ def test_reverse_gradient_cost_is_flat_and_forward_grows_with_n(examples):
     rev, fwd = ratios["reverse"], ratios["forward"]
     # generous margins (a shared machine): reverse stays within a small constant of the
     # primal, forward grows about linearly (300x more inputs: measured ~350x more cost);
-    # at n = 10 the call itself is most of the time (measured 3-8x on a loaded machine)
-    assert max(rev[1:]) < 10 and rev[0] < 20
+    # at n = 10 the call itself is most of the time (measured 3-8x idle, 10-24x while a
+    # Dask cluster of another test runs): the bound only separates flat from linear
+    assert max(rev) < 30
     assert fwd[-1] / fwd[0] > 30
     assert fwd[-1] > 50 * rev[-1]
 
