@@ -12,7 +12,8 @@ from .api import GradFunction, grad, value_and_grad
 from .conventions import Conventions
 from .diagnose import diagnose
 from .errors import AdCompileError, AdTypeError, AssertionFailed, CheckpointMemoryError, \
-    JitError, OutOfRangeError, ShapeError, UnknownFunctionError, UnsupportedSyntaxError
+    JitError, NotPicklableError, OutOfRangeError, ShapeError, UnknownFunctionError, \
+    UnsupportedSyntaxError
 from .functions import relu
 from .transforms import hessian, hvp, jacobian, jvp
 
@@ -20,4 +21,4 @@ __version__ = "0.1.0"
 
 __all__ = ["grad", "value_and_grad", "jvp", "jacobian", "hvp", "hessian", "relu", "Conventions", "diagnose", "GradFunction", "AdCompileError", "AdTypeError",
            "JitError", "OutOfRangeError", "AssertionFailed", "ShapeError", "UnknownFunctionError",
-           "UnsupportedSyntaxError", "CheckpointMemoryError"]
+           "UnsupportedSyntaxError", "CheckpointMemoryError", "NotPicklableError"]
