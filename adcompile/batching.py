@@ -205,24 +205,53 @@ class _Driver:
         for k, a in arrays.items():
             flat[layout.ranges[k][0] if layout is not None else k] = a
         flat += compiled.outside()
-        if self.reduce == "sum":
-            chunks = _threads() if n else 1
-            accs = [np.zeros((chunks,) + s) for o, s in zip(self.outputs, self.shapes)
-                    if not o.stacked]
-            outs = [np.empty((n,) + s) if o.stacked else np.zeros(s if o.array else (1,))
-                    for o, s in zip(self.outputs, self.shapes)]
-            run_compiled(self.func, flat + [chunks] + accs + outs, self.path)
-            results = [out if o.array or o.stacked else float(out[0])
-                       for o, out in zip(self.outputs, outs)]
-        else:
-            results = [np.empty((n,) + s) for s in self.shapes]
-            run_compiled(self.func, flat + results, self.path)
-        _seal_new(compiled.func, compiled.path)   # the kernel compiled for the driver's call
+        try:
+            if self.reduce == "sum":
+                chunks = _threads() if n else 1
+                accs = [np.zeros((chunks,) + (s if o.array else (1,)))
+                        for o, s in zip(self.outputs, self.shapes) if not o.stacked]
+                outs = [np.empty((n,) + s) if o.stacked else np.zeros(s if o.array else (1,))
+                        for o, s in zip(self.outputs, self.shapes)]
+                ok = np.ones(chunks, np.bool_)
+                run_compiled(self.func, flat + [chunks] + accs + outs + [ok], self.path)
+                results = [out if o.array or o.stacked else float(out[0])
+                           for o, out in zip(self.outputs, outs)]
+                failed = [range(c * n // chunks, (c + 1) * n // chunks)
+                          for c in np.flatnonzero(~ok)]
+            else:
+                results = [np.empty((n,) + s) for s in self.shapes]
+                ok = np.ones(n, np.bool_)
+                run_compiled(self.func, flat + results + [ok], self.path)
+                failed = [np.flatnonzero(~ok)]
+        finally:                             # the kernel compiled for the driver's call
+            _seal_new(compiled.func, compiled.path)
+        if any(len(f) for f in failed):
+            _raise_for(b, arrays, typed, [i for f in failed for i in f])
         value = results.pop(0) if self.outputs and self.outputs[0].name == "value" else None
         if layout is not None:
             results = layout.regroup(results)
         grads = results[0] if b.per_sample.single else tuple(results)
         return (value, grads) if self.value else grads
+
+
+def _raise_for(b: Batched, arrays: dict, typed: list, samples: list):
+    """A sample raised in the compiled driver (which cannot raise from its parallel loop):
+    run those samples through the per-sample gradient in Python for the error, naming the
+    sample."""
+    for i in sorted(samples):
+        values = list(typed)
+        for k, a in arrays.items():
+            values[k] = a[i].item() if a.ndim == 1 else a[i]
+        try:
+            b.per_sample(*values)
+        except AdCompileError as exc:
+            exc.message = f"sample {i} of the batch: {exc.message}"
+            exc.args = (exc.render(),)
+            raise
+    raise AdCompileError(f"{b.func.__name__}(): the compiled code raised at sample "
+                         f"{min(samples)} of the batch, and the per-sample gradient did not "
+                         "when run alone", b.per_sample._def_loc(),
+                         hint="this is an adcompile bug; please report it")
 
 
 def _threads() -> int:

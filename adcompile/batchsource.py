@@ -52,43 +52,61 @@ class Output:
 
 
 def per_sample(name: str, doc: str, args: list, batched: set, outputs: list) -> str:
-    """The driver writing each output of every sample into its row of `<name>_out`."""
-    params = ", ".join(args + [f"{o.name}_out" for o in outputs])
-    lines = [f"def {name}({params}):", f'    """{doc}"""',
+    """The driver writing each output of every sample into its row of `<name>_out`; ok[i]
+    False where sample i raised (batching.py runs it again in Python for the error)."""
+    outs = [f"{o.name}_out" for o in outputs]
+    one = [f"def {name}_one(i, {', '.join(args + outs)}):",
+           '    """Sample i into row i of the outputs (False if it raised)."""',
+           "    try:",
+           f"        r = kernel({_call_args(args, batched)})"]
+    one += [f"        {o.name}_out[i] = {o.access}" for o in outputs]
+    one += ["    except Exception:", "        return False", "    return True"]
+    lines = [f"def {name}({', '.join(args + outs + ['ok'])}):", f'    """{doc}"""',
              f"    n = {args[min(batched)]}.shape[0]",
              "    for i in prange(n):",
-             f"        r = kernel({_call_args(args, batched)})"]
-    lines += [f"        {o.name}_out[i] = {o.access}" for o in outputs]
-    lines.append("    return n")
-    return _module(lines)
+             f"        ok[i] = {name}_one(i, {', '.join(args + outs)})",
+             "    return n"]
+    return _jitable(one) + _module(lines)
 
 
 def summed(name: str, doc: str, args: list, batched: set, outputs: list) -> str:
     """The driver summing outputs over samples with one accumulator per chunk (stacked
-    outputs written per sample)."""
+    outputs written per sample); ok[c] False where a sample of chunk c raised."""
     sums = [o for o in outputs if not o.stacked]
-    params = ", ".join(args + ["n_chunks"] + [f"{o.name}_acc" for o in sums] +
-                       [f"{o.name}_out" for o in outputs])
-    lines = [f"def {name}({params}):", f'    """{doc}"""',
+    accs = [f"{o.name}_acc" for o in sums]
+    outs = [f"{o.name}_out" for o in outputs]
+    rows = [f"{o.name}_out" for o in outputs if o.stacked]
+    chunk = [f"def {name}_chunk(lo, hi, {', '.join(args + accs + rows)}):",
+             '    """Samples lo, ..., hi - 1 in order, summed into this chunk\'s accumulators '
+             '(False if one raised)."""']
+    chunk += [f"    {o.name}_c = np.zeros_like({o.name}_acc)" if o.array else
+              f"    {o.name}_c = 0.0" for o in sums]
+    chunk += ["    try:", "        for i in range(lo, hi):",
+              f"            r = kernel({_call_args(args, batched)})"]
+    chunk += [f"            {o.name}_out[i] = {o.access}" if o.stacked else
+              f"            {o.name}_c += {o.access}" for o in outputs]
+    chunk += ["    except Exception:", "        return False"]
+    chunk += [f"    {o.name}_acc += {o.name}_c" if o.array else f"    {o.name}_acc[0] = {o.name}_c"
+              for o in sums]
+    chunk.append("    return True")
+    lines = [f"def {name}({', '.join(args + ['n_chunks'] + accs + outs + ['ok'])}):",
+             f'    """{doc}"""',
              f"    n = {args[min(batched)]}.shape[0]",
              "    for c in prange(n_chunks):",
              "        lo = c * n // n_chunks",
-             "        hi = (c + 1) * n // n_chunks"]
-    for o in sums:
-        lines.append(f"        {o.name}_c = np.zeros_like({o.name}_acc[c])" if o.array else
-                     f"        {o.name}_c = 0.0")
-    lines += ["        for i in range(lo, hi):",
-              f"            r = kernel({_call_args(args, batched)})"]
-    for o in outputs:
-        lines.append(f"            {o.name}_out[i] = {o.access}" if o.stacked else
-                     f"            {o.name}_c += {o.access}")
-    lines += [f"        {o.name}_acc[c] = {o.name}_c" for o in sums]
+             "        hi = (c + 1) * n // n_chunks",
+             f"        ok[c] = {name}_chunk(lo, hi, "
+             f"{', '.join(args + [a + '[c]' for a in accs] + rows)})"]
     if sums:
-        lines.append("    for c in range(n_chunks):")
-        lines += [f"        {o.name}_out += {o.name}_acc[c]" if o.array else
-                  f"        {o.name}_out[0] += {o.name}_acc[c]" for o in sums]
+        lines.append("    for c in range(n_chunks):       # the chunks in order")
+        lines += [f"        {o.name}_out += {o.name}_acc[c]" for o in sums]
     lines.append("    return n")
-    return _module(lines)
+    return _jitable(chunk) + _module(lines)
+
+
+def _jitable(lines: list) -> str:
+    """A helper the driver calls (compiled into it; plain Python without jit)."""
+    return "@register_jitable\n" + _module(lines) + "\n\n"
 
 
 def _call_args(args: list, batched: set) -> str:
@@ -102,7 +120,8 @@ def _module(lines: list) -> str:
 def module(header: str, kernel_text: str, function: str) -> str:
     """The generated module: its docstring, imports, the kernel global (set when the module
     is loaded: `kernel_text` says which compiled function it is) and the driver."""
-    return (f'"""{header}"""\nimport numpy as np\nfrom numba import prange\n\n'
+    return (f'"""{header}"""\nimport numpy as np\nfrom numba import prange\n'
+            f"from numba.extending import register_jitable\n\n"
             f"kernel = None  # {kernel_text}\n\n\n{function}")
 
 
