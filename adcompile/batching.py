@@ -8,11 +8,12 @@
 The per-sample value and gradient is compiled as any value_and_grad is (a Transformed,
 specialised for one sample's types: x of shape (d,), y a float). A driver, generated as
 readable source (batchsource.py) and compiled by Numba with parallel=True, calls that
-compiled kernel once per sample from a `prange` loop and writes each result into its row of a
-preallocated output; with reduce="sum" it gives each thread a chunk of consecutive samples
-and an accumulator of its own, and adds the accumulators in chunk order afterwards
-(deterministic for a given number of threads). No per-sample gradient is materialised for a
-sum, and no Python runs per sample.
+compiled kernel once per sample and writes each result into its row of a preallocated
+output. The samples are cut into chunks of consecutive samples (64; fewer for few samples),
+which a `prange` loop hands to the threads one at a time. With reduce="sum" each chunk sums
+its samples in order into accumulators of its own, and the chunks' sums are added in chunk
+order afterwards: the same bits at every call, whatever the number of threads. No per-sample
+gradient is materialised for a sum, and no Python runs per sample.
 """
 from __future__ import annotations
 
@@ -181,13 +182,14 @@ class _Driver:
         if b.reduce == "sum":
             name = f"{fname}_sum_over_samples"
             doc = (f"sum over the samples (axis 0 of {_listed(b)}) of the value and gradient "
-                   f"of {fname} with respect to {inner.wrt_text}: one chunk of samples per "
-                   "thread, each summed into the chunk's accumulator, then the chunks in order")
+                   f"of {fname} with respect to {inner.wrt_text}: each chunk of samples summed "
+                   "in order into its own accumulators, then the chunks in order")
             function = batchsource.summed(name, doc, self.args, self.batched, outputs)
         else:
             name = f"{fname}_per_sample"
             doc = (f"value and gradient of {fname} with respect to {inner.wrt_text} for every "
-                   f"sample (axis 0 of {_listed(b)}), in parallel: row i of each output")
+                   f"sample (axis 0 of {_listed(b)}), chunks of samples in parallel: row i of "
+                   "each output")
             function = batchsource.per_sample(name, doc, self.args, self.batched, outputs)
         header = (f"adcompile: {doc}.\n\nGenerated for {fname} ({kernel_file} holds the "
                   "per-sample kernel).\n")
@@ -205,28 +207,28 @@ class _Driver:
         for k, a in arrays.items():
             flat[layout.ranges[k][0] if layout is not None else k] = a
         flat += compiled.outside()
+        chunks = _chunks(n, sum(int(np.prod(s)) for s in self.shapes))
+        ok = np.ones(chunks, np.bool_)
+        import numba
+        chunksize = numba.set_parallel_chunksize(1)     # chunks handed out one at a time
         try:
             if self.reduce == "sum":
-                chunks = _threads() if n else 1
                 accs = [np.zeros((chunks,) + (s if o.array else (1,)))
                         for o, s in zip(self.outputs, self.shapes) if not o.stacked]
                 outs = [np.empty((n,) + s) if o.stacked else np.zeros(s if o.array else (1,))
                         for o, s in zip(self.outputs, self.shapes)]
-                ok = np.ones(chunks, np.bool_)
                 run_compiled(self.func, flat + [chunks] + accs + outs + [ok], self.path)
                 results = [out if o.array or o.stacked else float(out[0])
                            for o, out in zip(self.outputs, outs)]
-                failed = [range(c * n // chunks, (c + 1) * n // chunks)
-                          for c in np.flatnonzero(~ok)]
             else:
                 results = [np.empty((n,) + s) for s in self.shapes]
-                ok = np.ones(n, np.bool_)
-                run_compiled(self.func, flat + results + [ok], self.path)
-                failed = [np.flatnonzero(~ok)]
-        finally:                             # the kernel compiled for the driver's call
-            _seal_new(compiled.func, compiled.path)
-        if any(len(f) for f in failed):
-            _raise_for(b, arrays, typed, [i for f in failed for i in f])
+                run_compiled(self.func, flat + [chunks] + results + [ok], self.path)
+        finally:
+            numba.set_parallel_chunksize(chunksize)
+            _seal_new(compiled.func, compiled.path)    # compiled for the driver's call
+        if not ok.all():
+            _raise_for(b, arrays, typed, [i for c in np.flatnonzero(~ok)
+                                          for i in range(c * n // chunks, (c + 1) * n // chunks)])
         value = results.pop(0) if self.outputs and self.outputs[0].name == "value" else None
         if layout is not None:
             results = layout.regroup(results)
@@ -254,9 +256,21 @@ def _raise_for(b: Batched, arrays: dict, typed: list, samples: list):
                          hint="this is an adcompile bug; please report it")
 
 
-def _threads() -> int:
-    import numba
-    return numba.get_num_threads()
+CHUNKS = 64                  # chunks of consecutive samples (fewer for few samples)
+ACCUMULATED = 1 << 22        # floats of accumulators at most (for large gradients)
+
+
+def _chunks(n: int, size: int) -> int:
+    """How many chunks the samples are cut into: min(64, n), fewer when 64 accumulators of
+    `size` floats would pass 4M floats, but not fewer than the threads. It depends on the
+    thread count only then: sums are the same bits whatever the number of threads."""
+    if n == 0:
+        return 1
+    chunks = min(CHUNKS, n, max(1, ACCUMULATED // max(size, 1)))
+    if chunks < CHUNKS and chunks < n:
+        import numba
+        chunks = min(n, max(chunks, numba.get_num_threads()))
+    return chunks
 
 
 def _batch_indices(batch, params: list, t) -> tuple:

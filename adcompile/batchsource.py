@@ -1,39 +1,57 @@
 """The source of a batch driver (batching.py): a Numba function, compiled with
 parallel=True, that calls the per-sample kernel once per sample from a `prange` loop.
 
-Two shapes of driver, both readable (`.source` of a batched gradient shows them):
+Both cut the samples into n_chunks chunks of consecutive samples (batching.py picks
+n_chunks: 64, fewer for few samples) and run the chunks in a `prange` loop, handed to the
+threads one at a time. A chunk is a helper (`register_jitable`: compiled into the driver)
+whose loop runs inside try/except, because an exception cannot leave a parallel loop: a
+chunk that raised returns False in ok[c], and batching.py runs its samples again in Python
+for the user's error. reduce=None:
 
-    def loss_per_sample(w, x, y, value_out, w_bar_out):       # reduce=None
-        n = x.shape[0]
-        for i in prange(n):                                   # samples in parallel
-            r = kernel(w, x[i], y[i])                         # the compiled gradient
-            value_out[i] = r[0]
-            w_bar_out[i] = r[1]
-        return n
+    def loss_per_sample_chunk(lo, hi, w, x, y, w_bar_out):
+        try:
+            for i in range(lo, hi):
+                r = kernel(w, x[i], y[i])                     # the compiled (value, gradient)
+                w_bar_out[i] = r[1]                           # row i of the output
+        except Exception:
+            return False
+        return True
 
-    def loss_sum_over_samples(w, x, y, n_chunks, value_acc, w_bar_acc, value_out, w_bar_out):
+    def loss_per_sample(w, x, y, n_chunks, w_bar_out, ok):
         n = x.shape[0]
-        for c in prange(n_chunks):                            # one chunk per thread
+        for c in prange(n_chunks):
             lo = c * n // n_chunks
             hi = (c + 1) * n // n_chunks
-            value_c = 0.0                                     # the chunk's own accumulators
-            w_bar_c = np.zeros_like(w_bar_acc[c])
-            for i in range(lo, hi):                           # samples in order
+            ok[c] = loss_per_sample_chunk(lo, hi, w, x, y, w_bar_out)
+        return n
+
+reduce="sum": each chunk sums its samples in order into accumulators of its own (locals,
+stored in row c of `<name>_acc` at its end: no two threads write one cache line per sample),
+and the driver then adds the rows in chunk order:
+
+    def loss_sum_over_samples_chunk(lo, hi, w, x, y, value_acc, w_bar_acc):
+        value_c = 0.0
+        w_bar_c = np.zeros_like(w_bar_acc)
+        try:
+            for i in range(lo, hi):
                 r = kernel(w, x[i], y[i])
                 value_c += r[0]
                 w_bar_c += r[1]
-            value_acc[c] = value_c
-            w_bar_acc[c] = w_bar_c
-        for c in range(n_chunks):                             # chunks in order
-            value_out[0] += value_acc[c]
+        except Exception:
+            return False
+        value_acc[0] = value_c
+        w_bar_acc += w_bar_c
+        return True
+        ...
+        for c in range(n_chunks):                             # the chunks' sums, in order
+            value_out += value_acc[c]
             w_bar_out += w_bar_acc[c]
-        return n
 
 A sum is therefore ((0 + s_0) + s_1) + ... over the chunks, each s_c summed sample by sample
-in order: the same bits at every call with the same number of chunks (threads). A
-differentiated parameter that is itself batched has one gradient per sample also when the
-sum is asked for (the gradient of the sum with respect to x is the stack of the per-sample
-gradients): it is written per sample (`x_bar_out[i] = ...`).
+in order: the same bits at every call with the same number of chunks, whatever the number of
+threads. A differentiated parameter that is itself batched has one gradient per sample also
+when the sum is asked for (the gradient of the sum with respect to x is the stack of the
+per-sample gradients): it is written per sample (`x_bar_out[i] = ...`).
 """
 from __future__ import annotations
 
@@ -52,21 +70,18 @@ class Output:
 
 
 def per_sample(name: str, doc: str, args: list, batched: set, outputs: list) -> str:
-    """The driver writing each output of every sample into its row of `<name>_out`; ok[i]
-    False where sample i raised (batching.py runs it again in Python for the error)."""
+    """The driver writing each output of every sample into its row of `<name>_out`; ok[c]
+    False where a sample of chunk c raised (batching.py runs it again in Python for the
+    error)."""
     outs = [f"{o.name}_out" for o in outputs]
-    one = [f"def {name}_one(i, {', '.join(args + outs)}):",
-           '    """Sample i into row i of the outputs (False if it raised)."""',
-           "    try:",
-           f"        r = kernel({_call_args(args, batched)})"]
-    one += [f"        {o.name}_out[i] = {o.access}" for o in outputs]
-    one += ["    except Exception:", "        return False", "    return True"]
-    lines = [f"def {name}({', '.join(args + outs + ['ok'])}):", f'    """{doc}"""',
-             f"    n = {args[min(batched)]}.shape[0]",
-             "    for i in prange(n):",
-             f"        ok[i] = {name}_one(i, {', '.join(args + outs)})",
-             "    return n"]
-    return _jitable(one) + _module(lines)
+    chunk = [f"def {name}_chunk(lo, hi, {', '.join(args + outs)}):",
+             '    """Samples lo, ..., hi - 1 into their rows of the outputs (False if one '
+             'raised)."""',
+             "    try:", "        for i in range(lo, hi):",
+             f"            r = kernel({_call_args(args, batched)})"]
+    chunk += [f"            {o.name}_out[i] = {o.access}" for o in outputs]
+    chunk += ["    except Exception:", "        return False", "    return True"]
+    return _jitable(chunk) + _driver(name, doc, args, batched, ["n_chunks"] + outs, outs, [])
 
 
 def summed(name: str, doc: str, args: list, batched: set, outputs: list) -> str:
@@ -89,19 +104,26 @@ def summed(name: str, doc: str, args: list, batched: set, outputs: list) -> str:
     chunk += [f"    {o.name}_acc += {o.name}_c" if o.array else f"    {o.name}_acc[0] = {o.name}_c"
               for o in sums]
     chunk.append("    return True")
-    lines = [f"def {name}({', '.join(args + ['n_chunks'] + accs + outs + ['ok'])}):",
-             f'    """{doc}"""',
+    after = []
+    if sums:
+        after.append("    for c in range(n_chunks):           # the chunks' sums, in order")
+        after += [f"        {o.name}_out += {o.name}_acc[c]" for o in sums]
+    return _jitable(chunk) + _driver(name, doc, args, batched, ["n_chunks"] + accs + outs,
+                                     [a + "[c]" for a in accs] + rows, after)
+
+
+def _driver(name, doc, args, batched, extra, passed, after) -> str:
+    """The parallel loop over chunks of consecutive samples (batching.py runs it with
+    Numba's parallel chunk size 1: the threads take one chunk at a time, so a thread that
+    is slowed down takes fewer)."""
+    lines = [f"def {name}({', '.join(args + extra + ['ok'])}):", f'    """{doc}"""',
              f"    n = {args[min(batched)]}.shape[0]",
              "    for c in prange(n_chunks):",
              "        lo = c * n // n_chunks",
              "        hi = (c + 1) * n // n_chunks",
-             f"        ok[c] = {name}_chunk(lo, hi, "
-             f"{', '.join(args + [a + '[c]' for a in accs] + rows)})"]
-    if sums:
-        lines.append("    for c in range(n_chunks):       # the chunks in order")
-        lines += [f"        {o.name}_out += {o.name}_acc[c]" for o in sums]
-    lines.append("    return n")
-    return _jitable(chunk) + _module(lines)
+             f"        ok[c] = {name}_chunk(lo, hi, {', '.join(args + passed)})",
+             ]
+    return _module(lines + after + ["    return n"])
 
 
 def _jitable(lines: list) -> str:
@@ -120,7 +142,8 @@ def _module(lines: list) -> str:
 def module(header: str, kernel_text: str, function: str) -> str:
     """The generated module: its docstring, imports, the kernel global (set when the module
     is loaded: `kernel_text` says which compiled function it is) and the driver."""
-    return (f'"""{header}"""\nimport numpy as np\nfrom numba import prange\n'
+    return (f'"""{header}"""\nimport numpy as np\n'
+            f"from numba import prange\n"
             f"from numba.extending import register_jitable\n\n"
             f"kernel = None  # {kernel_text}\n\n\n{function}")
 

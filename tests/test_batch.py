@@ -157,7 +157,8 @@ def test_source_shows_the_parallel_driver():
     w, X, Y = _data()
     g = ad.grad(logistic, batch=("x", "y"))
     g(w, X, Y)
-    assert "for i in prange(n):" in g.source and "kernel(w, x[i], y[i])" in g.source
+    assert "for c in prange(n_chunks):" in g.source and "kernel(w, x[i], y[i])" in g.source
+    assert "w_bar_out[i] = r[1]" in g.source
     assert "logistic_vg" in g.per_sample.source
     s = ad.grad(logistic, batch=("x", "y"), reduce="sum")
     s(w, X, Y)
@@ -194,31 +195,33 @@ def test_sum_with_dict_and_scalar_parameters():
 
 
 def test_sum_order_is_chunks_in_order():
-    """One thread: one chunk, summed sample by sample: the bits of a sequential sum; the
-    thread count in use: the same bits at every call."""
-    w, X, Y = _data(n=1001, d=7)
+    """64 chunks of consecutive samples, each summed in order, then the chunks in order:
+    the same bits at every call and for every number of threads."""
+    n = 1001
+    w, X, Y = _data(n=n, d=7)
     s = ad.grad(logistic, batch=("x", "y"), reduce="sum")
     G = ad.grad(logistic, batch=("x", "y"))(w, X, Y)
+    total = np.zeros_like(w)
+    for c in range(64):
+        sub = np.zeros_like(w)
+        for row in G[c * n // 64:(c + 1) * n // 64]:
+            sub += row
+        total += sub
+    first = s(w, X, Y)
+    assert np.array_equal(first, total)
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
         one = s(w, X, Y)
     finally:
         numba.set_num_threads(threads)
-    acc = np.zeros_like(w)
-    for row in G:
-        acc += row
-    assert np.array_equal(one, acc)
-    chunks = [G[c * 1001 // threads:(c + 1) * 1001 // threads].copy() for c in range(threads)]
-    total = np.zeros_like(w)
-    for part in chunks:
-        sub = np.zeros_like(w)
-        for row in part:
-            sub += row
-        total += sub
-    first = s(w, X, Y)
-    assert np.array_equal(first, total)
+    assert np.array_equal(one, first)
     assert all(np.array_equal(s(w, X, Y), first) for _ in range(3))
+    few = ad.grad(logistic, batch=("x", "y"), reduce="sum")(w, X[:5], Y[:5])
+    acc = np.zeros_like(w)
+    for row in G[:5]:
+        acc += row
+    assert np.array_equal(few, acc)
 
 
 def test_gradient_of_the_sum_wrt_a_batched_parameter_is_per_sample():
