@@ -10,7 +10,8 @@ specialised for one sample's types: x of shape (d,), y a float). A driver, gener
 readable source (batchsource.py) and compiled by Numba with parallel=True, calls that
 compiled kernel once per sample and writes each result into its row of a preallocated
 output. The samples are cut into chunks of consecutive samples (64; fewer for few samples),
-which a `prange` loop hands to the threads one at a time. With reduce="sum" each chunk sums
+which a `prange` loop shares out among the threads (Numba's static schedule: consecutive
+chunks to each thread). With reduce="sum" each chunk sums
 its samples in order into accumulators of its own, and the chunks' sums are added in chunk
 order afterwards: the same bits at every call, whatever the number of threads. No per-sample
 gradient is materialised for a sum, and no Python runs per sample.
@@ -209,8 +210,6 @@ class _Driver:
         flat += compiled.outside()
         chunks = _chunks(n, sum(int(np.prod(s)) for s in self.shapes))
         ok = np.ones(chunks, np.bool_)
-        import numba
-        chunksize = numba.set_parallel_chunksize(1)     # chunks handed out one at a time
         try:
             if self.reduce == "sum":
                 accs = [np.zeros((chunks,) + (s if o.array else (1,)))
@@ -223,9 +222,8 @@ class _Driver:
             else:
                 results = [np.empty((n,) + s) for s in self.shapes]
                 run_compiled(self.func, flat + [chunks] + results + [ok], self.path)
-        finally:
-            numba.set_parallel_chunksize(chunksize)
-            _seal_new(compiled.func, compiled.path)    # compiled for the driver's call
+        finally:                             # the kernel compiled for the driver's call
+            _seal_new(compiled.func, compiled.path)
         if not ok.all():
             _raise_for(b, arrays, typed, [i for c in np.flatnonzero(~ok)
                                           for i in range(c * n // chunks, (c + 1) * n // chunks)])

@@ -2,8 +2,8 @@
 parallel=True, that calls the per-sample kernel once per sample from a `prange` loop.
 
 Both cut the samples into n_chunks chunks of consecutive samples (batching.py picks
-n_chunks: 64, fewer for few samples) and run the chunks in a `prange` loop, handed to the
-threads one at a time. A chunk is a helper (`register_jitable`: compiled into the driver)
+n_chunks: 64, fewer for few samples) and run the chunks in a `prange` loop (Numba's static
+schedule shares them out among the threads). A chunk is a helper (`register_jitable`: compiled into the driver)
 whose loop runs inside try/except, because an exception cannot leave a parallel loop: a
 chunk that raised returns False in ok[c], and batching.py runs its samples again in Python
 for the user's error. reduce=None:
@@ -113,9 +113,8 @@ def summed(name: str, doc: str, args: list, batched: set, outputs: list) -> str:
 
 
 def _driver(name, doc, args, batched, extra, passed, after) -> str:
-    """The parallel loop over chunks of consecutive samples (batching.py runs it with
-    Numba's parallel chunk size 1: the threads take one chunk at a time, so a thread that
-    is slowed down takes fewer)."""
+    """The parallel loop over chunks of consecutive samples. (Numba's dynamic schedule,
+    set_parallel_chunksize(1), measured slower here: no speedup on 2 threads.)"""
     lines = [f"def {name}({', '.join(args + extra + ['ok'])}):", f'    """{doc}"""',
              f"    n = {args[min(batched)]}.shape[0]",
              "    for c in prange(n_chunks):",

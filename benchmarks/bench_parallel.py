@@ -62,9 +62,34 @@ def _medians(fns, args, repeat, rounds):
     return [float(np.median(t)) for t in times], [min(t) for t in times]
 
 
+def _busy():
+    """(jiffies the machine's cores were busy, this process's CPU seconds, wall seconds)."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:]]
+        busy = sum(fields) - fields[3] - fields[4]
+    except (OSError, ValueError, IndexError):
+        busy = None
+    t = os.times()
+    return busy, t.user + t.system, time.perf_counter()
+
+
+def _others(before, after) -> str:
+    """How many cores other processes kept busy between two _busy() readings."""
+    if before[0] is None or after[0] is None:
+        return "?"
+    hz = os.sysconf("SC_CLK_TCK")
+    wall = after[2] - before[2]
+    other = (after[0] - before[0]) / hz - (after[1] - before[1])
+    return f"{max(other, 0.0) / wall:.2f}"
+
+
 def _report(title, names, fns, args, repeat, rounds, base):
+    before = _busy()
     med, best = _medians(fns, args, repeat, rounds)
     print(f"\n{title}")
+    print(f"  (other processes kept {_others(before, _busy())} of {os.cpu_count()} cores busy "
+          "meanwhile)")
     print(f"  {'variant':54s} {'median ms':>10s} {'best ms':>9s} {'vs ' + names[base]:>10s}")
     for name, m, b in zip(names, med, best):
         print(f"  {name:54s} {m * 1e3:10.3f} {b * 1e3:9.3f} {med[base] / m:9.2f}x")
