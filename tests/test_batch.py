@@ -361,3 +361,19 @@ def test_prange_loss_batched():
     G = ad.grad(sum_prange, batch="x")(X)
     for i in range(12):
         _close(G[i], np.sin(X[i]) + X[i] * np.cos(X[i]))
+
+
+def test_new_lengths_with_the_same_types():
+    """A call with other lengths (same dtypes and dimensions) reuses the compiled driver and
+    gives results of its own shapes; keywords take the slow path, the same results."""
+    g = ad.grad(logistic, wrt=("w", "x"), batch=("x", "y"))
+    s = ad.grad(logistic, wrt=("w", "x"), batch=("x", "y"), reduce="sum")
+    for n, d in ((5, 3), (9, 6), (2, 6)):
+        w, X, Y = _data(n=n, d=d)
+        gw, gx = g(w, X, Y)
+        assert gw.shape == (n, d) and gx.shape == (n, d)
+        sw, sx = s(w, x=X, y=Y)
+        assert sw.shape == (d,) and sx.shape == (n, d)
+        _close(sw, gw.sum(axis=0))
+        kw, kx = g(w, x=X, y=Y)
+        assert np.array_equal(kw, gw) and np.array_equal(kx, gx)
