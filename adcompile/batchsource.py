@@ -113,9 +113,8 @@ def summed(name: str, doc: str, args: list, batched: set, outputs: list) -> str:
 
 
 def _driver(name, doc, args, batched, extra, passed, after) -> str:
-    """The parallel loop over chunks of consecutive samples. (Numba's dynamic schedule,
-    set_parallel_chunksize(1), measured slower here: no speedup on 2 threads.)"""
-    lines = [f"def {name}({', '.join(args + extra + ['ok'])}):", f'    """{doc}"""',
+    """The parallel loop over chunks of consecutive samples (Numba's static schedule)."""
+    lines = [f"def {name}({', '.join(args + extra + ['ok'])}):", _docstring(doc),
              f"    n = {args[min(batched)]}.shape[0]",
              "    for c in prange(n_chunks):",
              "        lo = c * n // n_chunks",
@@ -123,6 +122,13 @@ def _driver(name, doc, args, batched, extra, passed, after) -> str:
              f"        ok[c] = {name}_chunk(lo, hi, {', '.join(args + passed)})",
              ]
     return _module(lines + after + ["    return n"])
+
+
+def _docstring(doc: str) -> str:
+    import textwrap
+    text = textwrap.fill(doc[0].upper() + doc[1:] + ".", 88, initial_indent='    """',
+                         subsequent_indent="    ")
+    return text + '\n    """' if "\n" in text else text + '"""'
 
 
 def _jitable(lines: list) -> str:
@@ -141,7 +147,9 @@ def _module(lines: list) -> str:
 def module(header: str, kernel_text: str, function: str) -> str:
     """The generated module: its docstring, imports, the kernel global (set when the module
     is loaded: `kernel_text` says which compiled function it is) and the driver."""
-    return (f'"""{header}"""\nimport numpy as np\n'
+    import textwrap
+    header = "\n\n".join(textwrap.fill(p, 88) for p in header.split("\n\n"))
+    return (f'"""{header}\n"""\nimport numpy as np\n'
             f"from numba import prange\n"
             f"from numba.extending import register_jitable\n\n"
             f"kernel = None  # {kernel_text}\n\n\n{function}")
