@@ -86,7 +86,8 @@ class Batched:
         if compiled.effects:
             raise AdCompileError(
                 f"{self.func.__name__}() updates attributes of objects "
-                f"({', '.join('.'.join(e[2]) for e in compiled.effects)}); batch= runs the "
+                f"({', '.join('.'.join((e[1],) + tuple(e[2])) for e in compiled.effects)}); "
+                "batch= runs the "
                 "samples in parallel and cannot do that", inner._def_loc(),
                 hint="count calls outside the function, or call it without batch=")
         driver = self._drivers.get(compiled)

@@ -18,7 +18,11 @@ Times are medians over alternating rounds (every variant timed in each round, so
 the machine's load affects all alike); the ratios are of medians. The machine is shared:
 the load average is printed before and after.
 
+Before each part it waits (up to --wait-idle seconds) for a second in which other processes
+keep at most 0.2 cores busy.
+
 Run: python benchmarks/bench_parallel.py [--n 10000] [--d 50] [--rounds 31] [--threads 2]
+     [--wait-idle 60]
 """
 import argparse
 import os
@@ -84,12 +88,26 @@ def _others(before, after) -> str:
     return f"{max(other, 0.0) / wall:.2f}"
 
 
-def _report(title, names, fns, args, repeat, rounds, base):
+def _wait_idle(limit: float, most: float = 0.2) -> str:
+    """Wait (up to `limit` seconds) until other processes keep at most `most` cores busy
+    over a second; say how long it waited."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit:
+        before = _busy()
+        time.sleep(1.0)
+        others = _others(before, _busy())
+        if others == "?" or float(others) <= most:
+            return f"waited {time.perf_counter() - t0:.0f} s for an idle machine"
+    return f"the machine stayed busy for {limit:.0f} s: measured anyway"
+
+
+def _report(title, names, fns, args, repeat, rounds, base, wait=0.0):
+    waited = _wait_idle(wait) if wait else ""
     before = _busy()
     med, best = _medians(fns, args, repeat, rounds)
     print(f"\n{title}")
     print(f"  (other processes kept {_others(before, _busy())} of {os.cpu_count()} cores busy "
-          "meanwhile)")
+          f"meanwhile{'; ' + waited if waited else ''})")
     print(f"  {'variant':54s} {'median ms':>10s} {'best ms':>9s} {'vs ' + names[base]:>10s}")
     for name, m, b in zip(names, med, best):
         print(f"  {name:54s} {m * 1e3:10.3f} {b * 1e3:9.3f} {med[base] / m:9.2f}x")
@@ -109,6 +127,8 @@ def main():
     ap.add_argument("--d", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=31)
     ap.add_argument("--threads", type=int, default=min(2, numba.config.NUMBA_NUM_THREADS))
+    ap.add_argument("--wait-idle", type=float, default=60.0,
+                    help="seconds to wait for other processes to leave the cores (0: no wait)")
     a = ap.parse_args()
     rng = np.random.default_rng(0)
     X = rng.standard_normal((a.n, a.d))
@@ -146,7 +166,7 @@ def main():
                    "hand-written njit loop over the kernel, 1 thread",
                    "Python loop of ad.grad calls"],
                   [_threads(1, per), _threads(T, per), _threads(1, hand_loop), python_loop],
-                  args, 3, a.rounds, 0)
+                  args, 3, a.rounds, 0, a.wait_idle)
     print(f"  speedup {T} threads over serial: {med[0] / med[1]:.2f}x; "
           f"max |difference| parallel vs serial: {np.max(np.abs(GT - G1)):.1e}, "
           f"vs the Python loop: {np.max(np.abs(G - ref)):.1e}")
@@ -164,7 +184,7 @@ def main():
                   ["adcompile gradient of the serial loop (total_loss)",
                    "reduce='sum', 1 thread (serial)", f"reduce='sum', {T} threads"],
                   [_threads(1, loop_grad), _threads(1, summed), _threads(T, summed)],
-                  args, 5, a.rounds, 0)
+                  args, 5, a.rounds, 0, a.wait_idle)
     rel = lambda p, q: float(np.max(np.abs(p - q)) / np.max(np.abs(q)))  # noqa: E731
     print(f"  speedup {T} threads over the serial loop's gradient: {med[0] / med[2]:.2f}x, "
           f"over reduce='sum' on 1 thread: {med[1] / med[2]:.2f}x")

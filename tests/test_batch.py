@@ -377,3 +377,19 @@ def test_new_lengths_with_the_same_types():
         _close(sw, gw.sum(axis=0))
         kw, kx = g(w, x=X, y=Y)
         assert np.array_equal(kw, gw) and np.array_equal(kx, gx)
+
+
+class _Counted:
+    def __init__(self):
+        self.nfev = 0
+
+    def loss(self, w, x):
+        self.nfev += 1
+        return np.sum(w * x)
+
+
+def test_counters_are_refused():
+    counted = _Counted()
+    err = _error(lambda: ad.grad(counted.loss, batch="x")(np.ones(3), np.ones((4, 3))))
+    assert "self.nfev" in str(err) and "in parallel" in str(err) and err.hint
+    assert counted.nfev == 0
