@@ -45,14 +45,15 @@ def _make(func, wrt, jit, with_value, mode, conventions, nonsmooth, seed, memory
     return Transformed(func, specs.directional(with_value, conventions), wrt, jit, seed=seed)
 
 
-def _batched(func, wrt, batch, reduce, jit, with_value, mode, conventions, nonsmooth):
+def _batched(func, wrt, batch, reduce, jit, with_value, mode, conventions, nonsmooth,
+             memory):
     """grad / value_and_grad with batch= (batching.py); as a decorator too."""
     from .batching import batched
     if batch is None:
         raise AdCompileError(f"reduce={reduce!r} needs batch=: the parameters holding one "
                              "sample per row", hint="e.g. batch=('x', 'y'), reduce='sum'")
     make = lambda f: batched(f, wrt, batch, reduce, jit, with_value, mode,  # noqa: E731
-                             conventions, nonsmooth)
+                             conventions, nonsmooth, memory)
     return make if func is None else make(func)
 
 
@@ -71,7 +72,8 @@ def grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse", conventio
     reduce="sum" the gradient of the sum over samples (in parallel: docs/parallel.md).
     """
     if batch is not None or reduce is not None:
-        return _batched(func, wrt, batch, reduce, jit, False, mode, conventions, nonsmooth)
+        return _batched(func, wrt, batch, reduce, jit, False, mode, conventions, nonsmooth,
+                        memory)
     if func is None:
         return lambda f: _make(f, wrt, jit, False, mode, conventions, nonsmooth, seed, memory)
     return _make(func, wrt, jit, False, mode, conventions, nonsmooth, seed, memory)
@@ -83,7 +85,8 @@ def value_and_grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse",
     """Like grad, but the call returns (value, gradient) from the same compiled sweep
     (with batch=: per-sample values, or their sum with reduce="sum")."""
     if batch is not None or reduce is not None:
-        return _batched(func, wrt, batch, reduce, jit, True, mode, conventions, nonsmooth)
+        return _batched(func, wrt, batch, reduce, jit, True, mode, conventions, nonsmooth,
+                        memory)
     if func is None:
         return lambda f: _make(f, wrt, jit, True, mode, conventions, nonsmooth, seed, memory)
     return _make(func, wrt, jit, True, mode, conventions, nonsmooth, seed, memory)

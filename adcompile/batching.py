@@ -27,7 +27,7 @@ from . import batchsource, specs
 from .arguments import _clean
 from .docs import doc_path
 from .errors import AdCompileError, AdTypeError, ShapeError
-from .jit import _seal_new, compile_function, run_compiled, write_module
+from .jit import PRANGE_ONLY, _seal_new, compile_function, run_compiled, write_module
 from .transformed import Transformed
 
 _RESERVED = {"n", "i", "c", "r", "lo", "hi", "kernel", "np", "prange", "n_chunks"}
@@ -39,8 +39,10 @@ class Batched:
     the samples (reduce="sum")."""
 
     def __init__(self, func, wrt, batch, reduce=None, jit: bool = True,
-                 with_value: bool = False, mode: str = "reverse", conventions=None):
-        self.per_sample = Transformed(func, specs.gradient(True, mode, conventions), wrt, jit)
+                 with_value: bool = False, mode: str = "reverse", conventions=None,
+                 memory=None):
+        self.per_sample = Transformed(func, specs.gradient(True, mode, conventions, memory),
+                                      wrt, jit)
         self.func = self.per_sample.func
         self.params = self.per_sample.params
         self.batch = _batch_indices(batch, self.params, self.per_sample)
@@ -216,7 +218,8 @@ class _Driver:
         self.source = batchsource.module(header, f"set on loading: the compiled entry of "
                                          f"{kernel_file}", function)
         self.path = write_module(self.source, name)
-        self.func = compile_function(self.path, name, b.jit, self.source, parallel=True)
+        self.func = compile_function(self.path, name, b.jit, self.source,
+                                     parallel=PRANGE_ONLY)
         py = self.func.py_func if b.jit else self.func.py_source
         py.__globals__["kernel"] = compiled.func
         self.reduce = b.reduce
@@ -358,7 +361,8 @@ def _what(v) -> str:
     return f"a {type(v).__name__}" if not isinstance(v, (int, float)) else f"the number {v!r}"
 
 
-def batched(func, wrt, batch, reduce, jit, with_value, mode, conventions, nonsmooth):
+def batched(func, wrt, batch, reduce, jit, with_value, mode, conventions, nonsmooth,
+            memory=None):
     """grad / value_and_grad with batch= (api.py)."""
     if nonsmooth is not None:
         raise AdCompileError("batch= with nonsmooth= is not supported",
@@ -367,7 +371,7 @@ def batched(func, wrt, batch, reduce, jit, with_value, mode, conventions, nonsmo
     if isinstance(func, Transformed):
         raise AdCompileError("batch= takes the user's function itself, not a derivative",
                              hint="batch the per-sample function: ad.grad(f, batch=...)")
-    return Batched(func, wrt, batch, reduce, jit, with_value, mode, conventions)
+    return Batched(func, wrt, batch, reduce, jit, with_value, mode, conventions, memory)
 
 
 __all__ = ["Batched", "batched"]

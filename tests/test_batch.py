@@ -393,3 +393,19 @@ def test_counters_are_refused():
     err = _error(lambda: ad.grad(counted.loss, batch="x")(np.ones(3), np.ones((4, 3))))
     assert "self.nfev" in str(err) and "in parallel" in str(err) and err.hint
     assert counted.nfev == 0
+
+
+def euler(a, x0):
+    x = x0
+    for _ in range(50):
+        x = x + 0.01 * np.sin(a * x)
+    return x * x
+
+
+def test_memory_budget_with_batch():
+    """memory= (checkpointing) reaches the per-sample gradient."""
+    X0 = RNG.standard_normal(11)
+    plain = ad.grad(euler, batch="x0")(0.7, X0)
+    budget = ad.grad(euler, batch="x0", memory="1KB")(0.7, X0)
+    _close(budget, plain)
+    _close(plain[4], fd_gradient(euler, (0.7, float(X0[4])), 0), rtol=1e-7)
