@@ -45,8 +45,20 @@ def _make(func, wrt, jit, with_value, mode, conventions, nonsmooth, seed, memory
     return Transformed(func, specs.directional(with_value, conventions), wrt, jit, seed=seed)
 
 
+def _batched(func, wrt, batch, reduce, jit, with_value, mode, conventions, nonsmooth,
+             memory):
+    """grad / value_and_grad with batch= (batching.py); as a decorator too."""
+    from .batching import batched
+    if batch is None:
+        raise AdCompileError(f"reduce={reduce!r} needs batch=: the parameters holding one "
+                             "sample per row", hint="e.g. batch=('x', 'y'), reduce='sum'")
+    make = lambda f: batched(f, wrt, batch, reduce, jit, with_value, mode,  # noqa: E731
+                             conventions, nonsmooth, memory)
+    return make if func is None else make(func)
+
+
 def grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse", conventions=None,
-         nonsmooth=None, seed: int = 0, memory=None):
+         nonsmooth=None, seed: int = 0, memory=None, batch=None, reduce=None):
     """Gradient of a float-valued function: `@grad`, `@grad(wrt=("a", "b"))` or `grad(f, wrt=1)`.
 
     With one parameter in wrt (the default: the first) the call returns one float; with a tuple
@@ -55,15 +67,26 @@ def grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse", conventio
     nonsmooth="directional" resolves kinks along a random direction (seeded by `seed`).
     memory="64MB" keeps what the adjoint of the function's loops records within that budget
     by checkpointing (docs/checkpointing.md).
+    batch=("x", "y"): func is written for one sample and those parameters take one sample
+    per row; the call returns per-sample gradients stacked along a new leading axis, or with
+    reduce="sum" the gradient of the sum over samples (in parallel: docs/parallel.md).
     """
+    if batch is not None or reduce is not None:
+        return _batched(func, wrt, batch, reduce, jit, False, mode, conventions, nonsmooth,
+                        memory)
     if func is None:
         return lambda f: _make(f, wrt, jit, False, mode, conventions, nonsmooth, seed, memory)
     return _make(func, wrt, jit, False, mode, conventions, nonsmooth, seed, memory)
 
 
 def value_and_grad(func=None, *, wrt=0, jit: bool = True, mode: str = "reverse",
-                   conventions=None, nonsmooth=None, seed: int = 0, memory=None):
-    """Like grad, but the call returns (value, gradient) from the same compiled sweep."""
+                   conventions=None, nonsmooth=None, seed: int = 0, memory=None,
+                   batch=None, reduce=None):
+    """Like grad, but the call returns (value, gradient) from the same compiled sweep
+    (with batch=: per-sample values, or their sum with reduce="sum")."""
+    if batch is not None or reduce is not None:
+        return _batched(func, wrt, batch, reduce, jit, True, mode, conventions, nonsmooth,
+                        memory)
     if func is None:
         return lambda f: _make(f, wrt, jit, True, mode, conventions, nonsmooth, seed, memory)
     return _make(func, wrt, jit, True, mode, conventions, nonsmooth, seed, memory)

@@ -228,8 +228,15 @@ def _plain(func):
     return run
 
 
-def compile_function(path: Path, func_name: str, jit: bool = True, source: str | None = None):
-    """The generated function, wrapped by numba.njit(cache=True) unless jit=False."""
+PRANGE_ONLY = {"prange": True, "comprehension": False, "setitem": False, "reduction": False,
+                "numpy": False, "stencil": False, "fusion": False, "inplace_binop": False}
+
+
+def compile_function(path: Path, func_name: str, jit: bool = True, source: str | None = None,
+                     parallel=None):
+    """The generated function, wrapped by numba.njit(cache=True) unless jit=False.
+    `parallel`: Numba's option (None: parallel=True when the code runs a prange loop;
+    PRANGE_ONLY: only the prange loops, no array expression split across threads)."""
     if source is None:
         source = path.read_bytes().decode("utf-8")
     if not jit:
@@ -241,7 +248,8 @@ def compile_function(path: Path, func_name: str, jit: bool = True, source: str |
         if cached and path not in _CHECKED:
             _verify_seal(path)
         return numba.njit(cache=cached, error_model="numpy",       # prange: user code's
-                          parallel=uses_prange(source))(func)       # (passes/parallel.py)
+                          parallel=uses_prange(source) if parallel is None  # (passes/
+                          else parallel)(func)                    # parallel.py), batching's
 
 
 _PRANGE = re.compile(r"^\s*for .* in prange\(", re.M)
