@@ -235,8 +235,8 @@ PRANGE_ONLY = {"prange": True, "comprehension": False, "setitem": False, "reduct
 def compile_function(path: Path, func_name: str, jit: bool = True, source: str | None = None,
                      parallel=None):
     """The generated function, wrapped by numba.njit(cache=True) unless jit=False.
-    `parallel`: Numba's option (None: parallel=True when the code runs a prange loop;
-    PRANGE_ONLY: only the prange loops, no array expression split across threads)."""
+    `parallel`: Numba's option (None: PRANGE_ONLY when the code runs a prange loop: only
+    the prange loops are parallel, no array expression is split across threads)."""
     if source is None:
         source = path.read_bytes().decode("utf-8")
     if not jit:
@@ -248,8 +248,9 @@ def compile_function(path: Path, func_name: str, jit: bool = True, source: str |
         if cached and path not in _CHECKED:
             _verify_seal(path)
         return numba.njit(cache=cached, error_model="numpy",       # prange: user code's
-                          parallel=uses_prange(source) if parallel is None  # (passes/
-                          else parallel)(func)                    # parallel.py), batching's
+                          parallel=(PRANGE_ONLY if uses_prange(source) else False)
+                          if parallel is None else parallel)(func)   # (passes/parallel.py),
+        #                                                              batching's drivers
 
 
 _PRANGE = re.compile(r"^\s*for .* in prange\(", re.M)

@@ -16,6 +16,10 @@ every thread, against serial baselines.
      own (the serial loop's gradient writes a tape of every sample, which evicts the caches
      the other variants use when it runs between them).
 
+3. The same sum written by the user as a prange loop (prange_loss): its gradient (the loop
+   and its adjoint in chunks, passes/parallel.py) on one thread and on all, against the same
+   loop written with range.
+
 Times are medians over alternating rounds (every variant timed in each round, so a change in
 the machine's load affects all alike); the ratios are of medians. The machine is shared:
 the load average is printed before and after.
@@ -27,10 +31,12 @@ Run: python benchmarks/bench_parallel.py [--n 10000] [--d 50] [--rounds 31] [--t
      [--wait-idle 60]
 """
 import argparse
+import math
 import os
 import time
 
 import numba
+from numba import prange
 import numpy as np
 
 import adcompile as ad
@@ -47,6 +53,29 @@ def total_loss(w, X, Y):
     s = 0.0
     for i in range(X.shape[0]):
         s += logistic(w, X[i], Y[i])
+    return s
+
+
+def prange_loss(w, X, Y):
+    """The summed loss as a prange loop in user code (passes/parallel.py runs the loop and
+    its adjoint on all cores)."""
+    s = 0.0
+    for i in prange(X.shape[0]):
+        z = 0.0
+        for k in range(X.shape[1]):
+            z += X[i, k] * w[k]
+        s += math.log1p(math.exp(-Y[i] * z))
+    return s
+
+
+def range_loss(w, X, Y):
+    """prange_loss with range: the serial baseline."""
+    s = 0.0
+    for i in range(X.shape[0]):
+        z = 0.0
+        for k in range(X.shape[1]):
+            z += X[i, k] * w[k]
+        s += math.log1p(math.exp(-Y[i] * z))
     return s
 
 
@@ -197,6 +226,19 @@ def main():
     print(f"  max relative difference of the gradient, {T} threads vs the serial loop: "
           f"{rel(ST, Sl):.1e} (vs 1 thread: {rel(ST, S1):.1e}); values: "
           f"{abs(vT - vl) / abs(vl):.1e}")
+
+    # 3. a prange loop in the user's own code
+    pr, rg = ad.value_and_grad(prange_loss, wrt="w"), ad.value_and_grad(range_loss, wrt="w")
+    vp, Gp = pr(w, X, Y)
+    vr, Gr = rg(w, X, Y)
+    med = _report("3. a prange loop in user code: value_and_grad(prange_loss) (the loop and its "
+                  "adjoint in parallel) against the same loop with range",
+                  ["range loop (serial)", "prange loop, 1 thread", f"prange loop, {T} threads"],
+                  [_threads(1, rg), _threads(1, pr), _threads(T, pr)], args, 5, a.rounds, 0,
+                  a.wait_idle)
+    print(f"  speedup {T} threads over the range loop: {med[0] / med[2]:.2f}x, over its own 1 "
+          f"thread: {med[1] / med[2]:.2f}x; max relative difference of the gradient: "
+          f"{rel(Gp, Gr):.1e}, values: {abs(vp - vr) / abs(vr):.1e}")
     print(f"\nload average after: {_load()}")
 
 
