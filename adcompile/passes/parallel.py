@@ -120,13 +120,10 @@ def _chain(y: Value, arg: Value, uses: Counter, adjoint: bool) -> bool:
             uses[base.id] = 1                 # read once per arm, one arm runs
             v = base
             continue
-        elif op.name in _SUMS and not isinstance(v.type, Array):
-            a, b = op.args
-            v = b if op.name == "add" and _reaches(b, arg) and not _reaches(a, arg) else a
-        elif op.name in _ARRAY_SUMS or (not adjoint and op.name in _WRITES):
-            v = op.args[0]
         else:
-            return False
+            v = _base(op, v, arg, adjoint)
+            if v is None:
+                return False
         if v is not arg and uses[v.id] != 1:
             return False
     return False
@@ -140,14 +137,23 @@ def _arm_base(y: Value, blk: Block, uses: Counter, adjoint: bool):
         inside = isinstance(owner, Op) and owner.parent is blk
         if not inside:
             return v
-        if owner.name in _SUMS and not isinstance(v.type, Array):
-            v = owner.args[0]
-        elif owner.name in _ARRAY_SUMS or (not adjoint and owner.name in _WRITES):
-            v = owner.args[0]
-        else:
+        v = _base(owner, v, None, adjoint)
+        if v is None:
             return None
         if uses[v.id] != 1 and isinstance(v.owner, Op) and v.owner.parent is blk:
             return None
+    return None
+
+
+def _base(op: Op, v: Value, arg, adjoint: bool):
+    """The operand op's result v adds to (an accumulation or a prange loop's own write), or
+    None; for `add`, the operand that depends on arg when only the second one does."""
+    if op.name in _SUMS and not isinstance(v.type, Array):
+        a, b = op.args
+        return b if op.name == "add" and arg is not None and _reaches(b, arg) and \
+            not _reaches(a, arg) else a
+    if op.name in _ARRAY_SUMS or (not adjoint and op.name in _WRITES):
+        return op.args[0]
     return None
 
 
