@@ -336,10 +336,8 @@ class Emitter:
 
     def op_for(self, op: ForOp, depth: int):
         kind = self.parallel.get(id(op))
-        if kind == "reduce":
-            return self.prange_reduce(op, depth)
-        if kind == "chunks":
-            return self.prange_chunks(op, depth)
+        if kind is not None:                  # "reduce" (the user's loop) or "chunks"
+            return self.prange_chunks(op, depth, forward=kind == "reduce")
         inits, args, ys, _ = op.carried
         self.assign_many(depth, args, inits)
         lo, hi, step = (self.expr(v) for v in op.bounds)
@@ -351,70 +349,64 @@ class Emitter:
         self.emit(depth, f"for {self.name(op.index)} in range({bounds}):")
         self.loop_body(op, body, args, depth + 1)
 
-    def prange_reduce(self, op: ForOp, depth: int):
-        """A user's prange loop as written (passes/parallel.py): Numba's reductions, and the
-        records at the iteration's index; the pointer moves past them after the loop."""
-        inits, args, _, _ = op.carried
-        self.assign_many(depth, args, inits)
+    def prange_chunks(self, op: ForOp, depth: int, forward: bool = False):
+        """A prange loop in chunks (passes/parallel.py): the user's loop (forward) or its
+        adjoint. 64 chunks of consecutive iterations, each summing into accumulators of its
+        own (zero at its start), added to the values coming in, in chunk order, after the
+        loop: the sums do not depend on the number of threads, and no reduction is left to
+        Numba. Arrays the user's loop writes are shared (its iterations write distinct
+        elements); the adjoint's arrays are accumulators like its scalars. The records are
+        read and written at the iteration's index."""
+        inits, args, ys, results = op.carried
         lo, hi = self.expr(op.bounds[0])[0], self.expr(op.bounds[1])[0]
-        i = self.name(op.index)
-        steps = self.own_steps(op, "tape_advance")
-        for s in steps:
-            self.indexed[s.attrs["group"]] = f"{self.pointer(s)} + {_minus(i, lo)}"
-        self.emit(depth, f"for {i} in prange({hi if lo == '0' else f'{lo}, {hi}'}):")
-        self.loop_body(op, op.body, args, depth + 1)
-        for s in steps:
-            self.emit(depth, f"{self.pointer(s)} += max({_minus(hi, lo)}, 0)")
-            del self.indexed[s.attrs["group"]]
-
-    def prange_chunks(self, op: ForOp, depth: int):
-        """The adjoint of a prange loop in chunks (passes/parallel.py): each chunk sums into
-        accumulators of its own (zero at its start), added to the incoming adjoints in chunk
-        order after the loop; the records are read at the iteration's index."""
-        inits, args, _, results = op.carried
-        lo, hi = self.expr(op.bounds[0])[0], self.expr(op.bounds[1])[0]
-        backwards = hi == "-1"                         # range(lo, -1, -1), or (lo, hi)
+        backwards = not forward and hi == "-1"         # range(lo, -1, -1), or (lo, hi)
         n, nch, c = (self.names.fresh(b) for b in ("n_iter", "n_chunks", "chunk"))
         self.emit(depth, f"{n} = " + ((lo[:-4] if lo.endswith(" - 1") else lo + " + 1")
                                       if backwards else f"max({_minus(hi, lo)}, 0)"))
+        carried = {self.name(a) for a in args}
         named = []
-        for init in inits:                             # each read more than once below
-            text = self.expr(init)[0]
-            if not text.isidentifier():
+        for init in inits:                             # each read more than once below,
+            text = self.expr(init)[0]                  # and not by a name the chunks set
+            if not text.isidentifier() or text in carried:
                 text, expr = self.names.fresh(self.name(init)), text
                 self.emit(depth, f"{text} = {expr}")
             named.append(text)
         self.emit(depth, f"{nch} = parallel_chunks({n})")
         accs = []
-        ys = op.body.terminator.args
         for a, init, y in zip(args, named, ys):
-            if unchanged(y, a):                        # read, never changed: no sum
-                accs.append(None)
+            if unchanged(y, a) or (forward and isinstance(a.type, Array)):
+                accs.append(None)                      # read only, or shared: no sum
                 continue
             acc = self.names.fresh(self.name(a) + "_chunks")
             shape = f"({nch},) + {init}.shape" if isinstance(a.type, Array) else nch
-            self.emit(depth, f"{acc} = np.zeros({shape})")
+            dtype = "" if a.type == F64 or isinstance(a.type, Array) else \
+                f", {NUMPY_DTYPE[a.type]}"
+            self.emit(depth, f"{acc} = np.zeros({shape}{dtype})")
             accs.append(acc)
         j = self.name(op.index)
-        steps = self.own_steps(op, "tape_retreat")
+        steps = self.own_steps(op, "tape_advance" if forward else "tape_retreat")
         for s in steps:
-            self.emit(depth, f"{self.pointer(s)} -= {n}")       # the records' start
-            self.indexed[s.attrs["group"]] = f"{self.pointer(s)} + {j}"
+            if not forward:
+                self.emit(depth, f"{self.pointer(s)} -= {n}")   # the records' start
+            self.indexed[s.attrs["group"]] = f"{self.pointer(s)} + " + \
+                (_minus(j, lo) if forward else j)
         self.emit(depth, f"for {c} in prange({nch}):")
         p0, p1 = f"{c} * {n} // {nch}", f"({c} + 1) * {n} // {nch}"
         for a, init, acc in zip(args, named, accs):
             zero = init if acc is None else f"np.zeros_like({init})" \
-                if isinstance(a.type, Array) else "0.0"
+                if isinstance(a.type, Array) else repr(ZERO[a.type])
             self.emit(depth + 1, f"{self.name(a)} = {zero}")
         self.emit(depth + 1, f"for {j} in range({lo} - {p0}, {lo} - {p1}, -1):" if backwards
                   else f"for {j} in range({p0}, {p1}):" if lo == "0"
                   else f"for {j} in range({lo} + {p0}, {lo} + {p1}):")
         self.loop_body(op, op.body, args, depth + 2)
-        for s in steps:
-            del self.indexed[s.attrs["group"]]
         for a, acc in zip(args, accs):
             if acc is not None:
                 self.emit(depth + 1, f"{acc}[{c}] = {self.name(a)}")
+        for s in steps:
+            del self.indexed[s.attrs["group"]]
+            if forward:
+                self.emit(depth, f"{self.pointer(s)} += {n}")   # past the records
         for r, init, acc in zip(results, named, accs):
             if self.name(r) != init:
                 self.emit(depth, f"{self.name(r)} = {init}")

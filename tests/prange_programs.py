@@ -73,3 +73,27 @@ def inner_records(w, X, y):                # an inner loop with records: seriall
             z = math.sin(z + X[i, k] * w[k])
         total += z * y[i]
     return total
+
+
+def chained(w, X, y):                      # a sum over several statements, through an if
+    total = 0.0
+    for i in prange(X.shape[0]):
+        d = X[i, 0] * w[0] + X[i, 1] * w[1]
+        if d > y[i]:
+            total += d * d
+        else:
+            total += math.sin(d)
+        total -= 0.5 * w[2] * X[i, 2]
+        total = total + 0.01 * d
+    return total
+
+
+def counted(w, X, y):                      # an integer count summed beside the total
+    total = 0.0
+    k = 0
+    for i in prange(X.shape[0]):
+        z = X[i, 0] * w[0] - X[i, 1] * w[1]
+        if z > 0.0:
+            k += 1
+            total += z * y[i]
+    return total / max(k, 1)

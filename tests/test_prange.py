@@ -3,6 +3,7 @@ serially otherwise; gradients equal to the serial ones within 1e-12, and to cent
 differences."""
 import math
 import re
+import zlib
 
 import numpy as np
 import pytest
@@ -13,7 +14,8 @@ import prange_programs as progs
 from gradcheck import fd_gradient
 from test_random_programs import exprs
 
-PARALLEL = {"logistic": 2, "two_sums": 2, "offset_start": 2, "writes": 2}
+PARALLEL = {"logistic": 2, "two_sums": 2, "offset_start": 2, "writes": 2, "chained": 2,
+            "counted": 2}
 LOOPS = re.compile(r"^\s*for .* in prange\(", re.M)   # loops, not comments quoting one
 SERIAL = ["product", "reads_total", "row_views", "inner_records"]
 
@@ -92,6 +94,7 @@ def test_same_result_every_thread_count():
         again = g(*args)
     finally:
         numba.set_num_threads(before)
+    assert first[0] == again[0]
     assert np.array_equal(first[1], again[1])
 
 
@@ -152,7 +155,9 @@ def test_random_prange_sums_compiled(seed, tmp_path):
     """A few of them compiled by Numba with parallel=True, against the range version."""
     from conftest import load_source
     from hypothesis import find
-    src = find(sum_programs(), lambda s: hash(s) % 3 == seed and "if" in s)
+    from hypothesis import settings
+    src = find(sum_programs(), lambda s: zlib.crc32(s.encode()) % 3 == seed and "if" in s,
+               settings=settings(derandomize=True, database=None))
     f = load_source(tmp_path, src, "psum").f
     g = load_source(tmp_path, src.replace("prange(", "range("), "rsum").f
     for n in (0, 3, 200):
