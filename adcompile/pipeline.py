@@ -40,6 +40,7 @@ from .passes.order import forward_commuting_loops
 from .passes.stores import drop_dead_zeroing
 from .passes.tapes import size_tapes
 from .passes.checkpoint import segment_loops, size_segments
+from .passes.zeroskip import skip_zero_adjoints, unguard
 from .types import Array
 
 PASSES = {
@@ -55,13 +56,15 @@ PASSES = {
     "plain_kinks": plain_kinks,          # directional relu/abs/max/min back to plain ones
     "size_tapes": size_tapes,            # reserve tapes once, at their final size when known
     "size_segments": size_segments,      # checkpointed loops: the bytes a segment records
+    "skip_zero_adjoints": skip_zero_adjoints,  # an adjoint iteration whose adjoint is 0 skips
+    "unguard": unguard,                  # ... not in a derivative differentiated again
 }
 SIMPLIFY = ("cse", "fold_identities", "dce")
 REVERSE_CLEANUP = ("cse", "drop_dead_zeroing", "drop_invariant_carries", "fold_identities", "dce",
                    "fold_outer_reads", "forward_commuting_loops", "dce", "size_tapes",
                    "size_segments")
 FORWARD_CLEANUP = ("cse", "dce")
-FINISH = ("hoist_checks",)
+FINISH = ("hoist_checks", "skip_zero_adjoints")
 
 # passes that print their output when asked, besides those of PASSES
 STAGES = ("frontend", "checkpoint", "reverse", "forward", "directional", "driver")
@@ -144,7 +147,7 @@ def derivative_as_primal(entry: Function) -> Function:
     """A derivative's compiled IR (a kernel, or a driver calling kernels) as one function
     another transform differentiates (nested derivatives, docs/nested.md): its calls
     inlined, simplified."""
-    return run(("inline",) + SIMPLIFY, entry)
+    return run(("unguard", "inline") + SIMPLIFY, entry)
 
 
 # ---------------------------------------------------------------------------- drivers

@@ -15,7 +15,7 @@ from gradcheck import fd_gradient
 from test_random_programs import exprs
 
 PARALLEL = {"logistic": 2, "two_sums": 2, "offset_start": 2, "writes": 2, "chained": 2,
-            "counted": 2}
+            "counted": 2, "masked_rows": 2}
 LOOPS = re.compile(r"^\s*for .* in prange\(", re.M)   # loops, not comments quoting one
 SERIAL = ["product", "reads_total", "row_views", "inner_records"]
 

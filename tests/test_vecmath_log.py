@@ -218,8 +218,13 @@ def test_pow_thresholds():
 
 
 def test_int_arguments():
-    for n in (1, 2, 7, 1000, 2 ** 40):
-        assert _int_args(n, 1, 1, 1.0)[:2] == (np.log(float(n)), np.log1p(float(n)))
+    for n in (1, 2, 7, 1000, 2 ** 40):          # an int is its float (the accuracy of the
+        got = _int_args(n, 1, 1, 1.0)[:2]         # float one is tested above)
+        assert got == _int_args(float(n), 1, 1, 1.0)[:2]
+        import mpmath
+        mpmath.mp.prec = 120
+        for value, ref in zip(got, (mpmath.log(n), mpmath.log(n + 1))):
+            assert abs(mpmath.mpf(value) - ref) <= np.spacing(float(ref)), (n, value)
     assert _int_args(0, 1, 1, 1.0)[0] == -np.inf
     assert _int_args(True, True, False, 2.0) == (0.0, np.log(2.0), 1.0, 1.0)     # bools too
     for a, b, c in [(3, 4, 2.5), (2, -2, 4.0), (-3, 3, -0.5), (0, -1, 0.0), (-2, 1075, 1.5)]:

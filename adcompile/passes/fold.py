@@ -37,8 +37,10 @@ def drop_invariant_carries(fn: Function) -> Function:
 
 
 def fold_identities(fn: Function) -> Function:
-    """x * 1.0 -> x (exact in IEEE arithmetic, -0.0 and NaN included), and same_size(n, n)
-    -> n (a shape checked against itself). The builder folds both as ops are made; this
+    """x * 1.0 -> x (exact in IEEE arithmetic, -0.0 and NaN included), same_size(n, n)
+    -> n (a shape checked against itself), and the shape of an array made here read from
+    the numbers it was made with (np.empty(n).shape[0] -> n, np.zeros_like(np.empty(n)) ->
+    np.zeros(n): the reverse pass rebuilds a recomputed array's shape that way). The builder folds both as ops are made; this
     catches the ones that appear later: a loop-invariant adjoint (the 1.0 seeding the
     output) replacing a carried value, `t_bar = 1.0 * (t + t)`; two reads of one shape
     merged by cse, `h * h`."""
@@ -54,6 +56,8 @@ def fold_identities(fn: Function) -> Function:
         op.args = [resolve(a) for a in op.args]
         if op.name == "same_size" and _checked_equal(*op.args):
             subst[op.results[0].id] = op.args[0]
+        elif op.name in ("dim", "len", "zeros_like") and _made(op.args[0]):
+            _fold_made(op, subst)
         elif op.name == "mul" and len(op.args) == 2 and op.results[0].type == F64:
             x, y = op.args
             for a, b in ((x, y), (y, x)):
@@ -66,6 +70,25 @@ def fold_identities(fn: Function) -> Function:
         for op in walk(fn.body):
             op.args = [resolve(a) for a in op.args]
     return fn
+
+
+_MADE = ("empty", "zeros", "ones")
+
+
+def _made(v: Value) -> bool:
+    """Is v an array made from its dimensions (np.empty(n, m), np.zeros, np.ones)?"""
+    return isinstance(v.owner, Op) and v.owner.name in _MADE
+
+
+def _fold_made(op: Op, subst: dict) -> None:
+    from ..builder import const_value
+    made = op.args[0].owner
+    if op.name == "zeros_like":               # a fresh float array of the same dimensions
+        op.name, op.args, op.attrs = "zeros", list(made.args), {"dtype": "f64"}
+        return
+    k = 0 if op.name == "len" else const_value(op.args[1])
+    if type(k) is int and 0 <= k < len(made.args):
+        subst[op.results[0].id] = made.args[k]
 
 
 def _checked_equal(a: Value, b: Value) -> bool:

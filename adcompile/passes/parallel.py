@@ -137,7 +137,14 @@ def _arm_base(y: Value, blk: Block, uses: Counter, adjoint: bool):
         inside = isinstance(owner, Op) and owner.parent is blk
         if not inside:
             return v
-        v = _base(owner, v, None, adjoint)
+        if isinstance(owner, LoopOp):          # a loop in the arm accumulating on it
+            k = owner.results.index(v)
+            inits, args, ys, _ = owner.carried
+            if k >= len(inits) or not _chain(ys[k], args[k], uses, adjoint):
+                return None
+            v = inits[k]
+        else:
+            v = _base(owner, v, None, adjoint)
         if v is None:
             return None
         if uses[v.id] != 1 and isinstance(v.owner, Op) and v.owner.parent is blk:
