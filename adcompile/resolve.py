@@ -7,6 +7,7 @@ objects (the frontend inlines them); module-level numbers become constants.
 from __future__ import annotations
 
 import ast
+import importlib
 import builtins
 import inspect
 import linecache
@@ -316,14 +317,18 @@ _COMPOSED = ("diff", "flip", "fliplr", "flipud", "roll", "cross", "inner", "aver
              "signbit", "ldexp", "modf", "divmod")                    # compositions.py
 
 
-def _table() -> dict:
+def _table(special) -> dict:
     """Callable -> what a call of it means: the rows' bindings, then the constructs the
-    frontend lowers itself."""
-    import scipy.special as special
+    frontend lowers itself. scipy.special's only when it is given (imported): a function
+    of a module the user has not imported cannot be called (importing SciPy costs a tenth
+    of a second of the first compile)."""
     t = {}
     for p in PRIMS.values():
         for b in p.bindings:
-            obj = b.obj.resolve() if isinstance(b.obj, Deferred) else b.obj
+            if isinstance(b.obj, Deferred):
+                obj = b.obj.resolve() if special is not None else None
+            else:
+                obj = b.obj
             if obj is not None:                  # (a SciPy too old to have it)
                 t[obj] = b
     t.update({
@@ -345,7 +350,7 @@ def _table() -> dict:
         **{getattr(np, n): Callee("index", n, f"np.{n}") for n in (
             "take", "nonzero", "flatnonzero", "argwhere", "argsort")},
         **{getattr(special, n): Callee("reduce", n, f"scipy.special.{n}") for n in (
-            "logsumexp", "softmax", "log_softmax")},
+            "logsumexp", "softmax", "log_softmax") if special is not None},
         **{getattr(np, n): Callee("shape", n, f"np.{n}") for n in _SHAPES},
         **{getattr(np, n): Callee("compose", n, f"np.{n}") for n in _COMPOSED},
         **{getattr(np, n): Callee("make", n, f"np.{n}") for n in (
@@ -354,14 +359,20 @@ def _table() -> dict:
     return t
 
 
-_CALLEES: tuple | None = None                  # (table version, callable -> callee)
+_CALLEES: dict = {}               # (table version, with scipy.special) -> callable -> callee
 
 
-def _callees() -> dict:
-    global _CALLEES
-    if _CALLEES is None or _CALLEES[0] != table_version():
-        _CALLEES = (table_version(), _table())
-    return _CALLEES[1]
+def _callees(full: bool = False) -> dict:
+    """The callee table; with scipy.special's functions when it is imported, or when full
+    (the lists of supported names in errors import it)."""
+    import sys
+    if full:
+        importlib.import_module("scipy.special")
+    special = sys.modules.get("scipy.special")
+    key = (table_version(), special is not None)
+    if key not in _CALLEES:
+        _CALLEES[key] = _table(special)
+    return _CALLEES[key]
 
 
 _PRANGE = Callee("range", "prange", "numba.prange")   # prim "prange": the loop was parallel
@@ -398,12 +409,17 @@ def supported_names(module) -> list[str]:
     for the lists in errors."""
     prefix = {math: "math.", np: "np."}.get(module, "") if not isinstance(module, str) \
         else module + "."
-    return sorted(c.label for c in _callees().values() if c.label.startswith(prefix) and prefix)
+    return sorted(c.label for c in _callees(full=True).values()
+                  if c.label.startswith(prefix) and prefix)
 
 
 def is_scipy_special(obj) -> bool:
-    """Is obj a function of scipy.special? (Its ufuncs have no __module__: by identity.)"""
-    import scipy.special as special
+    """Is obj a function of scipy.special? (Its ufuncs have no __module__: by identity;
+    not one when scipy.special is not imported.)"""
+    import sys
+    special = sys.modules.get("scipy.special")
+    if special is None:
+        return False
     name = getattr(obj, "__name__", None)
     return isinstance(name, str) and getattr(special, name, None) is obj
 
@@ -412,7 +428,7 @@ def nearest_names(label: str, name: str = "") -> list[str]:
     """The supported functions closest to an unsupported call (its label as written, and
     the function's own name), for "did you mean" in errors: the same module first."""
     import difflib
-    labels = sorted({c.label for c in _callees().values() if c.label})
+    labels = sorted({c.label for c in _callees(full=True).values() if c.label})
     module = label.rsplit(".", 1)[0] + "." if "." in label else ""
     same = [lab for lab in labels if module and lab.startswith(module)]
     tail = label.rsplit(".", 1)[-1]

@@ -1,6 +1,8 @@
 """Read-only array parameters: element reads, shapes, integer arrays as data; gradients
 (scatter-adds into fresh arrays) against central differences, jit against no-jit, and the
 IR interpreter."""
+import re
+
 import numpy as np
 import pytest
 
@@ -137,7 +139,11 @@ def f(x, n):
     with pytest.raises(IndexError, match=r"x\[i, j\]: index out of range"):
         ad.grad(m.f)(np.ones((2, 3)), 3)
     src = ad.grad(m.f).specialise(x="f64[:,:]", n="i64").source
-    assert "check_range(" in src and "check_at(" in src
+    body = src[src.index("def f_"):]
+    raises = [k for k in range(len(body)) if body.startswith("raise OutOfRangeError(", k)]
+    assert len(raises) == 2, src                  # once per axis, not per access:
+    inner = re.search(r"^\s*for j in range\(3\):", body, re.M).start()
+    assert max(raises) < inner, src                  # before the inner loop
 
 
 def test_stencil_reads_are_checked_once_and_still_raise(load):

@@ -30,7 +30,8 @@ contributions, whose derivatives need not vanish where g does; `unguard` takes t
 """
 from __future__ import annotations
 
-from ..ir import EFFECT_OPS, ForOp, Function, IfOp, LoopOp, Op, Value, make_op, walk
+from ..ir import (EFFECT_OPS, Block, ForOp, Function, IfOp, LoopOp, Op, Rewriter, Value,
+                  make_op, walk)
 from ..primitives import PRIMS
 from ..types import BOOL, F64
 
@@ -135,26 +136,21 @@ def _wrap(loop: ForOp, k: int, g: Value, changed: list) -> None:
     body = loop.body
     _, args, ys, _ = loop.carried
     rest = body.ops[k + 1:-1]
-    term = body.terminator
+    for o in rest:
+        Rewriter.erase(o)
     zero = make_op("const", [], [Value(F64, "")], {"value": 0.0}, loc=loop.loc,
                    role="adjoint")
     cond = make_op("ne", [g, zero.result], [Value(BOOL, "")], loc=loop.loc, role="adjoint")
-    then = _block(rest + [make_op("yield", [ys[j] for j in changed], [], role="adjoint")])
-    other = _block([make_op("yield", [args[j] for j in changed], [], role="adjoint")])
+    then = Block([], rest + [make_op("yield", [ys[j] for j in changed], [], role="adjoint")])
+    other = Block([], [make_op("yield", [args[j] for j in changed], [], role="adjoint")])
     results = [Value(args[j].type, args[j].hint) for j in changed]
-    guard = make_op("if", [cond.result], results, {_GUARD: True}, [then, other],
+    guard = make_op(IfOp.NAME, [cond.result], results, {_GUARD: True}, [then, other],
                     loc=loop.loc, role="adjoint")
-    body.ops[k + 1:-1] = []
-    for o in (zero, cond, guard):
-        body.ops.insert(len(body.ops) - 1, o)
-        o.parent = body
+    Rewriter.insert_before_terminator(body, [zero, cond, guard])
+    term = body.terminator
+    term.args = list(term.args)
     for j, r in zip(changed, results):
         term.args[j] = r
-
-
-def _block(ops: list):
-    from ..ir import Block
-    return Block([], ops)
 
 
 def unguard(fn: Function) -> Function:
@@ -165,13 +161,12 @@ def unguard(fn: Function) -> Function:
         at = blk.ops.index(op)
         then = op.then_block
         moved = then.ops[:-1]
+        for r, v in zip(op.results, then.terminator.args):
+            Rewriter.replace_all_uses(r, v, fn.body)
         for o in moved:
-            o.parent = blk
-        subst = {r.id: v for r, v in zip(op.results, then.terminator.args)}
-        blk.ops[at:at + 1] = moved
-        for o in walk(fn.body):
-            if any(a.id in subst for a in o.args):
-                o.args = [subst.get(a.id, a) for a in o.args]
+            Rewriter.erase(o)
+        Rewriter.erase(op)
+        Rewriter.insert(blk, at, moved)
     return fn
 
 

@@ -299,10 +299,10 @@ row("wrap_index", 2, _runtime("wrap_index"), _helper("wrap_index", "where"), _in
     takes_attrs=True, check=True,
     doc="an index into a view: checked, negatives counted from the end", operands="ints")
 row("check_range", 3, _runtime("check_range"), _helper("check_range", "where"), _int,
-    takes_attrs=True, check=True,
+    takes_attrs=True, check=True, raises=("{1} > {0} and {1} > {2}", "OutOfRangeError"),
     doc="range(lo, hi) indexes an axis of length n (checked once, before the loop)")
 row("check_at", 4, _runtime("check_at"), _helper("check_at", "where"), _int, takes_attrs=True,
-    check=True,
+    check=True, raises=("{3} > {2} and ({0} >= {1} or {0} < -{1})", "OutOfRangeError"),
     doc="i indexes an axis of length n, checked once before a loop range(lo, hi) that runs")
 row("stop_gradient", 1, lambda x: x, template("{0}", COND, 2), _same_as_first,
     doc="x, treated as a constant by differentiation")

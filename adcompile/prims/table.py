@@ -69,6 +69,9 @@ class Prim:
     #   adjoint of 0 times them stays 0 with no guard: add, mul, sin, ...); False for rows
     #   singular or overflowing at finite operands (sqrt at 0, exp(800), 1/x)
     check: bool = False               # run for the error it raises: a statement when unused
+    raises: tuple = ()                # (condition over {0}, {1}, ..., error class): the
+    #   statement form of an unused check, `if condition: raise Error(where)`, which costs
+    #   Numba no helper to compile (the helper call stays where the result is read)
     operands: str = "numbers"         # what it takes: "numbers" (any float operands),
     #   "ints" (sizes, counts, int positions) or "arrays"; the table-driven tests pair the
     #   "numbers" rows with each other
