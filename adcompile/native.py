@@ -105,6 +105,31 @@ def _nothing():
     pass
 
 
+def fast_call(native, nparams: int, array_at: tuple, clean):
+    """Transformed.__call__ for an object whose calls with `nparams` positional arguments,
+    plain ndarrays at `array_at`, go to `native` (written for those positions, a plain
+    function costs less than the general method); other calls, and the misses the entry
+    raises, take the Python path; adcompile's errors are cleaned (`clean`) as there."""
+    import numpy as np
+
+    from .errors import AdCompileError, LengthOneAxis
+    checks = "".join(f" and type(args[{k}]) is ndarray" for k in array_at)
+    lines = ["def __call__(self, *args, **kwargs):",
+             "    try:",
+             f"        if not kwargs and len(args) == {nparams}{checks}:",
+             "            try:",
+             "                return native(*args)",
+             "            except (LengthOneAxis, OverflowError):",
+             "                pass",
+             "        return self._python_call(args, kwargs)",
+             "    except AdCompileError as exc:",
+             "        raise clean(exc) from None"]
+    ns = {"native": native, "ndarray": np.ndarray, "LengthOneAxis": LengthOneAxis,
+          "AdCompileError": AdCompileError, "clean": clean}
+    exec(compile("\n".join(lines) + "\n", "<adcompile call>", "exec"), ns)
+    return ns["__call__"]
+
+
 def adoptable(t, compiled, args, kwargs) -> bool:
     """May calls of transform `t` with arguments like `args` run `compiled` natively?"""
     return (t.jit and compiled.grouped and t.transform.call.fast and not kwargs
@@ -113,4 +138,4 @@ def adoptable(t, compiled, args, kwargs) -> bool:
             and all(not (isinstance(ty, Array) and any(ty.ones)) for ty in compiled.types))
 
 
-__all__ = ["native_entry", "adoptable"]
+__all__ = ["native_entry", "adoptable", "fast_call"]

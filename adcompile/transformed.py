@@ -19,12 +19,22 @@ from . import nested
 from .errors import AdCompileError, AdTypeError, Loc
 from .errors import LengthOneAxis
 from .jit import run_compiled
-from .native import adoptable, native_entry
+from .native import adoptable, fast_call, native_entry
 from .structured import FlatView, Layout, Stored, Struct, is_structured
 from .types import BOOL, I64, is_float
 
 _COMPILE_LOCK = threading.RLock()
 _NDARRAY = np.ndarray
+
+
+def _fast_class(base, native, nparams: int, array_at: tuple):
+    """A subclass of base whose __call__ (native.fast_call) goes straight to the native
+    entry for the calls it can take: the user's call then costs about a fifth of a
+    microsecond over the compiled kernel (docs/benchmarks.md, "The call")."""
+    call = fast_call(native, nparams, array_at, _clean)
+    return type(base.__name__, (base,), {"__call__": call, "__slots__": (),
+                                         "__module__": base.__module__,
+                                         "__qualname__": base.__qualname__})
 
 
 class Transformed:
@@ -129,6 +139,9 @@ class Transformed:
             self._array_at = tuple(sorted(set(self._array_at) | {
                 k for k, a in enumerate(args) if isinstance(a, np.ndarray)}))
             self._native = native
+            self.__class__ = _fast_class(type(self) if type(self) is Transformed else
+                                         type(self).__base__, native, self._nparams,
+                                         self._array_at)
 
     def run(self, compiled: Compiled, values: list, rest=None):
         """Call the compiled entry on the parameters' values (and what the calling

@@ -149,3 +149,37 @@ def test_native_calls_from_threads(m):
         for (x, y), (v, (gx, gy)) in zip(points[k], results[k]):
             assert v == pytest.approx(m.scalar(float(x), float(y)), rel=1e-14)
             assert gx == pytest.approx(np.cos(x) * y + 2 * x, rel=1e-12)
+
+
+def test_the_fast_call_keeps_the_python_paths_rules(m, load):
+    """After adoption the object's __call__ is written for its argument positions
+    (native.fast_call): array subclasses, keywords and errors raised by the compiled entry
+    behave as before it."""
+    from adcompile.transformed import Transformed
+    g = ad.grad(m.mlp)
+    rng = np.random.default_rng(2)
+    W, b, X = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(5, 3))
+    expect = g(W, b, X)
+    assert type(g).__call__ is not Transformed.__call__        # the written call
+    assert isinstance(g, Transformed) and type(g).__name__ == "Transformed"
+    assert np.array_equal(g(W, b, X), expect)
+    assert np.array_equal(g(W=W, b=b, X=X), expect)            # keywords: the Python path
+    masked = np.ma.masked_array(X, mask=np.zeros_like(X, dtype=bool))
+    with pytest.raises(ad.AdCompileError):                     # refused, not computed
+        g(W, b, masked)                                        # on the data alone
+    reads = load("""
+def f(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x[i] * x[i]
+    return s
+""")
+    gr = ad.grad(reads.f)
+    x = np.arange(4.0)
+    assert np.array_equal(gr(x, 4), 2 * x)
+    assert type(gr).__call__ is not Transformed.__call__
+    with pytest.raises(IndexError, match=r"x\[i\]: index out of range") as info:
+        gr(x, 6)                                               # raised natively
+    frames = [f.filename for f in __import__("traceback").extract_tb(info.tb)]
+    assert len(frames) == 2, frames                            # the test's, the call's:
+    #                                                            no internal traceback
