@@ -41,6 +41,7 @@ from .passes.stores import drop_dead_zeroing
 from .passes.tapes import size_tapes
 from .passes.checkpoint import segment_loops, size_segments
 from .passes.zeroskip import skip_zero_adjoints, unguard
+from .passes.fission import split_vector_math
 from .types import Array
 
 PASSES = {
@@ -57,6 +58,7 @@ PASSES = {
     "size_tapes": size_tapes,            # reserve tapes once, at their final size when known
     "size_segments": size_segments,      # checkpointed loops: the bytes a segment records
     "skip_zero_adjoints": skip_zero_adjoints,  # an adjoint iteration whose adjoint is 0 skips
+    "split_vector_math": split_vector_math,  # a summing loop's exp/log/... vectorised first
     "unguard": unguard,                  # ... not in a derivative differentiated again
 }
 SIMPLIFY = ("cse", "fold_identities", "dce")
@@ -64,7 +66,7 @@ REVERSE_CLEANUP = ("cse", "drop_dead_zeroing", "drop_invariant_carries", "fold_i
                    "fold_outer_reads", "forward_commuting_loops", "dce", "size_tapes",
                    "size_segments")
 FORWARD_CLEANUP = ("cse", "dce")
-FINISH = ("hoist_checks", "skip_zero_adjoints")
+FINISH = ("hoist_checks", "skip_zero_adjoints", "split_vector_math", "dce")
 
 # passes that print their output when asked, besides those of PASSES
 STAGES = ("frontend", "checkpoint", "reverse", "forward", "directional", "driver")
