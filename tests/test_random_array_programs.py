@@ -44,8 +44,15 @@ def programs(draw):
     lines = ["import numpy as np", "", "def f(x, A, c):", "    v = x * c"]
     for k in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["vec", "mat", "loop", "slice", "rebind", "matloop",
-                                     "view", "alias", "fancy", "mask"]))
-        if kind == "vec":
+                                     "view", "alias", "fancy", "mask", "rows"]))
+        if kind == "rows":                     # rows' sums the adjoint reaches one of (or
+            w = draw(vec_exprs(1))             # the positive ones): the others skip
+            red = draw(st.sampled_from([       # their loop (passes/zeroskip.py)
+                "np.min(np.sum((A - {}) ** 2, axis=1))",
+                "np.sum(np.maximum(np.sum(A * ({}), axis=1), 0.0) ** 2)",
+                "np.max(np.sum(np.abs(A - ({})), axis=1))"]))
+            lines.append(f"    c = c + 0.1 * {red.format(w)}")
+        elif kind == "vec":
             lines.append(f"    v = {draw(vec_exprs())}")
         elif kind == "mat":
             expr = draw(mat_exprs())
