@@ -159,3 +159,26 @@ def f(x):
     assert "inbounds" not in loop_body                 # hoisted before the loop
     with pytest.raises(IndexError, match=r"x\[i \+ 1\]: index out of range"):
         ad.grad(m.f)(np.ones(5))
+
+
+def test_dce_keeps_the_hoisted_checks(load):
+    """A hoisted check's result is read by nothing: it runs for its error, so dead-code
+    elimination after hoist_checks must keep it (a pass running dce late once dropped them,
+    and out-of-range reads went unreported)."""
+    from adcompile import pipeline
+    from adcompile.ir import walk
+    from adcompile.types import F64, I64, Array
+    m = load("""
+def f(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x[i] * x[i + 1]
+    return s
+""")
+    fn = pipeline.value_and_gradient(pipeline.primal(m.f, [Array(F64, 1), I64]), [0])
+
+    def checks(fn):
+        return sorted(o.name for o in walk(fn.body) if o.name in ("check_range", "check_at"))
+    before = checks(fn)
+    assert before
+    assert checks(pipeline.run(("dce",), fn)) == before

@@ -98,8 +98,10 @@ class _Marker:
 
 def dce(fn: Function) -> Function:
     m = _Marker(fn)
-    # the user's asserts run for the error they raise: roots, like the returned values
-    asserts = [op.results[0] for op in walk(fn.body) if op.name == "assert_true"]
+    # the user's asserts and the hoisted bounds checks (passes/checks.py) run for the error
+    # they raise: roots, like the returned values
+    asserts = [op.results[0] for op in walk(fn.body)
+               if op.name in ("assert_true", "check_range", "check_at")]
     m.run(list(fn.body.terminator.args) + asserts)
     _sweep(fn.body, m)
     return fn

@@ -148,6 +148,14 @@ def _split(loop: ForOp, found: list) -> None:
         Rewriter().insert_before(target, [read])
         Rewriter.replace_all_uses(target.result, read.result, body)
         Rewriter.erase(target)
+    moved = {id(o) for _, need in found for o in need}
+    for o in reversed(list(body.ops)):         # what only the moved ops read (dce is not
+        if id(o) in moved and not _read(o.result, body):   # run after the checks)
+            Rewriter.erase(o)
+
+
+def _read(v: Value, body: Block) -> bool:
+    return any(a is v for o in walk(body) for a in o.args)
 
 
 __all__ = ["split_vector_math"]
