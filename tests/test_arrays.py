@@ -182,3 +182,31 @@ def f(x, n):
     before = checks(fn)
     assert before
     assert checks(pipeline.run(("dce",), fn)) == before
+
+
+def test_nested_derivatives_keep_the_bounds_checks(load):
+    """A derivative differentiated again starts from its compiled IR, checks included."""
+    m = load("""
+def f(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x[i] * x[i + 1]
+    return s
+""")
+    x = np.linspace(0.5, 1.5, 4)
+    g = ad.grad(m.f)
+    jac = ad.jacobian(g)
+    assert np.allclose(jac(x, 3), ad.hessian(m.f)(x, 3))
+    with pytest.raises(IndexError, match=r"x\[i \+ 1\]: index out of range"):
+        jac(x, 4)
+    k = load("""
+def f(x, n, k):
+    s = 0.0
+    for i in range(n):
+        s = s + x[i] * x[k]
+    return s
+""")
+    jk = ad.jacobian(ad.grad(k.f))
+    assert np.allclose(jk(x, 3, 1), ad.hessian(k.f)(x, 3, 1))
+    with pytest.raises(IndexError, match=r"x\[k\]: index out of range"):
+        jk(x, 3, 9)                                 # a loop-invariant index (check_at)
