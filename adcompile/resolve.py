@@ -7,8 +7,8 @@ objects (the frontend inlines them); module-level numbers become constants.
 from __future__ import annotations
 
 import ast
-import importlib
 import builtins
+import importlib
 import inspect
 import linecache
 import math

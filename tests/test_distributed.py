@@ -187,8 +187,14 @@ def test_importing_the_helper_without_dask_says_how_to_install_it():
 @pytest.fixture(scope="module")
 def client():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  memory_limit="1GiB", dashboard_address=":0") as cluster, \
+    import dask
+    # no work stealing: on a loaded machine (CI runs the tests on both cores) the scheduler
+    # may move a busy worker's task, and its shard, to the other worker, which is right but
+    # makes where a call ran depend on timing; without it, where the calls run is what
+    # shard_gradient's restrictions decide (test_calls_run_where_their_shards_are)
+    with dask.config.set({"distributed.scheduler.work-stealing": False}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     memory_limit="1GiB", dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as c:
         yield c
 
