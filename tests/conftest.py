@@ -19,6 +19,14 @@ settings.register_profile("dev", max_examples=100, deadline=None,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def examples(n: int) -> int:
+    """max_examples of a hypothesis test that compiles a program per example: 3/5 of n in
+    CI (the suite's time), 4n in a long run (HYPOTHESIS_PROFILE=dev), else n
+    (docs/random-programs.md)."""
+    return {"ci": max(5, 3 * n // 5), "dev": 4 * n}.get(
+        os.environ.get("HYPOTHESIS_PROFILE", "ci"), n)
+
+
 def load_source(tmp_path, text, name="prog"):
     """Write `text` to a module file and import it (adcompile reads functions from files)."""
     path = tmp_path / f"{name}.py"

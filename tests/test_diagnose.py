@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 import adcompile as ad
 from adcompile.api import arg_type
 from adcompile.diagnose import _Diagnostic, _hull_distance
+from conftest import examples
 
 PROGRAMS = """
 import math
@@ -151,7 +152,7 @@ def pl_programs(draw):
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(src=pl_programs(), seed=st.integers(0, 1000))
 def test_random_piecewise_linear_directional_subgradient_in_sampled_hull(src, seed,
                                                                          tmp_path_factory):
@@ -168,7 +169,7 @@ def test_random_piecewise_linear_directional_subgradient_in_sampled_hull(src, se
         assert np.dot(np.array(rep.ad), u) > np.max(S @ u) + 1e-9
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(src=pl_programs(), point=st.tuples(st.sampled_from([0.0, 1.0, -0.5]),
                                           st.sampled_from([0.0, 1.0, -0.5])))
 def test_diagnostic_build_gives_the_ordinary_gradient(src, point, tmp_path_factory):
@@ -212,7 +213,7 @@ def test_directional_option_errors():
         ad.grad(P.straight, nonsmooth="directional", mode="forward")
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(src=pl_programs(), seed=st.integers(0, 1000),
        point=st.tuples(st.floats(-2, 2), st.floats(-2, 2)))
 def test_directional_equals_ordinary_away_from_kinks_and_is_in_the_hull_at_them(

@@ -267,6 +267,7 @@ def lambda_free_count(x):
 # The programs are compiled once; hypothesis draws the index arrays (repeats, negatives,
 # empty) and the points: the values must be NumPy's and the gradients central differences'.
 from hypothesis import given, settings, strategies as st  # noqa: E402
+from conftest import examples  # noqa: E402
 
 
 def g_read(x, idx):
@@ -324,7 +325,7 @@ def _agree(func, args, wrt):
             np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8, err_msg=mode)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(data=indexed())
 def test_random_index_arrays(data):
     x, idx, v = data
@@ -333,7 +334,7 @@ def test_random_index_arrays(data):
         _agree(func, (x, idx, v), (0, 2))
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(x=st.lists(st.floats(0.2, 1.5), min_size=1, max_size=6),
        t=st.floats(0.3, 1.4))
 def test_random_masks(x, t):
@@ -344,7 +345,7 @@ def test_random_masks(x, t):
     _agree(g_mask, (x, t), (0, 1))
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(m=st.integers(1, 4), n=st.integers(1, 4), k=st.integers(0, 5),
        seed=st.integers(0, 2 ** 16))
 def test_random_paired_indices(m, n, k, seed):

@@ -262,6 +262,7 @@ def F(x):
 # ---------------------------------------------------------------------------- hypothesis
 from test_random_programs import POINT, programs as scalar_programs          # noqa: E402
 from test_random_array_programs import programs as array_programs            # noqa: E402
+from conftest import examples  # noqa: E402
 
 
 @given(src=scalar_programs(), point=POINT)
@@ -276,7 +277,7 @@ def test_random_programs_both_modes(src, point, tmp_path_factory):
         assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-10), (src, gf, gr)
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(src=scalar_programs(), point=POINT)
 def test_random_programs_hvp(src, point, tmp_path_factory):
     from conftest import load_source
@@ -299,7 +300,7 @@ def test_random_programs_hvp(src, point, tmp_path_factory):
             assert math.isclose(hv[k], fd, rel_tol=1e-4, abs_tol=1e-5), (src, hv, fd)
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(src=array_programs(), seed=st.integers(0, 2**16))
 def test_random_array_programs_both_modes(src, seed, tmp_path_factory):
     from conftest import load_source

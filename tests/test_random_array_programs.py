@@ -7,6 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 import adcompile as ad
 from test_arrays import _fd
+from conftest import examples
 
 VEC = ["x", "v", "x[::-1]", "np.sin(x)", "A[0, :]", "A[:, 1]", "A[1][::-1]",   # shape (3,)
        "x[np.array([2, 0, 0])]", "A[np.arange(3), np.array([1, 2, 1])]", "A[[0, 2, 2], 1]",
@@ -101,7 +102,7 @@ def programs(draw):
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(src=programs(), seed=st.integers(0, 2**16))
 def test_random_array_program(src, seed, tmp_path_factory):
     from conftest import load_source
