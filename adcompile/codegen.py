@@ -144,17 +144,6 @@ class Emitter:
             self.emit(1, f"if {dims}:")
             self.emit(2, "raise LengthOneAxis()")
 
-    def op_zeros_like(self, op: Op, depth: int):
-        """A fresh zero gradient: np.empty and a loop writing zeros (np.zeros_like costs
-        Numba a tenth of a second to compile, once per process and rank)."""
-        name = self.name(op.result)
-        self.emit(depth, f"{name} = np.empty({self.operand(op.args[0], ATOM)}.shape, "
-                         "np.float64)")
-        ks = [self.names.fresh("z") for _ in range(op.result.type.ndim)]
-        for d, k in enumerate(ks):
-            self.emit(depth + d, f"for {k} in range({name}.shape[{d}]):")
-        self.emit(depth + len(ks), f"{name}[{', '.join(ks)}] = 0.0")
-
     def results(self, values) -> str:
         """The text after `return`: the values, grouped as self.returns says."""
         texts = [self.expr(v)[0] for v in values]
@@ -281,8 +270,8 @@ class Emitter:
         folded: set = set()
         for i in range(len(ops) - 1, -1, -1):
             op = ops[i]
-            if op.name not in PRIMS or PRIMS[op.name].inplace or op.name == "zeros_like":
-                continue                      # (zeros_like: statements, op_zeros_like)
+            if op.name not in PRIMS or PRIMS[op.name].inplace:
+                continue
             users = self.uses.get(op.result.id, [])
             if len(users) != 1 or id(users[0]) not in index:
                 continue

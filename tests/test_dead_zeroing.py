@@ -1,8 +1,6 @@
 """The adjoint of an element write zeroes the adjoint element; drop_dead_zeroing drops that
 store where nothing can read the zero (passes/stores.py), and only there. Each case checks
 the gradient against finite differences and forward mode, and the source's shape."""
-import re
-
 import numpy as np
 import pytest
 
@@ -28,10 +26,7 @@ def f(x):
     return np.sum(r * r)
 """)
     src = _check(m.f, (X,), (0,), x="f64[:]")
-    adjoint = src.split("def f_vg")[-1].split("value = ")[-1]
-    zeroed = re.findall(r"^\s*\w+\[([^\]]*)\] = 0\.0$", adjoint, re.M)
-    fills = re.findall(r"^\s*for (z\w*) in range", adjoint, re.M)   # fresh zero arrays
-    assert zeroed and all(z in fills for z in zeroed), src     # no element zeroed after use
+    assert "= 0.0\n" not in src.split("def f_vg")[-1].split("value = ")[-1]
 
 
 WRITES = {
