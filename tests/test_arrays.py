@@ -161,6 +161,15 @@ def f(x):
         ad.grad(m.f)(np.ones(5))
 
 
+NEIGHBOURS = """
+def f(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x[i] * x[i + 1]
+    return s
+"""
+
+
 def test_dce_keeps_the_hoisted_checks(load):
     """A hoisted check's result is read by nothing: it runs for its error, so dead-code
     elimination after hoist_checks must keep it (a pass running dce late once dropped them,
@@ -168,13 +177,7 @@ def test_dce_keeps_the_hoisted_checks(load):
     from adcompile import pipeline
     from adcompile.ir import walk
     from adcompile.types import F64, I64, Array
-    m = load("""
-def f(x, n):
-    s = 0.0
-    for i in range(n):
-        s = s + x[i] * x[i + 1]
-    return s
-""")
+    m = load(NEIGHBOURS)
     fn = pipeline.value_and_gradient(pipeline.primal(m.f, [Array(F64, 1), I64]), [0])
 
     def checks(fn):
@@ -186,13 +189,7 @@ def f(x, n):
 
 def test_nested_derivatives_keep_the_bounds_checks(load):
     """A derivative differentiated again starts from its compiled IR, checks included."""
-    m = load("""
-def f(x, n):
-    s = 0.0
-    for i in range(n):
-        s = s + x[i] * x[i + 1]
-    return s
-""")
+    m = load(NEIGHBOURS)
     x = np.linspace(0.5, 1.5, 4)
     g = ad.grad(m.f)
     jac = ad.jacobian(g)
