@@ -8,6 +8,7 @@ reads the same slot, so the reverse pass may tape eagerly and let this pass drop
 from __future__ import annotations
 
 from ..ir import Block, ForOp, Function, IfOp, LoopOp, Op, Rewriter, Value, WhileOp, walk
+from ..prims import PRIMS
 
 
 class _Marker:
@@ -98,10 +99,10 @@ class _Marker:
 
 def dce(fn: Function) -> Function:
     m = _Marker(fn)
-    # the user's asserts and the hoisted bounds checks (passes/checks.py) run for the error
-    # they raise: roots, like the returned values
+    # the user's asserts and the checks whose rows have a statement form (the hoisted bounds
+    # checks, passes/checks.py) run for the error they raise: roots, like the returned values
     asserts = [op.results[0] for op in walk(fn.body)
-               if op.name in ("assert_true", "check_range", "check_at")]
+               if op.name == "assert_true" or (op.name in PRIMS and PRIMS[op.name].raises)]
     m.run(list(fn.body.terminator.args) + asserts)
     _sweep(fn.body, m)
     return fn
