@@ -287,7 +287,12 @@ class Emitter:
                     continue                  # the array updated in place needs a name
                 if user.args.index(op.result) in PRIMS[user.name].emit.repeated:
                     continue                  # written twice: it needs a name
-            if all(id(o) in folded or o.name in ("const", "undef") for o in ops[i + 1:j]):
+            between = ops[i + 1:j]
+            if PRIMS[op.name].runs_for_error(op):    # a check runs where it stands, before
+                ok = all(o.name in ("const", "undef") for o in between)  # the reads that
+            else:                                     # rely on it (a tangent's x_dot[i])
+                ok = all(id(o) in folded or o.name in ("const", "undef") for o in between)
+            if ok:
                 folded.add(id(op))
         return folded
 
@@ -307,7 +312,7 @@ class Emitter:
         if row.inplace:                     # the result is the updated first operand
             self.emit(depth, text)
             return
-        if row.check and not self.uses.get(op.result.id):
+        if not self.uses.get(op.result.id) and row.runs_for_error(op):
             self.emit(depth, text)          # a check run for its error only: a statement
             return
         self.emit(depth, f"{self.name(op.result)} = {text}")

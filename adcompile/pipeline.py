@@ -66,7 +66,7 @@ REVERSE_CLEANUP = ("cse", "drop_dead_zeroing", "drop_invariant_carries", "fold_i
                    "fold_outer_reads", "forward_commuting_loops", "dce", "size_tapes",
                    "size_segments")
 FORWARD_CLEANUP = ("cse", "dce")
-FINISH = ("hoist_checks", "skip_zero_adjoints", "split_vector_math")
+FINISH = ("hoist_checks", "dce", "skip_zero_adjoints", "split_vector_math")
 
 # passes that print their output when asked, besides those of PASSES
 STAGES = ("frontend", "checkpoint", "reverse", "forward", "directional", "driver")

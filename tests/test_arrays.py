@@ -207,3 +207,57 @@ def f(x, n, k):
     assert np.allclose(jk(x, 3, 1), ad.hessian(k.f)(x, 3, 1))
     with pytest.raises(IndexError, match=r"x\[k\]: index out of range"):
         jk(x, 3, 9)                                 # a loop-invariant index (check_at)
+
+
+UNREAD = """
+import numpy as np
+
+def read(x, n):
+    t = x[n]
+    return x[0] * 2.0
+
+def loop(x, A, n):
+    s = 0.0
+    for i in range(n):
+        s = s + A[i, 0] * x[i]
+    return x[0] * x[1]
+
+def write(x, n):
+    y = np.zeros(3)
+    y[n] = x[0]
+    return x[0] * x[0]
+
+def product(x, B, C):
+    D = B @ C
+    return x[0] * x[0]
+
+def strided(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x[2 * i] * x[2 * i]
+    return s
+"""
+
+
+@pytest.mark.parametrize("name, args, error", [
+    ("read", (np.ones(3), 7), r"x\[n\]: index out of range"),
+    ("loop", (np.ones(3), np.ones((2, 2)), 3), r"A\[i, 0\]: index out of range"),
+    ("write", (np.ones(3), 5), r"y\[n\]: index out of range"),
+    ("product", (np.ones(3), np.ones((2, 3)), np.ones((2, 2))), r"B @ C: shapes do not align"),
+    ("strided", (np.ones(5), 4), r"x\[2 \* i\]: index out of range")])
+def test_unread_reads_still_raise(load, name, args, error):
+    """Python stops at a read out of range (a product of shapes that do not align) whether
+    or not anything uses its value: so must every transform, nested ones included, whose IR
+    no longer needs the value (dce once dropped such reads, and with them their checks; a
+    Hessian's tangent read x_dot[2 * i] once ran before the check of x[2 * i])."""
+    f = getattr(load(UNREAD), name)
+    with pytest.raises(Exception):
+        f(*args)
+    for jit in (False, True) if name in ("loop", "strided") else (False,):
+        made = [ad.grad(f, jit=jit), ad.value_and_grad(f, jit=jit),
+                ad.grad(f, jit=jit, mode="forward"), ad.jacobian(ad.grad(f, jit=jit), jit=jit)]
+        if name == "strided":
+            made.append(lambda x, n: ad.hvp(f, jit=jit)(x, n, np.ones_like(x)))
+        for fn in made:
+            with pytest.raises((IndexError, ValueError), match=error):
+                fn(*args)

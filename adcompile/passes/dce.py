@@ -99,11 +99,12 @@ class _Marker:
 
 def dce(fn: Function) -> Function:
     m = _Marker(fn)
-    # the user's asserts and the checks whose rows have a statement form (the hoisted bounds
-    # checks, passes/checks.py) run for the error they raise: roots, like the returned values
-    asserts = [op.results[0] for op in walk(fn.body)
-               if op.name == "assert_true" or (op.name in PRIMS and PRIMS[op.name].raises)]
-    m.run(list(fn.body.terminator.args) + asserts)
+    # what runs for the error it may raise (the user's asserts, reads x[i] out of range,
+    # products of shapes that do not align, hoisted bounds checks): roots, like the returned
+    # values, so a program Python stops with an error stops here too, read or not
+    checks = [op.results[0] for op in walk(fn.body)
+              if op.name in PRIMS and PRIMS[op.name].runs_for_error(op)]
+    m.run(list(fn.body.terminator.args) + checks)
     _sweep(fn.body, m)
     return fn
 

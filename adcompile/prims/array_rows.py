@@ -32,6 +32,14 @@ def _checked(op) -> bool:
     return op.role == "primal" and "where" in op.attrs
 
 
+def _guarded_at(first):
+    """Does the subscript op (indices from operand `first` on) check an index at run time?"""
+    def guards(op) -> bool:
+        safe = op.attrs.get("safe", ())
+        return _checked(op) and any(k not in safe for k in range(len(op.args) - first))
+    return guards
+
+
 def _subscript(op, arg, first, checked):
     """arr[i, j] of the indices from operand `first` on; checked: an index out of range
     raises IndexError naming the user's line."""
@@ -167,6 +175,7 @@ def _index_add(acc, g, *idx):
 
 
 row("index", None, lambda a, *i: a[i], Emit(_read, (), ("inbounds",)), _elem, cost="cheap",
+    guards=_guarded_at(1),
     jvp=_linear("index", keep_rest=True),
     vjp=scatter(lambda b, acc, g, arr, *idx: b.prim("index_add", acc, g, *idx)),
     doc="element read x[i] / A[i, j]; its adjoint scatters: x_bar[i] += g", operands="arrays")
@@ -203,6 +212,7 @@ def _store(arr, v, *idx):
 
 
 row("store", None, _store, _write("="), _same_as_first, inplace=True, jvp=_written("store"),
+    guards=_guarded_at(2),
     vjp=array_adjoint(_store_adjoint), doc="y[i] = v: a new version of y, written in place",
     operands="arrays")
 row("iadd", 2, lambda a, b: a + b, "{0} += {1}", _same_as_first, inplace=True,
@@ -322,6 +332,7 @@ def _matmul(a, c, ta=False, tb=False, **_):
 
 row("matmul", 2, _matmul, Emit(_matmul_emit, (), ("checked_matmul",)), _matmul_type, cost=E,
     takes_attrs=True, jvp=_bilinear("matmul"), vjp=array_adjoint(_matmul_adjoint),
+    guards=lambda op: bool(op.attrs.get("where")),
     needs_contents=True, bindings=(on(np.dot, bind=dot), on(np.matmul, bind=dot)),
     doc="A @ B, np.dot: BLAS; adjoints G @ B.T and A.T @ G", operands="arrays")
 row("outer", 2, lambda a, c: np.outer(a, c), call("outer", helpers=("outer",)),

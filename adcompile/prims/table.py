@@ -72,9 +72,16 @@ class Prim:
     raises: tuple = ()                # (condition over {0}, {1}, ..., error class): the
     #   statement form of an unused check, `if condition: raise Error(where)`, which costs
     #   Numba no helper to compile (the helper call stays where the result is read)
+    guards: Callable | None = None    # op -> bool: this op checks its operands at run time
+    #   (the user's x[i] out of range, a product's shapes) and runs even when nothing reads it
     operands: str = "numbers"         # what it takes: "numbers" (any float operands),
     #   "ints" (sizes, counts, int positions) or "arrays"; the table-driven tests pair the
     #   "numbers" rows with each other
+
+    def runs_for_error(self, op) -> bool:
+        """Must `op` run for the error it may raise, read or not? (dce keeps it; codegen
+        emits it as a statement when unused.)"""
+        return self.check or (self.guards is not None and self.guards(op))
 
     @property
     def helpers(self) -> tuple:
