@@ -17,7 +17,7 @@ from .passes.parallel import parallel_kind, unchanged
 from .names import TAPE_HELPERS, Names
 from .prims import PRIMS, runtime_helpers as prim_helpers
 from .prims.emit import ATOM, NEG_LITERAL
-from .types import F64, NUMPY_DTYPE, ZERO, Array
+from .types import BOOL, F64, NUMPY_DTYPE, ZERO, Array
 
 
 def runtime_helpers() -> list[str]:
@@ -67,6 +67,8 @@ class Emitter:
         self.tapes: dict = {}                   # (group, slot) -> array name
         self.allocated: set = set()             # tapes made at their final size (exact)
         self.pointers: dict = {}                # group -> pointer name
+        self.buffers: dict = {}                 # alloc op id -> its buffer (passes/reuse.py)
+        self.reuse: dict = getattr(fn, "reuse", {})     # alloc op id -> (op, loops out)
         self.last_comment = None
         self.group_slots: dict = {}             # group -> {slot: tape_store op}
         self.callees: list[Function] = []       # the functions `call` ops call, in order
@@ -270,8 +272,8 @@ class Emitter:
         folded: set = set()
         for i in range(len(ops) - 1, -1, -1):
             op = ops[i]
-            if op.name not in PRIMS or PRIMS[op.name].inplace:
-                continue
+            if op.name not in PRIMS or PRIMS[op.name].inplace or self.reused(op):
+                continue                      # (a loop's buffer: passes/reuse.py)
             users = self.uses.get(op.result.id, [])
             if len(users) != 1 or id(users[0]) not in index:
                 continue
@@ -300,8 +302,44 @@ class Emitter:
         """The op's text and its precedence, by its row's emitter (prims/emit.py)."""
         return PRIMS[op.name].emit(op, lambda k, need=0: self.operand(op.args[k], need))
 
+    def reused(self, op: Op) -> int:
+        """How many loops out the array `op` makes takes its buffer (0: made in place)."""
+        entry = self.reuse.get(id(op))
+        return entry[1] if entry is not None and entry[0] is op else 0
+
+    def buffers_before(self, loop: LoopOp, depth: int):
+        """The buffers of the arrays made afresh in each iteration (passes/reuse.py), made
+        once before the loop they leave."""
+        for op in walk(loop.body):
+            levels = self.reused(op)
+            if not levels:
+                continue
+            outer = op.parent.owner
+            for _ in range(levels - 1):
+                outer = outer.parent.owner
+            if outer is not loop:
+                continue
+            buf = self.names.fresh(self.name(op.result) + "_buf")
+            if op.name == "zeros_like":
+                text = f"np.empty_like({self.operand(op.args[0], 0)})"
+            else:
+                text = self.prim_expr(op)[0]
+                text = "np.empty(" + text[text.index("(") + 1:]
+            self.emit(depth, f"{buf} = {text}")
+            self.buffers[id(op)] = buf
+
     def op_prim(self, op: Op, depth: int):
         row = PRIMS[op.name]
+        if id(op) in self.buffers:            # this iteration's array: the loop's buffer
+            self.emit(depth, f"{self.name(op.result)} = {self.buffers[id(op)]}")
+            if op.name != "empty":
+                one = op.name == "ones"
+                kind = op.result.type.dtype
+                fill = ("True" if one else "False") if kind == BOOL else \
+                    ("1" if one else "0") if kind.name.startswith("i") else \
+                    ("1.0" if one else "0.0")
+                self.emit(depth, f"{self.name(op.result)}[:] = {fill}")
+            return
         if row.check and row.raises and not self.uses.get(op.result.id):
             cond, error = row.raises          # a check run for its error only: a statement
             self.emit(depth, "if " + cond.format(*(self.operand(a, ATOM) for a in op.args))
@@ -356,6 +394,7 @@ class Emitter:
             return self.prange_chunks(op, depth, forward=kind == "reduce")
         inits, args, ys, _ = op.carried
         self.assign_many(depth, args, inits)
+        self.buffers_before(op, depth)
         lo, hi, step = (self.expr(v) for v in op.bounds)
         if step[0] == "1":
             bounds = hi[0] if lo[0] == "0" else f"{lo[0]}, {hi[0]}"
@@ -439,6 +478,7 @@ class Emitter:
     def op_while(self, op: WhileOp, depth: int):
         inits, args, ys, _ = op.carried
         self.assign_many(depth, args, inits)
+        self.buffers_before(op, depth)
         cond_blk, body = op.cond_block, op.body
         saved, self.lines = self.lines, []
         self.last_comment = None

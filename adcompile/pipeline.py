@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .ir import Function
+from .ir import Function, Rewriter, Value, make_op
 from .irprint import format_function
 from .passes.checks import hoist_checks
 from .passes.cse import cse
@@ -40,6 +40,7 @@ from .passes.order import forward_commuting_loops
 from .passes.stores import drop_dead_zeroing
 from .passes.tapes import size_tapes
 from .passes.checkpoint import segment_loops, size_segments
+from .passes.reuse import reuse_buffers
 from .passes.zeroskip import skip_zero_adjoints, unguard
 from .passes.fission import split_vector_math
 from .types import Array
@@ -59,6 +60,7 @@ PASSES = {
     "size_segments": size_segments,      # checkpointed loops: the bytes a segment records
     "skip_zero_adjoints": skip_zero_adjoints,  # an adjoint iteration whose adjoint is 0 skips
     "split_vector_math": split_vector_math,  # a summing loop's exp/log/... vectorised first
+    "reuse_buffers": reuse_buffers,      # an array made in each iteration: one buffer
     "unguard": unguard,                  # ... not in a derivative differentiated again
 }
 SIMPLIFY = ("cse", "fold_identities", "dce")
@@ -66,7 +68,7 @@ REVERSE_CLEANUP = ("cse", "drop_dead_zeroing", "drop_invariant_carries", "fold_i
                    "fold_outer_reads", "forward_commuting_loops", "dce", "size_tapes",
                    "size_segments")
 FORWARD_CLEANUP = ("cse", "dce")
-FINISH = ("hoist_checks", "dce", "skip_zero_adjoints", "split_vector_math")
+FINISH = ("hoist_checks", "dce", "skip_zero_adjoints", "split_vector_math", "reuse_buffers")
 
 # passes that print their output when asked, besides those of PASSES
 STAGES = ("frontend", "checkpoint", "reverse", "forward", "directional", "driver")
@@ -124,13 +126,19 @@ def tangent(fn: Function, wrt: list, width: int = 1, conventions=None) -> Functi
 
 def hvp(fn: Function, wrt: list) -> Function:
     """H x_dot for float-valued fn: the tangent (forward mode) of the gradient (reverse
-    mode) along x_dot; returns <grad f, x_dot> and then H x_dot per parameter."""
+    mode) along x_dot; returns 0.0 where <grad f, x_dot> would be (its callers read only
+    what follows: dce drops the forward sweep's tangents only it needed), then H x_dot per
+    parameter."""
     from .passes.forward import forward
     from .passes.reverse import reverse
     vg = run(REVERSE_CLEANUP, _watch("reverse", reverse(fn, list(wrt))))
     hv = _watch("forward", forward(vg, list(wrt), 1))
     ret = hv.body.ops[-1]
-    ret.args = ret.args[1 + len(wrt):]
+    kept = ret.args[1 + len(wrt):]           # (value, gradient, value_dot, gradient_dot)
+    unread = make_op("const", [], [Value(kept[0].type, "unread")], {"value": 0.0},
+                     loc=ret.loc)
+    Rewriter().insert_before(ret, [unread])
+    ret.args = [unread.result] + kept[1:]
     return run(FORWARD_CLEANUP + FINISH, hv)
 
 

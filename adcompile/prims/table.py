@@ -80,7 +80,14 @@ class Prim:
 
     def runs_for_error(self, op) -> bool:
         """Must `op` run for the error it may raise, read or not? (dce keeps it; codegen
-        emits it as a statement when unused.)"""
+        emits it as a statement when unused.) The hoisted checks (a statement form), and
+        the user's own checks, reads, writes and products in the forward sweep: not their
+        copies (a checkpointed while loop's count, the adjoint's recomputations), whose
+        originals run them."""
+        if self.raises:
+            return True
+        if op.role != "primal":
+            return False
         return self.check or (self.guards is not None and self.guards(op))
 
     @property
