@@ -49,13 +49,15 @@ print(json.dumps(time.perf_counter() - t0))
 
 
 def first_call(what, module, func, wrt, args):
-    env = dict(os.environ, ADCOMPILE_CACHE_DIR=tempfile.mkdtemp(prefix="adc-first-"),
-               NUMBA_CACHE_DIR=tempfile.mkdtemp(prefix="nb-first-"))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)   # Python's own modules' bytecode cached, as
-    #                                            in any installation (see bytecode())
-    code = CHILD.format(here=HERE, module=module, func=func, args=args, what=what, wrt=wrt)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=env, check=True)
+    with tempfile.TemporaryDirectory(prefix="adc-first-") as cache, \
+            tempfile.TemporaryDirectory(prefix="nb-first-") as numba_cache:
+        env = dict(os.environ, ADCOMPILE_CACHE_DIR=cache, NUMBA_CACHE_DIR=numba_cache)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)   # Python's own modules' bytecode cached,
+        #                                            as in any installation (see bytecode())
+        code = CHILD.format(here=HERE, module=module, func=func, args=args, what=what,
+                            wrt=wrt)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
