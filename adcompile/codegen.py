@@ -322,9 +322,9 @@ class Emitter:
             buf = self.names.fresh(self.name(op.result) + "_buf")
             if op.name == "zeros_like":
                 text = f"np.empty_like({self.operand(op.args[0], 0)})"
-            else:
-                text = self.prim_expr(op)[0]
-                text = "np.empty(" + text[text.index("(") + 1:]
+            else:                             # np.zeros/np.ones/np.empty: the same shape,
+                text = PRIMS["empty"].emit(   # written by np.empty's row
+                    op, lambda k, need=0: self.operand(op.args[k], need))[0]
             self.emit(depth, f"{buf} = {text}")
             self.buffers[id(op)] = buf
 

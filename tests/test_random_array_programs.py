@@ -1,6 +1,7 @@
 """Hypothesis: random array programs (elementwise chains with broadcasting, reductions with
 and without axis, slices, index arrays and masks read and written, views written through and read after writes to their base, arrays
-bound by both arms of an if, indexed loops with writes into work arrays) checked against
+bound by both arms of an if, indexed loops with writes into work arrays, arrays made in each
+iteration of a loop and carried to the next, kept past it, or not) checked against
 central differences, across jit=True/False and reverse/forward mode, inputs never mutated."""
 import numpy as np
 from hypothesis import given, settings, strategies as st
@@ -45,7 +46,7 @@ def programs(draw):
     lines = ["import numpy as np", "", "def f(x, A, c):", "    v = x * c"]
     for k in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["vec", "mat", "loop", "slice", "rebind", "matloop",
-                                     "view", "alias", "fancy", "mask", "rows"]))
+                                     "view", "alias", "fancy", "mask", "rows", "carried"]))
         if kind == "rows":                     # rows' sums the adjoint reaches one of (or
             w = draw(vec_exprs(1))             # the positive ones): the others skip
             red = draw(st.sampled_from([       # their loop (passes/zeroskip.py)
@@ -67,6 +68,16 @@ def programs(draw):
         elif kind == "slice":
             lines += ["    u = np.zeros(4)", "    u[1:] = v", "    u[0] += c",
                       "    v = u[:3] * u[1:]"]
+        elif kind == "carried":                # arrays made in each iteration, some
+            make = draw(st.sampled_from(["np.zeros(3)", "np.ones(3)", "v * 0.5"]))  # kept
+            keep = draw(st.sampled_from(["prev = w", "if w[k] > c:\n            prev = w",
+                                         "t = w * 1.0"]))   # past it (passes/reuse.py)
+            lines += ["    prev = np.zeros(3)", "    for k in range(3):", f"        w = {make}",
+                      f"        w[k] = v[k] * {draw(st.sampled_from(['c', 'x[k]', 'w[k]']))}",
+                      "        for j in range(2):", "            h = np.zeros(3)",
+                      "            h[j] = w[j] * c", "            c = c + 0.1 * np.sum(h * w)",
+                      "        c = c + 0.1 * np.sum(w * prev)", f"        {keep}",
+                      "    v = v + prev"]
         elif kind == "rebind":                 # a new array every iteration
             lines += ["    for k in range(2):", "        w = np.zeros(3)",
                       "        w[1:] = v[:2] * c", f"        v = v + 0.5 * {draw(vec_exprs(1))} * w"]

@@ -43,18 +43,21 @@ def reuse_buffers(fn: Function) -> Function:
             users.setdefault(a.id, []).append(op)
     fn.reuse = {}
     for op in [o for o in walk(fn.body) if o.name in ALLOCS]:
+        if not _in_body(op.parent) or not _stays_inside(op.result, users):
+            continue
         levels = 0
         blk = op.parent
-        while isinstance(blk.owner, LoopOp) and _serial(blk.owner) and \
-                _known_before(op, blk.owner):
+        while _in_body(blk) and _serial(blk.owner) and _known_before(op, blk.owner):
             levels += 1
-            outer = blk.owner.parent
-            if outer is None or outer.owner is None:
-                break
-            blk = outer
-        if levels and _stays_inside(op.result, users):
+            blk = blk.owner.parent
+        if levels:
             fn.reuse[id(op)] = (op, levels)   # the op held: its id names no other
     return fn
+
+
+def _in_body(blk) -> bool:
+    """Is blk a loop's body (not a while loop's condition, an if's arm, the function's)?"""
+    return blk is not None and isinstance(blk.owner, LoopOp) and blk is blk.owner.body
 
 
 def _serial(loop: LoopOp) -> bool:

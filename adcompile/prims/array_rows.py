@@ -90,8 +90,13 @@ def _helper(name, *attrs):
     return Emit(fn, (), (name,))
 
 
+def _user_product(op) -> bool:
+    """The user's own `@` (it names a line): its shapes are checked when it runs."""
+    return bool(op.attrs.get("where"))
+
+
 def _matmul_emit(op, arg):
-    if op.attrs.get("where"):       # the user's product: shapes checked, naming the line
+    if _user_product(op):           # the user's product: shapes checked, naming the line
         return f"checked_matmul({arg(0, 0)}, {arg(1, 0)}, {op.attrs['where']!r})", ATOM
     ta, tb = (".T" if op.attrs.get(k) else "" for k in ("ta", "tb"))
     return f"{arg(0, 12)}{ta} @ {arg(1, 13)}{tb}", 12
@@ -332,7 +337,7 @@ def _matmul(a, c, ta=False, tb=False, **_):
 
 row("matmul", 2, _matmul, Emit(_matmul_emit, (), ("checked_matmul",)), _matmul_type, cost=E,
     takes_attrs=True, jvp=_bilinear("matmul"), vjp=array_adjoint(_matmul_adjoint),
-    guards=lambda op: bool(op.attrs.get("where")),
+    guards=_user_product,
     needs_contents=True, bindings=(on(np.dot, bind=dot), on(np.matmul, bind=dot)),
     doc="A @ B, np.dot: BLAS; adjoints G @ B.T and A.T @ G", operands="arrays")
 row("outer", 2, lambda a, c: np.outer(a, c), call("outer", helpers=("outer",)),
