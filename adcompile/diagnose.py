@@ -151,17 +151,19 @@ def diagnostic(conventions=None) -> Transform:
     return Transform("diagnostic build", _diagnostic_build, KinkTable(), conventions)
 
 
-def _Diagnostic(func, wrt, conventions=None, shared: bool = False) -> Transformed:
-    return Transformed(func, diagnostic(conventions), wrt, True, shared=shared)
+def _Diagnostic(func, wrt, conventions=None, shared: bool = False, jit: bool = True) \
+        -> Transformed:
+    return Transformed(func, diagnostic(conventions), wrt, jit, shared=shared)
 
 
 # ---------------------------------------------------------------------------- the check
 def diagnose(f, *args, wrt=None, conventions=None, samples: int = 0, seed: int = 0,
-             **kwargs) -> Report:
+             jit: bool = True, **kwargs) -> Report:
     """Diagnose AD's derivative of float-valued f at the point args (w.r.t. every float
-    parameter unless wrt narrows it). Returns a Report; print it to read it."""
+    parameter unless wrt narrows it). Returns a Report; print it to read it. jit=False
+    runs the builds it uses as plain Python (as the transforms' jit=False)."""
     try:
-        return _diagnose(f, args, kwargs, wrt, conventions, samples, seed)
+        return _diagnose(f, args, kwargs, wrt, conventions, samples, seed, jit)
     except AdCompileError as exc:
         raise _clean(exc) from None
 
@@ -173,7 +175,7 @@ def _nested_error(what: str, loc) -> AdCompileError:
         "derivative are those of f, taken by the conventions of " + doc_path("conventions.md"))
 
 
-def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
+def _diagnose(f, args, kwargs, wrt, conventions, samples, seed, jit=True):
     if isinstance(f, Transformed):
         from .nested import describe
         raise _nested_error(f"{describe(f)} is a derivative made by adcompile", f._def_loc())
@@ -184,7 +186,7 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
         if not wrt:
             raise AdCompileError(f"diagnose: {f.__name__}() has no float parameter at this point")
         wrt = wrt[0] if len(wrt) == 1 else wrt
-    diag = _Diagnostic(f, wrt, conventions, shared=True)
+    diag = _Diagnostic(f, wrt, conventions, shared=True, jit=jit)
     compiled = diag._specialise(types)
     out = diag.run(compiled, values)
     value, grads, table = out[0], list(out[1:-1]), out[-1]
@@ -193,7 +195,7 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
     flat_ad = _flatten(grads)
     hits = _hits(compiled, table, conventions)
     static = _static(compiled)
-    plain = _build(gradient(True, "reverse", conventions), f, wrt)
+    plain = _build(gradient(True, "reverse", conventions), f, wrt, jit=jit)
 
     def grad_at(xflat):
         vals = _unflatten(values, idx, xflat)
@@ -206,7 +208,8 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
     # directional subgradients: kinks resolved by the sign of a random direction's tangent
     # inside the compiled sweep (grad(f, nonsmooth="directional")); each is a true subgradient
     # of piecewise-smooth programs. The first is reported; all join the sampled gradients.
-    directional = _build(_directional(False, conventions, width=2), f, wrt, seed=seed)
+    directional = _build(_directional(False, conventions, width=2), f, wrt, seed=seed,
+                         jit=jit)
     subs = []
     for _ in range(4):
         d = directional(*values)
@@ -267,13 +270,13 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
         u = c["gap"] / (np.linalg.norm(c["gap"]) or 1.0)
         rep.separating = _shape_like(u, values, idx, diag.single)
         near = _fmt(_shape_like(_hull_point(c["S"]), values, idx, diag.single))
-        rep.alternatives = _alternatives(f, wrt, nonzero, values, ad_out)
+        rep.alternatives = _alternatives(f, wrt, nonzero, values, ad_out, jit)
         rep.summary = (f"AD gives {_fmt(ad_out)}, but every nearby gradient is near {near}: "
                        "AD's value is not a slope the function has near this point (an artifact "
                        "of how the program is written)")
     elif nonzero or any(c["spread"] for c in checks):
         rep.verdict = "kink"
-        rep.alternatives = _alternatives(f, wrt, nonzero, values, ad_out)
+        rep.alternatives = _alternatives(f, wrt, nonzero, values, ad_out, jit)
         rep.summary = ("a kink or branch boundary is hit; AD's value is one of the slopes the "
                        "function has near this point (as far as sampling shows), but other "
                        "conventions or other ways of writing the program give other values "
@@ -284,13 +287,13 @@ def _diagnose(f, args, kwargs, wrt, conventions, samples, seed):
 
 
 # ---------------------------------------------------------------------------- helpers
-def _build(transform, f, wrt, seed=None) -> Transformed:
+def _build(transform, f, wrt, seed=None, jit: bool = True) -> Transformed:
     """A build a diagnosis uses: its compiled code is shared by every diagnosis of f
     (compiled.shared: kept while f lives and its constants and closure values hold)."""
-    return Transformed(f, transform, wrt, True, shared=True, seed=seed)
+    return Transformed(f, transform, wrt, jit, shared=True, seed=seed)
 
 
-def _alternatives(f, wrt, hits, values, ad_out) -> list:
+def _alternatives(f, wrt, hits, values, ad_out, jit: bool = True) -> list:
     """AD's value under the extreme conventions of the primitives hit (relu'(0) in {0, 1},
     abs'(0) in {-1, 1}, tie shares in {0, 1}), with AD's own value first."""
     import itertools
@@ -301,7 +304,8 @@ def _alternatives(f, wrt, hits, values, ad_out) -> list:
                "tie": (0.0, 1.0) if kinds & _TIES else (0.5,)}
     out = [ad_out]
     for relu, ab, tie in itertools.product(*choices.values()):
-        g = _build(gradient(True, "reverse", Conventions(relu=relu, abs=ab, tie=tie)), f, wrt)
+        g = _build(gradient(True, "reverse", Conventions(relu=relu, abs=ab, tie=tie)), f, wrt,
+                   jit=jit)
         _, val = g(*values)
         if not any(_same(val, o) for o in out):
             out.append(val)

@@ -118,14 +118,14 @@ _FINGERPRINT: str | None = None
 
 
 def write_module(source: str, stem: str) -> Path:
-    """The path <cache>/<stem>_<hash>.py holding source (written unless an identical file is
+    """The path <cache>/<hash[:2]>/<stem>_<hash>.py holding source (written unless an identical file is
     there already); a path that is not written when there is no usable cache directory."""
     digest = hashlib.sha256((fingerprint() + "\0" + source).encode("utf-8")).hexdigest()[:16]
     folder = cache_dir()
     if folder is None:
         return Path(tempfile.gettempdir()) / f"adcompile-nofile-{stem}_{digest}.py"
-    path = folder / f"{stem}_{digest}.py"
-    with _LOCK:
+    path = folder / digest[:2] / f"{stem}_{digest}.py"   # 256 subfolders: Numba's files of
+    with _LOCK:                                          # a module are found by listing one
         try:
             current = path.read_bytes().decode("utf-8") if path.exists() else None
         except (OSError, UnicodeDecodeError):
@@ -134,6 +134,7 @@ def write_module(source: str, stem: str) -> Path:
             if current is not None:          # damaged: its machine code is suspect too
                 _discard_numba_cache(path)
             try:
+                path.parent.mkdir(exist_ok=True)
                 _atomic_write(path, source.encode("utf-8"))
             except OSError as exc:
                 warnings.warn(f"adcompile could not write {path} ({exc}); compiling without "
@@ -181,7 +182,18 @@ def load_function(path: Path, func_name: str, source: str, plain: bool = False):
 
 def _numpy_math():
     """The math module with NumPy's (and Numba's error_model="numpy") answers outside the
-    domains: nan and inf instead of ValueError and OverflowError."""
+    domains: nan and inf instead of ValueError and OverflowError (built once: plain runs
+    only read it)."""
+    global _NUMPY_MATH
+    if _NUMPY_MATH is None:
+        _NUMPY_MATH = _build_numpy_math()
+    return _NUMPY_MATH
+
+
+_NUMPY_MATH = None
+
+
+def _build_numpy_math():
     import math
     import numpy as np
     ns = types.SimpleNamespace(**{k: getattr(math, k) for k in dir(math)
@@ -263,12 +275,16 @@ def uses_prange(source: str) -> bool:
 
 # ---------------------------------------------------------------------------- Numba's files
 def _numba_files(path: Path) -> list[Path]:
+    """Numba's index and data files of the module at path (names compared as strings: the
+    folder holds every cached module's files)."""
     folder = path.parent / "__pycache__"
+    prefix = path.stem + "."
     try:
-        return sorted(p for p in folder.iterdir() if p.name.startswith(path.stem + ".")
-                      and p.suffix in (".nbi", ".nbc"))
+        names = os.listdir(folder)
     except OSError:
         return []
+    return [folder / n for n in sorted(n for n in names
+                                       if n.startswith(prefix) and n.endswith((".nbi", ".nbc")))]
 
 
 def _seal_path(path: Path) -> Path:

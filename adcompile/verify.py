@@ -23,18 +23,35 @@ def _fail(op: Op, msg: str):
     raise VerifyError(f"{op.name} at {op.loc}: {msg}")
 
 
-def _block(blk: Block, visible: set, terminator: str) -> None:
-    seen = set(visible)
+def _block(blk: Block, seen: set, terminator: str) -> None:
+    """Check blk with `seen` the ids visible at its start; the ids it defines are visible
+    to its later ops and nested regions, and removed again when it ends (one set for the
+    whole function, not a copy per block)."""
+    added = []
+    try:
+        _block_ops(blk, seen, terminator, added)
+    finally:
+        seen.difference_update(added)
+
+
+def _define(v, seen: set, added: list) -> None:
+    if v.id not in seen:
+        seen.add(v.id)
+        added.append(v.id)
+
+
+def _block_ops(blk: Block, seen: set, terminator: str, added: list) -> None:
     for a in blk.args:
         if a.owner is not blk:
             raise VerifyError(f"block argument {a!r} has the wrong owner")
-        seen.add(a.id)
+        _define(a, seen, added)
     if not blk.ops or blk.ops[-1].name != terminator:
         raise VerifyError(f"block does not end with {terminator}")
+    last = len(blk.ops) - 1
     for i, op in enumerate(blk.ops):
         if op.parent is not blk:
             _fail(op, "op has the wrong parent block")
-        if op.name in ("yield", "return") and i != len(blk.ops) - 1:
+        if i != last and op.name in ("yield", "return"):
             _fail(op, "terminator in the middle of a block")
         for a in op.args:
             if a.id not in seen:
@@ -43,7 +60,7 @@ def _block(blk: Block, visible: set, terminator: str) -> None:
         for r in op.results:
             if r.owner is not op:
                 _fail(op, f"result {r!r} has the wrong owner")
-            seen.add(r.id)
+            _define(r, seen, added)
 
 
 def _types(vals):
@@ -57,6 +74,13 @@ def _kinds(vals):
 
 
 def _check_op(op: Op, seen: set) -> None:
+    p = PRIMS.get(op.name)
+    if p is not None:                       # most ops: a primitive's row types its result
+        if p.arity is not None and len(op.args) != p.arity:
+            _fail(op, f"takes {p.arity} arguments, has {len(op.args)}")
+        if len(op.results) != 1 or op.results[0].type != p.typing(*op.args, **op.attrs):
+            _fail(op, "result type disagrees with the primitive's typing rule")
+        return
     if not has_own_class(op):
         _fail(op, "a region op built without ir.make_op (no IfOp/ForOp/WhileOp class)")
     if isinstance(op, IfOp):
@@ -92,12 +116,6 @@ def _check_op(op: Op, seen: set) -> None:
         if _kinds(op.args) != _kinds(callee.params) or \
                 _kinds(op.results) != _kinds(callee.results):
             _fail(op, f"arguments or results disagree with {callee.name}'s signature")
-    elif op.name in PRIMS:
-        p = PRIMS[op.name]
-        if p.arity is not None and len(op.args) != p.arity:
-            _fail(op, f"takes {p.arity} arguments, has {len(op.args)}")
-        if len(op.results) != 1 or op.results[0].type != p.typing(*op.args, **op.attrs):
-            _fail(op, "result type disagrees with the primitive's typing rule")
     elif op.name not in ("const", "undef", "yield", "return", "tape_reserve", "tape_store",
                          "tape_advance", "tape_retreat", "tape_load"):
         _fail(op, "unknown op")

@@ -3,6 +3,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+import zlib
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -25,6 +26,17 @@ def examples(n: int) -> int:
     (docs/random-programs.md)."""
     return {"ci": max(5, 3 * n // 5), "dev": 4 * n}.get(
         os.environ.get("HYPOTHESIS_PROFILE", "ci"), n)
+
+
+def compiled(text: str, every: int = 3) -> bool:
+    """Does this hypothesis example also run compiled by Numba? Every example runs as plain
+    Python (the generated source, the same for both); in CI one in `every` (chosen by the
+    program's text, so an example keeps its choice while it shrinks), in a long run
+    (HYPOTHESIS_PROFILE=dev) all (docs/random-programs.md). Numba's compile is most of the
+    suite's time."""
+    if os.environ.get("HYPOTHESIS_PROFILE", "ci") != "ci":
+        return True
+    return zlib.crc32(text.encode("utf-8")) % every == 0
 
 
 def load_source(tmp_path, text, name="prog"):

@@ -186,7 +186,7 @@ def test_full_disk_falls_back(tmp_path, monkeypatch):
         path = jit.write_module(src, "full_disk_probe")
     fn = jit.compile_function(path, "f", jit=True, source=src)
     assert fn(0.5, 3) == pytest.approx(sum(np.sin(0.5 * i) * 2.5 for i in range(3)))
-    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    assert not [p for _, _, names in os.walk(tmp_path) for p in names if p.endswith(".tmp")]
 
 
 def test_threads_compile_a_fresh_gradient_safely(tmp_path, monkeypatch):
@@ -214,7 +214,7 @@ def test_threads_compile_a_fresh_gradient_safely(tmp_path, monkeypatch):
     ev, ed = _expected()
     assert len(results) == 8
     assert all(v == pytest.approx(ev) and d == pytest.approx(ed) for v, d in results)
-    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    assert not [p for _, _, names in os.walk(tmp_path) for p in names if p.endswith(".tmp")]
 
 
 def test_non_utf8_locale(prog_dir, tmp_path):

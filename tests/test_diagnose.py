@@ -156,9 +156,9 @@ def pl_programs(draw):
 @given(src=pl_programs(), seed=st.integers(0, 1000))
 def test_random_piecewise_linear_directional_subgradient_in_sampled_hull(src, seed,
                                                                          tmp_path_factory):
-    from conftest import load_source
+    from conftest import compiled, load_source
     f = load_source(tmp_path_factory.mktemp("pl"), src, "plprog").f
-    rep = ad.diagnose(f, 0.0, 0.0, seed=seed)          # every kink of these passes through 0
+    rep = ad.diagnose(f, 0.0, 0.0, seed=seed, jit=compiled(src))  # every kink: through 0
     assert rep.verdict in ("smooth", "kink", "artifact"), str(rep)
     S = np.asarray(rep.clarke) if len(rep.clarke) else None
     if S is not None:
@@ -173,14 +173,15 @@ def test_random_piecewise_linear_directional_subgradient_in_sampled_hull(src, se
 @given(src=pl_programs(), point=st.tuples(st.sampled_from([0.0, 1.0, -0.5]),
                                           st.sampled_from([0.0, 1.0, -0.5])))
 def test_diagnostic_build_gives_the_ordinary_gradient(src, point, tmp_path_factory):
-    from conftest import load_source
+    from conftest import compiled as numba_too, load_source
     f = load_source(tmp_path_factory.mktemp("pl2"), src, "plprog2").f
-    diag = _Diagnostic(f, (0, 1))
+    jit = numba_too(src)
+    diag = _Diagnostic(f, (0, 1), jit=jit)
     compiled = diag._specialise(tuple(arg_type(n, v) for n, v in zip("xy", point)))
     from adcompile.jit import run_compiled     # as calls run it: Numba's cache files sealed
     out = run_compiled(compiled.func, [*point, np.zeros((max(len(compiled.sites), 1), 4))],
                        compiled.path)
-    value, grads = ad.value_and_grad(f, wrt=(0, 1))(*point)
+    value, grads = ad.value_and_grad(f, wrt=(0, 1), jit=jit)(*point)
     assert out[0] == value and tuple(out[1:3]) == grads
     table = out[3]
     assert np.all(table[:, 0] >= 0) and math.isfinite(float(np.sum(table)))
@@ -218,15 +219,16 @@ def test_directional_option_errors():
        point=st.tuples(st.floats(-2, 2), st.floats(-2, 2)))
 def test_directional_equals_ordinary_away_from_kinks_and_is_in_the_hull_at_them(
         src, seed, point, tmp_path_factory):
-    from conftest import load_source
+    from conftest import compiled, load_source
     f = load_source(tmp_path_factory.mktemp("dir"), src, "dirprog").f
-    g = ad.value_and_grad(f, wrt=(0, 1), nonsmooth="directional", seed=seed)
+    g = ad.value_and_grad(f, wrt=(0, 1), nonsmooth="directional", seed=seed,
+                          jit=compiled(src))
     v, d = g(*point)
-    v0, d0 = ad.value_and_grad(f, wrt=(0, 1))(*point)
+    v0, d0 = ad.value_and_grad(f, wrt=(0, 1), jit=compiled(src))(*point)
     assert v == v0
-    if ad.diagnose(f, *point).verdict == "smooth":
+    if ad.diagnose(f, *point, jit=compiled(src)).verdict == "smooth":
         assert d == pytest.approx(d0, abs=1e-12)
-    rep = ad.diagnose(f, 0.0, 0.0, seed=seed)
+    rep = ad.diagnose(f, 0.0, 0.0, seed=seed, jit=compiled(src))
     _, d = g(0.0, 0.0)
     if len(rep.clarke):
         dist, _ = _hull_distance(np.array(d), np.asarray(rep.clarke))

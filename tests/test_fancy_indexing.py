@@ -318,8 +318,10 @@ def _agree(func, args, wrt):
     from gradcheck import fd_gradient
     expect = func(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
     fds = [fd_gradient(func, args, i) for i in wrt]
-    for mode in ("reverse", "forward"):
-        value, grads = ad.value_and_grad(func, wrt=wrt, mode=mode)(*args)
+    from conftest import compiled
+    for mode in ("reverse", "forward"):                 # forward compiled for some examples
+        jit = mode == "reverse" or compiled(repr(args))  # (Numba's compile: the time)
+        value, grads = ad.value_and_grad(func, wrt=wrt, mode=mode, jit=jit)(*args)
         assert np.isclose(value, expect, rtol=1e-12, atol=1e-12), (mode, value, expect)
         for g, fd in zip(grads, fds):
             np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8, err_msg=mode)

@@ -267,12 +267,12 @@ from conftest import examples  # noqa: E402
 
 @given(src=scalar_programs(), point=POINT)
 def test_random_programs_both_modes(src, point, tmp_path_factory):
-    from conftest import load_source
+    from conftest import compiled, load_source
     f = load_source(tmp_path_factory.mktemp("fwd"), src, "fwdprog").f
     if not math.isfinite(f(*point)) or abs(f(*point)) > 1e6:
         return
-    gr = ad.grad(f, wrt=(0, 1))(*point)
-    gf = ad.grad(f, wrt=(0, 1), mode="forward")(*point)
+    gr = ad.grad(f, wrt=(0, 1), jit=compiled(src))(*point)
+    gf = ad.grad(f, wrt=(0, 1), mode="forward", jit=compiled(src))(*point)
     for a, b in zip(gf, gr):
         assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-10), (src, gf, gr)
 
@@ -280,12 +280,12 @@ def test_random_programs_both_modes(src, point, tmp_path_factory):
 @settings(max_examples=examples(20))
 @given(src=scalar_programs(), point=POINT)
 def test_random_programs_hvp(src, point, tmp_path_factory):
-    from conftest import load_source
+    from conftest import compiled, load_source
     f = load_source(tmp_path_factory.mktemp("hvp"), src, "hvpprog").f
     if not math.isfinite(f(*point)) or abs(f(*point)) > 1e4:
         return
-    g = ad.grad(f, wrt=(0, 1))
-    hv = ad.hvp(f, wrt=(0, 1))(*point, 0.6, -0.8)
+    g = ad.grad(f, wrt=(0, 1), jit=compiled(src))
+    hv = ad.hvp(f, wrt=(0, 1), jit=compiled(src))(*point, 0.6, -0.8)
     h = 1e-4
     up = g(point[0] + 0.6 * h, point[1] - 0.8 * h)
     down = g(point[0] - 0.6 * h, point[1] + 0.8 * h)
@@ -303,12 +303,12 @@ def test_random_programs_hvp(src, point, tmp_path_factory):
 @settings(max_examples=examples(15))
 @given(src=array_programs(), seed=st.integers(0, 2**16))
 def test_random_array_programs_both_modes(src, seed, tmp_path_factory):
-    from conftest import load_source
+    from conftest import compiled, load_source
     f = load_source(tmp_path_factory.mktemp("fwdarr"), src, "fwdarr").f
     rng = np.random.default_rng(seed)
     args = (rng.uniform(-1, 1, 3), rng.uniform(-1, 1, (3, 3)), float(rng.uniform(0.2, 1)))
     v = (rng.standard_normal(3), rng.standard_normal((3, 3)), float(rng.standard_normal()))
-    _, grads = ad.value_and_grad(f, wrt=(0, 1, 2))(*args)
-    _, tangent = ad.jvp(f, args, v)
+    _, grads = ad.value_and_grad(f, wrt=(0, 1, 2), jit=compiled(src))(*args)
+    _, tangent = ad.jvp(f, args, v, jit=compiled(src))
     expect = sum(float(np.sum(g * d)) for g, d in zip(grads, v))
     assert tangent == pytest.approx(expect, rel=1e-9, abs=1e-10), src

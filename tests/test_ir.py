@@ -67,6 +67,22 @@ def test_verifier_rejects_use_before_definition():
         verify(fn)
 
 
+def test_verifier_rejects_a_value_used_outside_its_region():
+    """A value defined in a loop body is not visible after the loop, nor in the body
+    before its definition (a checked region's names leave scope when it ends)."""
+    for where in ("after the loop", "before its definition"):
+        fn = build_function(P.overwrite_in_loop, [F64, I64])
+        k = next(k for k, op in enumerate(fn.body.ops) if op.name == "for")
+        body = fn.body.ops[k].regions[0]
+        inner = next(op for op in body.ops if op.results and op.results[0].type == F64)
+        use = Op("neg", [inner.results[0]], [Value(F64, "y")])
+        block, at = (fn.body, k + 1) if where == "after the loop" else (body, 0)
+        block.ops.insert(at, use)
+        use.parent = block
+        with pytest.raises(VerifyError, match="before"):
+            verify(fn)
+
+
 def test_verifier_rejects_mistyped_yield():
     fn = build_function(P.overwrite_in_loop, [F64, I64])
     loop = next(op for op in fn.body.ops if op.name == "for")

@@ -43,7 +43,7 @@ def test_equal_to_serial_and_differences(name, tmp_path):
     args = data()
     copies = [a.copy() for a in args]
     value, grad = ad.value_and_grad(f)(*args)
-    s_value, s_grad = ad.value_and_grad(serial_twin(tmp_path, name))(*args)
+    s_value, s_grad = ad.value_and_grad(serial_twin(tmp_path, name), jit=False)(*args)
     assert np.isclose(value, s_value, rtol=1e-12, atol=1e-14)
     assert np.allclose(grad, s_grad, rtol=1e-12, atol=1e-14), (grad, s_grad)
     plain = ad.value_and_grad(f, jit=False)(*args)
@@ -77,7 +77,7 @@ def test_every_trip_count(n, tmp_path):
     args = data(n=max(n, 1))
     args = (args[0], args[1][:n], args[2][:n])
     got = ad.value_and_grad(progs.two_sums)(*args)
-    want = ad.value_and_grad(serial_twin(tmp_path, "two_sums"))(*args)
+    want = ad.value_and_grad(serial_twin(tmp_path, "two_sums"), jit=False)(*args)
     assert np.isclose(got[0], want[0], rtol=1e-12, atol=1e-14)
     assert np.allclose(got[1], want[1], rtol=1e-12, atol=1e-14)
 
@@ -100,7 +100,7 @@ def test_same_result_every_thread_count():
 
 def test_checkpointed_prange_loop(tmp_path):
     args = data(n=500)
-    want = ad.value_and_grad(serial_twin(tmp_path, "logistic"))(*args)
+    want = ad.value_and_grad(serial_twin(tmp_path, "logistic"), jit=False)(*args)
     got = ad.value_and_grad(progs.logistic, memory="1MB")(*args)
     assert np.isclose(got[0], want[0], rtol=1e-12)
     assert np.allclose(got[1], want[1], rtol=1e-12, atol=1e-14)
@@ -163,7 +163,7 @@ def test_random_prange_sums_compiled(seed, tmp_path):
     for n in (0, 3, 200):
         args = (0.3, -0.7, n)
         vp, gp = ad.value_and_grad(f, wrt=(0, 1))(*args)
-        vs, gs = ad.value_and_grad(g, wrt=(0, 1))(*args)
+        vs, gs = ad.value_and_grad(g, wrt=(0, 1), jit=False)(*args)     # the reference
         assert math.isclose(vp, vs, rel_tol=1e-12, abs_tol=1e-12), src
         assert np.allclose(gp, gs, rtol=1e-9, atol=1e-11), (src, gp, gs)
 
@@ -171,13 +171,13 @@ def test_random_prange_sums_compiled(seed, tmp_path):
 @pytest.mark.parametrize("name", ["logistic", "two_sums", "offset_start"])
 def test_other_transforms_of_prange_loops(name, tmp_path):
     """Forward mode, Hessian-vector products and nested gradients of a prange loop: as of
-    its range twin."""
+    its range twin (run as plain Python: the reference)."""
     f, g = getattr(progs, name), serial_twin(tmp_path, name)
     w, X, y = data(n=120)
     v = np.linspace(-1.0, 1.0, w.shape[0])
-    for t in (lambda h: ad.grad(h, mode="forward"), lambda h: ad.hvp(h)):
+    for t in (lambda h, **k: ad.grad(h, mode="forward", **k), lambda h, **k: ad.hvp(h, **k)):
         args = (w, X, y, v) if t(f).transform.name == "hvp" else (w, X, y)
-        assert np.allclose(t(f)(*args), t(g)(*args), rtol=1e-10, atol=1e-12)
+        assert np.allclose(t(f)(*args), t(g, jit=False)(*args), rtol=1e-10, atol=1e-12)
     got = ad.jvp(f, (w, X, y), (v, np.zeros_like(X), np.zeros_like(y)))
-    want = ad.jvp(g, (w, X, y), (v, np.zeros_like(X), np.zeros_like(y)))
+    want = ad.jvp(g, (w, X, y), (v, np.zeros_like(X), np.zeros_like(y)), jit=False)
     assert np.allclose(got, want, rtol=1e-10, atol=1e-12)

