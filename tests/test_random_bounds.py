@@ -173,9 +173,13 @@ def test_random_bounds_without_jit(data, tmp_path_factory):
         check(module, points(ch), fns=fns)
 
 
+COMPILED_SEEDS = 1 if os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci" else 2
+
+
 def test_random_bounds_seeded_both_ways(tmp_path):
     """Seeded programs, each at several points, an out-of-range one among them: 60 without
-    Numba, two compiled (the checks as statements of the generated code)."""
+    Numba, one compiled in every transform (the checks as statements of the generated
+    code; two in a long run, HYPOTHESIS_PROFILE=dev)."""
     from conftest import load_source
     raised = 0
     for seed in range(60):
@@ -183,7 +187,7 @@ def test_random_bounds_seeded_both_ways(tmp_path):
         ch = Choices(rng=rng)
         src = gen_bounds(ch)
         module = load_source(tmp_path, src, f"bounds{seed}")
-        jits = (False, True) if seed < 2 else (False,)
+        jits = (False, True) if seed < COMPILED_SEEDS else (False,)
         for jit in jits:
             fns = transforms(module.f, jit)
             for p in range(4):
