@@ -77,17 +77,18 @@ def check_like_numpy(func, args, wrt=(0,), rtol=1e-6, atol=1e-8, modes=("reverse
 
 def check_modes(func, args, wrt, **types):
     """The generated source for `types`, after checking, compiled and plain, that reverse
-    mode agrees with central differences (tests/test_arrays._fd) and with forward mode."""
+    mode agrees with central differences (tests/test_arrays._fd) and with forward mode (as
+    plain Python)."""
     import numpy as np
 
     import adcompile as ad
     from test_arrays import _fd
     src = ad.value_and_grad(func, wrt=wrt).specialise(**types).source
+    fwd = ad.grad(func, wrt=wrt, jit=False, mode="forward")(*args)   # compiled forward
+    fwd = fwd if isinstance(fwd, tuple) else (fwd,)              # drivers: test_forward.py
     for jit in (True, False):
         _, grads = ad.value_and_grad(func, wrt=wrt, jit=jit)(*args)
         grads = grads if isinstance(grads, tuple) else (grads,)
-        fwd = ad.grad(func, wrt=wrt, jit=jit, mode="forward")(*args)
-        fwd = fwd if isinstance(fwd, tuple) else (fwd,)
         for i, g, f in zip(wrt, grads, fwd):
             np.testing.assert_allclose(g, _fd(func, args, i), rtol=1e-6, atol=1e-8)
             np.testing.assert_allclose(g, f, rtol=1e-10, atol=1e-12)
