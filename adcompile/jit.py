@@ -118,8 +118,9 @@ _FINGERPRINT: str | None = None
 
 
 def write_module(source: str, stem: str) -> Path:
-    """The path <cache>/<hash[:2]>/<stem>_<hash>.py holding source (written unless an identical file is
-    there already); a path that is not written when there is no usable cache directory."""
+    """The path <cache>/<hash[:2]>/<stem>_<hash>.py holding source (written unless an
+    identical file is there already); a path that is not written when there is no usable
+    cache directory."""
     digest = hashlib.sha256((fingerprint() + "\0" + source).encode("utf-8")).hexdigest()[:16]
     folder = cache_dir()
     if folder is None:
