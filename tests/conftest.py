@@ -34,9 +34,12 @@ def compiled(text: str, every: int = 3) -> bool:
     program's text, so an example keeps its choice while it shrinks), in a long run
     (HYPOTHESIS_PROFILE=dev) all (docs/random-programs.md). Numba's compile is most of the
     suite's time."""
-    if os.environ.get("HYPOTHESIS_PROFILE", "ci") != "ci":
-        return True
-    return zlib.crc32(text.encode("utf-8")) % every == 0
+    return not in_ci() or zlib.crc32(text.encode("utf-8")) % every == 0
+
+
+def in_ci() -> bool:
+    """The CI profile (the default), not a long run (HYPOTHESIS_PROFILE=dev)."""
+    return os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci"
 
 
 def load_source(tmp_path, text, name="prog"):

@@ -22,6 +22,7 @@ from hypothesis import given, strategies as st
 
 import adcompile as ad
 from adcompile.errors import OutOfRangeError
+from conftest import in_ci
 from test_random_families import Choices
 
 HEADER = ["import math", "import numpy as np", "", "def f(x, A, n, k):", "    s = 0.0"]
@@ -173,7 +174,7 @@ def test_random_bounds_without_jit(data, tmp_path_factory):
         check(module, points(ch), fns=fns)
 
 
-COMPILED_SEEDS = 1 if os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci" else 2
+COMPILED_SEEDS = 1 if in_ci() else 2
 
 
 def test_random_bounds_seeded_both_ways(tmp_path):
