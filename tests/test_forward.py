@@ -19,6 +19,7 @@ from test_arrays import CASES as ARRAY_CASES, _fd
 from test_array_writes import SCALAR_CASES
 from test_control_flow import CASES as FLOW_CASES
 from test_numpy import _cases as numpy_cases
+from conftest import compiled
 
 RNG = np.random.default_rng(11)
 
@@ -40,12 +41,13 @@ def _ids(case):
 
 @pytest.mark.parametrize("func,args", _all_cases(), ids=_ids)
 def test_dot_product_forward_against_reverse(func, args):
+    """In CI each program's tangent code is compiled in this test or the next (conftest)."""
     wrt = _float_params(args)
     tangents = [RNG.standard_normal(np.shape(a)) if i in wrt and isinstance(a, np.ndarray)
                 else float(RNG.standard_normal()) if i in wrt else 0
                 for i, a in enumerate(args)]
     copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-    value, tangent = ad.jvp(func, args, tangents)
+    value, tangent = ad.jvp(func, args, tangents, jit=compiled(_ids(func), 2, 0))
     rv, grads = ad.value_and_grad(func, wrt=wrt, jit=False)(*args)   # the reference (the
     #                                        suite's other tests compile the reverse sweeps)
     assert value == pytest.approx(rv, rel=1e-12, abs=1e-12)
@@ -59,7 +61,8 @@ def test_dot_product_forward_against_reverse(func, args):
 @pytest.mark.parametrize("func,args", _all_cases(), ids=_ids)
 def test_forward_mode_gradient_equals_reverse(func, args):
     wrt = _float_params(args)
-    vf, gf = ad.value_and_grad(func, wrt=wrt, mode="forward")(*args)
+    forward = ad.value_and_grad(func, wrt=wrt, mode="forward", jit=compiled(_ids(func), 2, 1))
+    vf, gf = forward(*args)
     vr, gr = ad.value_and_grad(func, wrt=wrt, jit=False)(*args)      # the reference
     assert vf == pytest.approx(vr, rel=1e-12, abs=1e-12)
     for a, b in zip(gf, gr):
