@@ -3,11 +3,13 @@ compiled again (never a crash, never a stale result); unwritable locations fall 
 one warning; upgrades do not reuse old machine code; threads compile safely."""
 import os
 import stat
+import shutil
 import subprocess
 import sys
 import textwrap
 import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,15 +90,27 @@ def _flip(files):
             f.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("damage", ["generated file", "truncated index", "truncated data",
-                                    "flipped data", "missing seal", "pyc litter"])
-def test_damaged_cache_is_discarded_and_recompiled(prog_dir, tmp_path, damage):
-    cache = tmp_path / "cache"
-    v0, d0, path = _run(prog_dir, cache)
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    """One program compiled once into a cache (a process of its own): each damage test
+    damages a copy of it."""
+    folder = tmp_path_factory.mktemp("shared") / "src"
+    folder.mkdir()
+    (folder / "cached_prog.py").write_text(PROGRAM, encoding="utf-8")
+    cache = folder.parent / "cache"
+    v0, d0, path = _run(folder, cache)
     ev, ed = _expected()
     assert v0 == pytest.approx(ev, rel=1e-12) and d0 == pytest.approx(ed, rel=1e-12)
-    from pathlib import Path
-    path = Path(path)
+    return folder, cache, v0, d0, Path(path).relative_to(cache)
+
+
+@pytest.mark.parametrize("damage", ["generated file", "truncated index", "truncated data",
+                                    "flipped data", "missing seal", "pyc litter"])
+def test_damaged_cache_is_discarded_and_recompiled(pristine, tmp_path, damage):
+    prog_dir, shared, v0, d0, relative = pristine
+    cache = tmp_path / "cache"
+    shutil.copytree(shared, cache)
+    path = cache / relative
     nb = jit._numba_files(path)
     assert nb, "Numba's cache files were written"
     if damage == "generated file":
