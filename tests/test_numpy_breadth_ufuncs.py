@@ -14,6 +14,7 @@ import scipy.special as sc
 import adcompile as ad
 from adcompile import runtime
 from adcompile.primitives import PRIMS
+from conftest import compiled
 from gradcheck import check_like_numpy
 
 # row -> (an expression of arrays or numbers x, y as users write it, the points' domain,
@@ -103,24 +104,27 @@ def test_numbers_forward_equals_reverse(name, load):
                          list(SPELLINGS.items()), ids=list(ROWS) + list(SPELLINGS))
 def test_elementwise_with_broadcasting(expr, domain, load):
     """Over a (3, 4) array and a (1, 4) one (a length-1 axis): the value NumPy/SciPy give, the
-    gradient against central differences; reverse mode compiled and plain, forward plain
-    (the forward mode is compiled once for every row, below)."""
+    gradient against central differences; reverse mode plain and (in CI for half of the rows,
+    conftest.compiled) compiled, forward plain (both modes are compiled once for every row,
+    below)."""
     m = load("import numpy as np\nimport scipy.special\n\n"
              f"def f(x, y):\n    return np.sum(np.sin({expr}) * (y + 2.0))\n")
     x, y = _arrays(domain, (3, 4), (1, 4))
-    check_like_numpy(m.f, (x, y), wrt=(0, 1))
+    check_like_numpy(m.f, (x, y), wrt=(0, 1), jits=(True, False) if compiled(expr, 2) else
+                     (False,))
 
 
-def test_every_row_in_one_compiled_forward_program(load):
-    """Every row in one function, compiled in forward mode (one Numba compile), against
-    central differences; with a number broadcast against an array."""
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_every_row_in_one_compiled_program(load, mode):
+    """Every row in one function, compiled (one Numba compile per mode), against central
+    differences; with a number broadcast against an array."""
     terms = [re.sub(r"\by\b", "yy", re.sub(r"\bx\b", "xx", e)) for e, d, _ in ROWS.values()]
     body = " + ".join(f"np.sum({t})" for t in terms)
     m = load("import numpy as np\nimport scipy.special\n\n"
              "def f(x, y):\n    xx = 0.6 + 0.4 * np.abs(x)\n    yy = 1.2 + 0.1 * y\n"
              f"    return {body}\n")
     x = np.random.default_rng(5).uniform(-1.0, 1.0, (2, 3))
-    check_like_numpy(m.f, (x, 0.3), wrt=(0, 1), modes=("forward",), jits=(True,))
+    check_like_numpy(m.f, (x, 0.3), wrt=(0, 1), modes=(mode,), jits=(True,))
 
 
 @pytest.mark.parametrize("name", sorted(n for n in ROWS if ROWS[n][2]))
@@ -194,12 +198,14 @@ def _same(got, want):
 @pytest.mark.parametrize("expr,point,expected", KINKS)
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_kink_conventions(expr, point, expected, load):
-    """Both modes, compiled and plain. At a singular point (an infinite or NaN partial)
+    """Both modes plain, reverse compiled (in CI for half of the kinks: conftest.compiled;
+    the rows' compiled code is checked above). At a singular point (an infinite or NaN partial)
     forward mode's other direction reads it too (0 * inf: docs/conventions.md, "NaN, inf"):
     there its own direction is compared."""
     m = _module(load, expr)
     singular = not all(math.isfinite(e) for e in expected)
-    for mode, jit in (("reverse", True), ("reverse", False), ("forward", False)):
+    builds = [("reverse", True)] if compiled(expr, 2) else []
+    for mode, jit in builds + [("reverse", False), ("forward", False)]:
         got = ad.grad(m.f, wrt=(0, 1), jit=jit, mode=mode)(*point)
         if mode == "forward" and singular:
             k = next(i for i, e in enumerate(expected) if not math.isfinite(e))

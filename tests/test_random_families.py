@@ -58,6 +58,7 @@ import adcompile as ad
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_random_programs import BINARY as SCALAR_BINARY, UNARY as SCALAR_UNARY  # noqa: E402
+from conftest import in_ci  # noqa: E402
 
 HEADER = ["import math", "import numpy as np", "", "def helper(u):",
           "    return math.sin(u) * u", "", "def bump(y, i, v):", "    y[i] += v", ""]
@@ -932,10 +933,10 @@ def test_family_without_jit(family, tmp_path_factory):
 
 @pytest.mark.parametrize("family", sorted(GENERATORS))
 def test_family_seeded(family, tmp_path):
-    """40 programs per family from the seeded generator (the long run's, see
+    """Programs of each family from the seeded generator (the long run's, see
     benchmarks/long_random.py), both modes, without Numba: larger programs than hypothesis
-    tends to draw, the same ones on every run."""
-    for k in range(40):
+    tends to draw, the same ones on every run; 24 per family in CI, 80 in a long run."""
+    for k in range(24 if in_ci() else 80):
         case = generate(family, Choices(rng=random.Random(f"{family}-{k}")))
         run_case(case, tmp_path, jits=(False,), name=f"{family}{k}")
 
