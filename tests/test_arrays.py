@@ -161,6 +161,43 @@ def f(x):
         ad.grad(m.f)(np.ones(5))
 
 
+def test_rows_of_a_loop_over_their_own_axis_are_not_checked(load):
+    """X[i] for i in range(X.shape[0]) (and in the adjoint sweep's reversed loop) is in range
+    by construction: no wrap_index; over range(n) or range(k, ...) it is still checked."""
+    m = load("""
+import numpy as np
+def f(X, w, n, k):
+    s = 0.0
+    for i in range(X.shape[0]):
+        s = s + np.sum(X[i] * w) ** 2
+    for i in range(1, len(X)):
+        s = s + np.sum(X[i] * X[i - 1])
+    for i in range(k, X.shape[0]):
+        s = s + X[i][0]
+    for i in range(n):
+        s = s + np.sum(X[i])
+    return s
+""")
+    g = ad.grad(m.f, wrt=(0, 1))
+    src = g.specialise(X="f64[:,:]", w="f64[:]", n="i64", k="i64").source
+    body = src[src.index("def f_"):]
+    checked = [ln for ln in body.splitlines() if "wrap_index(" in ln]
+    for where, expect in (("6:24: X[i]:", 0), ("8:31: X[i - 1]:", 2), ("10:17: X[i]:", 2),
+                          ("12:24: X[i]:", 2)):      # lines 6, 8, 10, 12: both sweeps
+        assert sum(f"prog0.py:{where}" in ln for ln in checked) == expect, (where, src)
+    X, w = np.arange(12.0).reshape(4, 3) / 10.0, np.array([0.5, -1.0, 2.0])
+    for n, k in ((4, 0), (2, -2), (0, 3)):
+        fd = [_fd(m.f, (X, w, n, k), i) for i in (0, 1)]
+        for jit in (True, False):
+            for got, want in zip(g(X, w, n, k) if jit else ad.grad(m.f, wrt=(0, 1),
+                                                                    jit=False)(X, w, n, k), fd):
+                np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    with pytest.raises(IndexError, match=r"X\[i\]: index out of range"):
+        g(X, w, 5, 0)
+    with pytest.raises(IndexError, match=r"X\[i\]: index out of range"):
+        g(X, w, 0, -5)
+
+
 NEIGHBOURS = """
 def f(x, n):
     s = 0.0

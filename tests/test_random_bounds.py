@@ -3,7 +3,7 @@ adcompile hoists out of loops (check_range, check_at) and keeps through every tr
 
 Each program reads x (5,) and A (3, 3) at indices built from the loop variables and two int
 parameters n (a trip count) and k (an offset, negative too): x[i + 1], x[n - 1 - i], A[i, k],
-x[k], x[2 * i], nested loops, while loops, reads only in a branch, loops left by break or
+x[k], x[2 * i], rows A[i] and A[i - 1], loops up to n or to an axis's own length, nested loops, while loops, reads only in a branch, loops left by break or
 return before the read that would fail. At each (n, k) drawn, Python either returns a value
 or raises IndexError; every transform must do the same: the gradient in both modes,
 checkpointed, the Jacobian of the gradient (a nested derivative, which starts from the
@@ -27,7 +27,8 @@ from test_random_families import Choices
 
 HEADER = ["import math", "import numpy as np", "", "def f(x, A, n, k):", "    s = 0.0"]
 LOOP_READS = ["x[i]", "x[i + 1]", "x[i - 1]", "x[n - 1 - i]", "x[k]", "x[i + k]", "x[2 * i]",
-              "A[i, k]", "A[k, i % 3]", "A[i % 3, i]", "A[-1 - i, 0]"]
+              "A[i, k]", "A[k, i % 3]", "A[i % 3, i]", "A[-1 - i, 0]", "np.sum(A[i])",
+              "np.sum(A[i - 1] * x[:3])"]           # rows: views whose index may be checked
 OUTER_READS = ["x[k]", "x[n]", "x[n - 1]", "A[k, n % 3]", "x[-k]"]
 UNARY = ["math.sin({})", "{} * {}", "math.tanh({})", "{}"]
 
@@ -42,8 +43,10 @@ def gen_bounds(ch: Choices) -> str:
     for _ in range(ch.int(1, 3)):
         kind = ch.pick(["for", "for", "while", "branch", "break", "nested", "outer", "return"])
         start = ch.pick(["0", "1", "k"])
+        stop = ch.pick(["n", "n", "A.shape[0]", "len(x)"])   # an axis's own length: a row
+        #                                  read A[i] needs no check (passes/checks.py)
         if kind in ("for", "branch", "break", "return"):
-            lines.append(f"    for i in range({start}, n):")
+            lines.append(f"    for i in range({start}, {stop}):")
             if kind == "branch":            # the read that may fail runs only in a branch
                 lines.append(f"        if x[i % 5] > {ch.pick(['0.0', '0.5', '2.0'])}:")
                 lines.append(f"            s = s + {term(ch, LOOP_READS)}")

@@ -9,6 +9,10 @@ return) needs no check per iteration when its index is
   made only if the loop runs at all.
 The error, when it comes, still names the user's line. Arrays keep their shape through
 writes, so an array carried through the loop is checked through its value before the loop.
+
+A view's index `wrap_index(i, n)` (the row `X[i]`) needs no check at all when i is the
+counter of a loop over range(lo, n) with a constant lo >= 0, or of the adjoint sweep's
+range(n - 1, -1, -1): i is then inside [0, n) whenever the loop runs.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from ..ir import Block, ForOp, Function, LoopOp, Op, Rewriter, Value, defined_in
 
 
 def hoist_checks(fn: Function) -> Function:
+    _drop_counter_wraps(fn)
     done: set = set()
     for op in list(walk(fn.body)):
         if op.name not in ("index", "store") or "where" not in op.attrs or op.role != "primal":
@@ -47,6 +52,29 @@ def hoist_checks(fn: Function) -> Function:
         if safe:
             op.attrs["safe"] = tuple(sorted(safe))
     return fn
+
+
+def _drop_counter_wraps(fn: Function) -> None:
+    for op in list(walk(fn.body)):
+        if op.name == "wrap_index" and _counts_within(op.args[0], op.args[1]):
+            Rewriter.replace_all_uses(op.results[0], op.args[0], fn.body)
+            Rewriter.erase(op)
+
+
+def _counts_within(i: Value, n: Value) -> bool:
+    """Is i a loop counter that stays inside [0, n): range(lo, n) (lo a constant >= 0, step
+    1) or range(n - 1, -1, -1)?"""
+    block = i.owner
+    loop = block.owner if isinstance(block, Block) else None
+    if not isinstance(loop, ForOp) or block is not loop.body or i is not loop.index:
+        return False
+    lo, hi, step = (loop.bounds[0], loop.bounds[1], const_value(loop.bounds[2]))
+    start = const_value(lo)
+    if step == 1 and hi is n:
+        return isinstance(start, int) and not isinstance(start, bool) and start >= 0
+    first = lo.owner
+    return (step == -1 and const_value(hi) == -1 and isinstance(first, Op)
+            and first.name == "sub" and first.args[0] is n and const_value(first.args[1]) == 1)
 
 
 def _counter_shift(idx: Value, loop: ForOp):
