@@ -338,7 +338,8 @@ class Emitter:
                 fill = ("True" if one else "False") if kind == BOOL else \
                     ("1" if one else "0") if kind.name.startswith("i") else \
                     ("1.0" if one else "0.0")
-                self.emit(depth, f"{self.name(op.result)}[:] = {fill}")
+                self.emit(depth, f"{self.name(op.result)}.fill({fill})")   # not x[:] =
+                #   fill: as fast alone, but GradBench ode's gradient 1.34 ms against 1.75
             return
         if row.check and row.raises and not self.uses.get(op.result.id):
             cond, error = row.raises          # a check run for its error only: a statement
