@@ -39,6 +39,20 @@ def view(x, n):
         tail = v * 2.0
     return s + np.sum(tail)
 
+def rhs(x, y):
+    z = np.zeros(x.shape[0])
+    z[0] = x[0]
+    z[1:] = x[1:] * y[:-1]
+    return z
+
+def stages(x, n):
+    y = np.zeros(x.shape[0])
+    for _ in range(n):
+        k1 = rhs(x, y)
+        k2 = rhs(x, y + 0.1 * k1)
+        y = y + 0.05 * (k1 + k2)
+    return y[y.shape[0] - 1]
+
 def nested(x, n):
     s = 0.0
     for i in range(n):
@@ -62,6 +76,10 @@ CASES = {
     "kept": (lambda rng: (rng.uniform(-1, 1, 6), 6), 0),
     "view": (lambda rng: (rng.uniform(-1, 1, 6), 6), 1),        # the adjoint's w_bar only
     "nested": (lambda rng: (rng.uniform(-1, 1, 5), 5), 1),      # the forward w is recorded
+    # GradBench's ode: the adjoint's arrays have the length of the state read back from
+    # its record, checked equal to x's (hoist_checks reads x's): z, z_1 and the adjoints of
+    # z, z_1 and of y + 0.1 * k1
+    "stages": (lambda rng: (rng.uniform(-1, 1, 5), 4), 5),
 }
 
 

@@ -12,7 +12,8 @@ writes, so an array carried through the loop is checked through its value before
 
 A view's index `wrap_index(i, n)` (the row `X[i]`) needs no check at all when i is the
 counter of a loop over range(lo, n) with a constant lo >= 0, or of the adjoint sweep's
-range(n - 1, -1, -1): i is then inside [0, n) whenever the loop runs.
+range(n - 1, -1, -1): i is then inside [0, n) whenever the loop runs. A size checked
+equal to one from before the loop is read as that one (_sizes_from_outside).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ..ir import Block, ForOp, Function, LoopOp, Op, Rewriter, Value, defined_in
 
 def hoist_checks(fn: Function) -> Function:
     _drop_counter_wraps(fn)
+    _sizes_from_outside(fn)
     done: set = set()
     for op in list(walk(fn.body)):
         if op.name not in ("index", "store") or "where" not in op.attrs or op.role != "primal":
@@ -59,6 +61,31 @@ def _drop_counter_wraps(fn: Function) -> None:
         if op.name == "wrap_index" and _counts_within(op.args[0], op.args[1]):
             Rewriter.replace_all_uses(op.results[0], op.args[0], fn.body)
             Rewriter.erase(op)
+
+
+def _sizes_from_outside(fn: Function) -> None:
+    """same_size(a, b) inside a loop, with a from before the loop and b from inside it (a
+    length read back from a record): its users read a, equal to b once the check passed
+    (the check stays, for its error). Their shapes are then known before the loop, so the
+    arrays made with them can take a buffer (passes/reuse.py)."""
+    for op in list(walk(fn.body)):
+        if op.name != "same_size":
+            continue
+        loop = _innermost_loop(op)
+        if loop is None:
+            continue
+        outside = [a for a in op.args[:2] if not defined_in(a, loop)]
+        if len(outside) == 1 and len(set(map(id, op.args[:2]))) == 2:
+            Rewriter.replace_all_uses(op.results[0], outside[0], fn.body)
+
+
+def _innermost_loop(op: Op):
+    block = op.parent
+    while block is not None and block.owner is not None:
+        if isinstance(block.owner, LoopOp):
+            return block.owner
+        block = block.owner.parent
+    return None
 
 
 def _counts_within(i: Value, n: Value) -> bool:
