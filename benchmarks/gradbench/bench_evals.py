@@ -1,5 +1,5 @@
-"""Time two of the evals' functions directly (no GradBench driver): kmeans' `direction`
-and lse's gradient, best of 30 calls on random inputs, ms. For comparing two trees side by
+"""Time three of the evals' functions directly (no GradBench driver): kmeans' `direction`,
+lse's gradient and ode's gradient, best of 30 calls on random inputs, ms. For comparing two trees side by
 side: run it once per tree, alternately (docs/gradbench.md).
 
 Run: python benchmarks/gradbench/bench_evals.py [TREE]   (TREE: a checkout, default this one)
@@ -17,6 +17,7 @@ sys.path.insert(0, TREE)
 
 import kmeans as K  # noqa: E402
 import lse as L  # noqa: E402
+import ode as O  # noqa: E402
 
 
 def best(f, *args, runs=30):
@@ -37,6 +38,8 @@ def main():
         out.append(f"kmeans dir k={k},n={n}: {best(K.direction, C, P):.3f}")
     for n in (2500, 40000, 1280000):
         out.append(f"lse gradient n={n}: {best(L._grad, rng.normal(size=n)):.3f}")
+    for n in (1000, 10000):
+        out.append(f"ode gradient n={n},s=10: {best(O._grad, rng.normal(size=n), 10):.3f}")
     print(" | ".join(out))
 
 
