@@ -13,7 +13,7 @@ os.environ.setdefault("ADCOMPILE_VERIFY", "1")      # verify() after every pass 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "benchmarks"))
 
-settings.register_profile("ci", derandomize=True, max_examples=30, deadline=None,
+settings.register_profile("ci", derandomize=True, max_examples=20, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow], print_blob=True)
 settings.register_profile("dev", max_examples=100, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -21,10 +21,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def examples(n: int) -> int:
-    """max_examples of a hypothesis test that compiles a program per example: 3/5 of n in
-    CI (the suite's time), 4n in a long run (HYPOTHESIS_PROFILE=dev), else n
+    """max_examples of a hypothesis test that compiles a program per example: n/2 in CI
+    (the suite's time), 4n in a long run (HYPOTHESIS_PROFILE=dev), else n
     (docs/random-programs.md)."""
-    return {"ci": max(5, 3 * n // 5), "dev": 4 * n}.get(
+    return {"ci": max(5, n // 2), "dev": 4 * n}.get(
         os.environ.get("HYPOTHESIS_PROFILE", "ci"), n)
 
 
