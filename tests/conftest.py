@@ -28,9 +28,9 @@ def examples(n: int) -> int:
         os.environ.get("HYPOTHESIS_PROFILE", "ci"), n)
 
 
-def compiled(text: str, every: int = 3, part: int = 0) -> bool:
+def compiled(text: str, every: int = 4, part: int = 0) -> bool:
     """Does this example also run compiled by Numba? Every example runs as plain Python (the
-    generated source, the same for both); in CI one in `every` (chosen by the program's text,
+    generated source, the same for both); in CI one in `every` (4 unless given; chosen by the program's text,
     so an example keeps its choice while it shrinks), in a long run (HYPOTHESIS_PROFILE=dev)
     all (docs/random-programs.md). Numba's compile is most of the suite's time. Two tests
     that take parts 0 and 1 of `every=2` compile each program in exactly one of them."""
