@@ -12,8 +12,8 @@ from .api import GradFunction, grad, value_and_grad
 from .conventions import Conventions
 from .diagnose import diagnose
 from .errors import AdCompileError, AdTypeError, AssertionFailed, CheckpointMemoryError, \
-    JitError, NotPicklableError, OutOfRangeError, ShapeError, UnknownFunctionError, \
-    UnsupportedSyntaxError
+    JitError, NotPicklableError, OutOfRangeError, ShapeError, UnboundNameError, \
+    UnknownFunctionError, UnsupportedSyntaxError
 from .functions import relu
 from .transforms import hessian, hvp, jacobian, jvp
 
@@ -21,4 +21,5 @@ __version__ = "0.1.0"
 
 __all__ = ["grad", "value_and_grad", "jvp", "jacobian", "hvp", "hessian", "relu", "Conventions", "diagnose", "GradFunction", "AdCompileError", "AdTypeError",
            "JitError", "OutOfRangeError", "AssertionFailed", "ShapeError", "UnknownFunctionError",
-           "UnsupportedSyntaxError", "CheckpointMemoryError", "NotPicklableError"]
+           "UnsupportedSyntaxError", "CheckpointMemoryError", "NotPicklableError",
+           "UnboundNameError"]

@@ -129,5 +129,11 @@ class LengthOneAxis(ValueError):
                 "them, rather than its .kernel")
 
 
+class UnboundNameError(AdCompileError, UnboundLocalError):
+    """Raised by compiled code: a name read on a path that never bound it (an if arm that
+    did not run, a loop that ran zero times), where Python raises UnboundLocalError; the
+    message names the line."""
+
+
 class AssertionFailed(AdCompileError, AssertionError):
     """The user's `assert` failed, in compiled code or at compile time (names the line)."""

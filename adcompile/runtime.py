@@ -7,7 +7,8 @@ import numpy as np
 from numba.extending import register_jitable
 
 from . import vecmath as vm
-from .errors import AssertionFailed, CheckpointMemoryError, LengthOneAxis, OutOfRangeError, ShapeError
+from .errors import AssertionFailed, CheckpointMemoryError, LengthOneAxis, OutOfRangeError, ShapeError, \
+    UnboundNameError
 
 
 @register_jitable
@@ -24,6 +25,14 @@ def assert_true(c, where):
     """The user's `assert c`: AssertionFailed naming the line when c is false."""
     if not c:
         raise AssertionFailed(where)
+    return c
+
+
+@register_jitable
+def check_bound(c, where):
+    """A read of a name that may be unbound: UnboundNameError naming the line unless c."""
+    if not c:
+        raise UnboundNameError(where)
     return c
 
 

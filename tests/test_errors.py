@@ -116,6 +116,12 @@ def bad_unpack(x):
     a, b, c = x, x
     return a
 
+def list_append(x):
+    kept = []
+    for k in range(3):
+        kept.append(x * k)
+    return kept[0]
+
 def calls_hvp(x):
     return hv(x, 1.0)
 
@@ -147,6 +153,7 @@ SYNTAX = [
     ("tuple_out", AdTypeError, "tuple of 2", 'return x, x', "one float"),
     ("string_const", AdTypeError, "string", 'x * s', "=="),
     ("bad_unpack", AdTypeError, "unpack", 'a, b, c =', None),
+    ("list_append", UnsupportedSyntaxError, "list method .append()", 'kept.append(', "kept[k] = y"),
     ("calls_hvp", AdCompileError, "takes more than", 'return hv(x, 1.0)', "ad.jvp"),
 ]
 

@@ -41,12 +41,56 @@ def mat_exprs(draw):
                                  f"{u} - np.sin({m})"]))
 
 
+# A state carried by a loop, mixed with arrays from before it: the adjoint's arrays take
+# their length from the state read back from the record, which a shape check equates with
+# the outside array's (passes/checks.py _sizes_from_outside), so they take buffers made
+# once (passes/reuse.py). Stages as in an ODE step, in nested, while and branched loops,
+# the state rebuilt by concatenation or rows of a 2-d state, kept as rows or not.
+STAGE = ["np.sin(y) * x", "np.tanh(y * c + v)", "y * x - v * 0.5", "np.cos(y + x) * c",
+         "np.concatenate((y[1:], y[:1])) * x", "rhs(y, x)"]
+
+
+@st.composite
+def stage_lines(draw):
+    k1, k2 = (draw(st.sampled_from(STAGE)) for _ in range(2))
+    step = [f"k1 = {k1}", f"k2 = {k2.replace('y', '(y + 0.5 * k1)')}",
+            draw(st.sampled_from(["y = y + 0.2 * (k1 + k2)", "y = y * x + 0.1 * k2",
+                                  "y[:] = y + 0.2 * k1 * k2", "y += 0.1 * (k1 - k2)"]))]
+    inplace = "y[:]" in step[2] or "+=" in step[2]    # (an array a loop rebinds is not
+    if draw(st.booleans()):                    # written in place: docs/supported.md)
+        other = "y[:] = y * v + x" if inplace else "y = y * v + x"
+        step = ["if c > 0.6:", *["    " + ln for ln in step], "else:", "    " + other]
+    loop = draw(st.sampled_from(["for", "while", "nested", "rows"]))
+    if loop == "for":
+        body = ["for k in range(3):", *["    " + ln for ln in step]]
+    elif loop == "while":
+        body = ["k = 0", "while k < 3:", *["    " + ln for ln in step], "    k = k + 1"]
+    elif loop == "nested":
+        body = ["for k in range(2):", "    for j in range(2):", *["        " + ln for ln in step],
+                "    y *= 0.9" if inplace else "    y = y * 0.9"]
+    else:                                      # a 2-d state, the stages row by row
+        body = ["Y = A * 1.0", "for k in range(2):", "    Y = np.tanh(Y * A)",
+                "    for r in range(3):", "        y = Y[r]", *["        " + ln for ln in step],
+                "        Y[r] = y", "y = Y[1] + Y[2]"]
+    tail = []
+    if draw(st.booleans()):                    # every state kept as a row (a reference
+        at = 1 + next(i for i, ln in enumerate(body) if ln.endswith(":"))   # outlives
+        pad = " " * (len(body[at]) - len(body[at].lstrip()))               # the step)
+        body = ["kept = np.zeros((3, 3))"] + body[:at] + [pad + "kept[k] = y"] + body[at:]
+        tail = ["c = c + 0.1 * np.sum(kept[-1] * kept[0])"]
+    lines = ["y = v * 1.0"] + body + tail
+    return ["    " + ln for ln in lines] + ["    v = v + y"]
+
+
 @st.composite
 def programs(draw):
-    lines = ["import numpy as np", "", "def f(x, A, c):", "    v = x * c"]
+    lines = ["import numpy as np", "", "def rhs(y, x):", "    z = np.zeros(y.shape[0])",
+             "    z[0] = x[0]", "    z[1:] = x[1:] * y[:-1]", "    return z", "",
+             "def f(x, A, c):", "    v = x * c"]
     for k in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["vec", "mat", "loop", "slice", "rebind", "matloop",
-                                     "view", "alias", "fancy", "mask", "rows", "carried"]))
+                                     "view", "alias", "fancy", "mask", "rows", "carried",
+                                     "stages"]))
         if kind == "rows":                     # rows' sums the adjoint reaches one of (or
             w = draw(vec_exprs(1))             # the positive ones): the others skip
             red = draw(st.sampled_from([       # their loop (passes/zeroskip.py)
@@ -78,6 +122,8 @@ def programs(draw):
                       "            h[j] = w[j] * c", "            c = c + 0.1 * np.sum(h * w)",
                       "        c = c + 0.1 * np.sum(w * prev)", f"        {keep}",
                       "    v = v + prev"]
+        elif kind == "stages":                 # a state carried through stages that
+            lines += draw(stage_lines())       # mix it with arrays from before the loop
         elif kind == "rebind":                 # a new array every iteration
             lines += ["    for k in range(2):", "        w = np.zeros(3)",
                       "        w[1:] = v[:2] * c", f"        v = v + 0.5 * {draw(vec_exprs(1))} * w"]

@@ -21,7 +21,7 @@ import numpy as np
 from hypothesis import given, strategies as st
 
 import adcompile as ad
-from adcompile.errors import OutOfRangeError
+from adcompile.errors import OutOfRangeError, UnboundNameError
 from conftest import in_ci
 from test_random_families import Choices
 
@@ -75,11 +75,17 @@ def points(ch: Choices):
     return x, A, ch.int(0, 7), ch.int(-7, 6)
 
 
+# Python's error -> adcompile's located error for it, and how its message ends
+ERRORS = {IndexError: (OutOfRangeError, "index out of range"),
+          UnboundLocalError: (UnboundNameError, "(Python raises UnboundLocalError)")}
+
+
 def python_result(f, args):
-    """f's value at args, or IndexError (the Python meaning the transforms must keep)."""
+    """f's value at args, or the IndexError or UnboundLocalError it raises (the Python
+    meaning the transforms must keep)."""
     try:
         return f(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
-    except IndexError as exc:
+    except tuple(ERRORS) as exc:
         return exc
 
 
@@ -103,26 +109,28 @@ def check(module, args, jit=False, fns=None):
     expect = python_result(f, args)
     fns = fns if fns is not None else transforms(f, jit)
     results = {}
+    failed = isinstance(expect, tuple(ERRORS))
     for name, fn in fns.items():
-        if isinstance(expect, IndexError):
+        if failed:
+            located, ending = ERRORS[type(expect)]
             try:
                 fn(*args)
                 raise AssertionError(f"{name} jit={jit}: no error at n={args[2]}, "
-                                     f"k={args[3]}; Python raises {expect}")
-            except OutOfRangeError as exc:      # file:line:col of the read
+                                     f"k={args[3]}; Python raises {expect!r}")
+            except located as exc:              # file:line:col of the read
                 where = os.path.basename(module.__file__) + ":"
                 assert str(exc).startswith(where), (name, str(exc))
-                assert str(exc).endswith("index out of range"), (name, str(exc))
-            except IndexError as exc:           # NumPy's: a read adcompile did not check
-                raise AssertionError(f"{name} jit={jit}: unchecked read ({exc}) at "
+                assert str(exc).endswith(ending), (name, str(exc))
+            except (IndexError, NameError) as exc:   # NumPy's or Python's: not checked
+                raise AssertionError(f"{name} jit={jit}: unchecked ({exc!r}) at "
                                      f"n={args[2]}, k={args[3]}") from None
             continue
         try:
             results[name] = fn(*args)
-        except IndexError as exc:          # adcompile raised where Python did not
+        except tuple(ERRORS) as exc:       # adcompile raised where Python did not
             raise AssertionError(f"{name} jit={jit}: {exc} at n={args[2]}, k={args[3]}; "
                                  f"Python returns {expect}") from None
-    if isinstance(expect, IndexError):
+    if failed:
         return
     for name in ("reverse", "forward", "checkpoint"):
         value, grads = results[name]
@@ -150,7 +158,7 @@ def _fd_column(fns, g0, x, e, A, n, k):
     try:
         up = {h: grad_x(fns, x + h * e, A, n, k) for h in (1e-5, 1e-4)}
         down = {h: grad_x(fns, x - h * e, A, n, k) for h in (1e-5, 1e-4)}
-    except IndexError:
+    except tuple(ERRORS):
         return None
     fd1, fd2 = ((up[h] - down[h]) / (2 * h) for h in (1e-5, 1e-4))
     right, left = (up[1e-5] - g0) / 1e-5, (g0 - down[1e-5]) / 1e-5

@@ -24,12 +24,13 @@ class A:
     __slots__ = ("type", "owner", "hint", "obj", "guess")
 
     def __init__(self, type_, owner: Op | None = None, hint: str = "", obj=None,
-                 guess: bool = False):
+                 guess=False):
         self.type = type_
         self.owner = owner             # a stand-in op (no results): a constant, a `not`
         self.hint = hint
         self.obj = obj                 # the ObjKey of the array object it is a version of
-        self.guess = guess             # a loop argument whose type is a guess
+        self.guess = guess             # a loop argument whose type is a guess: its loop's
+        #                                node (True when converted from the lowering's)
 
 
 class AExpr:

@@ -3,11 +3,13 @@ arm rebinds are merged (the if op's results), with their types joined."""
 from __future__ import annotations
 
 from ..builder import const_value
+from ..errors import AdTypeError
 from ..ir import Block, IfOp, Value
 from ..types import Array
 from ..valuetree import flatten, unflatten
 from .arrays import FRESH
-from .state import CONT, ArmEnv, changed_names, convert, hint_of, is_obj
+from .state import CONT, ArmEnv, Unset, changed_names, convert, hint_of, is_obj, \
+    unset_names
 from .trees import merge_tree, rename
 
 
@@ -37,6 +39,7 @@ class Branches:
             arms.append((blk, cx.env))
         cx.env = env0
         (tb, te), (eb, ee) = arms
+        settled = self.merge_flags(arms, env0)
         # a name is merged when either arm rebinds it (both arms binding the same value is
         # still a change from before the branch: `if c: a = b else: a = b`)
         candidates = changed_names(te, ee)
@@ -57,6 +60,7 @@ class Branches:
         fresh = {}                                 # arrays chosen by the branch
         for n in names:
             vt, ve = arrays.current_in(te, te.get(n)), arrays.current_in(ee, ee.get(n))
+            vt, ve = unguessed(vt, ve, self.guessed, self.cx.loops.unsettle)
             if not is_obj(n) and isinstance(vt, Value) and isinstance(vt.type, Array):
                 fresh[n] = arrays.merged_object(env0, te, ee, vt, ve)
             tree = rename(merge_tree(vt, ve, b.loc, n), n)
@@ -82,6 +86,8 @@ class Branches:
             if is_obj(n):
                 cx.objects.adopt(n, merged[n])
         cx.env.update(merged)
+        for key in settled:
+            cx.env.pop(key, None)
         for n, key in fresh.items():
             if key is FRESH:
                 arrays.new_object(merged[n])
@@ -90,6 +96,29 @@ class Branches:
         for n, tree in trees:                  # after the objects: a copy is not writable
             views.mark_copies([flatten(te.get(n)) if n in te else [],
                                flatten(ee.get(n)) if n in ee else []], flatten(merged[n]))
+
+    def merge_flags(self, arms, env0) -> list:
+        """Give both arms a flag for each name that may be unbound after the if (bound in
+        one arm only, or flagged before it or in an arm): the arm's flag, or whether the arm
+        binds the name. Returns the flags of names both arms bind (dropped after the if)."""
+        b = self.cx.b
+        (tb, te), (eb, ee) = arms
+        settled = []
+        for n in unset_names(te, ee, env0):
+            key = Unset(n)
+            if all(key not in env and n in env for env in (te, ee)):
+                settled.append(key)
+                continue
+            for blk, env in arms:
+                if key not in env:
+                    with b.at(blk):
+                        env[key] = b.const(n in env, hint=key.hint)
+        return settled
+
+    def guessed(self, v) -> bool:
+        """Is v a loop's argument for a name first bound in the loop, its type still a
+        guess?"""
+        return isinstance(v, Value) and v.id in self.cx.loops.guesses
 
     def coerce_tree(self, value, tree) -> list:
         """Flatten `value` to the leaf types of `tree` (undef where missing, int -> float)."""
@@ -100,4 +129,21 @@ class Branches:
         return [convert(b, v, s.type) for v, s in zip(flatten(value), leaves)]
 
 
-__all__ = ["Branches"]
+def unguessed(vt, ve, guessed, unsettle):
+    """The arms' values of a name for the merge. Where one is a loop's guessed argument (a
+    name first bound in the loop, state.Unset flags it) whose guessed type clashes with the
+    other arm's, the merge takes the other's type (as if the name were unbound in that arm)
+    and calls unsettle(argument): its loop lowers the body again from the types it learned,
+    where a real clash is reported."""
+    gt, ge = guessed(vt), guessed(ve)
+    if gt == ge:
+        return vt, ve
+    try:
+        merge_tree(vt, ve, None, "")
+        return vt, ve
+    except AdTypeError:
+        unsettle(vt if gt else ve)
+        return (None, ve) if gt else (vt, None)
+
+
+__all__ = ["Branches", "unguessed"]

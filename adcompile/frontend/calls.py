@@ -35,6 +35,7 @@ BUILTIN_HINTS = {
 AS_FUNCTIONS = {"dot": np.dot, "clip": np.clip, "round": np.round, "take": np.take,
                 "nonzero": np.nonzero, "trace": np.trace, "repeat": np.repeat,
                 "searchsorted": np.searchsorted}    # x.dot(y) is np.dot(x, y)
+LIST_METHODS = ("append", "extend", "insert", "pop", "remove", "clear", "reverse", "sort")
 REDUCTIONS = tuple(n for n in REDUCTION_NAMES if n not in ("sort", "median"))   # x.sort() sorts in place
 
 
@@ -133,6 +134,11 @@ class Calls:
             return self.astype(base, node)
         if cx.lazy.is_array(base) and func.attr in AS_FUNCTIONS:
             return self.method_as_function(AS_FUNCTIONS[func.attr], base, node)
+        if isinstance(base, tuple) and func.attr in LIST_METHODS:
+            cx.unsupported(func, f"list method .{func.attr}() is not supported: a list is a "
+                           "fixed group of values here (" + doc_path("supported.md") + ")",
+                           "make the array first and write its rows, `kept = np.zeros((n, m))` "
+                           "then `kept[k] = y`, or build the list with a list comprehension")
         cx.unsupported(func, f"method .{func.attr}() of {tname(base)} is not supported",
                        "arrays support x.copy(); use functions such as np.sum(x)")
 

@@ -8,14 +8,15 @@ import types
 import numpy as np
 
 from ..builder import const_value
-from ..errors import AdCompileError, UnknownFunctionError, UnsupportedSyntaxError
+from ..errors import AdCompileError, UnboundNameError, UnknownFunctionError, \
+    UnsupportedSyntaxError
 from ..ir import Value
 from ..valuetree import Record
 from ..types import BOOL, F64, I64, is_scalar
 from .captured import path_of
-from .state import GENERIC, VALUE, NoResult
-from .syntax import BINOPS, BITOPS, CMPOPS, bool_chain, expr_text, is_safe, is_static_path, tname, \
-    unsupported
+from .state import GENERIC, VALUE, NoResult, Unset
+from .syntax import BINOPS, BITOPS, CMPOPS, assigned_names, bool_chain, expr_text, is_safe, \
+    is_static_path, tname, unsupported
 
 
 class Text:
@@ -32,6 +33,7 @@ class Expressions:
 
     def __init__(self, cx):
         self.cx = cx
+        self._locals: dict = {}                 # id(function node) -> the names it binds
 
     def expr(self, node, statement: bool = False):
         """The value of an expression (a statement's may be a helper's NoResult)."""
@@ -354,15 +356,38 @@ class Expressions:
     def lookup(self, name, node):
         cx = self.cx
         if name in cx.env:
+            self.check_bound(name, node)
             v = cx.arrays.current(cx.env[name])
             cx.views.check_view_read(v, node)
             return v
+        if name in self.locals_of(cx.src):     # bound somewhere in the function, not on
+            raise UnboundNameError(               # any path that reaches this read
+                f"local variable {name!r} is read where no assignment to it has run on any "
+                "path (Python raises UnboundLocalError)", cx.loc(node),
+                "assign it before this read on every path")
         if name in cx.src.scope:
             return self.from_python(cx.src.scope[name], node)
         if hasattr(builtins, name):
             return self.from_python(getattr(builtins, name), node)
         raise UnsupportedSyntaxError(f"name {name!r} is not defined", cx.loc(node),
                                      "assign it before use, or pass it in as an argument")
+
+    def locals_of(self, src) -> frozenset:
+        """The names a function binds (Python's locals: a read of one never sees a global)."""
+        key = id(src.node)
+        if key not in self._locals:
+            self._locals[key] = frozenset(assigned_names(src.node.body))
+        return self._locals[key]
+
+    def check_bound(self, name, node):
+        """A read of a name some path may not have bound (state.Unset) checks its flag, as
+        Python does (UnboundLocalError); past the check the name is bound on this path."""
+        cx = self.cx
+        flag = cx.env.pop(Unset(name), None)
+        if flag is not None and const_value(flag) is not True:
+            cx.b.prim("check_bound", flag, where=cx.where(
+                node, f"local variable {name!r} is read where no assignment to it has run "
+                      "(Python raises UnboundLocalError)"))
 
     def from_python(self, obj, node):
         """A module-level object used as a value: numbers become constants."""

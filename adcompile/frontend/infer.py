@@ -28,11 +28,12 @@ from . import iteration
 from .absvalues import A, AExpr, AView, Converter, GiveUp, TypeBuilder, as_expr, has_view, \
     is_array
 from .arrays import FRESH
+from .branches import unguessed
 from .infer_arrays import AbstractArrays
 from .infer_values import AbstractValues
 from .loops import MAX_PASSES, Hooks, initial_carry, may_write_arrays
-from .state import BRK, CONT, ITER, RET, RETVAL, ArmEnv, NoResult, ObjKey, ViewCopy, \
-    changed_names, hint_of, is_obj, key_text
+from .state import BRK, CONT, ITER, RET, RETVAL, ArmEnv, NoResult, ObjKey, Unset, ViewCopy, \
+    bind_name, changed_names, hint_of, is_obj, key_text, unset_names
 from .syntax import BINOPS, definitely_returns, has_early_return, may_exit, returns_value, \
     strip_docstring
 from .trees import merge_tree, rename, tree_types, widen
@@ -58,6 +59,7 @@ class Infer:
         self.objects = 0                   # abstract objects are ObjKey(-1), ObjKey(-2), ...
         self.predicted = 0                 # loops lowered once with the interpretation's types
         self.gave_up = 0                   # loops the interpretation did not follow
+        self.unsettled: set = set()        # loops whose guesses a merge set aside
 
     def predict(self, node, target, element, start):
         """The state the loop's lowering settles on (a loops.Carried), or None."""
@@ -85,9 +87,10 @@ class Infer:
         """Loops.loop's iteration, on abstract values: (the settled state, settled at once?)."""
         for k in range(MAX_PASSES):
             seen_views = set(state.views)
+            self.unsettled.discard(node)
             trees, rebound, untouched = self.body_pass(node, target, element, state, env0)
             state.guessed = set()
-            if set(state.views) != seen_views:
+            if set(state.views) != seen_views or node in self.unsettled:
                 state.trees = trees
             elif rebound:
                 state.rebound |= rebound
@@ -113,11 +116,13 @@ class Infer:
                 out[n] = v.obj
         return out
 
-    def bind_carried(self, env, state, follows, guessed: set) -> list:
-        """The body's arguments for the carried names, bound in env."""
+    def bind_carried(self, env, state, follows, guessed: set, node) -> list:
+        """The body's arguments for the carried names, bound in env (a guessed one's
+        `guess` is its loop's node)."""
         args = []
         for n in state.names:
-            leaves = [A(s.type, hint=s.hint, guess=n in guessed) for s in flatten(state.trees[n])]
+            leaves = [A(s.type, hint=s.hint, guess=node if n in guessed else False)
+                      for s in flatten(state.trees[n])]
             env[n] = unflatten(state.trees[n], leaves)
             if is_obj(n):
                 leaves[0].obj = n
@@ -133,9 +138,9 @@ class Infer:
         for flag in (BRK, CONT):
             env.pop(flag, None)
         follows = self.followed(env0, state)
-        args = self.bind_carried(env, state, follows, state.guessed)
+        args = self.bind_carried(env, state, follows, state.guessed, node)
         if target is not None:
-            env[target] = A(I64, hint="i" if target is ITER else hint_of(target))
+            bind_name(env, target, A(I64, hint="i" if target is ITER else hint_of(target)))
         self.env = env
         if element is not None:
             element.bind(env, env[target], self.b, lambda x, k: self.arrays.element_of(x))
@@ -153,6 +158,9 @@ class Infer:
                     raise GiveUp("a carried tuple holding a slice")
                 env[n] = self.arrays.settle_views(env[n], key_text(n).lstrip("$"))
                 state.views[n] = [self.copies.get(id(env[n]))]
+        for n in state.names:              # bound on every path through the body
+            if isinstance(n, Unset) and n not in env:
+                env[n] = self.b.const(True)
         rebound = {n for n, key in follows.items() if env[n].obj != key} - state.rebound
         trees = {n: rename(tree_types(env[n]), n) if n in state.guessed else
                  widen(state.trees[n], tree_types(env[n]), None, n) for n in state.names}
@@ -172,7 +180,8 @@ class Infer:
         arrays = self.arrays
         state = initial_carry(self.cx.loops.syntax_of(node), target, env0, Hooks(
             lambda syntax: may_write_arrays(syntax, env0, self.frame.src), has_view,
-            arrays.settle_views, lambda v: isinstance(v, A) and v.guess),
+            arrays.settle_views, lambda v: isinstance(v, A) and v.guess,
+            lambda key: self.b.const(False)),
             element.carried() if element is not None else ())
         state, _ = self.iterate(node, target, element, state, env0)
         self.env = env0
@@ -203,6 +212,7 @@ class Infer:
             arms.append(self.env)
         self.env = env0
         te, ee = arms
+        flags = unset_names(te, ee, env0)      # Branches.merge_flags
         names = [n for n in changed_names(te, ee) if (n in te or n in ee) and
                  (te.get(n) is not env0.get(n) or ee.get(n) is not env0.get(n))]
         names = [n for n in names if n is not CONT or CONT in env0]
@@ -217,6 +227,7 @@ class Infer:
         merged, trees, fresh = dict(same), [], {}
         for n in names:
             vt, ve = self.current_in(te, te.get(n)), self.current_in(ee, ee.get(n))
+            vt, ve = unguessed(vt, ve, _guess, lambda v: self.unsettled.add(v.guess))
             if not is_obj(n) and isinstance(vt, A) and isinstance(vt.type, Array):
                 fresh[n] = self.merged_object(env0, vt, ve)
             trees.append((n, rename(merge_tree(vt, ve, None, n), n)))
@@ -225,6 +236,12 @@ class Infer:
             if is_obj(n):
                 merged[n].obj = n
         self.env.update(merged)
+        for n in flags:
+            key = Unset(n)
+            if all(key not in env and n in env for env in arms):
+                self.env.pop(key, None)
+            else:
+                self.env[key] = A(BOOL, hint=key.hint)
         for n, key in fresh.items():
             if key is FRESH:
                 self.arrays.new_object(merged[n])
@@ -347,7 +364,7 @@ class Infer:
             value = self.arrays.materialize(value, hint_of(target.id)
                                             if isinstance(target, ast.Name) else "")
         if isinstance(target, ast.Name):
-            self.env[target.id] = value
+            bind_name(self.env, target.id, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
             if not isinstance(value, tuple) or len(target.elts) != len(value):
                 raise GiveUp("unpacking")
@@ -422,6 +439,11 @@ class Infer:
         if node.orelse:
             raise GiveUp("while ... else")
         self.loop(node, None, None)
+
+
+def _guess(v) -> bool:
+    """Branches.guessed on abstract values."""
+    return isinstance(v, A) and v.guess is not False
 
 
 __all__ = ["Infer"]

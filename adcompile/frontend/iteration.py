@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from .. import resolve
 from ..builder import is_const
 from ..types import BOOL, I64
-from .state import BRK, CONT, RET, hint_of
+from .state import BRK, CONT, RET, bind_name, hint_of
 from .syntax import has_stmt, tname
 
 ITERABLES_HINT = "loop over range(n), an array, enumerate(x) or zip(x, y)"
@@ -89,7 +89,7 @@ class Each:
     def bind(self, env, k, b, element_of):
         """Bind the names in env for iteration k; element_of(x, k) reads x[k]."""
         for name, tree in self.bindings:
-            env[name] = self._value(tree, k, b, element_of, hint_of(name))
+            bind_name(env, name, self._value(tree, k, b, element_of, hint_of(name)))
 
     def _value(self, tree, k, b, element_of, hint):
         if isinstance(tree, tuple):

@@ -11,7 +11,7 @@ from ..ir import Block, ForOp, Value, WhileOp
 from ..types import BOOL, F64, I64, Array
 from ..valuetree import Slot, flatten, unflatten
 from .expressions import static_value
-from .state import BRK, CONT, ITER, RET, RETVAL, hint_of, is_obj
+from .state import BRK, CONT, ITER, RET, RETVAL, Unset, bind_name, hint_of, is_obj
 from .syntax import assigned_names, has_stmt
 from .trees import rename, tree_types, widen
 
@@ -93,6 +93,7 @@ class Hooks(NamedTuple):
     has_view: Callable                 # value -> does it hold a view?
     settle: Callable                   # (value, hint) -> the value with views copied
     is_guess: Callable                 # value -> is it an enclosing loop's guessed argument?
+    false: Callable                    # Unset key -> the flag of a name not yet bound
 
 
 def initial_carry(syntax: LoopSyntax, target, env0, hooks: Hooks, elements=()) -> Carried:
@@ -120,10 +121,15 @@ def initial_carry(syntax: LoopSyntax, target, env0, hooks: Hooks, elements=()) -
     for n in names:                        # a carried slice is copied (and checked)
         if hooks.has_view(env0.get(n)):
             env0[n] = hooks.settle(env0[n], hint_of(n))
-    trees, guessed = {}, set()
-    for n in names:
+    for n in list(names):
         if hooks.is_guess(env0.get(n)):
             env0.pop(n)                    # an enclosing loop's guess: learn it here
+        if isinstance(n, str) and (n not in env0 or Unset(n) in env0):
+            names.append(Unset(n))         # unbound on entry: its flag is carried too
+            if Unset(n) not in env0:
+                env0[Unset(n)] = hooks.false(Unset(n))
+    trees, guessed = {}, set()
+    for n in names:
         if n is BRK:
             trees[n] = Slot(BOOL, "broke")
         elif n in env0:
@@ -143,6 +149,8 @@ class Loops:
         self.syntax: dict = {}         # loop node -> its LoopSyntax
         self.relowered = 0             # loops whose body was lowered more than once
         self.parallel: set = set()     # for nodes over numba.prange (attrs parallel=True)
+        self.guess_owner: dict = {}    # guessed argument's id -> its loop's node
+        self.unsettled: set = set()    # loops whose guesses a merge set aside (unguessed)
 
     def loop(self, node, bounds, target, element=None):
         """Lower a for/while loop: carried values are the names the body assigns, with the
@@ -155,12 +163,14 @@ class Loops:
         views = cx.views
         start = initial_carry(self.syntax_of(node), target, env0, Hooks(
             lambda syntax: may_write_arrays(syntax, env0, cx.src), views.has_view,
-            views.settle_views, lambda v: isinstance(v, Value) and v.id in self.guesses),
+            views.settle_views, lambda v: isinstance(v, Value) and v.id in self.guesses,
+            lambda key: cx.b.const(False, hint=key.hint)),
             element.carried() if element is not None else ())
         stale_mark = len(cx.copies.stale_reads)
         guess = cx.infer.predict(node, target, element, start)
         if guess is not None:
             seen_views, pending = set(guess.views), set(cx.shared)
+            self.unsettled.discard(node)
             try:
                 done = self._lower_body(node, bounds, target, guess, element)
             except Exception:                  # reported again below if it is the program's
@@ -170,7 +180,7 @@ class Loops:
                     del cx.shared[k]
             if done is not None and set(guess.views) == seen_views and not done.rebound \
                     and not self._untouched_objects(done.body, guess, bounds is not None) \
-                    and done.trees == guess.trees:
+                    and done.trees == guess.trees and node not in self.unsettled:
                 self._emit(node, bounds, guess, done, env0)
                 return
             self.relowered += 1                # the interpretation was wrong: iterate
@@ -178,9 +188,11 @@ class Loops:
         for _ in range(MAX_PASSES):
             del cx.copies.stale_reads[stale_mark:]      # a discarded pass's reads
             seen_views = set(state.views)
+            self.unsettled.discard(node)
             done = self._lower_body(node, bounds, target, state, element)
             state.guessed = set()
-            if set(state.views) != seen_views:    # mark the block arguments too
+            if set(state.views) != seen_views or node in self.unsettled:
+                # mark the block arguments too; or learn the types a merge set aside
                 state.trees = done.trees
                 continue
             if done.rebound:
@@ -198,6 +210,10 @@ class Loops:
         else:
             cx.type_error(node, "cannot settle the types of the loop's variables")
         self._emit(node, bounds, state, done, env0)
+
+    def unsettle(self, arg):
+        """A merge set the guessed type of `arg` aside: its loop lowers its body again."""
+        self.unsettled.add(self.guess_owner.get(arg.id))
 
     def syntax_of(self, node) -> LoopSyntax:
         if node not in self.syntax:
@@ -293,13 +309,14 @@ class Loops:
             leaves = [Value(s.type, s.hint) for s in flatten(trees[n])]
             if n in state.guessed:             # a type still to be learned
                 self.guesses.update(v.id for v in leaves)
+                self.guess_owner.update((v.id, node) for v in leaves)
             args += leaves
         self._bind_carried(env, list(args), state, follows)
         cond_blk = None
         if bounds is not None:
             index = Value(I64, "i" if target is ITER else hint_of(target))
             body = Block([index] + args)
-            env[target] = index
+            bind_name(env, target, index)
         else:
             body = Block(list(args))
             cond_blk = Block([Value(a.type, a.hint) for a in args])
@@ -324,6 +341,9 @@ class Loops:
             views.settle_carried_views(names, state.views)
             rebound = {n for n, key in follows.items()
                        if cx.objects.key_of(cx.env[n]) != key} - state.rebound
+            for n in names:                    # bound on every path through the body
+                if isinstance(n, Unset) and n not in cx.env:
+                    cx.env[n] = b.const(True, hint=n.hint)
             # a name yields its array's current version: `a = np.zeros(n); a[j] = v` in the
             # body makes a new object the loop does not carry, so the name's own value
             # would be the array before the write

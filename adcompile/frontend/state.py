@@ -57,6 +57,43 @@ class ObjKey:
     hint = "arr"
 
 
+@dataclass(frozen=True)
+class Unset:
+    """The environment key of the flag of a user's name that may be unbound on some path
+    (bound in one arm of an if only, or first bound inside a loop that may not run): a bool,
+    true once bound. A read checks it (Python's UnboundLocalError); a binding drops it."""
+    name: str
+
+    @property
+    def text(self) -> str:
+        return f"$set:{self.name}"
+
+    @property
+    def hint(self) -> str:
+        return f"{self.name}_set"
+
+
+def bind_name(env, name: str, value) -> None:
+    """Bind a user's name: bound on this path from here on."""
+    env[name] = value
+    if Unset(name) in env:
+        env.pop(Unset(name))
+
+
+def unset_names(te, ee, env0) -> list:
+    """The user's names whose flags a branch merges: bound in one arm only, or with a flag
+    (before the if, or in an arm)."""
+    out = []
+    for n in changed_names(te, ee):
+        name = n.name if isinstance(n, Unset) else n
+        if not isinstance(name, str) or name in out:
+            continue
+        key = Unset(name)
+        if (name in te) != (name in ee) or key in te or key in ee or key in env0:
+            out.append(name)
+    return out
+
+
 GENERIC = ("", "truth", "v")           # value hints an assignment may replace by the name
 
 
@@ -167,6 +204,6 @@ def convert(b, v: Value, t) -> Value:
     return b.prim({F64: "to_f64", I64: "to_i64", BOOL: "to_bool"}[t], v, hint=v.hint)
 
 
-__all__ = ["Key", "RET", "RETVAL", "BRK", "CONT", "VALUE", "ITER", "NoResult", "ObjKey", "GENERIC",
+__all__ = ["Unset", "bind_name", "unset_names", "Key", "RET", "RETVAL", "BRK", "CONT", "VALUE", "ITER", "NoResult", "ObjKey", "GENERIC",
            "hint_of", "key_text", "is_obj", "ArmEnv", "changed_names", "Frame",
            "ArrayObjects", "ViewCopy", "CopyRecords", "convert"]

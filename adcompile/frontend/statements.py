@@ -15,7 +15,7 @@ from ..valuetree import Record
 from ..types import BOOL, I64
 from . import iteration
 from .lazy import ArrayExpr, View
-from .state import BRK, CONT, GENERIC, ITER, RET, RETVAL, NoResult, hint_of
+from .state import BRK, CONT, GENERIC, ITER, RET, RETVAL, NoResult, bind_name, hint_of
 from .captured import path_of
 from .expressions import is_data_object
 from .syntax import BINOPS, definitely_returns, expr_text, has_early_return, may_exit, \
@@ -202,7 +202,7 @@ class Statements:
             if isinstance(value, Value) and value.hint in GENERIC and \
                     getattr(value.owner, "name", "") not in ("const", "undef"):
                 value.hint = hint_of(target.id)
-            cx.env[target.id] = value
+            bind_name(cx.env, target.id, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
             if not isinstance(value, tuple) and cx.lazy.is_array(value):
                 value = self.unpack_array(target, value)

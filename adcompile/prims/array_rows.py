@@ -285,6 +285,10 @@ def _or_zero(b, arg, dot):
 row("assert_true", 1, _runtime("assert_true"), _helper("assert_true", "where"),
     lambda c, **_: BOOL, takes_attrs=True, check=True,
     doc="the user's assert: AssertionFailed naming the line when false", operands="ints")
+row("check_bound", 1, _runtime("check_bound"), _helper("check_bound", "where"),
+    lambda c, **_: BOOL, takes_attrs=True, check=True, raises=("not {0}", "UnboundNameError"),
+    doc="a read of a name a path may not have bound: UnboundNameError naming the line",
+    operands="ints")
 row("same_size", 2, _runtime("same_size"), _helper("same_size", "where"), _int,
     takes_attrs=True, check=True,
     doc="a dimension two broadcast operands share; a mismatch raises naming the user's line",
