@@ -15,11 +15,11 @@ from .errors import AdCompileError, AdTypeError, AssertionFailed, CheckpointMemo
     JitError, NotPicklableError, OutOfRangeError, ShapeError, UnboundNameError, \
     UnknownFunctionError, UnsupportedSyntaxError
 from .functions import relu
-from .transforms import hessian, hvp, jacobian, jvp
+from .transforms import compile, hessian, hvp, jacobian, jvp
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "jvp", "jacobian", "hvp", "hessian", "relu", "Conventions", "diagnose", "GradFunction", "AdCompileError", "AdTypeError",
+__all__ = ["grad", "value_and_grad", "compile", "jvp", "jacobian", "hvp", "hessian", "relu", "Conventions", "diagnose", "GradFunction", "AdCompileError", "AdTypeError",
            "JitError", "OutOfRangeError", "AssertionFailed", "ShapeError", "UnknownFunctionError",
            "UnsupportedSyntaxError", "CheckpointMemoryError", "NotPicklableError",
            "UnboundNameError"]

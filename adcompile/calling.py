@@ -96,6 +96,18 @@ class Jacobian(Convention):
 
 
 @dataclass(frozen=True)
+class Primal(Convention):
+    """ad.compile(f): the entry returns f's outputs; the call returns what f does (one
+    value, or its tuple)."""
+    per_wrt = None
+    values = slice(None)
+
+    def package(self, t, out, compiled):
+        tree = compiled.primal_fn.result_tree
+        return out if tree is None else unflatten(tree, out[:compiled.n_out])
+
+
+@dataclass(frozen=True)
 class Jvp(Convention):
     """jvp(f, primals, tangents): the tangents of the float arguments follow them; the
     entry returns the outputs, then their tangents."""

@@ -8,6 +8,7 @@ forward) produce raw IR; the clean-ups below make it what codegen writes.
 | pipeline | IR it gives | passes (after the frontend or derivative pass) |
 |---|---|---|
 | primal | the user's function | simplify |
+| compiled | the user's function as ad.compile runs it | simplify, values only, dce, finish |
 | value_and_gradient | value and gradient (reverse mode) | simplify, reverse, reverse clean-up, finish |
 | tangent | value and tangents along `width` directions | simplify, forward, forward clean-up, finish |
 | hvp | H v: forward over reverse | simplify, reverse, reverse clean-up, forward, forward clean-up, finish |
@@ -33,7 +34,7 @@ from .irprint import format_function
 from .passes.checks import hoist_checks
 from .passes.cse import cse
 from .passes.dce import dce
-from .passes.fold import drop_invariant_carries, fold_identities, fold_outer_reads
+from .passes.fold import drop_invariant_carries, fold_identities, fold_outer_reads, values_only
 from .passes.forward import plain_kinks
 from .passes.inline import inline_calls
 from .passes.order import forward_commuting_loops
@@ -62,6 +63,7 @@ PASSES = {
     "split_vector_math": split_vector_math,  # a summing loop's exp/log/... vectorised first
     "reuse_buffers": reuse_buffers,      # an array made in each iteration: one buffer
     "unguard": unguard,                  # ... not in a derivative differentiated again
+    "values_only": values_only,          # no derivative: ops kept for one are their values
 }
 SIMPLIFY = ("cse", "fold_identities", "dce")
 REVERSE_CLEANUP = ("cse", "drop_dead_zeroing", "drop_invariant_carries", "fold_identities", "dce",
@@ -103,6 +105,12 @@ def primal(func, types: list) -> Function:
     """The user's function for these parameter types, simplified."""
     from .frontend import build_function
     return run(SIMPLIFY, _watch("frontend", build_function(func, list(types))))
+
+
+def compiled(fn: Function) -> Function:
+    """The user's function itself as adcompile writes it (checks hoisted, loops over
+    transcendental functions vectorised, buffers reused): ad.compile."""
+    return run(("values_only", "dce") + FINISH, fn)
 
 
 def value_and_gradient(fn: Function, wrt: list, conventions=None,

@@ -180,6 +180,21 @@ def directional(with_value: bool = False, conventions=None, width: int = 1) -> T
                      calling.Directional(with_value), conventions, width)
 
 
+# ---------------------------------------------------------------------------- the function
+def _compiled(t, types) -> Build:
+    primal = _primal(t, types)
+    if primal.derivatives:
+        raise AdCompileError("ad.compile of a derivative: call the derivative itself, which "
+                             "is compiled", primal.loc)
+    return Build(primal, pipeline.compiled(primal), f"{primal.name}_compiled",
+                 "the function itself, compiled", _names(t, primal))
+
+
+def compiled() -> Transform:
+    """ad.compile(f): f's own values, through adcompile's code generation."""
+    return Transform("compile", _compiled, calling.Primal(), mode="none")
+
+
 # ---------------------------------------------------------------------------- jvp, jacobian
 def _jvp(t, types) -> Build:
     primal = _primal(t, types)
@@ -270,4 +285,4 @@ def hessian() -> Transform:
     return Transform("hessian", _hessian, calling.Hessian(), mode="forward over reverse")
 
 
-__all__ = ["Transform", "gradient", "directional", "jvp", "jacobian", "hvp", "hessian"]
+__all__ = ["Transform", "compiled", "gradient", "directional", "jvp", "jacobian", "hvp", "hessian"]

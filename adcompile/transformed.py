@@ -61,7 +61,8 @@ class Transformed:
         # `def fun(self, x, *args)`: compiled for calls that pass nothing to *args (an
         # empty tuple in the function; **kwargs an empty dict)
         self.variadic = [n for n, p in self.signature.parameters.items() if p.kind in variadic]
-        self.wrt, self.single = _normalise_wrt(wrt, self.params, func)
+        self.wrt, self.single = ((), False) if wrt is None else \
+            _normalise_wrt(wrt, self.params, func)     # None: no derivative (ad.compile)
         self.seed = seed
         self.rng = None if seed is None else np.random.default_rng(seed)
         self._specs = shared_specialisations(func, (transform, self.wrt, jit,

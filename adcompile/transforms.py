@@ -55,6 +55,13 @@ def _transform(transform, func, wrt, jit):
     return Transformed(func, transform, wrt, jit)
 
 
+def compile(func=None, *, jit: bool = True):
+    """f itself through adcompile's code generation: the same fused loops, vectorised math,
+    checks and errors as its derivatives, with no derivative. `@ad.compile` or
+    `ad.compile(f)`; the call returns what f returns."""
+    return _transform(specs.compiled(), func, None, jit)
+
+
 def jacobian(func=None, *, wrt=0, mode: str = "reverse", jit: bool = True):
     """The Jacobian of a function returning a float or a float array: shape
     out.shape + x.shape per parameter in wrt (a tuple of them for a tuple wrt)."""
@@ -74,4 +81,4 @@ def hessian(func=None, *, wrt=0, jit: bool = True):
     return _transform(specs.hessian(), func, wrt, jit)
 
 
-__all__ = ["jvp", "jacobian", "hvp", "hessian"]
+__all__ = ["compile", "jvp", "jacobian", "hvp", "hessian"]

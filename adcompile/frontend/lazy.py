@@ -325,7 +325,7 @@ class Lazy:
                                        b.prim("bool_f64", b.prim("eq", full(idx), m))))])
         finite = b.prim("ne", b.prim("abs", m), b.const(float("inf")))   # NaN: spread, so
         spread = b.prim("add", m, b.prim("div", share, count))   # its derivative is NaN too
-        return b.prim("select", finite, spread, m, hint=kind)
+        return b.prim("select", finite, spread, m, hint=kind, value_is=2)   # spread == m
 
     def _logsumexp(self, sizes, full, weight):
         """log(sum(w * exp(x))) as scipy.special.logsumexp computes it: m = max(x) (not

@@ -36,6 +36,18 @@ def drop_invariant_carries(fn: Function) -> Function:
     return fn
 
 
+def values_only(fn: Function) -> Function:
+    """For code that computes no derivative (ad.compile): an op whose value always equals
+    one of its operands, and which exists for its derivative (attrs `value_is`: np.max's
+    `select(finite, m + share / count, m)`, the even split of the adjoint over ties), is
+    that operand; dce then drops what only the derivative needed (the count of ties)."""
+    for op in list(walk(fn.body)):
+        k = op.attrs.get("value_is")
+        if k is not None:
+            Rewriter.replace_all_uses(op.results[0], op.args[k], fn.body)
+    return fn
+
+
 def fold_identities(fn: Function) -> Function:
     """x * 1.0 -> x (exact in IEEE arithmetic, -0.0 and NaN included), same_size(n, n)
     -> n (a shape checked against itself), and the shape of an array made here read from

@@ -2,7 +2,8 @@
 lse's gradient and ode's gradient, best of 30 calls on random inputs, ms. For comparing two trees side by
 side: run it once per tree, alternately (docs/gradbench.md).
 
-Run: python benchmarks/gradbench/bench_evals.py [TREE]   (TREE: a checkout, default this one)
+Run: python benchmarks/gradbench/bench_evals.py [TREE]   (TREE: a checkout, default this one;
+each item runs in a fresh process)
 """
 import os
 import sys
@@ -30,16 +31,33 @@ def best(f, *args, runs=30):
     return min(times) * 1e3
 
 
-def main():
+ITEMS = [("kmeans dir k=10,n=1000", "K.direction", "C(10, 1000)"),
+         ("kmeans dir k=100,n=1000", "K.direction", "C(100, 1000)"),
+         ("kmeans dir k=100,n=10000", "K.direction", "C(100, 10000)"),
+         ("lse gradient n=2500", "L._grad", "(rng.normal(size=2500),)"),
+         ("lse gradient n=40000", "L._grad", "(rng.normal(size=40000),)"),
+         ("lse gradient n=1280000", "L._grad", "(rng.normal(size=1280000),)"),
+         ("ode gradient n=1000,s=10", "O._grad", "(rng.normal(size=1000), 10)"),
+         ("ode gradient n=10000,s=10", "O._grad", "(rng.normal(size=10000), 10)")]
+
+
+def C(k, n):
     rng = np.random.default_rng(0)
-    out = []
-    for k, n in ((10, 1000), (100, 1000), (100, 10000)):
-        C, P = rng.normal(size=(k, 8)), rng.normal(size=(n, 8))
-        out.append(f"kmeans dir k={k},n={n}: {best(K.direction, C, P):.3f}")
-    for n in (2500, 40000, 1280000):
-        out.append(f"lse gradient n={n}: {best(L._grad, rng.normal(size=n)):.3f}")
-    for n in (1000, 10000):
-        out.append(f"ode gradient n={n},s=10: {best(O._grad, rng.normal(size=n), 10):.3f}")
+    return rng.normal(size=(k, 8)), rng.normal(size=(n, 8))
+
+
+def main():
+    """Each item in a fresh process: the time of one depends on the allocator's state the
+    ones before it leave (glibc serves 80 KB arrays by mmap, with a page fault per 4 KB
+    touched, until a larger block has been freed: then from its heap)."""
+    import subprocess
+    if len(sys.argv) > 2:                      # one item, in this process
+        label, fn, args = ITEMS[int(sys.argv[2])]
+        rng = np.random.default_rng(0)  # noqa: F841  (read by the args text)
+        print(f"{label}: {best(eval(fn), *eval(args)):.3f}")
+        return
+    out = [subprocess.run([sys.executable, __file__, TREE, str(k)], capture_output=True,
+                          text=True, check=True).stdout.strip() for k in range(len(ITEMS))]
     print(" | ".join(out))
 
 

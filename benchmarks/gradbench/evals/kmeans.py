@@ -2,7 +2,6 @@
 
 The Hessian of the cost is diagonal, so diag(H) = H @ ones: one Hessian-vector product.
 """
-import numba
 import numpy as np
 
 import adcompile as ad
@@ -17,7 +16,7 @@ def cost(C, P):
 
 
 _grad = ad.grad(cost)
-_primal = numba.njit(cost)  # the same source, compiled by Numba for the primal
+_primal = ad.compile(cost)  # the same source through adcompile's code generation
 _hvp = ad.hvp(cost)
 
 

@@ -1,5 +1,4 @@
 """GradBench `llsq`: y(x) = 1/2 sum_i (s_i - sum_j x_j t_i^j)^2, t_i = -1 + 2i/(n-1), s_i = sign(t_i)."""
-import numba
 import numpy as np
 
 import adcompile as ad
@@ -19,7 +18,7 @@ def llsq(x, n):
 
 
 _grad = ad.grad(llsq)
-_primal = numba.njit(llsq)  # the same source, compiled by Numba for the primal
+_primal = ad.compile(llsq)  # the same source through adcompile's code generation
 
 
 def prepare(inp):

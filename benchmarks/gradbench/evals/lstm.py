@@ -45,6 +45,7 @@ def objective(main_params, extra_params, state, sequence):
 
 
 _grad = ad.grad(objective, wrt=(0, 1))
+_primal = ad.compile(objective)   # the same source through adcompile's code generation
 
 
 def prepare(inp):
@@ -57,6 +58,6 @@ def post_jacobian(g):
 
 
 FUNCTIONS = {
-    "objective": (prepare, objective, float),
+    "objective": (prepare, _primal, float),
     "jacobian": (prepare, _grad, post_jacobian),
 }
