@@ -226,6 +226,16 @@ def enclosing_loop(block: Block) -> LoopOp | None:
     return op if isinstance(op, LoopOp) and block is op.body else None
 
 
+def innermost_loop(op) -> "LoopOp | None":
+    """The innermost loop (for or while) whose body holds op, through ifs; None at the top."""
+    block = op.parent
+    while block is not None and block.owner is not None:
+        if isinstance(block.owner, LoopOp):
+            return block.owner
+        block = block.owner.parent
+    return None
+
+
 @dataclass(eq=False)
 class Block:
     args: list = field(default_factory=list)
@@ -437,5 +447,5 @@ def tape_type(t: Scalar) -> Array:
 
 
 __all__ = ["Value", "Op", "RegionOp", "IfOp", "LoopOp", "ForOp", "WhileOp", "Block", "Function",
-           "Rewriter", "make_op", "clone_ops", "is_loop", "is_region", "enclosing_loop", "walk", "EFFECT_OPS",
+           "Rewriter", "make_op", "clone_ops", "is_loop", "is_region", "enclosing_loop", "innermost_loop", "walk", "EFFECT_OPS",
            "BOOL", "I64"]

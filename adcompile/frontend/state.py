@@ -204,6 +204,6 @@ def convert(b, v: Value, t) -> Value:
     return b.prim({F64: "to_f64", I64: "to_i64", BOOL: "to_bool"}[t], v, hint=v.hint)
 
 
-__all__ = ["Unset", "bind_name", "unset_names", "Key", "RET", "RETVAL", "BRK", "CONT", "VALUE", "ITER", "NoResult", "ObjKey", "GENERIC",
-           "hint_of", "key_text", "is_obj", "ArmEnv", "changed_names", "Frame",
+__all__ = ["Unset", "bind_name", "unset_names", "Key", "RET", "RETVAL", "BRK", "CONT", "VALUE",
+           "ITER", "NoResult", "ObjKey", "GENERIC", "hint_of", "key_text", "is_obj", "ArmEnv", "changed_names", "Frame",
            "ArrayObjects", "ViewCopy", "CopyRecords", "convert"]

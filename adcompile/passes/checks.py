@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..builder import Builder, const_value
 from ..ir import Block, ForOp, Function, LoopOp, Op, Rewriter, Value, defined_in, \
-    enclosing_loop, walk
+    enclosing_loop, innermost_loop, walk
 
 
 def hoist_checks(fn: Function) -> Function:
@@ -71,21 +71,12 @@ def _sizes_from_outside(fn: Function) -> None:
     for op in list(walk(fn.body)):
         if op.name != "same_size":
             continue
-        loop = _innermost_loop(op)
+        loop = innermost_loop(op)
         if loop is None:
             continue
         outside = [a for a in op.args[:2] if not defined_in(a, loop)]
         if len(outside) == 1 and len(set(map(id, op.args[:2]))) == 2:
             Rewriter.replace_all_uses(op.results[0], outside[0], fn.body)
-
-
-def _innermost_loop(op: Op):
-    block = op.parent
-    while block is not None and block.owner is not None:
-        if isinstance(block.owner, LoopOp):
-            return block.owner
-        block = block.owner.parent
-    return None
 
 
 def _counts_within(i: Value, n: Value) -> bool:

@@ -26,7 +26,7 @@ The numbers are those of `vm.*` instead of `math.*` (both within 1 ulp of the ex
 from __future__ import annotations
 
 from ..builder import const_value
-from ..ir import Block, ForOp, Function, LoopOp, Op, Rewriter, Value, make_op, walk
+from ..ir import Block, ForOp, Function, Op, Rewriter, Value, innermost_loop, make_op, walk
 from ..prims import PRIMS
 from ..prims.scalar_rows import _VECMATH
 from ..types import F64, I64, Array
@@ -48,12 +48,7 @@ def _eligible(loop: ForOp) -> bool:
         return False
     if not any(a.type == F64 for a in loop.carried_args):
         return False
-    blk = loop.parent
-    while blk is not None and blk.owner is not None:      # inside no other loop
-        if isinstance(blk.owner, LoopOp):
-            return False
-        blk = blk.owner.parent
-    return True
+    return innermost_loop(loop) is None                   # inside no other loop
 
 
 def _candidates(loop: ForOp, params: set) -> list:
