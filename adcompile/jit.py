@@ -32,6 +32,7 @@ import types
 import warnings
 from pathlib import Path
 
+from . import allocator
 from .errors import JitError
 
 _LOCK = threading.RLock()
@@ -250,6 +251,7 @@ def compile_function(path: Path, func_name: str, jit: bool = True, source: str |
     """The generated function, wrapped by numba.njit(cache=True) unless jit=False.
     `parallel`: Numba's option (None: PRANGE_ONLY when the code runs a prange loop: only
     the prange loops are parallel, no array expression is split across threads)."""
+    allocator.retain()                      # freed memory kept for the next call
     if source is None:
         source = path.read_bytes().decode("utf-8")
     if not jit:

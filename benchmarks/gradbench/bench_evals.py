@@ -4,6 +4,9 @@ side: run it once per tree, alternately (docs/gradbench.md).
 
 Run: python benchmarks/gradbench/bench_evals.py [TREE]   (TREE: a checkout, default this one;
 each item runs in a fresh process)
+     python benchmarks/gradbench/bench_evals.py --allocator   (each item twice, side by side:
+with ADCOMPILE_MALLOC=system, glibc's thresholds as they are, and with adcompile's default,
+adcompile/allocator.py)
 """
 import os
 import sys
@@ -11,6 +14,9 @@ import time
 
 import numpy as np
 
+ALLOCATOR = "--allocator" in sys.argv
+if ALLOCATOR:
+    sys.argv.remove("--allocator")
 TREE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(
     os.path.abspath(__file__)), "..", "..")
 sys.path.insert(0, os.path.join(TREE, "benchmarks", "gradbench", "evals"))
@@ -56,9 +62,17 @@ def main():
         rng = np.random.default_rng(0)  # noqa: F841  (read by the args text)
         print(f"{label}: {best(eval(fn), *eval(args)):.3f}")
         return
-    out = [subprocess.run([sys.executable, __file__, TREE, str(k)], capture_output=True,
-                          text=True, check=True).stdout.strip() for k in range(len(ITEMS))]
-    print(" | ".join(out))
+    def run(k, **env):
+        return subprocess.run([sys.executable, __file__, TREE, str(k)], capture_output=True,
+                              text=True, check=True, env={**os.environ, **env}).stdout.strip()
+    if not ALLOCATOR:
+        print(" | ".join(run(k) for k in range(len(ITEMS))))
+        return
+    print("| item | ADCOMPILE_MALLOC=system | default | ratio |\n|---|---|---|---|")
+    for k in range(len(ITEMS)):
+        label, system = run(k, ADCOMPILE_MALLOC="system").split(": ")
+        default = run(k).split(": ")[1]
+        print(f"| {label} | {system} | {default} | {float(system) / float(default):.2f} |")
 
 
 if __name__ == "__main__":
