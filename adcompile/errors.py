@@ -91,15 +91,16 @@ def _shape(dims) -> str:
 class CheckpointMemoryError(AdCompileError, MemoryError):
     """Raised by compiled code: a checkpointed loop (grad(f, memory=...)) cannot fit the
     budget. Compiled code passes the steps, the bytes of one snapshot, the bytes recorded
-    per step and the budget."""
+    per step, the budget, the least memory a schedule needs (`.least`, bytes) and what two
+    levels need (`.two_levels`: above `.least` when three levels need less)."""
 
     def __init__(self, message: str, *sizes, loc: Loc | None = None, hint: str | None = None):
-        if len(sizes) == 4:
-            n, snap, step, budget = sizes
-            least = 2 * (n * snap * step) ** 0.5
+        self.least = self.two_levels = None
+        if len(sizes) == 6:
+            n, snap, step, budget, self.least, self.two_levels = sizes
             message = (f"{message}: {n} steps, {snap} bytes per snapshot, {step} bytes "
-                       f"recorded per step need at least {least / 1e6:.3g} MB; memory= "
-                       f"allows {budget / 1e6:.3g} MB")
+                       f"recorded per step need at least {self.least / 1e6:.3g} MB (three "
+                       f"levels of checkpoints); memory= allows {budget / 1e6:.3g} MB")
         super().__init__(message, loc, hint or "raise memory=, or leave it out to record "
                                                "the whole loop")
 

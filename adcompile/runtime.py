@@ -157,20 +157,38 @@ def parallel_chunks(n):
 
 
 @register_jitable
-def checkpoint_segment(n, snapshot_bytes, step_bytes, budget):
-    """Steps per segment of a checkpointed loop of n steps (passes/checkpoint.py): the m
-    minimising (n/m) * snapshot_bytes + m * step_bytes, the memory of the n/m snapshots and
-    of one segment's records; a CheckpointMemoryError when that exceeds budget bytes."""
+def checkpoint_segment(n, snapshot_bytes, subsnapshot_bytes, step_bytes, budget, level):
+    """The schedule of a checkpointed loop of n steps (passes/checkpoint.py): steps per
+    segment (level 1) or per sub-segment (level 2). Two levels when they fit the budget:
+    segments of m ~ sqrt(n * snapshot / step) steps, each run again in the adjoint while
+    recording; memory (n/m) snapshots + one sub-segment snapshot + m steps of records (the
+    sub-segment is then the whole segment: level 2 returns m too). Otherwise three levels:
+    segments of M steps, each run again in the adjoint in sub-segments of m steps (a
+    snapshot at each), each of those run a third time while recording; memory (n/M)
+    snapshots + (M/m) sub-segment snapshots + m steps of records, M and m chosen to make it
+    smallest. A CheckpointMemoryError when even that exceeds budget bytes."""
     if n <= 1:
         return 1
     snap = max(snapshot_bytes, 1)
+    sub = max(subsnapshot_bytes, 1)
     step = max(step_bytes, 1)
-    m = int(math.ceil(math.sqrt(n * (snap / step))))
-    m = max(1, min(n, m))
-    if ((n + m - 1) // m) * snap + m * step > budget:
+    m = max(1, min(n, int(math.ceil(math.sqrt(n * (snap / step))))))
+    two = ((n + m - 1) // m) * snap + sub + m * step
+    if two <= budget:
+        return m
+    best, best_outer, best_inner = two, m, m
+    guess = (n * snap / math.sqrt(sub * step)) ** (2.0 / 3.0)
+    for k in range(-8, 9):                  # around the continuous optimum, by 2^(1/4)
+        outer = max(1, min(n, int(round(guess * 2.0 ** (k / 4.0)))))
+        inner = max(1, min(outer, int(math.ceil(math.sqrt(outer * (sub / step))))))
+        three = ((n + outer - 1) // outer) * snap + ((outer + inner - 1) // inner) * sub \
+            + inner * step
+        if three < best:
+            best, best_outer, best_inner = three, outer, inner
+    if best > budget:
         raise CheckpointMemoryError("a checkpointed loop does not fit the memory budget",
-                                    n, snap, step, budget)
-    return m
+                                    n, snap, step, budget, best, two)
+    return best_outer if level == 1 else best_inner
 
 
 # ---------------------------------------------------------------------------- special functions

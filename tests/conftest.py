@@ -76,3 +76,19 @@ def counts(monkeypatch):
     monkeypatch.setattr(infer.Infer, "predict", counted_predict)
     monkeypatch.setattr(loops.Loops, "_lower_body", counted_lower)
     return seen
+
+
+def tight_checkpointed(f, args, **options):
+    """value_and_grad(f, memory=...)(*args) with the least budget its checkpointed loops
+    need at these arguments: read from the error of a too-small one (CheckpointMemoryError
+    .least), so that a loop whose two-level schedule needs more runs in three levels
+    (docs/checkpointing.md). Programs with no loop to split run with 16 bytes."""
+    import adcompile as ad
+    budget = 16
+    for _ in range(10):                       # a larger budget for one loop is enough for
+        try:                                  # those before it
+            return ad.value_and_grad(f, memory=budget, **options)(*args)
+        except ad.CheckpointMemoryError as exc:
+            assert exc.least > budget, (exc.least, budget)
+            budget = exc.least
+    raise AssertionError("no budget found")

@@ -135,3 +135,40 @@ def test_derivatives_of_a_checkpointed_gradient(name):
     assert np.allclose(got, want, rtol=1e-12, atol=1e-14), (got, want)
     h = ad.hvp(f, wrt=first)
     assert np.allclose(got, h(*args, 1.0), rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["tuple_state", "arr_state", "matrix_state", "while_",
+                                  "nested", "ifs", "writes", "two_loops", "negstep"])
+def test_three_levels_same_numbers_as_recorded(name):
+    """A budget below what two levels need (but enough for three): each segment runs again
+    in sub-segments, each of those a third time while recording; the numbers are still the
+    fully recorded gradient's, bit for bit."""
+    f, args, wrt = getattr(progs, name)()
+    with pytest.raises(ad.CheckpointMemoryError) as exc:
+        ad.value_and_grad(f, wrt=wrt, memory=16)(*args)
+    least, two = exc.value.least, exc.value.two_levels
+    assert least < two, (least, two)              # three levels are what fits
+    recorded = ad.value_and_grad(f, wrt=wrt)(*args)
+    value, grads = ad.value_and_grad(f, wrt=wrt, memory=least)(*args)
+    assert value == recorded[0]
+    for g, r in zip(grads, recorded[1]):
+        assert np.array_equal(g, r), (name, g, r)
+    with pytest.raises(ad.CheckpointMemoryError):
+        ad.value_and_grad(f, wrt=wrt, memory=least - 1)(*args)
+
+
+def test_schedule_lengths():
+    """runtime.checkpoint_segment: two levels while they fit (level 2 = level 1: one
+    sub-segment), three below; the chosen schedule's memory within the budget, covering n."""
+    from adcompile.runtime import checkpoint_segment as seg
+    n, snap, step = 100_000, 800, 800
+    M = seg(n, snap, snap, step, 10**9, 1)
+    assert seg(n, snap, snap, step, 10**9, 2) == M and abs(M - 317) <= 1
+    budget = 200_000                               # two levels need ~0.5 MB here
+    M, m = seg(n, snap, snap, step, budget, 1), seg(n, snap, snap, step, budget, 2)
+    assert 1 <= m < M < n
+    used = -(-n // M) * snap + -(-M // m) * snap + m * step
+    assert used <= budget, used
+    with pytest.raises(ad.CheckpointMemoryError) as exc:
+        seg(n, snap, snap, step, 1000, 1)
+    assert exc.value.least <= used and exc.value.two_levels > budget

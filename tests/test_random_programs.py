@@ -131,6 +131,8 @@ def test_random_program(src, point, tmp_path_factory):
     assert math.isclose(vf, expect, rel_tol=1e-12, abs_tol=1e-12), src
     vc, gc = ad.value_and_grad(f, wrt=(0, 1), jit=False, memory="1GB")(*point)
     assert (vc, gc) == (v0, g0), (src, "checkpointed", gc, g0)     # the same operations
+    from conftest import tight_checkpointed   # three levels where two need more
+    assert tight_checkpointed(f, point, wrt=(0, 1), jit=False) == (v0, g0), (src, "tight")
     if " in range(" in src:                   # its loops as prange: in parallel (in chunks)
         psrc = src.replace(" in range(", " in prange(").replace(
             "import math\n", "import math\nfrom numba import prange\n", 1)

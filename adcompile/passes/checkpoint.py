@@ -1,23 +1,28 @@
 """Checkpointing: a loop's adjoint within a memory budget (grad(f, memory="64MB")).
 
 Before the reverse pass, every loop at the top of the function (not inside another loop)
-whose trip count is known when it starts is split in segments:
+whose trip count is known when it starts is split in segments of sub-segments:
 
     for i in range(lo, hi, step): body                     # n = len(range(lo, hi, step))
 becomes
-    m = checkpoint_segment(n, snapshot_bytes, step_bytes, budget)    # steps per segment
-    for s in range((n + m - 1) // m):                      # the segments
-        for i in range(lo + s*m*step, lo + min(n, s*m + m)*step, step):   # rematerialised
-            body
+    M = checkpoint_segment(n, snapshot, sub_snapshot, step_bytes, budget, 1)
+    m = checkpoint_segment(n, snapshot, sub_snapshot, step_bytes, budget, 2)
+    for s in range((n + M - 1) // M):                      # segments      (remat: none)
+        for t in range((len_s + m - 1) // m):              # sub-segments  (remat: level 1)
+            for i in range(...): body                      #               (remat: level 2)
 
-The inner loop is marked `remat`: the reverse pass does not record it in the forward sweep;
-in the adjoint of segment s it runs it again from the values the segment started with (the
-outer loop records those: one snapshot of the loop state per segment) while recording,
-then sweeps its adjoint. Memory: n/m snapshots plus m steps of records; time: the loop
-runs twice forward instead of once. checkpoint_segment (runtime.py) picks m to minimise
-the memory, m ~ sqrt(n * snapshot_bytes / step_bytes), and raises when even that exceeds
-the budget. The sizes are known once the reverse pass and dead-code elimination have
-decided what is recorded: `size_segments` (after them) writes them into the call.
+A loop marked `remat` is not recorded by the forward sweep; in the adjoint of its
+enclosing iteration it runs again from the values it started with (the enclosing loop
+records those: one snapshot per iteration) while recording, then sweeps its adjoint
+(reverse.py's reverse_remat). The sub-segment loop is itself marked, so a segment runs again
+recording only its sub-segments' snapshots, and each sub-segment runs a third time
+recording everything. checkpoint_segment (runtime.py) chooses at run time: two levels
+(m = M: one sub-segment a segment) while they fit the budget, three below; memory
+n/M snapshots + M/m sub-snapshots + m steps of records. The sizes are known once the
+reverse pass and dead-code elimination have decided what is recorded: `size_segments`
+(after them) writes them into the calls, and `skip_last_subsegment` empties the run of a
+segment's last sub-segment in the second run (it computes nothing read: with two levels,
+that run costs nothing).
 
 A `while` loop becomes a count and a `for`: the loop runs once without recording to count
 its iterations, then as a checkpointed `for` over that count (one more forward run).
@@ -45,7 +50,7 @@ def segment_loops(fn: Function, budget: int) -> Function:
             continue                      # loops NumPy expressions make are not recorded
         if isinstance(op, WhileOp):
             op = _counted(op)
-        _segment(op, budget)
+        _schedule(op, budget)
     return fn
 
 
@@ -95,20 +100,36 @@ def _counted(loop: WhileOp) -> ForOp:
     return new
 
 
-def _segment(loop: ForOp, budget: int) -> None:
-    rw = Rewriter()
+def _schedule(loop: ForOp, budget: int) -> None:
+    """loop in checkpointed segments of sub-segments (module docstring): the schedule's two
+    lengths computed before it, at run time, from its trip count and the sizes
+    size_segments writes in."""
     key = next(_keys)
-    lo, hi, step = loop.bounds
     head = Block()
     b = Builder(head, loop.loc, "checkpoint")
     n = b.trip_count(loop.bounds)
-    sizes = [b.emit("const", [], [I64], {"value": 0}).result for _ in range(2)]
-    m = b.emit("checkpoint_segment", [n, *sizes, b.const(budget)], [I64],
-               {"checkpoint": key}, hints=["n_segment"]).result
-    nseg = b.prim("floordiv", b.prim("add", n, b.prim("sub", m, 1)), m, hint="n_segments")
+    sizes = [b.emit("const", [], [I64], {"value": 0}).result for _ in range(3)]
+    lengths = [b.emit("checkpoint_segment", [n, *sizes, b.const(budget), b.const(level)],
+                      [I64], {"checkpoint": key}, hints=[hint]).result
+               for level, hint in ((1, "n_segment"), (2, "n_subsegment"))]
+    Rewriter().insert_before(loop, head.ops)
+    _split(loop, lengths[0], key, n, "seg")
+    _split(loop, lengths[1], (key, 2), None, "sub")
+
+
+def _split(loop: ForOp, m: Value, key, n, hint: str) -> ForOp:
+    """Replace loop by a loop over its segments of m steps, each running loop over its
+    steps; loop is marked `remat` with key, the new loop `segments` (and `remat` with the
+    key loop had, when it was itself a segment: then it is one of its sub-segments)."""
+    rw = Rewriter()
+    lo, hi, step = loop.bounds
+    head = Block()
+    b = Builder(head, loop.loc, "checkpoint")
+    n = n if n is not None else b.trip_count(loop.bounds)
+    nseg = b.prim("floordiv", b.prim("add", n, b.prim("sub", m, 1)), m, hint=f"n_{hint}s")
     bounds = [b.const(0), nseg, b.const(1)]
     # the outer loop over segments, carrying what the loop carries
-    s = Value(I64, "seg")
+    s = Value(I64, hint)
     carried = [Value(a.type, a.hint) for a in loop.carried_args]
     outer_body = Block([s] + carried)
     ob = Builder(outer_body, loop.loc, "checkpoint")
@@ -117,9 +138,12 @@ def _segment(loop: ForOp, budget: int) -> None:
     start = ob.prim("add", lo, ob.prim("mul", k0, step))
     stop = ob.prim("add", lo, ob.prim("mul", k1, step))
     results = list(loop.results)
+    attrs = {"segments": key}
+    if "remat" in loop.attrs:
+        attrs["remat"] = loop.attrs["remat"]
     outer = make_op(ForOp.NAME, bounds + list(loop.inits),
-                    [Value(r.type, r.hint) for r in results],
-                    {"segments": key}, [outer_body], loop.loc, "checkpoint")
+                    [Value(r.type, r.hint) for r in results], attrs, [outer_body], loop.loc,
+                    "checkpoint")
     rw.insert_before(loop, head.ops + [outer])
     rw.erase(loop)
     # the loop itself, over one segment
@@ -134,6 +158,7 @@ def _segment(loop: ForOp, budget: int) -> None:
     fn_body = _root(outer)
     for old, new in zip(results, outer.results):
         Rewriter.replace_all_uses(old, new, fn_body)
+    return outer
 
 
 def _root(op: Op) -> Block:
@@ -146,35 +171,70 @@ def _root(op: Op) -> Block:
 # ---------------------------------------------------------------------------- sizes
 def size_segments(fn: Function) -> Function:
     """Write into each checkpoint_segment call the bytes recorded per segment (the outer
-    loop's records: the snapshot) and per step (the rematerialised loop's records)."""
-    calls = {op.attrs["checkpoint"]: op for op in walk(fn.body)
-             if op.name == "checkpoint_segment"}
+    loop's records: the snapshot), per sub-segment (the snapshot a segment run again
+    records at the start of each) and per step (the records of a sub-segment run again);
+    then skip_last_subsegment."""
+    calls = {}
+    for op in walk(fn.body):
+        if op.name == "checkpoint_segment":
+            calls.setdefault(op.attrs["checkpoint"], []).append(op)
     if not calls:
         return fn
-    sizes = {key: ([0], [0]) for key in calls}          # (snapshot, step): bytes, arrays
+    sizes = {key: ([0], [0], [0]) for key in calls}  # snapshot, sub-snapshot, step: bytes, arrays
     outers = {}
     for op in walk(fn.body):
         if isinstance(op, ForOp) and op.attrs.get("segments") in calls:
             outers[op.attrs["segments"]] = op
     for op in walk(fn.body):
-        if isinstance(op, ForOp) and op.attrs.get("segments") in calls:
+        if not isinstance(op, ForOp):
+            continue
+        if op.attrs.get("segments") in calls:
             _count(op, True, sizes[op.attrs["segments"]][0], op)
-        elif isinstance(op, ForOp) and op.attrs.get("rematerialised") in outers:
+        elif op.attrs.get("rematerialised") in outers:
             key = op.attrs["rematerialised"]
-            _count(op, False, sizes[key][1], outers[key])
+            _count(op, True, sizes[key][1], outers[key])
+        elif isinstance(op.attrs.get("rematerialised"), tuple) and \
+                op.attrs["rematerialised"][0] in outers:
+            key = op.attrs["rematerialised"][0]
+            _count(op, False, sizes[key][2], outers[key])
     rw = Rewriter()
-    for key, call in calls.items():
+    for key, ops in calls.items():
+        for call in ops:
+            tmp = Block()
+            b = Builder(tmp, call.loc, "checkpoint")
+            for k, (fixed, *arrays) in enumerate(sizes[key]):
+                total = b.const(fixed)
+                for a in arrays:                  # 8 bytes an element
+                    n = b.const(8)
+                    for d in range(a.type.ndim):
+                        n = b.prim("mul", n, b.prim("dim", a, b.const(d)))
+                    total = b.prim("add", total, n)
+                call.args[1 + k] = total
+            rw.insert_before(call, tmp.ops)
+    return skip_last_subsegment(fn)
+
+
+def skip_last_subsegment(fn: Function) -> Function:
+    """A segment run again in the adjoint sweep runs its sub-segments only to record their
+    snapshots: the last one's run computes nothing the adjoint reads (the segment's results
+    are not read again). Its steps are skipped (its stop moved to its start), so that a
+    segment of one sub-segment (two levels fit the budget) costs no third run."""
+    used = {a.id for op in walk(fn.body) for a in op.args}
+    for op in list(walk(fn.body)):
+        if not (isinstance(op, ForOp) and "rematerialised" in op.attrs and
+                isinstance(op.attrs.get("segments"), tuple)) or \
+                any(r.id in used for r in op.results):
+            continue
+        sub = [o for o in op.body.ops if o.attrs.get("remat") == op.attrs["segments"]]
+        if len(sub) != 1 or not isinstance(sub[0], ForOp):
+            continue
+        loop = sub[0]
         tmp = Block()
-        b = Builder(tmp, call.loc, "checkpoint")
-        for k, (fixed, *arrays) in enumerate(sizes[key]):
-            total = b.const(fixed)
-            for a in arrays:                  # 8 bytes an element
-                n = b.const(8)
-                for d in range(a.type.ndim):
-                    n = b.prim("mul", n, b.prim("dim", a, b.const(d)))
-                total = b.prim("add", total, n)
-            call.args[1 + k] = total
-        rw.insert_before(call, tmp.ops)
+        b = Builder(tmp, loop.loc, "checkpoint")
+        last = b.prim("eq", op.index, b.prim("sub", op.bounds[1], 1))
+        lo, hi, step = loop.bounds
+        loop.bounds = [lo, b.prim("select", last, lo, hi, hint="k1"), step]
+        Rewriter().insert_before(loop, tmp.ops)
     return fn
 
 

@@ -593,7 +593,9 @@ class Reverse:
                                 [op] + list(walk_regions(op))):
             inner.role = "recompute" if inner.role == "primal" else inner.role
             if isinstance(inner, LoopOp):     # codegen writes both alike (vm or math)
-                inner.attrs["twin"] = first.attrs["twin"] = next(self.twins)
+                if "twin" not in first.attrs:   # (a sub-segment has its segment copy's)
+                    first.attrs["twin"] = next(self.twins)
+                inner.attrs["twin"] = first.attrs["twin"]
         Rewriter.insert(ctx.rblock, len(ctx.rblock.ops), [again])
         for old, new in vmap.items():          # the copy's values are what they copy
             for known in (self.active, self.written, self.conditional, self.suspect):

@@ -200,9 +200,10 @@ def _checkpoint_segment(*args):
     return runtime.checkpoint_segment(*args)
 
 
-row("checkpoint_segment", 4, _checkpoint_segment,
+row("checkpoint_segment", 6, _checkpoint_segment,
     call("checkpoint_segment", helpers=("checkpoint_segment",)), _int, operands="ints",
-    doc="steps per segment of a checkpointed loop (passes/checkpoint.py)")
+    doc="steps per segment (level 1) or sub-segment (2) of a checkpointed loop "
+        "(passes/checkpoint.py)")
 
 # ---------------------------------------------------------------------------- smooth math
 _unary = {
