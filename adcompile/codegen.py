@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 
+from . import sums
 from .builder import const_value
 from .ir import Block, ForOp, Function, IfOp, LoopOp, Op, Value, WhileOp, walk
 from .passes.parallel import parallel_kind, unchanged
@@ -402,6 +403,9 @@ class Emitter:
             bounds = hi[0] if lo[0] == "0" else f"{lo[0]}, {hi[0]}"
         else:
             bounds = f"{lo[0]}, {hi[0]}, {step[0]}"
+        lanes = sums.accumulators(op)
+        if lanes:                             # a NumPy expression's sum: in four lanes
+            return sums.emit(self, op, depth, lanes, (lo[0], hi[0], step[0]))
         body = op.body
         self.emit(depth, f"for {self.name(op.index)} in range({bounds}):")
         self.loop_body(op, body, args, depth + 1)

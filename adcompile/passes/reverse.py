@@ -560,7 +560,9 @@ class Reverse:
             lo = b.prim("sub", n, 1)
             hints = [a.hint for a in rbody.args[1:]]
             attrs = {"reversed": True, **({"parallel": True, "adjoint": True}
-                                           if op.attrs.get("parallel") else {})}
+                                           if op.attrs.get("parallel") else {}),
+                     **({"of_statement": True} if op.attrs.get("statement") else {})}
+            #                                             (its sums in order: sums.py)
             #                                             prange: passes/parallel.py
             rloop = b.emit_region(ForOp, [lo, b.const(-1), b.const(-1)] + inits_r,
                                   [v.type for v in inits_r], attrs, [rbody], hints)
