@@ -31,8 +31,8 @@ def m(tmp_path_factory):
     return load_source(tmp_path_factory.mktemp("sums"), SRC, "sums_prog")
 
 
-@pytest.mark.parametrize("jit", [False, True])
-@pytest.mark.parametrize("name", ["total", "backwards"])
+@pytest.mark.parametrize("name,jit", [("total", False), ("backwards", False),
+                                      ("backwards", True)])   # total compiled: below
 def test_every_length_against_numpy_and_both_modes(m, name, jit):
     """Lengths 0-9 and 37 (no full step of four, each remainder, several steps):
     values as NumPy's within rounding; reverse and forward gradients agree, and with
