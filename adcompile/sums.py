@@ -25,8 +25,10 @@ the sums are reassociated, as NumPy's np.sum does (its pairwise sums). Which loo
   (`statement`) nor their adjoints (`of_statement`): a user's `s = s + ...` keeps Python's
   order (and a checkpointed loop's adjoint runs in segments: the sums must not depend on
   where a segment starts);
-- `for` loops with a constant step, no early exit, not parallel, no loop or branch in the
-  body, at most MAX_BODY operations (the body is written five times), that only compute:
+- `for` loops with a constant step, no early exit, not parallel, inside no other loop (a
+  reduction per iteration of an outer loop is short: kmeans' 8 coordinates; there the
+  copies cost compile time, +29% on kmeans' and lse's, for nothing), no loop or branch in
+  the body, at most MAX_BODY operations (the body is written five times), that only compute:
   no records for the adjoint, no writes into arrays (an adjoint's loop, the forward sweep's
   recording loops: measured no faster in lanes, and five copies compile slower);
 - a carried float counts when the body's last value for it is `s + v`, `v + s` or `s - v`
@@ -35,7 +37,7 @@ the sums are reassociated, as NumPy's np.sum does (its pairwise sums). Which loo
 from __future__ import annotations
 
 from .builder import const_value
-from .ir import ForOp, Op, RegionOp
+from .ir import ForOp, Op, RegionOp, innermost_loop
 from .prims import PRIMS
 from .types import F64
 
@@ -53,7 +55,8 @@ def accumulators(op: ForOp) -> list[tuple[int, str]]:
     """(position, how it accumulates) of the carried values op runs in lanes (module
     docstring); [] for none."""
     if op.has_exit or op.attrs.get("parallel") or "statement" in op.attrs or \
-            "of_statement" in op.attrs or const_value(op.bounds[2]) is None:
+            "of_statement" in op.attrs or const_value(op.bounds[2]) is None or \
+            innermost_loop(op) is not None:
         return []
     body = op.body.ops
     if len(body) > MAX_BODY + 1 or any(

@@ -829,6 +829,7 @@ def check_case(case: Case, module, modes=("reverse", "forward", "checkpoint"), j
     program) on a bug; any other exception from adcompile propagates (a bug as well).
     `fns` keeps the compiled functions for further points of the same program."""
     src, f = case.src, module.f
+    first = args is None                      # the case's own point (the first)
     if args is None:
         args, edge = case.args, case.edge
     fns = {} if fns is None else fns
@@ -843,7 +844,7 @@ def check_case(case: Case, module, modes=("reverse", "forward", "checkpoint"), j
     for mode in modes:
         for jit in jits:
             try:
-                if mode == "checkpoint" and not jit:    # the least budget at these args:
+                if mode == "checkpoint" and not jit and first:   # the least budget here:
                     value, grads = tight_checkpointed(f, args, wrt=case.wrt, jit=False)
                 else:                                   # three levels where two need more
                     if (mode, jit) not in fns:          # "checkpoint": reverse mode with the
