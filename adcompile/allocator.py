@@ -29,40 +29,33 @@ MMAP_THRESHOLD = 32 << 20                   # glibc's own ceiling for its dynami
 TRIM_THRESHOLD = 64 << 20
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3     # malloc.h
 _LOCK = threading.Lock()
-_DONE = False
-_applied = False
+_applied: bool | None = None                # None: not tried yet in this process
 
 
 def retain() -> bool:
     """Set glibc's thresholds once per process (module docstring); True if they were set."""
-    global _DONE
-    with _LOCK:
-        if _DONE:
-            return _applied
-        _DONE = True
-        return _apply()
-
+    global _applied
+    if _applied is None:
+        with _LOCK:
+            if _applied is None:
+                _applied = _apply()
+    return _applied
 
 
 def _apply() -> bool:
-    global _applied
-    if os.environ.get("ADCOMPILE_MALLOC", "").strip().lower() == "system":
-        return False
-    if not sys.platform.startswith("linux"):
+    if os.environ.get("ADCOMPILE_MALLOC", "").strip().lower() == "system" or \
+            not sys.platform.startswith("linux"):
         return False
     try:
         libc = ctypes.CDLL(None)
-        gnu = libc.gnu_get_libc_version        # glibc only: musl has no mallopt thresholds
-        gnu.restype = ctypes.c_char_p
-        gnu()
+        libc.gnu_get_libc_version             # glibc only: musl has no mallopt thresholds
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    _applied = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and \
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and \
         bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
-    return _applied
 
 
 __all__ = ["retain", "MMAP_THRESHOLD", "TRIM_THRESHOLD"]

@@ -99,8 +99,9 @@ class CheckpointMemoryError(AdCompileError, MemoryError):
         if len(sizes) == 6:
             n, snap, step, budget, self.least, self.two_levels = sizes
             message = (f"{message}: {n} steps, {snap} bytes per snapshot, {step} bytes "
-                       f"recorded per step need at least {self.least / 1e6:.3g} MB (three "
-                       f"levels of checkpoints); memory= allows {budget / 1e6:.3g} MB")
+                       f"recorded per step need at least {self.least / 1e6:.3g} MB "
+                       f"({'three' if self.least < self.two_levels else 'two'} levels of "
+                       f"checkpoints); memory= allows {budget / 1e6:.3g} MB")
         super().__init__(message, loc, hint or "raise memory=, or leave it out to record "
                                                "the whole loop")
 

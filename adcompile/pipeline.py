@@ -40,7 +40,7 @@ from .passes.inline import inline_calls
 from .passes.order import forward_commuting_loops
 from .passes.stores import drop_dead_zeroing
 from .passes.tapes import size_tapes
-from .passes.checkpoint import segment_loops, size_segments
+from .passes.checkpoint import segment_loops, size_segments, skip_last_subsegment
 from .passes.reuse import reuse_buffers
 from .passes.zeroskip import skip_zero_adjoints, unguard
 from .passes.fission import split_vector_math
@@ -59,6 +59,7 @@ PASSES = {
     "plain_kinks": plain_kinks,          # directional relu/abs/max/min back to plain ones
     "size_tapes": size_tapes,            # reserve tapes once, at their final size when known
     "size_segments": size_segments,      # checkpointed loops: the bytes a segment records
+    "skip_last_subsegment": skip_last_subsegment,   # ... no run whose results nothing reads
     "skip_zero_adjoints": skip_zero_adjoints,  # an adjoint iteration whose adjoint is 0 skips
     "split_vector_math": split_vector_math,  # a summing loop's exp/log/... vectorised first
     "reuse_buffers": reuse_buffers,      # an array made in each iteration: one buffer
@@ -68,7 +69,7 @@ PASSES = {
 SIMPLIFY = ("cse", "fold_identities", "dce")
 REVERSE_CLEANUP = ("cse", "drop_dead_zeroing", "drop_invariant_carries", "fold_identities", "dce",
                    "fold_outer_reads", "forward_commuting_loops", "dce", "size_tapes",
-                   "size_segments")
+                   "size_segments", "skip_last_subsegment")
 FORWARD_CLEANUP = ("cse", "dce")
 FINISH = ("hoist_checks", "dce", "skip_zero_adjoints", "split_vector_math", "reuse_buffers")
 

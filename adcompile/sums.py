@@ -100,7 +100,7 @@ def emit(em, op: ForOp, depth: int, lanes: list[tuple[int, str]],
                                      f"len(range({lo}, {hi}, {step})) // {LANES}"))
     accs = [args[k] for k, _ in lanes]
     extra = [[em.names.fresh(f"{em.name(a)}_{j}") for a in accs] for j in range(1, LANES)]
-    for j, names in enumerate(extra, 1):
+    for names in extra:
         em.emit(depth, ", ".join(names) + " = " + ", ".join(_START[how] for _, how in lanes))
     q = em.names.fresh("q")
     index = em.name(op.index)
